@@ -1,0 +1,10 @@
+// Every migration, imported statically: a compiled binary has no migrations folder to read at run time.
+// test/db/migrations.test.ts checks that each file in this folder is listed here.
+import type { Migration } from "kysely";
+import * as m0001 from "./0001_users";
+import * as m0002 from "./0002_chat";
+
+export const migrations: Record<string, Migration> = {
+  "0001_users": m0001,
+  "0002_chat": m0002,
+};

@@ -1,0 +1,64 @@
+// createApp assembles Parley from its modules around one database; tests build one against a temp data dir.
+import { Elysia } from "elysia";
+import type { Config } from "./config";
+import type { AppContext } from "./context";
+import { migrateToLatest, openDatabase, type DatabaseHandle } from "./db";
+import { errorHandling } from "./lib/http";
+import { createLogger, type Logger } from "./lib/log";
+import { bodyLimit, webDefaults } from "./lib/web";
+import { authRoutes } from "./modules/auth";
+import { createPasswords } from "./modules/auth/passwords";
+import { loadOrCreateSecret } from "./modules/auth/secret";
+import { createTokens } from "./modules/auth/tokens";
+import { docsRoutes } from "./modules/docs";
+import { userRoutes } from "./modules/users";
+
+export interface Parley {
+  app: ReturnType<typeof buildRoutes>;
+  ctx: AppContext;
+  database: DatabaseHandle;
+  /** Stops background jobs and closes the database. */
+  close(): Promise<void>;
+}
+
+function buildRoutes(ctx: AppContext) {
+  const { config } = ctx;
+  return new Elysia({
+    // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
+    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data") },
+  })
+    .use(errorHandling(ctx.log))
+    .use(webDefaults(config))
+    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness", tags: ["Operations"] } })
+    .use(docsRoutes())
+    .use(userRoutes(ctx))
+    .use(authRoutes(ctx));
+}
+
+export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const database = openDatabase(config.dataDir, config.durability);
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const secret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir);
+  const ctx: AppContext = {
+    config,
+    db: database.db,
+    log,
+    tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
+    passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
+  };
+  const app = buildRoutes(ctx);
+  return {
+    app,
+    ctx,
+    database,
+    async close() {
+      await database.close();
+    },
+  };
+}

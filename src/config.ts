@@ -1,0 +1,138 @@
+// The one typed configuration: read from command-line flags and PARLEY_* environment variables, validated once.
+import { resolve } from "node:path";
+import { parseDuration, parseSize } from "./lib/units";
+
+export type Durability = "normal" | "full";
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** HS256 signing secret; null means "generate one and keep it in the data dir". */
+  jwtSecret: string | null;
+  accessTtlMs: number;
+  refreshTtlMs: number;
+  corsOrigins: string[];
+  maxUploadBytes: number;
+  maxJsonBytes: number;
+  /** How long an uploaded file lives; 0 keeps files forever. */
+  fileTtlMs: number;
+  /** How long a signed download URL stays valid. */
+  fileUrlTtlMs: number;
+  sweepIntervalMs: number;
+  /** argon2id cost for new password hashes. */
+  passwordMemoryKib: number;
+  passwordTimeCost: number;
+  durability: Durability;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("; "));
+  }
+}
+
+/** A parser returns the value, or a Complaint saying what is wrong with the text. */
+class Complaint {
+  constructor(readonly text: string) {}
+}
+type Parser<T> = (text: string) => T | Complaint;
+
+interface Option<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag?: string;
+  default: Config[K];
+  parse: Parser<Config[K]>;
+  help: string;
+}
+
+const int = (min: number, max: number): Parser<number> => (text) => {
+  const value = Number(text);
+  return /^\d+$/.test(text.trim()) && value >= min && value <= max ? value : new Complaint(`must be a whole number from ${min} to ${max}`);
+};
+const duration = (allowZero: boolean): Parser<number> => (text) => {
+  const value = parseDuration(text);
+  if (value === null) return new Complaint('must be a duration with a unit, e.g. "90s", "40m", "7d"');
+  return value > 0 || allowZero ? value : new Complaint("must be longer than zero");
+};
+const size: Parser<number> = (text) => {
+  const value = parseSize(text);
+  return value !== null && value > 0 ? value : new Complaint('must be a size in bytes or with a unit, e.g. "1048576" or "25MiB"');
+};
+const oneOf = <T extends string>(...choices: T[]): Parser<T> => (text) =>
+  (choices as string[]).includes(text.trim().toLowerCase()) ? (text.trim().toLowerCase() as T) : new Complaint(`must be one of ${choices.join(", ")}`);
+
+const nonEmpty: Parser<string> = (text) => text.trim() || new Complaint("must not be empty");
+
+const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
+  { key: "port", env: "PARLEY_PORT", flag: "--port", default: 3000, parse: int(0, 65535), help: "TCP port to listen on (0 picks a free one)" },
+  { key: "host", env: "PARLEY_HOST", flag: "--host", default: "0.0.0.0", parse: nonEmpty, help: "address to listen on" },
+  { key: "dataDir", env: "PARLEY_DATA_DIR", flag: "--data-dir", default: "./data", parse: nonEmpty, help: "where the database, uploads and generated secret live" },
+  { key: "jwtSecret", env: "PARLEY_JWT_SECRET", default: null, parse: (t) => (t.length >= 32 ? t : new Complaint("must be at least 32 characters")), help: "token signing secret; generated and kept in the data dir when unset" },
+  { key: "accessTtlMs", env: "PARLEY_ACCESS_TTL", default: 40 * 60_000, parse: duration(false), help: "lifetime of an access token" },
+  { key: "refreshTtlMs", env: "PARLEY_REFRESH_TTL", default: 7 * 86_400_000, parse: duration(false), help: "lifetime of a refresh token" },
+  { key: "corsOrigins", env: "PARLEY_CORS_ORIGINS", default: [], parse: parseOrigins, help: "comma-separated origins allowed by CORS; none by default" },
+  { key: "maxUploadBytes", env: "PARLEY_MAX_UPLOAD_BYTES", default: 25 * 1024 ** 2, parse: size, help: "largest accepted upload" },
+  { key: "maxJsonBytes", env: "PARLEY_MAX_JSON_BYTES", default: 1024 ** 2, parse: size, help: "largest accepted JSON or form body" },
+  { key: "fileTtlMs", env: "PARLEY_FILE_TTL", default: 10 * 86_400_000, parse: duration(true), help: 'how long uploads are kept ("0" keeps them forever)' },
+  { key: "fileUrlTtlMs", env: "PARLEY_FILE_URL_TTL", default: 15 * 60_000, parse: duration(false), help: "lifetime of a signed download URL" },
+  { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
+  { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },
+  { key: "passwordTimeCost", env: "PARLEY_PASSWORD_TIME_COST", default: 2, parse: int(1, 100), help: "argon2id iterations (OWASP minimum: 2)" },
+  { key: "durability", env: "PARLEY_DURABILITY", default: "normal", parse: oneOf("normal", "full"), help: '"normal": a process crash loses nothing acknowledged; "full": fsync on every commit, power loss loses nothing' },
+  { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },
+];
+
+function parseOrigins(text: string): string[] | Complaint {
+  const origins = text.split(",").map((o) => o.trim()).filter(Boolean);
+  const bad = origins.find((o) => o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o));
+  return bad ? new Complaint(`"${bad}" is not an origin like https://chat.example.com`) : origins;
+}
+
+/** Builds the configuration from flags (which win) and environment variables; throws ConfigError listing every problem. */
+export function loadConfig(args: string[] = [], env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    const option = OPTIONS.find((o) => o.flag === name);
+    if (!option) {
+      problems.push(`unknown option ${name}`);
+      continue;
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined) problems.push(`${name} needs a value`);
+    else flags.set(name, value);
+  }
+  const config = {} as Record<keyof Config, unknown>;
+  for (const option of OPTIONS) {
+    const fromFlag = option.flag ? flags.get(option.flag) : undefined;
+    const raw = fromFlag ?? env[option.env];
+    if (raw === undefined || raw === "") {
+      config[option.key] = option.default;
+      continue;
+    }
+    const parsed = option.parse(raw);
+    if (parsed instanceof Complaint) problems.push(`${fromFlag !== undefined ? option.flag : option.env} ${parsed.text}`);
+    else config[option.key] = parsed;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const result = { ...(config as unknown as Config), ...overrides };
+  result.dataDir = resolve(result.dataDir);
+  return result;
+}
+
+/** The configuration table, for --help. */
+export function describeOptions(): string {
+  return OPTIONS.map((o) => `  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40) + ` ${o.help} (default: ${formatDefault(o.default)})`).join("\n");
+}
+
+function formatDefault(value: unknown): string {
+  if (value === null) return "generated";
+  if (Array.isArray(value)) return value.length ? value.join(",") : "none";
+  return String(value);
+}

@@ -1,0 +1,14 @@
+// What every service needs, built once per app by createApp and passed down explicitly.
+import type { Config } from "./config";
+import type { Db } from "./db";
+import type { Logger } from "./lib/log";
+import type { Passwords } from "./modules/auth/passwords";
+import type { Tokens } from "./modules/auth/tokens";
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  log: Logger;
+  tokens: Tokens;
+  passwords: Passwords;
+}

@@ -1,0 +1,93 @@
+// Table types, declared once. Times are epoch milliseconds; booleans are stored as 0/1.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+type Bool = ColumnType<number, number | boolean, number | boolean>;
+
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  /** Case-folded username, unique: "Alice" and "alice" are the same account name. */
+  username_key: string;
+  /** Normalized (trimmed, lower-case) and unique. */
+  email: string;
+  first_name: string;
+  last_name: string;
+  password_hash: string;
+  is_active: Bool;
+  is_staff: Bool;
+  is_superuser: Bool;
+  date_joined: number;
+  /** Bumped when every token of the user must stop working (password change, deactivation). */
+  token_generation: Generated<number>;
+}
+
+export interface RevokedTokenTable {
+  jti: string;
+  /** When the token would have expired anyway; the row can be swept after that. */
+  expires_at: number;
+}
+
+export interface ConversationTable {
+  id: Generated<number>;
+  kind: "group" | "direct";
+  /** Group name; null for direct conversations. */
+  name: string | null;
+  /** Case-folded group name, unique among groups. */
+  name_key: string | null;
+  /** "<smaller user id>:<larger user id>" for direct conversations, unique. */
+  direct_key: string | null;
+  created_by: number | null;
+  created_at: number;
+}
+
+export interface MemberTable {
+  conversation_id: number;
+  user_id: number;
+  role: "owner" | "member";
+  joined_at: number;
+  last_read_message_id: number | null;
+}
+
+export interface FileTable {
+  id: Generated<number>;
+  uploader_id: number | null;
+  /** Server-made file name under <data dir>/uploads/; never derived from the client's name. */
+  storage_name: string;
+  original_name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  created_at: number;
+  /** Null when files never expire. */
+  expires_at: number | null;
+  /** Set when the sweeper removed the bytes. */
+  deleted_at: number | null;
+}
+
+export interface MessageTable {
+  id: Generated<number>;
+  conversation_id: number;
+  sender_id: number;
+  body: string;
+  file_id: number | null;
+  created_at: number;
+  /** The sender's de-duplication key for retried sends. */
+  client_id: string | null;
+}
+
+export interface Database {
+  users: UserTable;
+  revoked_tokens: RevokedTokenTable;
+  conversations: ConversationTable;
+  conversation_members: MemberTable;
+  files: FileTable;
+  messages: MessageTable;
+}
+
+export type UserRow = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type ConversationRow = Selectable<ConversationTable>;
+export type MemberRow = Selectable<MemberTable>;
+export type FileRow = Selectable<FileTable>;
+export type MessageRow = Selectable<MessageTable>;

@@ -1,0 +1,57 @@
+// The one error type of the service layer. onError in src/lib/http.ts turns it into the API's error shape.
+
+export type ErrorCode =
+  | "bad_request"
+  | "invalid"
+  | "not_authenticated"
+  | "token_not_valid"
+  | "invalid_credentials"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "gone"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "rate_limited"
+  | "unavailable"
+  | "internal";
+
+export type FieldErrors = Record<string, string[]>;
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    /** Per-field messages: answered as the original's `{"field": ["message"]}` map. */
+    readonly fields?: FieldErrors,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string): never => {
+  throw new AppError(400, "bad_request", message);
+};
+/** A 400 naming the field, as the original did: `{"name": ["Group name already exists."]}`. */
+export const invalidField = (field: string, message: string): never => {
+  throw new AppError(400, "invalid", message, { [field]: [message] });
+};
+export const notAuthenticated = (message = "Authentication credentials were not provided."): never => {
+  throw new AppError(401, "not_authenticated", message);
+};
+export const tokenNotValid = (message = "Given token not valid for any token type"): never => {
+  throw new AppError(401, "token_not_valid", message);
+};
+export const forbidden = (message = "You do not have permission to perform this action."): never => {
+  throw new AppError(403, "forbidden", message);
+};
+export const notFound = (message = "Not found."): never => {
+  throw new AppError(404, "not_found", message);
+};
+export const gone = (message: string): never => {
+  throw new AppError(410, "gone", message);
+};
+export const payloadTooLarge = (message: string): never => {
+  throw new AppError(413, "payload_too_large", message);
+};

@@ -1,0 +1,62 @@
+// How errors of every kind become the API's error shape, in one place.
+//   field errors:  400 {"field": ["message", ...]}                        (the original's DRF shape)
+//   other errors:  4xx {"detail": "...", "error": "...", "code": "..."}   (`detail` as DRF, `error` as the original's views)
+// Bodies never echo submitted values: Elysia's default validation answer repeats them, passwords included.
+import { Elysia, ValidationError } from "elysia";
+import { AppError, type ErrorCode, type FieldErrors } from "./errors";
+import type { Logger } from "./log";
+
+export function errorBody(code: ErrorCode, message: string) {
+  return { detail: message, error: message, code };
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
+}
+
+export function errorResponse(error: AppError): Response {
+  const headers: Record<string, string> = {};
+  if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="api"';
+  return jsonResponse(error.status, error.fields ?? errorBody(error.code, error.message), headers);
+}
+
+/** Field → messages from a TypeBox validation failure, without the submitted values. */
+export function fieldErrors(error: ValidationError): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of error.all as Array<{ path?: string; message?: string; schema?: { error?: unknown } }>) {
+    const field = issue.path?.split("/").filter(Boolean)[0] ?? "non_field_errors";
+    const message =
+      typeof issue.schema?.error === "string"
+        ? issue.schema.error
+        : issue.message === "Expected required property"
+          ? "This field is required."
+          : (issue.message ?? "Invalid value.");
+    const list = (fields[field] ??= []);
+    if (!list.includes(message)) list.push(message);
+  }
+  return Object.keys(fields).length ? fields : { non_field_errors: ["Invalid input."] };
+}
+
+export function errorHandling(log: Logger) {
+  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, ({ code, error, request }) => {
+    if (error instanceof AppError) return errorResponse(error);
+    switch (code) {
+      case "VALIDATION":
+        // A path id that is not a number names nothing that exists.
+        if ((error as ValidationError).type === "params") return jsonResponse(404, errorBody("not_found", "Not found."));
+        return jsonResponse(400, fieldErrors(error as ValidationError));
+      case "PARSE":
+        return jsonResponse(400, errorBody("bad_request", "The request body could not be parsed (malformed JSON or form data)."));
+      case "NOT_FOUND":
+        return jsonResponse(404, errorBody("not_found", "Not found."));
+      case "INVALID_FILE_TYPE":
+        return jsonResponse(400, errorBody("bad_request", "The file type is not accepted."));
+    }
+    const status = (error as { status?: unknown })?.status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      return jsonResponse(status, errorBody(status === 413 ? "payload_too_large" : "bad_request", "The request was not accepted."));
+    }
+    log.error("unhandled error", { method: request.method, path: new URL(request.url).pathname, error: String((error as Error)?.stack ?? error) });
+    return jsonResponse(500, errorBody("internal", "Internal server error."));
+  });
+}

@@ -1,0 +1,40 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "../../context";
+import { findUserById } from "../users/repository";
+import { loginBody, loginResponse, messageResponse, protectedResponse, refreshBody, tokenPair } from "./model";
+import { requireUser } from "./plugin";
+import * as auth from "./service";
+
+const security = [{ bearerAuth: [] }];
+
+export const authRoutes = (ctx: AppContext) =>
+  new Elysia({ prefix: "/api", tags: ["Authentication"] })
+    .post("/login/", ({ body }) => auth.login(ctx, body.email, body.password), {
+      body: loginBody,
+      response: loginResponse,
+      detail: { summary: "Log in with email and password", description: "Wrong password, unknown email and inactive account all answer the same 401." },
+    })
+    .post("/token/", ({ body }) => auth.login(ctx, body.email, body.password), {
+      body: loginBody,
+      response: loginResponse,
+      detail: { summary: "Obtain a token pair (same as /api/login/)" },
+    })
+    .post("/token/refresh/", ({ body }) => auth.refresh(ctx, body.refresh), {
+      body: refreshBody,
+      response: tokenPair,
+      detail: { summary: "Rotate a refresh token", description: "The refresh token given is revoked; using it again answers 401." },
+    })
+    .use(requireUser(ctx))
+    .post(
+      "/logout/",
+      async ({ user, body }) => {
+        await auth.logout(ctx, user, body.refresh);
+        return { message: "Logged out successfully" };
+      },
+      { body: refreshBody, response: messageResponse, detail: { summary: "Log out: revoke this refresh token and the access token used", security } },
+    )
+    .get(
+      "/users/protected/",
+      async ({ user }) => ({ message: "Access granted!", email: (await findUserById(ctx.db, user.id))!.email }),
+      { response: protectedResponse, detail: { summary: "Check an access token", security } },
+    );

@@ -1,0 +1,12 @@
+import { t } from "elysia";
+
+export const loginBody = t.Object({
+  email: t.String({ minLength: 1, maxLength: 254, error: "Enter an email address." }),
+  password: t.String({ minLength: 1, maxLength: 1024, error: "Enter the password." }),
+});
+export const refreshBody = t.Object({ refresh: t.String({ minLength: 1, maxLength: 4096, error: "Refresh token is required" }) });
+
+export const loginResponse = t.Object({ refresh: t.String(), access: t.String(), email: t.String(), name: t.String(), id: t.Integer() });
+export const tokenPair = t.Object({ access: t.String(), refresh: t.String() });
+export const messageResponse = t.Object({ message: t.String() });
+export const protectedResponse = t.Object({ message: t.String(), email: t.String() });

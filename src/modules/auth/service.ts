@@ -1,0 +1,102 @@
+// Logging in, token rotation, logout, and turning a Bearer token into the current user.
+import type { AppContext } from "../../context";
+import type { UserRow } from "../../db/schema";
+import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
+import { findUserByEmail } from "../users/repository";
+import type { TokenClaims } from "./tokens";
+
+/** The authenticated caller, as every service sees it. */
+export interface AuthUser {
+  id: number;
+  username: string;
+  is_staff: boolean;
+  /** The access token's claims, for logout. */
+  token: TokenClaims;
+}
+
+export interface LoginResult {
+  refresh: string;
+  access: string;
+  email: string;
+  name: string;
+  id: number;
+}
+
+// Verifying against a real hash for unknown emails too keeps both refusals equally slow (no account enumeration).
+let decoyHash: Promise<string> | undefined;
+
+export async function login(ctx: AppContext, email: string, password: string): Promise<LoginResult> {
+  const user = await findUserByEmail(ctx.db, email);
+  const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
+  const matches = await ctx.passwords.verify(password, hash);
+  if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");
+  const pair = await issuePair(ctx, user);
+  return { ...pair, email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), id: user.id };
+}
+
+async function issuePair(ctx: AppContext, user: UserRow) {
+  const [access, refresh] = await Promise.all([
+    ctx.tokens.issue("access", user.id, user.token_generation),
+    ctx.tokens.issue("refresh", user.id, user.token_generation),
+  ]);
+  return { access: access.token, refresh: refresh.token };
+}
+
+/** The user a token of this type stands for, if it is valid, unrevoked and the account still active. */
+async function checkToken(ctx: AppContext, token: string, type: "access" | "refresh"): Promise<{ user: UserRow; claims: TokenClaims }> {
+  const claims = await ctx.tokens.verify(token, type);
+  if (!claims) {
+    const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");
+    tokenNotValid(asOther ? "Token has wrong type" : "Token is invalid or expired");
+  }
+  const row = await ctx.db
+    .selectFrom("users")
+    .leftJoin("revoked_tokens", (join) => join.on("revoked_tokens.jti", "=", claims!.jti))
+    .selectAll("users")
+    .select("revoked_tokens.jti as revoked")
+    .where("users.id", "=", claims!.user_id)
+    .executeTakeFirst();
+  if (row?.revoked) tokenNotValid("Token is blacklisted");
+  if (!row || !row.is_active || row.token_generation !== claims!.gen) tokenNotValid("Token is invalid or expired");
+  const { revoked: _, ...user } = row!;
+  return { user, claims: claims! };
+}
+
+export async function authenticate(ctx: AppContext, authorization: string | undefined | null): Promise<AuthUser> {
+  if (!authorization) notAuthenticated();
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization!);
+  if (!match) tokenNotValid("Authorization header must be: Bearer <token>");
+  const { user, claims } = await checkToken(ctx, match![1]!, "access");
+  return { id: user.id, username: user.username, is_staff: !!user.is_staff, token: claims };
+}
+
+async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
+  const result = await ctx.db
+    .insertInto("revoked_tokens")
+    .values({ jti: claims.jti, expires_at: claims.exp * 1000 })
+    .onConflict((oc) => oc.column("jti").doNothing())
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/** Rotates a refresh token: the old one is revoked (using it again is refused) and a new pair issued. */
+export async function refresh(ctx: AppContext, refreshToken: string): Promise<{ access: string; refresh: string }> {
+  const { user, claims } = await checkToken(ctx, refreshToken, "refresh");
+  // The insert is the lock: of two concurrent uses of one refresh token, only one wins.
+  if (!(await revoke(ctx, claims))) tokenNotValid("Token is blacklisted");
+  return issuePair(ctx, user);
+}
+
+/** Ends a session: both the refresh token given and the access token used for the call stop working. */
+export async function logout(ctx: AppContext, caller: AuthUser, refreshToken: string): Promise<void> {
+  const claims = await ctx.tokens.verify(refreshToken, "refresh");
+  if (!claims) invalidField("refresh", "Token is invalid or expired");
+  if (claims!.user_id !== caller.id) forbidden("That refresh token belongs to another account.");
+  await revoke(ctx, claims!);
+  await revoke(ctx, caller.token);
+}
+
+export async function sweepRevokedTokens(ctx: AppContext, now = Date.now()): Promise<number> {
+  const result = await ctx.db.deleteFrom("revoked_tokens").where("expires_at", "<", now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

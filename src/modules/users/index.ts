@@ -1,0 +1,45 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "../../context";
+import { requireUser } from "../auth/plugin";
+import { patchUserBody, publicUser, registerBody, registerResponse, replaceUserBody, userIdParams } from "./model";
+import * as users from "./service";
+
+const security = [{ bearerAuth: [] }];
+
+export const userRoutes = (ctx: AppContext) =>
+  new Elysia({ prefix: "/api", tags: ["Users"] })
+    .post(
+      "/register/",
+      async ({ body, set }) => {
+        const user = await users.register(ctx, body);
+        set.status = 201;
+        return { user: users.toPublicUser(user, { id: user.id, is_staff: false }), message: "User Created Successfully" };
+      },
+      { body: registerBody, response: { 201: registerResponse }, detail: { summary: "Register an account" } },
+    )
+    .use(requireUser(ctx))
+    .get("/:user_id/", async ({ user, params }) => users.toPublicUser(await users.getUser(ctx, params.user_id), user), {
+      params: userIdParams,
+      response: publicUser,
+      detail: { summary: "A user's profile", description: "The email is shown only to the user themself and to staff.", security },
+    })
+    .patch("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
+      params: userIdParams,
+      body: patchUserBody,
+      response: publicUser,
+      detail: { summary: "Change some fields of your account", description: "Only the account's owner or staff. A new password ends every session of the account.", security },
+    })
+    .put("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
+      params: userIdParams,
+      body: replaceUserBody,
+      response: publicUser,
+      detail: { summary: "Replace your account's fields (all five required)", security },
+    })
+    .delete(
+      "/:user_id/delete/",
+      async ({ user, params, set }) => {
+        await users.deleteUser(ctx, user, params.user_id);
+        set.status = 204;
+      },
+      { params: userIdParams, detail: { summary: "Delete an account", description: "Only the account's owner or staff. Its tokens stop working.", security } },
+    );

@@ -1,0 +1,51 @@
+import type { Db } from "../../db";
+import type { NewUser, UserRow, UserUpdate } from "../../db/schema";
+
+export const usernameKey = (username: string) => username.normalize("NFKC").toLowerCase();
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("email", "=", normalizeEmail(email)).executeTakeFirst();
+}
+
+/** Which of these identifiers already belong to another account than `exceptId`. */
+export async function takenIdentifiers(db: Db, username: string | undefined, email: string | undefined, exceptId = 0) {
+  const rows = await db
+    .selectFrom("users")
+    .select(["username_key", "email"])
+    .where((eb) => eb.or([eb("username_key", "=", username === undefined ? null : usernameKey(username)), eb("email", "=", email === undefined ? null : normalizeEmail(email))]))
+    .where("id", "!=", exceptId)
+    .execute();
+  return {
+    username: username !== undefined && rows.some((r) => r.username_key === usernameKey(username)),
+    email: email !== undefined && rows.some((r) => r.email === normalizeEmail(email)),
+  };
+}
+
+export async function insertUser(db: Db, user: Omit<NewUser, "username_key">): Promise<UserRow> {
+  return db
+    .insertInto("users")
+    .values({ ...user, username_key: usernameKey(user.username), email: normalizeEmail(user.email) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function updateUserRow(db: Db, id: number, changes: Omit<UserUpdate, "username_key">): Promise<UserRow | undefined> {
+  const values: UserUpdate = { ...changes };
+  if (changes.username !== undefined) values.username_key = usernameKey(changes.username);
+  if (changes.email !== undefined) values.email = normalizeEmail(changes.email);
+  return db.updateTable("users").set(values).where("id", "=", id).returningAll().executeTakeFirst();
+}
+
+export async function bumpTokenGeneration(db: Db, id: number): Promise<void> {
+  await db.updateTable("users").set((eb) => ({ token_generation: eb("token_generation", "+", 1) })).where("id", "=", id).execute();
+}
+
+export async function deleteUserRow(db: Db, id: number): Promise<boolean> {
+  const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

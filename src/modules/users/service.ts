@@ -1,0 +1,91 @@
+// Accounts: registration, profiles, and the rule that only the owner of an account (or staff) may change it.
+import type { AppContext } from "../../context";
+import type { UserRow } from "../../db/schema";
+import { AppError, forbidden, invalidField, notFound, type FieldErrors } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
+import * as repo from "./repository";
+
+/** The API's view of a user; the email only for the user themself and for staff. */
+export function toPublicUser(user: UserRow, viewer: Pick<AuthUser, "id" | "is_staff">): PublicUser {
+  const view: PublicUser = {
+    id: user.id,
+    username: user.username,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    date_joined: new Date(user.date_joined).toISOString(),
+  };
+  if (viewer.id === user.id || viewer.is_staff) view.email = user.email;
+  return view;
+}
+
+async function checkIdentifiers(ctx: AppContext, username: string | undefined, email: string | undefined, exceptId?: number) {
+  if (username !== undefined && !USERNAME_PATTERN.test(username)) invalidField("username", USERNAME_RULE);
+  const taken = await repo.takenIdentifiers(ctx.db, username, email, exceptId);
+  const fields: FieldErrors = {};
+  if (taken.username) fields.username = ["A user with that username already exists."];
+  if (taken.email) fields.email = ["user with this email already exists."];
+  if (Object.keys(fields).length) throw new AppError(400, "invalid", "That username or email is taken.", fields);
+}
+
+/** Unique-index violations that slip past the check above under concurrency become the same 400. */
+function mapUniqueViolation(error: unknown): never {
+  const message = String((error as Error)?.message ?? "");
+  if (message.includes("UNIQUE") && message.includes("users.username_key"))
+    throw new AppError(400, "invalid", "That username is taken.", { username: ["A user with that username already exists."] });
+  if (message.includes("UNIQUE") && message.includes("users.email"))
+    throw new AppError(400, "invalid", "That email is taken.", { email: ["user with this email already exists."] });
+  throw error;
+}
+
+export async function register(ctx: AppContext, input: RegisterBody): Promise<UserRow> {
+  await checkIdentifiers(ctx, input.username, input.email);
+  const password_hash = await ctx.passwords.hash(input.password);
+  return repo
+    .insertUser(ctx.db, {
+      username: input.username,
+      email: input.email,
+      first_name: input.first_name ?? "",
+      last_name: input.last_name ?? "",
+      password_hash,
+      is_active: 1,
+      is_staff: 0,
+      is_superuser: 0,
+      date_joined: Date.now(),
+    })
+    .catch(mapUniqueViolation);
+}
+
+export async function getUser(ctx: AppContext, id: number): Promise<UserRow> {
+  return (await repo.findUserById(ctx.db, id)) ?? notFound();
+}
+
+/** The account `id`, if `actor` may change it: only its owner and staff may. */
+async function ownedAccount(ctx: AppContext, actor: AuthUser, id: number): Promise<UserRow> {
+  const user = await getUser(ctx, id);
+  if (actor.id !== user.id && !actor.is_staff) forbidden("You may only change your own account.");
+  return user;
+}
+
+export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, changes: UserChanges): Promise<UserRow> {
+  const user = await ownedAccount(ctx, actor, id);
+  await checkIdentifiers(ctx, changes.username, changes.email, user.id);
+  const { password, ...profile } = changes;
+  const password_hash = password === undefined ? undefined : await ctx.passwords.hash(password);
+  const updated = await ctx.db
+    .transaction()
+    .execute(async (trx) => {
+      const row = await repo.updateUserRow(trx, user.id, password_hash === undefined ? profile : { ...profile, password_hash });
+      // A new password ends every session of the account, the caller's included.
+      if (password !== undefined) await repo.bumpTokenGeneration(trx, user.id);
+      return row;
+    })
+    .catch(mapUniqueViolation);
+  return updated ?? notFound();
+}
+
+export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): Promise<void> {
+  const user = await ownedAccount(ctx, actor, id);
+  // Memberships and the user's messages go with the account (as in the original); tokens die with the row.
+  if (!(await repo.deleteUserRow(ctx.db, user.id))) notFound();
+}

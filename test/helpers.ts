@@ -1,0 +1,103 @@
+// Small helpers shared by the tests: a fresh app on a temp data dir, a JSON client, registered users.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "bun:test";
+import { createApp, type Parley } from "../src/app";
+import { loadConfig, type Config } from "../src/config";
+import { startServer, type RunningServer } from "../src/server";
+
+/** A temp data dir, removed when the test file ends. */
+export function tempDir(prefix = "parley-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Configuration for tests: temp data dir, free port, cheap password hashing, quiet logs. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return loadConfig([], {}, { dataDir: tempDir(), port: 0, host: "127.0.0.1", passwordMemoryKib: 1024, passwordTimeCost: 1, logLevel: "silent", ...overrides });
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export type Api = (method: string, path: string, options?: RequestOptions) => Promise<ApiResponse>;
+
+function buildRequest(base: string, method: string, path: string, { body, token, headers = {} }: RequestOptions = {}): Request {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (token) (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
+  if (body instanceof FormData || typeof body === "string") init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+  }
+  return new Request(base + path, init);
+}
+
+async function readResponse(response: Response): Promise<ApiResponse> {
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: response.status, body, headers: response.headers };
+}
+
+/** An API client calling app.handle() directly (no socket). */
+export function handleClient(parley: Parley): Api {
+  return async (method, path, options) => readResponse(await parley.app.handle(buildRequest("http://localhost", method, path, options)));
+}
+
+/** An API client over a real HTTP connection. */
+export function httpClient(url: string): Api {
+  return async (method, path, options) => readResponse(await fetch(buildRequest(url, method, path, options)));
+}
+
+/** A fresh app on a temp data dir, closed when the test file ends. */
+export async function makeApp(overrides: Partial<Config> = {}): Promise<{ parley: Parley; api: Api; config: Config }> {
+  const config = testConfig(overrides);
+  const parley = await createApp(config);
+  afterAll(() => parley.close());
+  return { parley, api: handleClient(parley), config };
+}
+
+/** A listening server on a free port, stopped when the test file ends. */
+export async function listen(overrides: Partial<Config> = {}): Promise<{ server: RunningServer; api: Api; config: Config }> {
+  const config = testConfig(overrides);
+  const server = await startServer(config);
+  afterAll(() => server.stop());
+  return { server, api: httpClient(server.url), config };
+}
+
+export interface TestUser {
+  id: number;
+  username: string;
+  email: string;
+  password: string;
+  access: string;
+  refresh: string;
+}
+
+let userCounter = 0;
+
+/** Registers and logs in a user named `name` (made unique per call). */
+export async function registerUser(api: Api, name = "user", extra: Record<string, string> = {}): Promise<TestUser> {
+  const username = `${name}${++userCounter}`;
+  const email = `${username}@example.com`;
+  const password = "correct horse battery";
+  const reg = await api("POST", "/api/register/", { body: { username, email, password, first_name: name, last_name: "Test", ...extra } });
+  if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const login = await api("POST", "/api/login/", { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
+  return { id: reg.body.user.id, username, email, password, access: login.body.access, refresh: login.body.refresh };
+}
