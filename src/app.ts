@@ -1,5 +1,6 @@
 // createApp assembles Parley from its modules around one database; tests build one against a temp data dir.
 import { Elysia } from "elysia";
+import { join } from "node:path";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
 import { migrateToLatest, openDatabase, type DatabaseHandle } from "./db";
@@ -10,13 +11,21 @@ import { authRoutes } from "./modules/auth";
 import { createPasswords } from "./modules/auth/passwords";
 import { loadOrCreateSecret } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
+import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
+import { fileRoutes } from "./modules/files";
+import { FileStorage } from "./modules/files/storage";
+import { createFileUrls } from "./modules/files/urls";
+import { messageRoutes } from "./modules/messages";
 import { userRoutes } from "./modules/users";
+import { startHousekeeping } from "./housekeeping";
 
 export interface Parley {
   app: ReturnType<typeof buildRoutes>;
   ctx: AppContext;
   database: DatabaseHandle;
+  /** Starts the in-process background jobs (expired files, revoked tokens); close() stops them. */
+  startJobs(): void;
   /** Stops background jobs and closes the database. */
   close(): Promise<void>;
 }
@@ -31,8 +40,11 @@ function buildRoutes(ctx: AppContext) {
     .use(webDefaults(config))
     .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness", tags: ["Operations"] } })
     .use(docsRoutes())
-    .use(userRoutes(ctx))
-    .use(authRoutes(ctx));
+    .use(fileRoutes(ctx))
+    .use(conversationRoutes(ctx))
+    .use(messageRoutes(ctx))
+    .use(authRoutes(ctx))
+    .use(userRoutes(ctx));
 }
 
 export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
@@ -51,13 +63,20 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
+    files: new FileStorage(join(config.dataDir, "uploads")),
+    fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
   };
   const app = buildRoutes(ctx);
+  let stopJobs: (() => Promise<void>) | undefined;
   return {
     app,
     ctx,
     database,
+    startJobs() {
+      stopJobs ??= startHousekeeping(ctx);
+    },
     async close() {
+      await stopJobs?.();
       await database.close();
     },
   };

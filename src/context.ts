@@ -4,6 +4,8 @@ import type { Db } from "./db";
 import type { Logger } from "./lib/log";
 import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
+import type { FileStorage } from "./modules/files/storage";
+import type { FileUrls } from "./modules/files/urls";
 
 export interface AppContext {
   config: Config;
@@ -11,4 +13,6 @@ export interface AppContext {
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;
+  files: FileStorage;
+  fileUrls: FileUrls;
 }

@@ -13,6 +13,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
   const parley = await createApp(config, options);
   parley.app.listen({ port: config.port, hostname: config.host });
+  parley.startJobs();
   const server = parley.app.server!;
   const port = server.port!;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;

@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { pathId } from "../../lib/schemas";
 
 // Django's username rule, which the original used: letters, digits and @ . + - _ (TypeBox patterns have no
 // Unicode classes, so the character check is USERNAME_PATTERN, applied by the service).
@@ -17,7 +18,7 @@ export const replaceUserBody = t.Object({ username, email, password, first_name:
 export const patchUserBody = t.Partial(replaceUserBody);
 export type UserChanges = typeof patchUserBody.static;
 
-export const userIdParams = t.Object({ user_id: t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Not found." }) });
+export const userIdParams = t.Object({ user_id: pathId("A user id") });
 
 export const publicUser = t.Object({
   id: t.Integer(),

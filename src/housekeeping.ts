@@ -1,0 +1,26 @@
+// In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
+import type { AppContext } from "./context";
+import { sweepRevokedTokens } from "./modules/auth/service";
+import { sweepExpiredFiles } from "./modules/files/service";
+
+/** Runs every job once per PARLEY_SWEEP_INTERVAL; returns a stop function that waits for a run in progress. */
+export function startHousekeeping(ctx: AppContext): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const runOnce = async () => {
+    try {
+      const files = await sweepExpiredFiles(ctx);
+      const tokens = await sweepRevokedTokens(ctx);
+      if (files || tokens) ctx.log.info("housekeeping", { expired_files_removed: files, revoked_tokens_removed: tokens });
+    } catch (error) {
+      ctx.log.error("housekeeping failed", { error: String(error) });
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(runOnce);
+  }, ctx.config.sweepIntervalMs);
+  running = running.then(runOnce); // once at start, for anything that expired while the server was down
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,97 @@
+// Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
+import type { Db } from "../../db";
+import type { ConversationRow, MemberRow } from "../../db/schema";
+
+export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
+/** The unique key of the direct conversation between two users, whichever of them asks. */
+export const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+export function findConversation(db: Db, id: number): Promise<ConversationRow | undefined> {
+  return db.selectFrom("conversations").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export function findMembership(db: Db, conversationId: number, userId: number): Promise<MemberRow | undefined> {
+  return db.selectFrom("conversation_members").selectAll().where("conversation_id", "=", conversationId).where("user_id", "=", userId).executeTakeFirst();
+}
+
+export function findGroupByName(db: Db, name: string): Promise<ConversationRow | undefined> {
+  return db.selectFrom("conversations").selectAll().where("name_key", "=", groupNameKey(name)).executeTakeFirst();
+}
+
+export function findDirect(db: Db, a: number, b: number): Promise<ConversationRow | undefined> {
+  return db.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)).executeTakeFirst();
+}
+
+export async function insertConversation(db: Db, row: Omit<ConversationRow, "id">): Promise<ConversationRow> {
+  return db.insertInto("conversations").values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Adds members that are not members yet; returns the ids actually added. */
+export async function addMembers(db: Db, conversationId: number, userIds: number[], role: MemberRow["role"] = "member", now = Date.now()): Promise<number[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db
+    .insertInto("conversation_members")
+    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, role, joined_at: now, last_read_message_id: null })))
+    .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
+    .returning("user_id")
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+export async function removeMember(db: Db, conversationId: number, userId: number): Promise<boolean> {
+  const result = await db.deleteFrom("conversation_members").where("conversation_id", "=", conversationId).where("user_id", "=", userId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export function listMembers(db: Db, conversationIds: number[]) {
+  if (conversationIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom("conversation_members as m")
+    .innerJoin("users as u", "u.id", "m.user_id")
+    .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "u.username", "u.first_name", "u.last_name"])
+    .where("m.conversation_id", "in", conversationIds)
+    .orderBy("m.joined_at")
+    .orderBy("m.user_id")
+    .execute();
+}
+export type MemberWithUser = Awaited<ReturnType<typeof listMembers>>[number];
+
+/** The user's conversations with the id of each one's newest message (an index lookup per conversation). */
+export function listUserConversations(db: Db, userId: number, only: { kind?: ConversationRow["kind"]; conversationId?: number } = {}) {
+  let query = db
+    .selectFrom("conversation_members as m")
+    .innerJoin("conversations as c", "c.id", "m.conversation_id")
+    .selectAll("c")
+    .select((eb) => eb.selectFrom("messages").select((e) => e.fn.max("messages.id").as("last")).whereRef("messages.conversation_id", "=", "c.id").as("last_message_id"))
+    .where("m.user_id", "=", userId);
+  if (only.kind) query = query.where("c.kind", "=", only.kind);
+  if (only.conversationId) query = query.where("c.id", "=", only.conversationId);
+  return query.execute();
+}
+
+export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom("users").select("id").where("id", "in", ids).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function promoteOldestMember(db: Db, conversationId: number): Promise<void> {
+  const next = await db
+    .selectFrom("conversation_members")
+    .select("user_id")
+    .where("conversation_id", "=", conversationId)
+    .orderBy("joined_at")
+    .orderBy("user_id")
+    .executeTakeFirst();
+  if (next) await db.updateTable("conversation_members").set({ role: "owner" }).where("conversation_id", "=", conversationId).where("user_id", "=", next.user_id).execute();
+}
+
+export async function countOwners(db: Db, conversationId: number): Promise<number> {
+  const row = await db
+    .selectFrom("conversation_members")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("conversation_id", "=", conversationId)
+    .where("role", "=", "owner")
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

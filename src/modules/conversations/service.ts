@@ -1,0 +1,185 @@
+// Groups and direct conversations: who is in them, and the membership guard every conversation read or write passes.
+import type { AppContext } from "../../context";
+import type { Db } from "../../db";
+import type { ConversationRow } from "../../db/schema";
+import { forbidden, invalidField, notFound } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { findMessagesByIds } from "../messages/repository";
+import { toMessageView, type MessageView } from "../messages/view";
+import * as repo from "./repository";
+
+/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
+export async function requireMember(db: Db, conversationId: number, userId: number): Promise<ConversationRow> {
+  const row = await db
+    .selectFrom("conversations as c")
+    .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
+    .selectAll("c")
+    .select("m.user_id as member")
+    .where("c.id", "=", conversationId)
+    .executeTakeFirst();
+  if (!row) notFound("Conversation not found.");
+  if (row!.member === null) forbidden("You are not a member of this conversation.");
+  const { member: _, ...conversation } = row!;
+  return conversation;
+}
+
+/** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
+export function parseMemberIds(members: unknown): number[] {
+  if (members === undefined || members === null || members === "") return [];
+  let list: unknown = members;
+  if (typeof members === "string") {
+    const text = members.trim();
+    try {
+      list = text.startsWith("[") ? JSON.parse(text) : text.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+    } catch {
+      invalidField("members", "Give members as a list of user ids, e.g. [1, 2].");
+    }
+  }
+  const values = Array.isArray(list) ? list : [list];
+  const ids = values.map((v) => (typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v));
+  if (!ids.every((id): id is number => Number.isSafeInteger(id) && (id as number) > 0)) invalidField("members", "Give members as a list of user ids, e.g. [1, 2].");
+  return [...new Set(ids as number[])];
+}
+
+export interface GroupView {
+  id: number;
+  name: string;
+  members: number[];
+  created_by: number | null;
+  created_at: string;
+}
+
+async function groupViews(db: Db, groups: ConversationRow[]): Promise<GroupView[]> {
+  const members = await repo.listMembers(db, groups.map((g) => g.id));
+  return groups.map((g) => ({
+    id: g.id,
+    name: g.name!,
+    members: members.filter((m) => m.conversation_id === g.id).map((m) => m.user_id),
+    created_by: g.created_by,
+    created_at: new Date(g.created_at).toISOString(),
+  }));
+}
+
+export async function createGroup(ctx: AppContext, user: AuthUser, name: string, memberInput: unknown): Promise<GroupView> {
+  const trimmed = name.trim();
+  if (!trimmed) invalidField("name", "This field may not be blank.");
+  if (trimmed.length > 100) invalidField("name", "Ensure this field has no more than 100 characters.");
+  const memberIds = parseMemberIds(memberInput).filter((id) => id !== user.id);
+  const group = await ctx.db
+    .transaction()
+    .execute(async (trx) => {
+      if (await repo.findGroupByName(trx, trimmed)) invalidField("name", "Group name already exists.");
+      const known = await repo.existingUserIds(trx, memberIds);
+      const unknown = memberIds.filter((id) => !known.has(id));
+      if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
+      const now = Date.now();
+      const row = await repo.insertConversation(trx, { kind: "group", name: trimmed, name_key: repo.groupNameKey(trimmed), direct_key: null, created_by: user.id, created_at: now });
+      await repo.addMembers(trx, row.id, [user.id], "owner", now);
+      await repo.addMembers(trx, row.id, memberIds, "member", now);
+      return row;
+    })
+    .catch((error) => {
+      if (String(error?.message).includes("conversations.name_key")) invalidField("name", "Group name already exists.");
+      throw error;
+    });
+  return (await groupViews(ctx.db, [group]))[0]!;
+}
+
+export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<GroupView[]> {
+  const rows = await repo.listUserConversations(ctx.db, user.id, { kind: "group" });
+  return groupViews(ctx.db, rows.sort((a, b) => a.id - b.id));
+}
+
+async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
+  const group = await repo.findConversation(db, groupId);
+  if (!group || group.kind !== "group") notFound("Group not found.");
+  return group!;
+}
+
+/** Joins an open group; joining again changes nothing. */
+export async function joinGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const group = await requireGroup(trx, groupId);
+    await repo.addMembers(trx, group.id, [user.id]);
+  });
+}
+
+/** Leaves a group (a no-op for non-members). A leaving last owner hands the group to its longest-standing member. */
+export async function leaveGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const group = await requireGroup(trx, groupId);
+    const membership = await repo.findMembership(trx, group.id, user.id);
+    if (!membership) return;
+    await repo.removeMember(trx, group.id, user.id);
+    if (membership.role === "owner" && (await repo.countOwners(trx, group.id)) === 0) await repo.promoteOldestMember(trx, group.id);
+  });
+}
+
+/** The direct conversation between the caller and `otherId` (possibly themself), created on first use. */
+export async function openDirect(db: Db, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await repo.findDirect(trx, user.id, otherId);
+    if (existing) return { conversation: existing, created: false };
+    if (!(await repo.existingUserIds(trx, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
+    const now = Date.now();
+    const conversation = await repo.insertConversation(trx, { kind: "direct", name: null, name_key: null, direct_key: repo.directKey(user.id, otherId), created_by: user.id, created_at: now });
+    await repo.addMembers(trx, conversation.id, [...new Set([user.id, otherId])], "member", now);
+    return { conversation, created: true };
+  });
+}
+
+export interface ConversationMemberView {
+  id: number;
+  username: string;
+  first_name: string;
+  last_name: string;
+  role: string;
+}
+
+export interface ConversationView {
+  id: number;
+  kind: "group" | "direct";
+  /** The group's name, or the other user's username for a direct conversation. */
+  name: string;
+  /** Group members; for a direct conversation, the other user (the caller themself when talking to themself). */
+  members: ConversationMemberView[];
+  last_message: MessageView | null;
+  created_at: string;
+}
+
+/** The caller's conversations, direct and group, most recently active first. */
+export async function listConversations(ctx: AppContext, user: AuthUser): Promise<ConversationView[]> {
+  return conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id));
+}
+
+export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: (ConversationRow & { last_message_id?: number | null })[]): Promise<ConversationView[]> {
+  const [members, lastMessages] = await Promise.all([
+    repo.listMembers(ctx.db, rows.map((r) => r.id)),
+    findMessagesByIds(ctx.db, rows.map((r) => r.last_message_id).filter((id): id is number => typeof id === "number")),
+  ]);
+  const lastById = new Map(lastMessages.map((m) => [m.id, m]));
+  const now = Date.now();
+  const views = rows.map((row) => {
+    const all = members.filter((m) => m.conversation_id === row.id);
+    const shown = row.kind === "group" ? all : all.filter((m) => m.user_id !== user.id).concat(all.length === 1 ? all : []);
+    const last = row.last_message_id ? lastById.get(row.last_message_id) : undefined;
+    return {
+      activity: last?.created_at ?? row.created_at,
+      view: {
+        id: row.id,
+        kind: row.kind,
+        name: row.kind === "group" ? row.name! : (shown[0]?.username ?? ""),
+        members: shown.map((m) => ({ id: m.user_id, username: m.username, first_name: m.first_name, last_name: m.last_name, role: m.role })),
+        last_message: last ? toMessageView(last, row, ctx.fileUrls, now) : null,
+        created_at: new Date(row.created_at).toISOString(),
+      } satisfies ConversationView,
+    };
+  });
+  return views.sort((a, b) => b.activity - a.activity || b.view.id - a.view.id).map((v) => v.view);
+}
+
+export async function directConversation(ctx: AppContext, user: AuthUser, otherId: number): Promise<{ view: ConversationView; created: boolean }> {
+  const { conversation, created } = await openDirect(ctx.db, user, otherId);
+  const [view] = await conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id, { conversationId: conversation.id }));
+  return { view: view!, created };
+}

@@ -1,0 +1,42 @@
+import { t } from "elysia";
+import { pathId } from "../../lib/schemas";
+
+export const MAX_MESSAGE_LENGTH = 10_000;
+const id = t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+/** Form and multipart bodies carry ids as text; JSON as numbers. The service reads both. */
+const idOrText = t.Union([id, t.String({ maxLength: 20 }), t.Null()], { error: "Give a user or group id." });
+
+export const conversationParams = t.Object({ conversation_id: pathId("A conversation id (a group's id is its conversation id)") });
+
+export const sendBody = t.Object({
+  message: t.Optional(t.String({ maxLength: MAX_MESSAGE_LENGTH, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` })),
+  receiver_user: t.Optional(idOrText),
+  receiver_group: t.Optional(idOrText),
+  client_id: t.Optional(t.String({ minLength: 1, maxLength: 100, error: "client_id must be 1 to 100 characters." })),
+  file: t.Optional(t.Any({ description: "The attachment, in a multipart/form-data body." })),
+});
+export type SendBody = typeof sendBody.static;
+
+export const historyQuery = t.Object({
+  page: t.Optional(t.Numeric({ minimum: 1, maximum: 1_000_000, error: "page must be a whole number from 1." })),
+  before: t.Optional(t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a message id." })),
+  after: t.Optional(t.Numeric({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "after must be a message id." })),
+  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
+});
+export type HistoryQuery = typeof historyQuery.static;
+
+export const messageView = t.Object({
+  id: t.Integer(),
+  conversation_id: t.Integer(),
+  sender: t.Integer(),
+  sender_username: t.String(),
+  receiver_user: t.Nullable(t.Integer()),
+  receiver_group: t.Nullable(t.Integer()),
+  message: t.String(),
+  file: t.Nullable(t.String({ description: "A short-lived signed URL of the attachment; null without one or once expired." })),
+  attachment: t.Nullable(
+    t.Object({ name: t.String(), size: t.Integer(), content_type: t.String(), expires_at: t.Nullable(t.String()), expired: t.Boolean() }),
+  ),
+  timestamp: t.String({ format: "date-time" }),
+  client_id: t.Nullable(t.String()),
+});

@@ -1,0 +1,105 @@
+// Sending and reading messages. Only members may do either; a send is answered only after it has committed.
+import type { AppContext } from "../../context";
+import type { ConversationRow } from "../../db/schema";
+import { AppError, badRequest, invalidField, payloadTooLarge } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { openDirect, requireMember } from "../conversations/service";
+import type { StoredUpload } from "../files/storage";
+import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
+import * as repo from "./repository";
+import { toMessageView, type MessageView } from "./view";
+
+const PAGE_SIZE = 10;
+
+function optionalId(value: unknown, field: string): number | null {
+  if (value === undefined || value === null || value === "") return null;
+  const id = typeof value === "string" && /^\d{1,15}$/.test(value.trim()) ? Number(value) : value;
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) invalidField(field, "Give a user or group id.");
+  return id as number;
+}
+
+/** The conversation a send goes to: the body's receiver (as in the original), else the path's conversation. */
+async function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<ConversationRow> {
+  const receiverUser = optionalId(body.receiver_user, "receiver_user");
+  const receiverGroup = optionalId(body.receiver_group, "receiver_group");
+  if (receiverUser !== null && receiverGroup !== null) badRequest("Cannot send to both user and group at the same time.");
+  if (receiverUser !== null) return (await openDirect(ctx.db, user, receiverUser, "receiver_user")).conversation;
+  const conversation = await requireMember(ctx.db, receiverGroup ?? pathId, user.id);
+  if (receiverGroup !== null && conversation.kind !== "group") invalidField("receiver_group", "That is not a group.");
+  return conversation;
+}
+
+export interface SendResult {
+  message: MessageView;
+  /** False when a retry with the same client_id returned the message stored the first time. */
+  created: boolean;
+}
+
+export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<SendResult> {
+  const text = body.message ?? "";
+  const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
+  if (file !== null && !(file instanceof Blob)) invalidField("file", "Send the file as a multipart/form-data part named file.");
+  if (text.length > MAX_MESSAGE_LENGTH) invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
+  if (text.includes("\u0000")) invalidField("message", "The message may not contain NUL characters.");
+  if (!text.trim() && !file) invalidField("message", "Write a message or attach a file.");
+  if (file && file.size > ctx.config.maxUploadBytes) payloadTooLarge(`The file is larger than the limit of ${ctx.config.maxUploadBytes} bytes.`);
+  if (file && file.size === 0) invalidField("file", "The submitted file is empty.");
+
+  const conversation = await sendTarget(ctx, user, pathId, body);
+  if (body.client_id) {
+    const earlier = await repo.findByClientId(ctx.db, user.id, body.client_id);
+    if (earlier) return { message: await viewOf(ctx, earlier.id, conversation), created: false };
+  }
+
+  const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
+  try {
+    const id = await ctx.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      const fileId = stored ? await insertFile(ctx, trx, user, stored, now) : null;
+      return repo.insertMessage(trx, { conversation_id: conversation.id, sender_id: user.id, body: text, file_id: fileId, created_at: now, client_id: body.client_id ?? null });
+    });
+    return { message: await viewOf(ctx, id, conversation), created: true };
+  } catch (error) {
+    if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
+    if (body.client_id && String((error as Error)?.message).includes("messages.sender_id, messages.client_id")) {
+      const earlier = await repo.findByClientId(ctx.db, user.id, body.client_id);
+      if (earlier) return { message: await viewOf(ctx, earlier.id, conversation), created: false };
+    }
+    throw error;
+  }
+}
+
+async function insertFile(ctx: AppContext, trx: AppContext["db"], user: AuthUser, stored: StoredUpload, now: number): Promise<number> {
+  const row = await trx
+    .insertInto("files")
+    .values({ ...stored, uploader_id: user.id, created_at: now, expires_at: ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null, deleted_at: null })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function viewOf(ctx: AppContext, messageId: number, conversation: ConversationRow): Promise<MessageView> {
+  const record = await repo.findMessage(ctx.db, messageId);
+  if (!record) throw new AppError(500, "internal", "A committed message could not be read back.");
+  return toMessageView(record, conversation, ctx.fileUrls);
+}
+
+/** A page of a conversation's history: `?page=N` (newest first, 10 a page, as the original), or cursors. */
+export async function history(ctx: AppContext, user: AuthUser, conversationId: number, query: HistoryQuery): Promise<MessageView[]> {
+  const cursors = [query.before, query.after].filter((c) => c !== undefined).length;
+  if (cursors > 1) badRequest("Use either before or after, not both.");
+  if (cursors && query.page !== undefined) badRequest("Use either page or a cursor (before/after), not both.");
+  const conversation = await requireMember(ctx.db, conversationId, user.id);
+  const limit = query.limit ?? PAGE_SIZE;
+  const records = await repo.listHistory(
+    ctx.db,
+    conversation.id,
+    query.after !== undefined
+      ? { kind: "after", after: query.after, limit }
+      : query.before !== undefined
+        ? { kind: "before", before: query.before, limit }
+        : { kind: "offset", offset: ((query.page ?? 1) - 1) * limit, limit },
+  );
+  const now = Date.now();
+  return records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now));
+}
