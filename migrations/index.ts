@@ -3,8 +3,10 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_users";
 import * as m0002 from "./0002_chat";
+import * as m0003 from "./0003_events";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
   "0002_chat": m0002,
+  "0003_events": m0003,
 };

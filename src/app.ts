@@ -17,6 +17,8 @@ import { fileRoutes } from "./modules/files";
 import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
 import { messageRoutes } from "./modules/messages";
+import { realtimeRoutes } from "./modules/realtime";
+import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { userRoutes } from "./modules/users";
 import { startHousekeeping } from "./housekeeping";
 
@@ -35,6 +37,14 @@ function buildRoutes(ctx: AppContext) {
   return new Elysia({
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
     serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data") },
+    websocket: {
+      maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
+      idleTimeout: 60, // seconds without traffic; Bun pings idle sockets and closes those that stop answering
+      sendPings: true,
+      backpressureLimit: SLOW_CONSUMER_BYTES,
+      closeOnBackpressureLimit: false, // the gateway closes slow consumers itself, with 1013 (see realtime/hub.ts)
+      perMessageDeflate: false,
+    },
   })
     .use(errorHandling(ctx.log))
     .use(webDefaults(config))
@@ -43,6 +53,7 @@ function buildRoutes(ctx: AppContext) {
     .use(fileRoutes(ctx))
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
+    .use(realtimeRoutes(ctx))
     .use(authRoutes(ctx))
     .use(userRoutes(ctx));
 }
@@ -65,7 +76,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     files: new FileStorage(join(config.dataDir, "uploads")),
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
+    sqlite: database.sqlite,
+    hub: new Hub(log),
   };
+  ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
   const app = buildRoutes(ctx);
   let stopJobs: (() => Promise<void>) | undefined;
   return {

@@ -1,4 +1,5 @@
 // What every service needs, built once per app by createApp and passed down explicitly.
+import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
 import type { Db } from "./db";
 import type { Logger } from "./lib/log";
@@ -6,13 +7,17 @@ import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
 import type { FileStorage } from "./modules/files/storage";
 import type { FileUrls } from "./modules/files/urls";
+import type { Hub } from "./modules/realtime/hub";
 
 export interface AppContext {
   config: Config;
   db: Db;
+  /** The raw SQLite connection, for the SQLite-only pieces (synchronous reads in the gateway, PRAGMAs). */
+  sqlite: SqliteDatabase;
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;
   files: FileStorage;
   fileUrls: FileUrls;
+  hub: Hub;
 }

@@ -2,6 +2,7 @@
 import type { AppContext } from "./context";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
+import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
 /** Runs every job once per PARLEY_SWEEP_INTERVAL; returns a stop function that waits for a run in progress. */
 export function startHousekeeping(ctx: AppContext): () => Promise<void> {
@@ -19,8 +20,10 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
     running = running.then(runOnce);
   }, ctx.config.sweepIntervalMs);
   running = running.then(runOnce); // once at start, for anything that expired while the server was down
+  const slowConsumers = setInterval(() => ctx.hub.closeSlowConsumers(SLOW_CONSUMER_BYTES), 250);
   return async () => {
     clearInterval(timer);
+    clearInterval(slowConsumers);
     await running;
   };
 }

@@ -13,6 +13,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
   const parley = await createApp(config, options);
   parley.app.listen({ port: config.port, hostname: config.host });
+  parley.ctx.hub.attach(parley.app.server);
   parley.startJobs();
   const server = parley.app.server!;
   const port = server.port!;
@@ -24,6 +25,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     stop: () =>
       (stopping ??= (async () => {
+        parley.ctx.hub.disconnectAll(1001, "Server shutting down");
         await parley.app.stop();
         await parley.close();
       })()),

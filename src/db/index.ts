@@ -2,7 +2,7 @@
 import { Database as SqliteDatabase } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Kysely, Migrator, type MigrationResultSet } from "kysely";
+import { Kysely, Migrator, type Compilable, type MigrationResultSet } from "kysely";
 import { BunSqliteDialect } from "kysely-bun-sqlite";
 import { migrations } from "../../migrations";
 import type { Durability } from "../config";
@@ -41,6 +41,15 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
       await db.destroy(); // closes the bun:sqlite connection too
     },
   };
+}
+
+/**
+ * Runs a Kysely-built query synchronously on the SQLite connection (SQLite only). The gateway needs this where
+ * nothing may interleave between reading the event log and subscribing a socket (see realtime/gateway.ts).
+ */
+export function querySync<R>(sqlite: SqliteDatabase, query: Compilable<R>): R[] {
+  const { sql, parameters } = query.compile();
+  return sqlite.query(sql).all(...(parameters as never[])) as R[];
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */

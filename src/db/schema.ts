@@ -75,6 +75,16 @@ export interface MessageTable {
   client_id: string | null;
 }
 
+export interface EventTable {
+  seq: Generated<number>;
+  conversation_id: number;
+  user_id: number | null;
+  type: string;
+  /** The event's `data`, as JSON text. */
+  data: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UserTable;
   revoked_tokens: RevokedTokenTable;
@@ -82,6 +92,7 @@ export interface Database {
   conversation_members: MemberTable;
   files: FileTable;
   messages: MessageTable;
+  events: EventTable;
 }
 
 export type UserRow = Selectable<UserTable>;

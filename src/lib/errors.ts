@@ -2,6 +2,7 @@
 
 export type ErrorCode =
   | "bad_request"
+  | "unknown_operation"
   | "invalid"
   | "not_authenticated"
   | "token_not_valid"

@@ -94,6 +94,7 @@ export async function logout(ctx: AppContext, caller: AuthUser, refreshToken: st
   if (claims!.user_id !== caller.id) forbidden("That refresh token belongs to another account.");
   await revoke(ctx, claims!);
   await revoke(ctx, caller.token);
+  ctx.hub.disconnectUser(caller.id, 1008, "Logged out");
 }
 
 export async function sweepRevokedTokens(ctx: AppContext, now = Date.now()): Promise<number> {

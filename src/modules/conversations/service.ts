@@ -1,11 +1,12 @@
 // Groups and direct conversations: who is in them, and the membership guard every conversation read or write passes.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
-import type { ConversationRow } from "../../db/schema";
+import type { ConversationRow, MemberRow } from "../../db/schema";
 import { forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView, type MessageView } from "../messages/view";
+import { commitWithEvents, type Emit } from "../realtime/events";
 import * as repo from "./repository";
 
 /** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
@@ -65,23 +66,20 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
   if (!trimmed) invalidField("name", "This field may not be blank.");
   if (trimmed.length > 100) invalidField("name", "Ensure this field has no more than 100 characters.");
   const memberIds = parseMemberIds(memberInput).filter((id) => id !== user.id);
-  const group = await ctx.db
-    .transaction()
-    .execute(async (trx) => {
-      if (await repo.findGroupByName(trx, trimmed)) invalidField("name", "Group name already exists.");
-      const known = await repo.existingUserIds(trx, memberIds);
-      const unknown = memberIds.filter((id) => !known.has(id));
-      if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
-      const now = Date.now();
-      const row = await repo.insertConversation(trx, { kind: "group", name: trimmed, name_key: repo.groupNameKey(trimmed), direct_key: null, created_by: user.id, created_at: now });
-      await repo.addMembers(trx, row.id, [user.id], "owner", now);
-      await repo.addMembers(trx, row.id, memberIds, "member", now);
-      return row;
-    })
-    .catch((error) => {
-      if (String(error?.message).includes("conversations.name_key")) invalidField("name", "Group name already exists.");
-      throw error;
-    });
+  const group = await commitWithEvents(ctx, async (trx, emit) => {
+    if (await repo.findGroupByName(trx, trimmed)) invalidField("name", "Group name already exists.");
+    const known = await repo.existingUserIds(trx, memberIds);
+    const unknown = memberIds.filter((id) => !known.has(id));
+    if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
+    const now = Date.now();
+    const row = await repo.insertConversation(trx, { kind: "group", name: trimmed, name_key: repo.groupNameKey(trimmed), direct_key: null, created_by: user.id, created_at: now });
+    await addAndAnnounce(trx, emit, row, [user.id], "owner", now);
+    await addAndAnnounce(trx, emit, row, memberIds, "member", now);
+    return row;
+  }).catch((error) => {
+    if (String(error?.message).includes("conversations.name_key")) invalidField("name", "Group name already exists.");
+    throw error;
+  });
   return (await groupViews(ctx.db, [group]))[0]!;
 }
 
@@ -98,34 +96,45 @@ async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
 
 /** Joins an open group; joining again changes nothing. */
 export async function joinGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await commitWithEvents(ctx, async (trx, emit) => {
     const group = await requireGroup(trx, groupId);
-    await repo.addMembers(trx, group.id, [user.id]);
+    await addAndAnnounce(trx, emit, group, [user.id], "member");
   });
 }
 
 /** Leaves a group (a no-op for non-members). A leaving last owner hands the group to its longest-standing member. */
 export async function leaveGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await commitWithEvents(ctx, async (trx, emit) => {
     const group = await requireGroup(trx, groupId);
     const membership = await repo.findMembership(trx, group.id, user.id);
     if (!membership) return;
     await repo.removeMember(trx, group.id, user.id);
+    await emit({ type: "member.left", conversation_id: group.id, user_id: user.id, data: { user_id: user.id, username: user.username } });
     if (membership.role === "owner" && (await repo.countOwners(trx, group.id)) === 0) await repo.promoteOldestMember(trx, group.id);
   });
 }
 
 /** The direct conversation between the caller and `otherId` (possibly themself), created on first use. */
-export async function openDirect(db: Db, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
-  return db.transaction().execute(async (trx) => {
-    const existing = await repo.findDirect(trx, user.id, otherId);
-    if (existing) return { conversation: existing, created: false };
+export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
+  const existing = await repo.findDirect(ctx.db, user.id, otherId);
+  if (existing) return { conversation: existing, created: false };
+  return commitWithEvents(ctx, async (trx, emit) => {
+    const raced = await repo.findDirect(trx, user.id, otherId);
+    if (raced) return { conversation: raced, created: false };
     if (!(await repo.existingUserIds(trx, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
     const now = Date.now();
     const conversation = await repo.insertConversation(trx, { kind: "direct", name: null, name_key: null, direct_key: repo.directKey(user.id, otherId), created_by: user.id, created_at: now });
-    await repo.addMembers(trx, conversation.id, [...new Set([user.id, otherId])], "member", now);
+    await addAndAnnounce(trx, emit, conversation, [...new Set([user.id, otherId])], "member", now);
     return { conversation, created: true };
   });
+}
+
+/** Adds members and logs a member.joined for each one actually added (their live sockets subscribe on publish). */
+async function addAndAnnounce(trx: Db, emit: Emit, conversation: ConversationRow, userIds: number[], role: MemberRow["role"], now = Date.now()) {
+  const added = await repo.addMembers(trx, conversation.id, userIds, role, now);
+  for (const userId of added) {
+    await emit({ type: "member.joined", conversation_id: conversation.id, user_id: userId, data: { user_id: userId, role, kind: conversation.kind, name: conversation.name } });
+  }
 }
 
 export interface ConversationMemberView {
@@ -179,7 +188,7 @@ export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "i
 }
 
 export async function directConversation(ctx: AppContext, user: AuthUser, otherId: number): Promise<{ view: ConversationView; created: boolean }> {
-  const { conversation, created } = await openDirect(ctx.db, user, otherId);
+  const { conversation, created } = await openDirect(ctx, user, otherId);
   const [view] = await conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id, { conversationId: conversation.id }));
   return { view: view!, created };
 }

@@ -1,10 +1,12 @@
 // Sending and reading messages. Only members may do either; a send is answered only after it has committed.
 import type { AppContext } from "../../context";
+import type { Db } from "../../db";
 import type { ConversationRow } from "../../db/schema";
 import { AppError, badRequest, invalidField, payloadTooLarge } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { openDirect, requireMember } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
+import { commitWithEvents } from "../realtime/events";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import * as repo from "./repository";
 import { toMessageView, type MessageView } from "./view";
@@ -23,7 +25,7 @@ async function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body:
   const receiverUser = optionalId(body.receiver_user, "receiver_user");
   const receiverGroup = optionalId(body.receiver_group, "receiver_group");
   if (receiverUser !== null && receiverGroup !== null) badRequest("Cannot send to both user and group at the same time.");
-  if (receiverUser !== null) return (await openDirect(ctx.db, user, receiverUser, "receiver_user")).conversation;
+  if (receiverUser !== null) return (await openDirect(ctx, user, receiverUser, "receiver_user")).conversation;
   const conversation = await requireMember(ctx.db, receiverGroup ?? pathId, user.id);
   if (receiverGroup !== null && conversation.kind !== "group") invalidField("receiver_group", "That is not a group.");
   return conversation;
@@ -48,28 +50,31 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const conversation = await sendTarget(ctx, user, pathId, body);
   if (body.client_id) {
     const earlier = await repo.findByClientId(ctx.db, user.id, body.client_id);
-    if (earlier) return { message: await viewOf(ctx, earlier.id, conversation), created: false };
+    if (earlier) return { message: await viewOf(ctx.db, ctx, earlier.id, conversation), created: false };
   }
 
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
   try {
-    const id = await ctx.db.transaction().execute(async (trx) => {
+    const message = await commitWithEvents(ctx, async (trx, emit) => {
       const now = Date.now();
       const fileId = stored ? await insertFile(ctx, trx, user, stored, now) : null;
-      return repo.insertMessage(trx, { conversation_id: conversation.id, sender_id: user.id, body: text, file_id: fileId, created_at: now, client_id: body.client_id ?? null });
+      const id = await repo.insertMessage(trx, { conversation_id: conversation.id, sender_id: user.id, body: text, file_id: fileId, created_at: now, client_id: body.client_id ?? null });
+      const view = await viewOf(trx, ctx, id, conversation);
+      await emit({ type: "message.created", conversation_id: conversation.id, data: view });
+      return view;
     });
-    return { message: await viewOf(ctx, id, conversation), created: true };
+    return { message, created: true };
   } catch (error) {
     if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
     if (body.client_id && String((error as Error)?.message).includes("messages.sender_id, messages.client_id")) {
       const earlier = await repo.findByClientId(ctx.db, user.id, body.client_id);
-      if (earlier) return { message: await viewOf(ctx, earlier.id, conversation), created: false };
+      if (earlier) return { message: await viewOf(ctx.db, ctx, earlier.id, conversation), created: false };
     }
     throw error;
   }
 }
 
-async function insertFile(ctx: AppContext, trx: AppContext["db"], user: AuthUser, stored: StoredUpload, now: number): Promise<number> {
+async function insertFile(ctx: AppContext, trx: Db, user: AuthUser, stored: StoredUpload, now: number): Promise<number> {
   const row = await trx
     .insertInto("files")
     .values({ ...stored, uploader_id: user.id, created_at: now, expires_at: ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null, deleted_at: null })
@@ -78,8 +83,8 @@ async function insertFile(ctx: AppContext, trx: AppContext["db"], user: AuthUser
   return row.id;
 }
 
-async function viewOf(ctx: AppContext, messageId: number, conversation: ConversationRow): Promise<MessageView> {
-  const record = await repo.findMessage(ctx.db, messageId);
+async function viewOf(db: Db, ctx: AppContext, messageId: number, conversation: ConversationRow): Promise<MessageView> {
+  const record = await repo.findMessage(db, messageId);
   if (!record) throw new AppError(500, "internal", "A committed message could not be read back.");
   return toMessageView(record, conversation, ctx.fileUrls);
 }

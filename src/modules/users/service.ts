@@ -81,6 +81,7 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
       return row;
     })
     .catch(mapUniqueViolation);
+  if (password !== undefined) ctx.hub.disconnectUser(user.id, 1008, "Password changed");
   return updated ?? notFound();
 }
 
@@ -88,4 +89,5 @@ export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): 
   const user = await ownedAccount(ctx, actor, id);
   // Memberships and the user's messages go with the account (as in the original); tokens die with the row.
   if (!(await repo.deleteUserRow(ctx.db, user.id))) notFound();
+  ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
 }

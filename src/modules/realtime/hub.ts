@@ -1,0 +1,175 @@
+// Who is connected, which topics their sockets hear, and publishing committed events to them in seq order.
+import type { Server } from "bun";
+import type { Logger } from "../../lib/log";
+import type { LoggedEvent } from "./events";
+import { conversationTopic, legacyTopic, userTopic } from "./topics";
+
+/** Unsent output past which a socket counts as a slow consumer and is closed with 1013. */
+export const SLOW_CONSUMER_BYTES = 1024 * 1024;
+
+export interface SocketState {
+  userId: number;
+  username: string;
+  /** The seq this socket has heard everything up to through its subscriptions (replays stop here). */
+  subscribedAt: number;
+  /** Set for sockets of the original's endpoint, which hear one conversation in the original's format. */
+  legacyConversation: number | null;
+  /** Flood control: tokens left and when they were last refilled. */
+  tokens: number;
+  refilledAt: number;
+  /** When this socket last sent `typing`, per conversation. */
+  typingAt: Map<number, number>;
+}
+
+/** The part of Bun's ServerWebSocket the gateway uses (Elysia hands out the raw socket under its own type). */
+export interface Socket {
+  send(data: string): number;
+  subscribe(topic: string): unknown;
+  unsubscribe(topic: string): unknown;
+  isSubscribed(topic: string): boolean;
+  publish(topic: string, data: string): number;
+  close(code?: number, reason?: string): void;
+  cork<T = unknown>(callback: (ws: any) => T): T;
+  getBufferedAmount(): number;
+}
+
+export class Hub {
+  private server: Server<any> | null = null;
+  private readonly sockets = new Map<number, Set<Socket>>();
+  private readonly states = new WeakMap<Socket, SocketState>();
+  private readonly waiting = new Map<number, LoggedEvent>();
+  private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Every logged event up to this seq has been published. */
+  lastPublished = 0;
+  delivered = 0;
+
+  constructor(private readonly log: Logger) {}
+
+  attach(server: Server<any> | null) {
+    this.server = server;
+  }
+
+  /** Publishes committed events strictly in seq order: a commit that finishes early waits for the one before it. */
+  publish(event: LoggedEvent) {
+    if (event.seq <= this.lastPublished) return this.deliver(event);
+    this.waiting.set(event.seq, event);
+    this.drain();
+    // SQLite hands out seqs without holes; a hole that persists would mean a lost publish: don't stall forever on it.
+    if (this.waiting.size && !this.gapTimer) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = null;
+        if (!this.waiting.size) return;
+        this.log.warn("event log gap skipped", { after: this.lastPublished });
+        this.lastPublished = Math.min(...this.waiting.keys()) - 1;
+        this.drain();
+      }, 250);
+    }
+  }
+
+  private drain() {
+    let next: LoggedEvent | undefined;
+    while ((next = this.waiting.get(this.lastPublished + 1))) {
+      this.waiting.delete(next.seq);
+      this.lastPublished = next.seq;
+      this.deliver(next);
+    }
+  }
+
+  private deliver(event: LoggedEvent) {
+    const topic = conversationTopic(event.conversation_id);
+    // Membership changes move the user's live sockets first, so a joiner hears its own join and a leaver hears nothing more.
+    if (event.type === "member.joined" && event.user_id !== null) this.subscribeUser(event.user_id, topic);
+    if (event.type === "member.left" && event.user_id !== null) this.unsubscribeUser(event.user_id, event.conversation_id);
+    const server = this.server;
+    if (!server) return;
+    this.delivered += server.publish(topic, event.frame) > 0 ? server.subscriberCount(topic) : 0;
+    if (event.type === "member.left" && event.user_id !== null) server.publish(userTopic(event.user_id), event.frame);
+    if (event.type === "message.created") {
+      const legacy = legacyTopic(event.conversation_id);
+      if (server.subscriberCount(legacy) > 0) {
+        const message = event.data as { message: string; sender_username: string };
+        server.publish(legacy, JSON.stringify({ message: message.message, sender: message.sender_username }));
+      }
+    }
+  }
+
+  /** Sends one frame to users' personal topics (presence). */
+  sendToUsers(userIds: Iterable<number>, frame: string) {
+    if (!this.server) return;
+    for (const id of userIds) this.server.publish(userTopic(id), frame);
+  }
+
+  private subscribeUser(userId: number, topic: string) {
+    for (const socket of this.sockets.get(userId) ?? []) if (this.states.get(socket)?.legacyConversation === null) socket.subscribe(topic);
+  }
+
+  private unsubscribeUser(userId: number, conversationId: number) {
+    for (const socket of this.sockets.get(userId) ?? []) {
+      socket.unsubscribe(conversationTopic(conversationId));
+      if (this.states.get(socket)?.legacyConversation === conversationId) socket.close(1008, "No longer a member");
+    }
+  }
+
+  /** Registers a socket; true when it is the user's first (they just came online). */
+  add(socket: Socket, state: SocketState): boolean {
+    this.states.set(socket, state);
+    let set = this.sockets.get(state.userId);
+    const first = !set;
+    if (!set) this.sockets.set(state.userId, (set = new Set()));
+    set.add(socket);
+    return first;
+  }
+
+  /** Forgets a socket; true when it was the user's last (they just went offline). */
+  remove(socket: Socket): boolean {
+    const state = this.states.get(socket);
+    if (!state) return false;
+    this.states.delete(socket);
+    const set = this.sockets.get(state.userId);
+    if (!set?.delete(socket)) return false;
+    if (set.size) return false;
+    this.sockets.delete(state.userId);
+    return true;
+  }
+
+  state(socket: Socket): SocketState | undefined {
+    return this.states.get(socket);
+  }
+
+  isOnline(userId: number): boolean {
+    return this.sockets.has(userId);
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const set of this.sockets.values()) n += set.size;
+    return n;
+  }
+
+  /** Closes every socket of a user (logout, deactivation, deletion). */
+  disconnectUser(userId: number, code = 1008, reason = "Session ended") {
+    for (const socket of [...(this.sockets.get(userId) ?? [])]) socket.close(code, reason);
+  }
+
+  /**
+   * Closes sockets whose unsent output passed `limitBytes` with 1013: Bun drops publishes to a socket over its
+   * backpressure limit, so a slow consumer is told to reconnect and resume with `since` rather than miss events.
+   */
+  closeSlowConsumers(limitBytes: number): number {
+    let closed = 0;
+    for (const set of this.sockets.values()) {
+      for (const socket of [...set]) {
+        if (socket.getBufferedAmount() > limitBytes) {
+          socket.close(1013, "Too slow; reconnect and resume with since");
+          closed++;
+        }
+      }
+    }
+    return closed;
+  }
+
+  /** Closes every socket (shutdown). */
+  disconnectAll(code = 1001, reason = "Server shutting down") {
+    for (const set of [...this.sockets.values()]) for (const socket of [...set]) socket.close(code, reason);
+  }
+}

@@ -1,0 +1,187 @@
+// What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
+import type { AppContext } from "../../context";
+import { querySync } from "../../db";
+import { AppError, invalidField } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { requireMember } from "../conversations/service";
+import { sendMessage } from "../messages/service";
+import { commitWithEvents } from "./events";
+import type { Socket, SocketState } from "./hub";
+import { conversationTopic, userTopic } from "./topics";
+
+/** A replay longer than this answers `resync` (refetch over REST) instead of streaming the whole backlog. */
+export const MAX_REPLAY = 10_000;
+const TYPING_INTERVAL_MS = 2_000;
+/** Per-socket flood control: a burst of 40 operations, then 10 per second. */
+const BUCKET_SIZE = 40;
+const REFILL_PER_SECOND = 10;
+
+export function memberConversationIds(ctx: AppContext, userId: number): number[] {
+  return querySync(ctx.sqlite, ctx.db.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id")).map(
+    (r) => r.conversation_id,
+  );
+}
+
+/** Users who share at least one conversation with `userId` (who see their presence), themself included. */
+export async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
+  const rows = await ctx.db
+    .selectFrom("conversation_members as mine")
+    .innerJoin("conversation_members as theirs", "theirs.conversation_id", "mine.conversation_id")
+    .select("theirs.user_id")
+    .distinct()
+    .where("mine.user_id", "=", userId)
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+/**
+ * Subscribes a new socket and replays what it missed, in one synchronous step: no event can be published
+ * between the log read and the subscriptions, so the client sees every event once — replayed up to
+ * hub.lastPublished, live after it. `since` null means a fresh connection (no replay).
+ */
+export function connect(ctx: AppContext, socket: Socket, user: { id: number; username: string }, since: number | null): SocketState {
+  const upTo = ctx.hub.lastPublished;
+  const conversations = memberConversationIds(ctx, user.id);
+  const state = newSocketState(user, upTo);
+  socket.subscribe(userTopic(user.id));
+  for (const id of conversations) socket.subscribe(conversationTopic(id));
+  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations, seq: upTo } }));
+  if (since !== null) replay(ctx, socket, user.id, since, upTo);
+  return state;
+}
+
+/** Sends the logged events after `since` (up to `upTo`) in the user's conversations, or `resync` if the log can't. */
+export function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
+  const [oldest] = querySync(ctx.sqlite, ctx.db.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
+  const oldestSeq = oldest?.seq ?? upTo + 1;
+  // The log has been trimmed past `since`, or `since` is from another database: the client must refetch.
+  const trimmed = since < oldestSeq - 1 && since < upTo;
+  if (trimmed || since > upTo) {
+    socket.send(JSON.stringify({ type: "resync", data: { reason: trimmed ? "The event log no longer reaches back that far." : "Unknown seq.", seq: upTo } }));
+    return;
+  }
+  const rows = querySync(
+    ctx.sqlite,
+    ctx.db
+      .selectFrom("events")
+      .select(["seq", "type", "conversation_id", "data"])
+      .where("seq", ">", since)
+      .where("seq", "<=", upTo)
+      .where((eb) =>
+        eb.or([eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId)), eb("user_id", "=", userId)]),
+      )
+      .orderBy("seq")
+      .limit(MAX_REPLAY + 1),
+  );
+  if (rows.length > MAX_REPLAY) {
+    socket.send(JSON.stringify({ type: "resync", data: { reason: "Too many events missed; refetch over REST.", seq: upTo } }));
+    return;
+  }
+  socket.cork(() => {
+    for (const row of rows) socket.send(`{"type":${JSON.stringify(row.type)},"conversation_id":${row.conversation_id},"seq":${row.seq},"data":${row.data}}`);
+  });
+}
+
+export function newSocketState(user: { id: number; username: string }, subscribedAt: number, legacyConversation: number | null = null): SocketState {
+  return { userId: user.id, username: user.username, subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: new Map() };
+}
+
+/** Takes one token from the socket's bucket; false when it is flooding. */
+export function allowOperation(state: SocketState, now = Date.now()): boolean {
+  state.tokens = Math.min(BUCKET_SIZE, state.tokens + ((now - state.refilledAt) / 1000) * REFILL_PER_SECOND);
+  state.refilledAt = now;
+  if (state.tokens < 1) return false;
+  state.tokens -= 1;
+  return true;
+}
+
+export function presenceFrame(userId: number, status: "online" | "offline") {
+  return JSON.stringify({ type: "presence", data: { user_id: userId, status } });
+}
+
+export async function announcePresence(ctx: AppContext, userId: number, status: "online" | "offline") {
+  ctx.hub.sendToUsers((await contactsOf(ctx, userId)).filter((id) => id !== userId), presenceFrame(userId, status));
+}
+
+/** The current presence of users who share a conversation with the caller (others are left out). */
+export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: number[]) {
+  const visible = new Set(await contactsOf(ctx, user.id));
+  visible.add(user.id);
+  return userIds.filter((id) => visible.has(id)).map((id) => ({ user_id: id, status: ctx.hub.isOnline(id) ? ("online" as const) : ("offline" as const) }));
+}
+
+/** Marks messages up to `messageId` read; the marker only moves forward. Announced to the conversation. */
+export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<number> {
+  await requireMember(ctx.db, conversationId, user.id);
+  return commitWithEvents(ctx, async (trx, emit) => {
+    const message = await trx.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
+    if (!message) invalidField("message_id", "No such message in this conversation.");
+    const member = await trx
+      .selectFrom("conversation_members")
+      .select("last_read_message_id")
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow();
+    if ((member.last_read_message_id ?? 0) >= messageId) return member.last_read_message_id!;
+    await trx.updateTable("conversation_members").set({ last_read_message_id: messageId }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
+    await emit({ type: "read", conversation_id: conversationId, data: { user_id: user.id, message_id: messageId } });
+    return messageId;
+  });
+}
+
+type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
+
+const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+
+function errorFrame(code: string, message: string, ref: unknown) {
+  return JSON.stringify({ type: "error", data: { code, message, ...(ref === undefined ? {} : { ref }) } });
+}
+
+/** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
+export async function handleOperation(ctx: AppContext, socket: Socket, state: SocketState, user: AuthUser, op: Operation): Promise<void> {
+  const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
+  const reply = (frame: Record<string, unknown>) => socket.send(JSON.stringify(ref === undefined ? frame : { ...frame, ref }));
+  try {
+    switch (op.type) {
+      case "ping":
+        return void reply({ type: "pong", data: { time: new Date().toISOString() } });
+      case "message.send": {
+        if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
+        if (typeof op.message !== "string") invalidField("message", "Give the message text.");
+        if (op.client_id !== undefined && (typeof op.client_id !== "string" || !op.client_id || op.client_id.length > 100)) invalidField("client_id", "client_id must be 1 to 100 characters.");
+        const { message } = await sendMessage(ctx, user, op.conversation_id as number, { message: op.message as string, client_id: op.client_id as string | undefined });
+        return void reply({ type: "ack", data: message });
+      }
+      case "typing": {
+        const id = op.conversation_id;
+        if (!isId(id) || !socket.isSubscribed(conversationTopic(id))) throw new AppError(403, "forbidden", "You are not a member of this conversation.");
+        const now = Date.now();
+        if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
+        state.typingAt.set(id, now);
+        socket.publish(conversationTopic(id), JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } }));
+        return;
+      }
+      case "read": {
+        if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
+        if (!isId(op.message_id)) invalidField("message_id", "Give a message id.");
+        const lastRead = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
+        if (ref !== undefined) reply({ type: "ack", data: { conversation_id: op.conversation_id, last_read_message_id: lastRead } });
+        return;
+      }
+      case "sync": {
+        if (typeof op.since !== "number" || !Number.isSafeInteger(op.since) || op.since < 0) invalidField("since", "Give the last seq you saw.");
+        replay(ctx, socket, user.id, op.since as number, state.subscribedAt);
+        return;
+      }
+      default:
+        throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);
+    }
+  } catch (error) {
+    if (!(error instanceof AppError)) {
+      ctx.log.error("websocket operation failed", { type: String(op.type), error: String(error) });
+      return void socket.send(errorFrame("internal", "Internal server error.", ref));
+    }
+    const message = error.fields ? Object.entries(error.fields).map(([field, msgs]) => `${field}: ${msgs.join(" ")}`).join("; ") : error.message;
+    socket.send(errorFrame(error.code, message, ref));
+  }
+}

@@ -1,0 +1,88 @@
+// A WebSocket test client: collects every frame, and awaits the next frame matching a predicate.
+export interface Frame {
+  type?: string;
+  conversation_id?: number;
+  seq?: number;
+  ref?: string | number;
+  data?: any;
+  [key: string]: unknown;
+}
+
+export interface TestSocket {
+  ws: WebSocket;
+  frames: Frame[];
+  /** Resolves with the first frame (already received or future) after `from` that matches; rejects after `timeoutMs`. */
+  next(match?: string | ((f: Frame) => boolean), timeoutMs?: number): Promise<Frame>;
+  send(frame: unknown): void;
+  closed: Promise<{ code: number; reason: string }>;
+  close(): Promise<void>;
+}
+
+export function wsUrl(httpUrl: string, path: string, token?: string, query: Record<string, string> = {}): string {
+  const url = new URL(path, httpUrl.replace(/^http/, "ws"));
+  if (token) url.searchParams.set("token", token);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+/** Opens a socket and waits until it is open (or rejects with the HTTP status of a refused upgrade). */
+export function openSocket(url: string, options: { headers?: Record<string, string> } = {}): Promise<TestSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options.headers ? ({ headers: options.headers } as never) : undefined);
+    const frames: Frame[] = [];
+    const waiters: Array<() => void> = [];
+    let resolveClosed!: (v: { code: number; reason: string }) => void;
+    const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+    let cursor = 0;
+    ws.onmessage = (event) => {
+      frames.push(JSON.parse(String(event.data)));
+      for (const w of waiters.splice(0)) w();
+    };
+    ws.onclose = (event) => {
+      resolveClosed({ code: event.code, reason: event.reason });
+      for (const w of waiters.splice(0)) w();
+    };
+    ws.onerror = () => reject(new Error(`websocket error for ${url}`));
+    ws.onopen = () =>
+      resolve({
+        ws,
+        frames,
+        closed,
+        send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
+        close: async () => {
+          ws.close();
+          await closed;
+        },
+        next(match, timeoutMs = 3000) {
+          const test = typeof match === "string" ? (f: Frame) => f.type === match : (match ?? (() => true));
+          return new Promise((res, rej) => {
+            const timer = setTimeout(() => rej(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${JSON.stringify(frames.slice(cursor))}`)), timeoutMs);
+            const check = () => {
+              while (cursor < frames.length) {
+                const frame = frames[cursor++]!;
+                if (test(frame)) {
+                  clearTimeout(timer);
+                  return res(frame);
+                }
+              }
+              if (ws.readyState === WebSocket.CLOSED) {
+                clearTimeout(timer);
+                return rej(new Error(`socket closed before a frame matching ${String(match)}`));
+              }
+              waiters.push(check);
+            };
+            check();
+          });
+        },
+      });
+  });
+}
+
+/** The HTTP status of a refused upgrade (the request is made with fetch, as a WebSocket client would). */
+export async function upgradeStatus(httpUrl: string, path: string, headers: Record<string, string> = {}): Promise<number> {
+  const response = await fetch(new URL(path, httpUrl), {
+    headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers },
+  });
+  await response.body?.cancel();
+  return response.status;
+}
