@@ -2,6 +2,7 @@
 import type { AppContext } from "./context";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
+import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
 /** Runs every job once per PARLEY_SWEEP_INTERVAL; returns a stop function that waits for a run in progress. */
@@ -11,7 +12,8 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
     try {
       const files = await sweepExpiredFiles(ctx);
       const tokens = await sweepRevokedTokens(ctx);
-      if (files || tokens) ctx.log.info("housekeeping", { expired_files_removed: files, revoked_tokens_removed: tokens });
+      const clientIds = await expireClientIds(ctx);
+      if (files || tokens || clientIds) ctx.log.info("housekeeping", { expired_files_removed: files, revoked_tokens_removed: tokens, client_ids_expired: clientIds });
     } catch (error) {
       ctx.log.error("housekeeping failed", { error: String(error) });
     }

@@ -101,3 +101,19 @@ export async function registerUser(api: Api, name = "user", extra: Record<string
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
   return { id: reg.body.user.id, username, email, password, access: login.body.access, refresh: login.body.refresh };
 }
+
+import { createHmac } from "node:crypto";
+
+/** A JWT signed by hand (no library): for tokens the app must refuse, or valid ones with chosen claims. */
+export function signJwt(payload: Record<string, unknown>, secret: string, alg: "HS256" | "HS384" | "HS512" | "none" = "HS256", header: Record<string, unknown> = {}): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const input = `${part({ alg, typ: "JWT", ...header })}.${part(payload)}`;
+  if (alg === "none") return `${input}.`;
+  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret).update(input).digest("base64url")}`;
+}
+
+/** A JWT's header and payload, unverified. */
+export function decodeJwt(token: string): { header: Record<string, any>; payload: Record<string, any> } {
+  const [header, payload] = token.split(".", 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")));
+  return { header, payload };
+}

@@ -1,5 +1,5 @@
 // The one place that owns the database: opens it, applies the SQLite-only settings, migrates, closes.
-import { Database as SqliteDatabase } from "bun:sqlite";
+import { Database as SqliteDatabase, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, Migrator, type Compilable, type MigrationResultSet } from "kysely";
@@ -30,7 +30,7 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   // In WAL mode, NORMAL syncs at checkpoints only: a crash of the process loses no committed transaction,
   // a power loss may lose the last ones. FULL syncs the WAL on every commit.
   sqlite.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
-  const db = new Kysely<Database>({ dialect: new BunSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new BunSqliteDialect({ database: withStatementCache(sqlite) }) });
   let closed = false;
   return {
     db,
@@ -50,6 +50,41 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
 export function querySync<R>(sqlite: SqliteDatabase, query: Compilable<R>): R[] {
   const { sql, parameters } = query.compile();
   return sqlite.query(sql).all(...(parameters as never[])) as R[];
+}
+
+/**
+ * kysely-bun-sqlite prepares every query anew; compiling SQL costs more than running most of our queries.
+ * This hands it a connection whose prepare() reuses statements per SQL text (bounded, least recently used out).
+ */
+function withStatementCache(sqlite: SqliteDatabase, capacity = 500): SqliteDatabase {
+  const cache = new Map<string, Statement>();
+  const prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement) {
+      cache.delete(sql); // re-insert: Map order is recency order
+    } else {
+      statement = sqlite.prepare(sql);
+      if (cache.size >= capacity) {
+        const [oldest, evicted] = cache.entries().next().value!;
+        cache.delete(oldest);
+        evicted.finalize();
+      }
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+  return new Proxy(sqlite, {
+    get(target, property) {
+      if (property === "prepare") return prepare;
+      if (property === "close") return () => {
+        for (const statement of cache.values()) statement.finalize();
+        cache.clear();
+        target.close();
+      };
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */

@@ -23,14 +23,15 @@ export function errorResponse(error: AppError): Response {
 /** Field → messages from a TypeBox validation failure, without the submitted values. */
 export function fieldErrors(error: ValidationError): FieldErrors {
   const fields: FieldErrors = {};
-  for (const issue of error.all as Array<{ path?: string; message?: string; schema?: { error?: unknown } }>) {
+  for (const issue of error.all as Array<{ path?: string; message?: string; value?: unknown; schema?: { error?: unknown } }>) {
     const field = issue.path?.split("/").filter(Boolean)[0] ?? "non_field_errors";
-    const message =
-      typeof issue.schema?.error === "string"
+    // A missing field is "required", whatever the field's own message for a bad value says (only `undefined` is looked at, never echoed).
+    const missing = issue.message === "Expected required property" || (field !== "non_field_errors" && issue.value === undefined);
+    const message = missing
+      ? "This field is required."
+      : typeof issue.schema?.error === "string"
         ? issue.schema.error
-        : issue.message === "Expected required property"
-          ? "This field is required."
-          : (issue.message ?? "Invalid value.");
+        : (issue.message ?? "Invalid value.");
     const list = (fields[field] ??= []);
     if (!list.includes(message)) list.push(message);
   }
@@ -46,6 +47,7 @@ export function errorHandling(log: Logger) {
         if ((error as ValidationError).type === "params") return jsonResponse(404, errorBody("not_found", "Not found."));
         return jsonResponse(400, fieldErrors(error as ValidationError));
       case "PARSE":
+        if ((error as Error).cause instanceof AppError) return errorResponse((error as Error).cause as AppError);
         return jsonResponse(400, errorBody("bad_request", "The request body could not be parsed (malformed JSON or form data)."));
       case "NOT_FOUND":
         return jsonResponse(404, errorBody("not_found", "Not found."));

@@ -11,7 +11,8 @@ export function parseDuration(text: string): number | null {
   const trimmed = text.trim().toLowerCase();
   if (trimmed === "0") return 0;
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== trimmed.replace(/\s+/g, "")) return null;
+  // Every character must belong to an amount+unit ("10 s" and "1h 30m" included; "5m30" not).
+  if (parts.length === 0 || parts.map((p) => p[0].replace(/\s+/g, "")).join("") !== trimmed.replace(/\s+/g, "")) return null;
   return Math.round(parts.reduce((total, [, amount, unit]) => total + Number(amount) * DURATION_UNITS[unit!]!, 0));
 }
 

@@ -1,6 +1,8 @@
 // Cross-cutting HTTP behaviour: security headers, CORS for configured origins only, request body limits.
-import { Elysia } from "elysia";
+import { Elysia, ParseError } from "elysia";
+import { parseQuery } from "elysia/parse-query";
 import type { Config } from "../config";
+import { AppError } from "./errors";
 import { errorBody, jsonResponse } from "./http";
 
 const SECURITY_HEADERS = {
@@ -13,6 +15,24 @@ const SECURITY_HEADERS = {
 /** Multipart bodies may carry an upload; everything else is held to the JSON limit. */
 export function bodyLimit(config: Config, contentType: string | null): number {
   return contentType?.toLowerCase().startsWith("multipart/form-data") ? config.maxUploadBytes + 64 * 1024 : config.maxJsonBytes;
+}
+
+/** A body's text, refused (413) as soon as it passes `limit` bytes rather than read in full. */
+async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      void reader.cancel().catch(() => {});
+      throw new AppError(413, "payload_too_large", "The request body is too large.");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export function webDefaults(config: Config) {
@@ -44,5 +64,19 @@ export function webDefaults(config: Config) {
     if (length > bodyLimit(config, request.headers.get("content-type"))) {
       return jsonResponse(413, errorBody("payload_too_large", "The request body is too large."), SECURITY_HEADERS);
     }
-  });
+  })
+    // A chunked body has no Content-Length to check above, and Bun holds it only to the upload limit:
+    // read a non-multipart one here under the JSON limit. (Elysia wraps the 413 in a ParseError; onError unwraps it.)
+    .onParse({ as: "global" }, async ({ request }, contentType) => {
+      if (!request.body || request.headers.has("content-length") || contentType === "multipart/form-data") return;
+      const text = await readLimited(request.body, config.maxJsonBytes);
+      if (contentType === "application/json") {
+        try {
+          return JSON.parse(text);
+        } catch (error) {
+          throw new ParseError(error as Error);
+        }
+      }
+      return contentType === "application/x-www-form-urlencoded" ? parseQuery(text) : text;
+    });
 }

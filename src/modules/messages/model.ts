@@ -18,10 +18,10 @@ export const sendBody = t.Object({
 export type SendBody = typeof sendBody.static;
 
 export const historyQuery = t.Object({
-  page: t.Optional(t.Numeric({ minimum: 1, maximum: 1_000_000, error: "page must be a whole number from 1." })),
-  before: t.Optional(t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a message id." })),
-  after: t.Optional(t.Numeric({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "after must be a message id." })),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
+  page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, error: "page must be a whole number from 1." })),
+  before: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a message id." })),
+  after: t.Optional(t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "after must be a message id." })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
 });
 export type HistoryQuery = typeof historyQuery.static;
 

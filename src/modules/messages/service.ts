@@ -108,3 +108,16 @@ export async function history(ctx: AppContext, user: AuthUser, conversationId: n
   const now = Date.now();
   return records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now));
 }
+
+/** A client_id de-duplicates retries for 24 hours; after that the same id may be used again. */
+export const CLIENT_ID_WINDOW_MS = 24 * 3_600_000;
+
+export async function expireClientIds(ctx: AppContext, now = Date.now()): Promise<number> {
+  const result = await ctx.db
+    .updateTable("messages")
+    .set({ client_id: null })
+    .where("client_id", "is not", null)
+    .where("created_at", "<", now - CLIENT_ID_WINDOW_MS)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -35,7 +35,7 @@ const socketOf = (ws: { raw: unknown }) => ws.raw as Socket;
 function guard(ctx: AppContext, socket: Socket): SocketState | null {
   const state = ctx.hub.state(socket);
   if (!state) return null;
-  if (!realtime.allowOperation(state)) {
+  if (ctx.config.rateLimits && !realtime.allowOperation(state)) {
     socket.send(JSON.stringify({ type: "error", data: { code: "rate_limited", message: "Too many messages; slow down." } }));
     socket.close(1008, "Rate limit exceeded");
     return null;

@@ -12,9 +12,9 @@ import { conversationTopic, userTopic } from "./topics";
 /** A replay longer than this answers `resync` (refetch over REST) instead of streaming the whole backlog. */
 export const MAX_REPLAY = 10_000;
 const TYPING_INTERVAL_MS = 2_000;
-/** Per-socket flood control: a burst of 40 operations, then 10 per second. */
-const BUCKET_SIZE = 40;
-const REFILL_PER_SECOND = 10;
+/** Per-socket flood control: a burst of 100 operations, then 20 per second. */
+const BUCKET_SIZE = 100;
+const REFILL_PER_SECOND = 20;
 
 export function memberConversationIds(ctx: AppContext, userId: number): number[] {
   return querySync(ctx.sqlite, ctx.db.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id")).map(

@@ -38,6 +38,8 @@ export async function updateUserRow(db: Db, id: number, changes: Omit<UserUpdate
   const values: UserUpdate = { ...changes };
   if (changes.username !== undefined) values.username_key = usernameKey(changes.username);
   if (changes.email !== undefined) values.email = normalizeEmail(changes.email);
+  // Nothing to change (an empty PATCH): Kysely refuses an UPDATE without SET.
+  if (Object.values(values).every((value) => value === undefined)) return findUserById(db, id);
   return db.updateTable("users").set(values).where("id", "=", id).returningAll().executeTakeFirst();
 }
 
