@@ -79,6 +79,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     files: new FileStorage(join(config.dataDir, "uploads")),
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
+    reader: database.reader,
     hub: new Hub(log),
   };
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;

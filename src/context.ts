@@ -12,8 +12,10 @@ import type { Hub } from "./modules/realtime/hub";
 export interface AppContext {
   config: Config;
   db: Db;
-  /** The raw SQLite connection, for the SQLite-only pieces (synchronous reads in the gateway, PRAGMAs). */
+  /** The raw SQLite writer connection (savepoints inside group commits, PRAGMAs). */
   sqlite: SqliteDatabase;
+  /** The read connection: committed data only, synchronous (hot reads, the gateway's replay). */
+  reader: SqliteDatabase;
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;

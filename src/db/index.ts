@@ -12,8 +12,13 @@ export type Db = Kysely<Database>;
 
 export interface DatabaseHandle {
   db: Db;
-  /** The raw SQLite connection, for the few SQLite-only operations (PRAGMAs, backups). */
+  /** The raw SQLite connection Kysely writes through, for the few SQLite-only operations (PRAGMAs, backups). */
   sqlite: SqliteDatabase;
+  /**
+   * A second connection for reads on hot paths: synchronous, no queue behind the writer's mutex, and (WAL)
+   * it sees only committed data, never a transaction that is still open on the writer.
+   */
+  reader: SqliteDatabase;
   close(): Promise<void>;
 }
 
@@ -31,13 +36,18 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   // a power loss may lose the last ones. FULL syncs the WAL on every commit.
   sqlite.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   const db = new Kysely<Database>({ dialect: new BunSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const reader = new SqliteDatabase(databasePath(dataDir), { strict: true });
+  reader.run("PRAGMA busy_timeout = 5000");
+  reader.run("PRAGMA query_only = ON");
   let closed = false;
   return {
     db,
     sqlite,
+    reader,
     async close() {
       if (closed) return;
       closed = true;
+      reader.close();
       await db.destroy(); // closes the bun:sqlite connection too
     },
   };

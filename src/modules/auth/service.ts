@@ -1,5 +1,6 @@
 // Logging in, token rotation, logout, and turning a Bearer token into the current user.
 import type { AppContext } from "../../context";
+import { prepared, sqlBuilder } from "../../db/prepared";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { findUserByEmail } from "../users/repository";
@@ -21,6 +22,16 @@ export interface LoginResult {
   name: string;
   id: number;
 }
+
+/** The user a token names, with whether the token was revoked: on every authenticated request. */
+const tokenOwner = prepared((jti: string, userId: number) =>
+  sqlBuilder
+    .selectFrom("users")
+    .leftJoin("revoked_tokens", (join) => join.on("revoked_tokens.jti", "=", jti))
+    .selectAll("users")
+    .select("revoked_tokens.jti as revoked")
+    .where("users.id", "=", userId),
+);
 
 // Verifying against a real hash for unknown emails too keeps both refusals equally slow (no account enumeration).
 let decoyHash: Promise<string> | undefined;
@@ -49,13 +60,7 @@ async function checkToken(ctx: AppContext, token: string, type: "access" | "refr
     const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");
     tokenNotValid(asOther ? "Token has wrong type" : "Token is invalid or expired");
   }
-  const row = await ctx.db
-    .selectFrom("users")
-    .leftJoin("revoked_tokens", (join) => join.on("revoked_tokens.jti", "=", claims!.jti))
-    .selectAll("users")
-    .select("revoked_tokens.jti as revoked")
-    .where("users.id", "=", claims!.user_id)
-    .executeTakeFirst();
+  const [row] = tokenOwner.sync(ctx.reader, claims!.jti, claims!.user_id);
   if (row?.revoked) tokenNotValid("Token is blacklisted");
   if (!row || !row.is_active || row.token_generation !== claims!.gen) tokenNotValid("Token is invalid or expired");
   const { revoked: _, ...user } = row!;

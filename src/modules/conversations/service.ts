@@ -1,6 +1,7 @@
 // Groups and direct conversations: who is in them, and the membership guard every conversation read or write passes.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
+import { prepared, sqlBuilder } from "../../db/prepared";
 import type { ConversationRow, MemberRow } from "../../db/schema";
 import { forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
@@ -9,15 +10,18 @@ import { toMessageView, type MessageView } from "../messages/view";
 import { commitWithEvents, type Emit } from "../realtime/events";
 import * as repo from "./repository";
 
-/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMember(db: Db, conversationId: number, userId: number): Promise<ConversationRow> {
-  const row = await db
+const conversationForMember = prepared((userId: number, conversationId: number) =>
+  sqlBuilder
     .selectFrom("conversations as c")
     .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
     .selectAll("c")
     .select("m.user_id as member")
-    .where("c.id", "=", conversationId)
-    .executeTakeFirst();
+    .where("c.id", "=", conversationId),
+);
+
+/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
+export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
+  const [row] = conversationForMember.sync(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
   const { member: _, ...conversation } = row!;
@@ -164,7 +168,7 @@ export async function listConversations(ctx: AppContext, user: AuthUser): Promis
 export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: (ConversationRow & { last_message_id?: number | null })[]): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
     repo.listMembers(ctx.db, rows.map((r) => r.id)),
-    findMessagesByIds(ctx.db, rows.map((r) => r.last_message_id).filter((id): id is number => typeof id === "number")),
+    findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id).filter((id): id is number => typeof id === "number")),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
   const now = Date.now();

@@ -25,7 +25,7 @@ export async function fileInfo(ctx: AppContext, user: AuthUser, messageId: numbe
     .where("m.id", "=", messageId)
     .executeTakeFirst();
   if (!row) notFound("File not found.");
-  await requireMember(ctx.db, row!.conversation_id, user.id);
+  await requireMember(ctx, row!.conversation_id, user.id);
   const now = Date.now();
   if (isExpired(row!, now)) gone("File has expired.");
   return {

@@ -9,7 +9,8 @@ const idOrText = t.Union([id, t.String({ maxLength: 20 }), t.Null()], { error: "
 export const conversationParams = t.Object({ conversation_id: pathId("A conversation id (a group's id is its conversation id)") });
 
 export const sendBody = t.Object({
-  message: t.Optional(t.String({ maxLength: MAX_MESSAGE_LENGTH, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` })),
+  // maxLength counts UTF-16 units; a character takes at most two. The service counts characters (code points).
+  message: t.Optional(t.String({ maxLength: 2 * MAX_MESSAGE_LENGTH, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` })),
   receiver_user: t.Optional(idOrText),
   receiver_group: t.Optional(idOrText),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 100, error: "client_id must be 1 to 100 characters." })),

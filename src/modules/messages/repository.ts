@@ -1,9 +1,12 @@
-// Queries on messages. History reads walk the (conversation_id, id) index: O(log n) at any depth.
-import type { Db } from "../../db";
+// Queries on messages. Reads run on the read connection; history pages walk the (conversation_id, id)
+// index: O(log n) at any depth. The hot ones are prepared once.
+import type { Database as SqliteDatabase } from "bun:sqlite";
+import { querySync } from "../../db";
+import { prepared, sqlBuilder } from "../../db/prepared";
 import type { MessageRow } from "../../db/schema";
 
-function selectMessages(db: Db) {
-  return db
+function selectMessages() {
+  return sqlBuilder
     .selectFrom("messages as m")
     .innerJoin("users as u", "u.id", "m.sender_id")
     .leftJoin("files as f", "f.id", "m.file_id")
@@ -25,17 +28,28 @@ function selectMessages(db: Db) {
 }
 export type MessageRecord = Awaited<ReturnType<ReturnType<typeof selectMessages>["executeTakeFirstOrThrow"]>>;
 
-export function findMessage(db: Db, id: number): Promise<MessageRecord | undefined> {
-  return selectMessages(db).where("m.id", "=", id).executeTakeFirst();
+const messageById = prepared((id: number) => selectMessages().where("m.id", "=", id));
+const messageByClientId = prepared((senderId: number, clientId: string) => selectMessages().where("m.sender_id", "=", senderId).where("m.client_id", "=", clientId));
+const newestBefore = prepared((conversationId: number, before: number, limit: number) =>
+  selectMessages().where("m.conversation_id", "=", conversationId).where("m.id", "<", before).orderBy("m.id", "desc").limit(limit),
+);
+const newestAt = prepared((conversationId: number, limit: number, offset: number) =>
+  selectMessages().where("m.conversation_id", "=", conversationId).orderBy("m.id", "desc").limit(limit).offset(offset),
+);
+const oldestAfter = prepared((conversationId: number, after: number, limit: number) =>
+  selectMessages().where("m.conversation_id", "=", conversationId).where("m.id", ">", after).orderBy("m.id", "asc").limit(limit),
+);
+
+export function findMessage(reader: SqliteDatabase, id: number): MessageRecord | undefined {
+  return messageById.sync(reader, id)[0];
 }
 
-export function findMessagesByIds(db: Db, ids: number[]): Promise<MessageRecord[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return selectMessages(db).where("m.id", "in", ids).execute();
+export function findMessagesByIds(reader: SqliteDatabase, ids: number[]): MessageRecord[] {
+  return ids.length ? querySync(reader, selectMessages().where("m.id", "in", ids)) : [];
 }
 
-export function findByClientId(db: Db, senderId: number, clientId: string): Promise<MessageRecord | undefined> {
-  return selectMessages(db).where("m.sender_id", "=", senderId).where("m.client_id", "=", clientId).executeTakeFirst();
+export function findByClientId(reader: SqliteDatabase, senderId: number, clientId: string): MessageRecord | undefined {
+  return messageByClientId.sync(reader, senderId, clientId)[0];
 }
 
 export type HistoryWindow =
@@ -44,19 +58,25 @@ export type HistoryWindow =
   | { kind: "after"; after: number; limit: number };
 
 /** A page of history: newest first, except `after`, which reads forward (oldest first). */
-export function listHistory(db: Db, conversationId: number, window: HistoryWindow): Promise<MessageRecord[]> {
-  const query = selectMessages(db).where("m.conversation_id", "=", conversationId).limit(window.limit);
+export function listHistory(reader: SqliteDatabase, conversationId: number, window: HistoryWindow): MessageRecord[] {
   switch (window.kind) {
     case "offset":
-      return query.orderBy("m.id", "desc").offset(window.offset).execute();
+      return newestAt.sync(reader, conversationId, window.limit, window.offset);
     case "before":
-      return (window.before === null ? query : query.where("m.id", "<", window.before)).orderBy("m.id", "desc").execute();
+      return newestBefore.sync(reader, conversationId, window.before ?? Number.MAX_SAFE_INTEGER, window.limit);
     case "after":
-      return query.where("m.id", ">", window.after).orderBy("m.id", "asc").execute();
+      return oldestAfter.sync(reader, conversationId, window.after, window.limit);
   }
 }
 
-export async function insertMessage(db: Db, row: Omit<MessageRow, "id">): Promise<number> {
-  const inserted = await db.insertInto("messages").values(row).returning("id").executeTakeFirstOrThrow();
-  return inserted.id;
+const insertMessageRow = prepared((conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number, clientId: string | null) =>
+  sqlBuilder
+    .insertInto("messages")
+    .values({ conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: clientId })
+    .returning("id"),
+);
+
+/** Inserts on the writer connection; call only inside a transaction (a group commit's job). */
+export function insertMessage(writer: SqliteDatabase, row: Omit<MessageRow, "id">): number {
+  return insertMessageRow.sync(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id)[0]!.id;
 }

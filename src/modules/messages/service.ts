@@ -2,7 +2,7 @@
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import type { ConversationRow } from "../../db/schema";
-import { AppError, badRequest, invalidField, payloadTooLarge } from "../../lib/errors";
+import { badRequest, invalidField, payloadTooLarge } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { openDirect, requireMember } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
@@ -26,7 +26,7 @@ async function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body:
   const receiverGroup = optionalId(body.receiver_group, "receiver_group");
   if (receiverUser !== null && receiverGroup !== null) badRequest("Cannot send to both user and group at the same time.");
   if (receiverUser !== null) return (await openDirect(ctx, user, receiverUser, "receiver_user")).conversation;
-  const conversation = await requireMember(ctx.db, receiverGroup ?? pathId, user.id);
+  const conversation = await requireMember(ctx, receiverGroup ?? pathId, user.id);
   if (receiverGroup !== null && conversation.kind !== "group") invalidField("receiver_group", "That is not a group.");
   return conversation;
 }
@@ -41,7 +41,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const text = body.message ?? "";
   const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
   if (file !== null && !(file instanceof Blob)) invalidField("file", "Send the file as a multipart/form-data part named file.");
-  if (text.length > MAX_MESSAGE_LENGTH) invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
+  if (text.length > MAX_MESSAGE_LENGTH && [...text].length > MAX_MESSAGE_LENGTH) invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
   if (text.includes("\u0000")) invalidField("message", "The message may not contain NUL characters.");
   if (!text.trim() && !file) invalidField("message", "Write a message or attach a file.");
   if (file && file.size > ctx.config.maxUploadBytes) payloadTooLarge(`The file is larger than the limit of ${ctx.config.maxUploadBytes} bytes.`);
@@ -49,8 +49,8 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
 
   const conversation = await sendTarget(ctx, user, pathId, body);
   if (body.client_id) {
-    const earlier = await repo.findByClientId(ctx.db, user.id, body.client_id);
-    if (earlier) return { message: await viewOf(ctx.db, ctx, earlier.id, conversation), created: false };
+    const earlier = repo.findByClientId(ctx.reader, user.id, body.client_id);
+    if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
   }
 
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
@@ -58,8 +58,24 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
     const message = await commitWithEvents(ctx, async (trx, emit) => {
       const now = Date.now();
       const fileId = stored ? await insertFile(ctx, trx, user, stored, now) : null;
-      const id = await repo.insertMessage(trx, { conversation_id: conversation.id, sender_id: user.id, body: text, file_id: fileId, created_at: now, client_id: body.client_id ?? null });
-      const view = await viewOf(trx, ctx, id, conversation);
+      const row = { conversation_id: conversation.id, sender_id: user.id, body: text, file_id: fileId, created_at: now, client_id: body.client_id ?? null };
+      const id = repo.insertMessage(ctx.sqlite, row);
+      // The view from what was just written (no read-back): it is also the event's data, serialized once.
+      const view = toMessageView(
+        {
+          ...row,
+          id,
+          sender_username: user.username,
+          file_name: stored?.original_name ?? null,
+          file_size: stored?.size ?? null,
+          file_content_type: stored?.content_type ?? null,
+          file_expires_at: stored ? expiryOf(ctx, now) : null,
+          file_deleted_at: null,
+        },
+        conversation,
+        ctx.fileUrls,
+        now,
+      );
       await emit({ type: "message.created", conversation_id: conversation.id, data: view });
       return view;
     });
@@ -67,26 +83,22 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   } catch (error) {
     if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
     if (body.client_id && String((error as Error)?.message).includes("messages.sender_id, messages.client_id")) {
-      const earlier = await repo.findByClientId(ctx.db, user.id, body.client_id);
-      if (earlier) return { message: await viewOf(ctx.db, ctx, earlier.id, conversation), created: false };
+      const earlier = repo.findByClientId(ctx.reader, user.id, body.client_id);
+      if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
     }
     throw error;
   }
 }
 
+const expiryOf = (ctx: AppContext, now: number) => (ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null);
+
 async function insertFile(ctx: AppContext, trx: Db, user: AuthUser, stored: StoredUpload, now: number): Promise<number> {
   const row = await trx
     .insertInto("files")
-    .values({ ...stored, uploader_id: user.id, created_at: now, expires_at: ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null, deleted_at: null })
+    .values({ ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now), deleted_at: null })
     .returning("id")
     .executeTakeFirstOrThrow();
   return row.id;
-}
-
-async function viewOf(db: Db, ctx: AppContext, messageId: number, conversation: ConversationRow): Promise<MessageView> {
-  const record = await repo.findMessage(db, messageId);
-  if (!record) throw new AppError(500, "internal", "A committed message could not be read back.");
-  return toMessageView(record, conversation, ctx.fileUrls);
 }
 
 /** A page of a conversation's history: `?page=N` (newest first, 10 a page, as the original), or cursors. */
@@ -94,10 +106,10 @@ export async function history(ctx: AppContext, user: AuthUser, conversationId: n
   const cursors = [query.before, query.after].filter((c) => c !== undefined).length;
   if (cursors > 1) badRequest("Use either before or after, not both.");
   if (cursors && query.page !== undefined) badRequest("Use either page or a cursor (before/after), not both.");
-  const conversation = await requireMember(ctx.db, conversationId, user.id);
+  const conversation = await requireMember(ctx, conversationId, user.id);
   const limit = query.limit ?? PAGE_SIZE;
-  const records = await repo.listHistory(
-    ctx.db,
+  const records = repo.listHistory(
+    ctx.reader,
     conversation.id,
     query.after !== undefined
       ? { kind: "after", after: query.after, limit }

@@ -1,6 +1,8 @@
 // The durable event log and the one way anything reaches sockets: a service emits events inside its
 // transaction; they are appended to `events` there, and published (in seq order) only after the commit.
+import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Db } from "../../db";
+import { prepared, sqlBuilder } from "../../db/prepared";
 import type { AppContext } from "../../context";
 
 export type EventType =
@@ -34,20 +36,93 @@ export function eventFrame(type: string, conversationId: number, seq: number, da
   return `{"type":${JSON.stringify(type)},"conversation_id":${conversationId},"seq":${seq},"data":${dataJson}}`;
 }
 
-/** Runs `work` in one transaction; the events it emits are logged in that transaction and published after commit. */
-export async function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
-  const logged: LoggedEvent[] = [];
-  const result = await ctx.db.transaction().execute((trx) =>
-    work(trx, async (event) => {
-      const dataJson = JSON.stringify(event.data);
-      const { seq } = await trx
-        .insertInto("events")
-        .values({ conversation_id: event.conversation_id, user_id: event.user_id ?? null, type: event.type, data: dataJson, created_at: Date.now() })
-        .returning("seq")
-        .executeTakeFirstOrThrow();
-      logged.push({ seq, type: event.type, conversation_id: event.conversation_id, user_id: event.user_id ?? null, data: event.data, frame: eventFrame(event.type, event.conversation_id, seq, dataJson) });
-    }),
-  );
-  for (const event of logged) ctx.hub.publish(event);
-  return result;
+/**
+ * Runs `work` in a transaction; the events it emits are logged in that transaction and published after the
+ * commit, and the promise settles only then. Works that arrive in the same event-loop turn share one
+ * transaction (group commit: one fsync for many under PARLEY_DURABILITY=full), each inside its own savepoint,
+ * so one that fails is rolled back alone and the others still commit.
+ */
+export function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
+  return committerOf(ctx).enqueue(work);
+}
+
+interface Job {
+  work: (trx: Db, emit: Emit) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const committers = new WeakMap<AppContext, GroupCommitter>();
+const committerOf = (ctx: AppContext) => committers.get(ctx) ?? committers.set(ctx, new GroupCommitter(ctx)).get(ctx)!;
+
+class GroupCommitter {
+  private queue: Job[] = [];
+  private flushing = false;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  enqueue<T>(work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush() {
+    while (this.queue.length) {
+      const jobs = this.queue.splice(0, 1000);
+      await this.commit(jobs);
+    }
+    this.flushing = false;
+  }
+
+  private async commit(jobs: Job[]) {
+    const { ctx } = this;
+    const done: Array<{ job: Job; result: unknown; events: LoggedEvent[] }> = [];
+    // Failures are reported after the batch settles, so a caller that reacts by reading (e.g. a duplicate
+    // client_id looking up the first message) sees what the batch committed.
+    const failed: Array<{ job: Job; error: unknown }> = [];
+    try {
+      await ctx.db.transaction().execute(async (trx) => {
+        for (const job of jobs) {
+          const events: LoggedEvent[] = [];
+          // Savepoints through the raw connection: kysely-bun-sqlite has no savepoint API, and the
+          // transaction holds its only connection, so these statements land inside it.
+          ctx.sqlite.run("SAVEPOINT job");
+          try {
+            const result = await job.work(trx, async (event) => appendEvent(ctx.sqlite, event, events));
+            ctx.sqlite.run("RELEASE job");
+            done.push({ job, result, events });
+          } catch (error) {
+            ctx.sqlite.run("ROLLBACK TO job");
+            ctx.sqlite.run("RELEASE job");
+            failed.push({ job, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const { job } of done) job.reject(error);
+      return;
+    } finally {
+      for (const { job, error } of failed) job.reject(error);
+    }
+    for (const { job, result, events } of done) {
+      for (const event of events) ctx.hub.publish(event);
+      job.resolve(result);
+    }
+  }
+}
+
+const insertEvent = prepared((conversationId: number, userId: number | null, type: string, data: string, createdAt: number) =>
+  sqlBuilder.insertInto("events").values({ conversation_id: conversationId, user_id: userId, type, data, created_at: createdAt }).returning("seq"),
+);
+
+/** Appends on the writer connection, inside the group commit's transaction. */
+function appendEvent(writer: SqliteDatabase, event: ChatEvent, into: LoggedEvent[]): void {
+  const dataJson = JSON.stringify(event.data);
+  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, Date.now()) as [{ seq: number }];
+  into.push({ seq, type: event.type, conversation_id: event.conversation_id, user_id: event.user_id ?? null, data: event.data, frame: eventFrame(event.type, event.conversation_id, seq, dataJson) });
 }

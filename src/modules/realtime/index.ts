@@ -95,7 +95,7 @@ export const realtimeRoutes = (ctx: AppContext) =>
           // The original's endpoint is for members of that one conversation only.
           const id = Number((params as { conversation_id: string }).conversation_id);
           try {
-            return { conversation: await requireMember(ctx.db, id, user.id) };
+            return { conversation: await requireMember(ctx, id, user.id) };
           } catch (error) {
             if (error instanceof AppError) return status(error.status as 403, errorBody(error.code, error.message));
             throw error;

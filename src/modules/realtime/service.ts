@@ -17,7 +17,7 @@ const BUCKET_SIZE = 100;
 const REFILL_PER_SECOND = 20;
 
 export function memberConversationIds(ctx: AppContext, userId: number): number[] {
-  return querySync(ctx.sqlite, ctx.db.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id")).map(
+  return querySync(ctx.reader, ctx.db.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id")).map(
     (r) => r.conversation_id,
   );
 }
@@ -52,7 +52,7 @@ export function connect(ctx: AppContext, socket: Socket, user: { id: number; use
 
 /** Sends the logged events after `since` (up to `upTo`) in the user's conversations, or `resync` if the log can't. */
 export function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
-  const [oldest] = querySync(ctx.sqlite, ctx.db.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
+  const [oldest] = querySync(ctx.reader, ctx.db.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
   const oldestSeq = oldest?.seq ?? upTo + 1;
   // The log has been trimmed past `since`, or `since` is from another database: the client must refetch.
   const trimmed = since < oldestSeq - 1 && since < upTo;
@@ -112,7 +112,7 @@ export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: numbe
 
 /** Marks messages up to `messageId` read; the marker only moves forward. Announced to the conversation. */
 export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<number> {
-  await requireMember(ctx.db, conversationId, user.id);
+  await requireMember(ctx, conversationId, user.id);
   return commitWithEvents(ctx, async (trx, emit) => {
     const message = await trx.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
     if (!message) invalidField("message_id", "No such message in this conversation.");

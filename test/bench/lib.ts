@@ -1,0 +1,135 @@
+// Shared pieces of the benchmarks: pinned child servers, load loops, percentiles, the server's CPU and RSS.
+import { existsSync, readFileSync } from "node:fs";
+import type { Subprocess } from "bun";
+
+export const BUN = process.execPath;
+export const ROOT = new URL("../..", import.meta.url).pathname;
+export const SECRET = "bench-secret-".padEnd(40, "x");
+
+/** On a 2-core box the server gets core 0 and the load generator (this process) core 1. */
+export const TASKSET = ["/usr/bin/taskset", "/bin/taskset"].find((p) => existsSync(p));
+export const SERVER_CORE = "0";
+export const CLIENT_CORE = "1";
+
+export interface ChildServer {
+  url: string;
+  proc: Subprocess;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process, pinned to the server core, that prints Parley's JSON "url" log line or "URL <url>". */
+export async function spawnServer(cmd: string[], env: Record<string, string> = {}): Promise<ChildServer> {
+  const pinned = TASKSET ? [TASKSET, "-c", SERVER_CORE, ...cmd] : cmd;
+  const proc = Bun.spawn(pinned, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let buffered = "";
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += new TextDecoder().decode(value);
+    const match = /"url":"([^"]+)"|URL (\S+)/.exec(buffered);
+    if (match) {
+      void (async () => {
+        while (!(await reader.read()).done);
+      })(); // keep draining so the child never blocks on stdout
+      return {
+        url: (match[1] ?? match[2])!,
+        proc,
+        async stop() {
+          proc.kill("SIGTERM");
+          const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+          await proc.exited;
+          clearTimeout(timer);
+        },
+      };
+    }
+  }
+  proc.kill("SIGKILL");
+  throw new Error(`server did not start: ${cmd.join(" ")}\n${buffered}`);
+}
+
+/** Parley from source on a prepared data dir, with benchmark settings (known secret, no rate limits). */
+export function spawnParley(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  return spawnServer([BUN, "src/index.ts", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
+    PARLEY_JWT_SECRET: SECRET,
+    PARLEY_LOG_LEVEL: "info",
+    PARLEY_RATE_LIMITS: "off",
+    ...env,
+  });
+}
+
+export function spawnBare(): Promise<ChildServer> {
+  return spawnServer([BUN, "test/bench/bare-server.ts"]);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU seconds (user+system) and current/peak RSS of a process, from /proc. */
+export function processUsage(pid: number): { cpuSeconds: number; rssMiB: number; peakRssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, rssMiB: kib("VmRSS") / 1024, peakRssMiB: kib("VmHWM") / 1024 };
+}
+
+/** Measures a server's CPU seconds and peak RSS over `work`. */
+export async function measured<T>(server: ChildServer, work: () => Promise<T>): Promise<T & { server_cpu_seconds: number; server_peak_rss_mib: number }> {
+  const before = processUsage(server.proc.pid).cpuSeconds;
+  const result = await work();
+  const after = processUsage(server.proc.pid);
+  return { ...result, server_cpu_seconds: after.cpuSeconds - before, server_peak_rss_mib: after.peakRssMiB };
+}
+
+export interface LoadResult {
+  requests: number;
+  per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+/** Runs `request` from `concurrency` loops for `seconds`; each call's latency is recorded. */
+export async function loadLoop(seconds: number, concurrency: number, request: (worker: number, i: number) => Promise<unknown>): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t0 = performance.now();
+        await request(worker, i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, per_second: latencies.length / elapsed, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
+}
+
+export function cpuModel(): string {
+  return /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? "unknown";
+}
+
+/** The machine's cores (not this process's affinity, which taskset narrows to one). */
+export function coreCount(): number {
+  return readFileSync("/proc/cpuinfo", "utf8").match(/^processor\s*:/gm)?.length ?? navigator.hardwareConcurrency;
+}
+
+export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+
+/** One scenario's outcome: rows of named figures, ready for the table and the JSON. */
+export interface ScenarioResult {
+  scenario: string;
+  rows: Record<string, Record<string, number | string>>;
+  notes: string[];
+}
+
+export interface ScenarioOptions {
+  quick: boolean;
+}

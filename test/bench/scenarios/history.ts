@@ -1,0 +1,61 @@
+// History: the newest 50 messages of a conversation holding 1k and 1M messages, over HTTP, beside raw
+// bun:sqlite reads of the same rows and the load generator's own ceiling (a bare Bun server, same bytes).
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTokens } from "../../../src/modules/auth/tokens";
+import { fillDataDir } from "../fill";
+import { SECRET, loadLoop, measured, spawnBare, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
+
+export async function history({ quick }: ScenarioOptions): Promise<ScenarioResult> {
+  const seconds = quick ? 3 : 6;
+  const deep = 1_000_000;
+  const concurrency = 32;
+  const dataDir = mkdtempSync(join(tmpdir(), "parley-bench-history-"));
+  try {
+    const [deepId, shallowId] = await fillDataDir(dataDir, { users: 2, groups: [{ members: 2, messages: deep }, { members: 2, messages: 1_000 }] });
+    const token = (await createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 }).issue("access", 1, 0)).token;
+    const headers = { authorization: `Bearer ${token}` };
+    const server = await spawnParley(dataDir);
+    const read = (id: number) => measured(server, () => loadLoop(seconds, concurrency, async () => (await fetch(`${server.url}/api/messages/${id}/?limit=50`, { headers })).arrayBuffer()));
+    const bytes = (await (await fetch(`${server.url}/api/messages/${shallowId}/?limit=50`, { headers })).arrayBuffer()).byteLength;
+    const shallow = await read(shallowId!);
+    const deepResult = await read(deepId!);
+    await server.stop();
+
+    const bare = await spawnBare();
+    const ceiling = await measured(bare, () => loadLoop(seconds, concurrency, async () => (await fetch(`${bare.url}/static?bytes=${bytes}`)).arrayBuffer()));
+    await bare.stop();
+
+    const db = new Database(join(dataDir, "parley.db"), { readonly: true });
+    const statement = db.prepare("SELECT m.*, u.username FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = ? ORDER BY m.id DESC LIMIT 50");
+    const raw = (id: number) => {
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 1500) for (let i = 0; i < 100; i++, n++) statement.all(id);
+      return n / ((performance.now() - t0) / 1000);
+    };
+    const rawShallow = raw(shallowId!);
+    const rawDeep = raw(deepId!);
+    db.close();
+
+    const row = (r: typeof shallow) => ({ "req/s": r.per_second, "p50 ms": r.p50_ms, "p99 ms": r.p99_ms, "server CPU s": r.server_cpu_seconds, "peak RSS MiB": r.server_peak_rss_mib });
+    return {
+      scenario: "history",
+      rows: {
+        "Parley, newest 50 of 1k": row(shallow),
+        "Parley, newest 50 of 1M": row(deepResult),
+        "client ceiling (bare Bun, same bytes)": row(ceiling),
+        "raw bun:sqlite, 1k (in-process)": { "req/s": rawShallow },
+        "raw bun:sqlite, 1M (in-process)": { "req/s": rawDeep },
+      },
+      notes: [
+        `${concurrency} concurrent HTTP/1.1 keep-alive clients, ${seconds} s each, ${bytes} bytes per answer.`,
+        `1M vs 1k: ${((deepResult.per_second / shallow.per_second) * 100).toFixed(0)}% of the throughput; Parley at 1M is ${((deepResult.per_second / ceiling.per_second) * 100).toFixed(0)}% of the client ceiling.`,
+      ],
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
