@@ -20,11 +20,19 @@ export function errorResponse(error: AppError): Response {
   return jsonResponse(error.status, error.fields ?? errorBody(error.code, error.message), headers);
 }
 
+/** Coerced values (query numbers) fail without a path; the failing schema is one of the object's properties. */
+function fieldOfSchema(error: ValidationError, schema: unknown): string | undefined {
+  const properties = (error.validator as { schema?: { properties?: Record<string, unknown> } } | undefined)?.schema?.properties;
+  if (!properties || !schema) return undefined;
+  const wanted = JSON.stringify(schema);
+  return Object.entries(properties).find(([, candidate]) => candidate === schema || JSON.stringify(candidate) === wanted)?.[0];
+}
+
 /** Field → messages from a TypeBox validation failure, without the submitted values. */
 export function fieldErrors(error: ValidationError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.all as Array<{ path?: string; message?: string; value?: unknown; schema?: { error?: unknown } }>) {
-    const field = issue.path?.split("/").filter(Boolean)[0] ?? "non_field_errors";
+    const field = issue.path?.split("/").filter(Boolean)[0] ?? fieldOfSchema(error, issue.schema) ?? "non_field_errors";
     // A missing field is "required", whatever the field's own message for a bad value says (only `undefined` is looked at, never echoed).
     const missing = issue.message === "Expected required property" || (field !== "non_field_errors" && issue.value === undefined);
     const message = missing
