@@ -4,7 +4,7 @@
 set -euo pipefail
 binary=$(realpath "${1:-dist/parley}")
 work=$(mktemp -d)
-trap 'kill -9 "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap '[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 cp "$binary" "$work/parley"
 cd "$work"
 
