@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { join } from "node:path";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
-import { migrateToLatest, openDatabase, type DatabaseHandle } from "./db";
+import { isMigrated, migrateToLatest, openDatabase, type DatabaseHandle } from "./db";
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
 import { bodyLimit, webDefaults } from "./lib/web";
@@ -65,7 +65,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const secret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir);
   const database = openDatabase(config.dataDir, config.durability);
   try {
-    await migrateToLatest(database.db);
+    if (!isMigrated(database.sqlite)) await migrateToLatest(database.db);
   } catch (error) {
     await database.close();
     throw error;

@@ -97,6 +97,14 @@ function withStatementCache(sqlite: SqliteDatabase, capacity = 500): SqliteDatab
   });
 }
 
+/** Whether every known migration is recorded as applied: one query, so a restart skips the migrator (start-up time). */
+export function isMigrated(sqlite: SqliteDatabase): boolean {
+  const table = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
+  if (!table) return false;
+  const applied = new Set(sqlite.query<{ name: string }, []>("SELECT name FROM kysely_migration").all().map((r) => r.name));
+  return Object.keys(migrations).every((name) => applied.has(name));
+}
+
 /** Applies every pending migration; throws with the failing migration's error. */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });

@@ -31,17 +31,29 @@ export interface PreparedQuery<Args extends unknown[], Row> {
  * The builder receives placeholders: use each only as a value (not in `in (...)` lists, not to branch on).
  */
 export function prepared<Args extends unknown[], Row>(build: (...args: Args) => Compilable<Row>): PreparedQuery<Args, Row> {
-  const markers = Array.from({ length: build.length }, (_, index) => ({ [PARAMETER]: index }) as Marker);
-  const compiled = build(...(markers as unknown as Args)).compile();
-  const slots = compiled.parameters.map((value) => (typeof value === "object" && value !== null && PARAMETER in value ? (value as Marker)[PARAMETER] : -1));
-  if (new Set(slots.filter((slot) => slot >= 0)).size < markers.length) throw new Error("a prepared query must use every parameter it declares");
-  const bind = (args: unknown[]) => compiled.parameters.map((value, i) => (slots[i]! >= 0 ? args[slots[i]!] : value));
+  // Compiled on first use, not at module load: a dozen cold compilations would add to start-up time.
+  let compiled: { sql: string; parameters: readonly unknown[]; slots: number[] } | undefined;
+  const bind = (args: unknown[]) => {
+    compiled ??= compile(build);
+    const { parameters, slots } = compiled;
+    return parameters.map((value, i) => (slots[i]! >= 0 ? args[slots[i]!] : value));
+  };
   return {
     async run(executor, ...args) {
-      return (await executor.executeQuery<Row>(CompiledQuery.raw(compiled.sql, bind(args)))).rows;
+      const parameters = bind(args);
+      return (await executor.executeQuery<Row>(CompiledQuery.raw(compiled!.sql, parameters))).rows;
     },
     sync(connection, ...args) {
-      return connection.query(compiled.sql).all(...(bind(args) as never[])) as Row[];
+      const parameters = bind(args);
+      return connection.query(compiled!.sql).all(...(parameters as never[])) as Row[];
     },
   };
+}
+
+function compile(build: (...args: any[]) => Compilable<unknown>) {
+  const markers = Array.from({ length: build.length }, (_, index) => ({ [PARAMETER]: index }) as Marker);
+  const { sql, parameters } = build(...(markers as never[])).compile();
+  const slots = parameters.map((value) => (typeof value === "object" && value !== null && PARAMETER in value ? (value as Marker)[PARAMETER] : -1));
+  if (new Set(slots.filter((slot) => slot >= 0)).size < markers.length) throw new Error("a prepared query must use every parameter it declares");
+  return { sql, parameters, slots };
 }
