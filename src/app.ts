@@ -18,6 +18,7 @@ import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
 import { messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
+import { gatewayRoutes } from "./modules/realtime/gateway";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { userRoutes } from "./modules/users";
 import { startHousekeeping } from "./housekeeping";
@@ -38,7 +39,7 @@ function buildRoutes(ctx: AppContext) {
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
     // No t.Transform in any response schema: skip the per-response Encode pass (a fifth of a history read).
     encodeSchema: false,
-    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data") },
+    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data"), routes: gatewayRoutes(ctx) as never },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
       idleTimeout: 60, // seconds without traffic; Bun pings idle sockets and closes those that stop answering

@@ -49,9 +49,17 @@ export async function spawnServer(cmd: string[], env: Record<string, string> = {
   throw new Error(`server did not start: ${cmd.join(" ")}\n${buffered}`);
 }
 
-/** Parley from source on a prepared data dir, with benchmark settings (known secret, no rate limits). */
+export const BINARY = `${ROOT}dist/parley`;
+
+/** Builds dist/parley from the current sources: the benchmarks measure what users run. */
+export function buildBinary() {
+  const build = Bun.spawnSync(["npm", "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  if (build.exitCode !== 0) throw new Error("npm run build failed");
+}
+
+/** The compiled binary on a prepared data dir, with benchmark settings (known secret, no rate limits). */
 export function spawnParley(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  return spawnServer([BUN, "src/index.ts", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
+  return spawnServer([BINARY, "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
     PARLEY_JWT_SECRET: SECRET,
     PARLEY_LOG_LEVEL: "info",
     PARLEY_RATE_LIMITS: "off",

@@ -3,7 +3,7 @@
 // summary under test/bench/results/, and the summary to test/bench/RESULTS.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLIENT_CORE, ROOT, TASKSET, coreCount, cpuModel, fmt, type ScenarioOptions, type ScenarioResult } from "./lib";
+import { CLIENT_CORE, ROOT, TASKSET, buildBinary, coreCount, cpuModel, fmt, type ScenarioOptions, type ScenarioResult } from "./lib";
 import { binary } from "./scenarios/binary";
 import { fanout } from "./scenarios/fanout";
 import { history } from "./scenarios/history";
@@ -35,6 +35,7 @@ if (unknown.length) {
 const started = Date.now();
 const machine = { cpu: cpuModel(), cores: coreCount(), bun: Bun.version, pinned: TASKSET ? `server on core 0, load generator on core ${CLIENT_CORE}` : "not pinned (no taskset)" };
 console.log(`Parley benchmarks (${quick ? "quick" : "full"}) on ${machine.cpu}, ${machine.cores} cores; ${machine.pinned}`);
+buildBinary();
 const results: ScenarioResult[] = [];
 for (const name of only) {
   const t0 = Date.now();

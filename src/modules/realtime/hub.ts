@@ -18,7 +18,7 @@ export interface SocketState {
   tokens: number;
   refilledAt: number;
   /** When this socket last sent `typing`, per conversation. */
-  typingAt: Map<number, number>;
+  typingAt: Map<number, number> | null; // made on first use: most sockets never type
 }
 
 /** The part of Bun's ServerWebSocket the gateway uses (Elysia hands out the raw socket under its own type). */

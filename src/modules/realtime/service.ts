@@ -83,7 +83,7 @@ export function replay(ctx: AppContext, socket: Socket, userId: number, since: n
 }
 
 export function newSocketState(user: { id: number; username: string }, subscribedAt: number, legacyConversation: number | null = null): SocketState {
-  return { userId: user.id, username: user.username, subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: new Map() };
+  return { userId: user.id, username: user.username, subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
 }
 
 /** Takes one token from the socket's bucket; false when it is flooding. */
@@ -156,6 +156,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         const id = op.conversation_id;
         if (!isId(id) || !socket.isSubscribed(conversationTopic(id))) throw new AppError(403, "forbidden", "You are not a member of this conversation.");
         const now = Date.now();
+        state.typingAt ??= new Map();
         if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
         state.typingAt.set(id, now);
         socket.publish(conversationTopic(id), JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } }));

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, TASKSET, coreCount, percentile, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { BINARY, TASKSET, buildBinary, coreCount, percentile, type ScenarioOptions, type ScenarioResult } from "../lib";
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -39,11 +39,8 @@ async function coldStart(binary: string, dataDir: string): Promise<number> {
 }
 
 export async function binary({ quick }: ScenarioOptions): Promise<ScenarioResult> {
-  const path = join(ROOT, "dist/parley");
-  if (!existsSync(path)) {
-    const build = Bun.spawnSync(["npm", "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
-    if (build.exitCode !== 0) throw new Error("npm run build failed");
-  }
+  const path = BINARY;
+  if (!existsSync(path)) buildBinary();
   const dataDir = mkdtempSync(join(tmpdir(), "parley-bench-binary-"));
   try {
     const first = await coldStart(path, dataDir); // creates and migrates the database

@@ -1,0 +1,111 @@
+// The WebSocket endpoints, served as Bun routes beneath Elysia: each socket carries a few fields of its own
+// (its user, where to resume) and shares its handlers, instead of a copy of a whole request context
+// (Elysia's .ws() keeps one per socket, about 8 KiB). Elysia's websocket dispatcher calls ws.data.open,
+// .message and .close, so that is where the handlers live.
+import type { Server } from "bun";
+import type { AppContext } from "../../context";
+import { AppError } from "../../lib/errors";
+import { errorBody, errorResponse, jsonResponse } from "../../lib/http";
+import { authenticate, type AuthUser } from "../auth/service";
+import { requireMember } from "../conversations/service";
+import { sendMessage } from "../messages/service";
+import type { Socket } from "./hub";
+import * as realtime from "./service";
+import { legacyTopic } from "./topics";
+
+interface SocketData {
+  user: AuthUser;
+  /** The seq to resume after (`?since=`), or null for a fresh connection. */
+  since: number | null;
+  /** Set on the original's endpoint: the one conversation this socket hears. */
+  legacyConversation: number | null;
+}
+
+type GatewaySocket = Socket & { data: SocketData };
+
+export function gatewayRoutes(ctx: AppContext) {
+  const frameError = (code: string, message: string) => JSON.stringify({ type: "error", data: { code, message } });
+
+  const handlers = {
+    open(ws: GatewaySocket) {
+      const { user, since, legacyConversation } = ws.data;
+      let state;
+      if (legacyConversation === null) state = realtime.connect(ctx, ws, user, since);
+      else {
+        ws.subscribe(legacyTopic(legacyConversation));
+        state = realtime.newSocketState(user, ctx.hub.lastPublished, legacyConversation);
+      }
+      if (ctx.hub.add(ws, state)) void realtime.announcePresence(ctx, user.id, "online");
+    },
+
+    async message(ws: GatewaySocket, raw: string | Buffer) {
+      const state = ctx.hub.state(ws);
+      if (!state) return;
+      if (ctx.config.rateLimits && !realtime.allowOperation(state)) {
+        ws.send(frameError("rate_limited", "Too many messages; slow down."));
+        ws.close(1008, "Rate limit exceeded");
+        return;
+      }
+      let op: unknown;
+      try {
+        op = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
+      } catch {
+        op = undefined;
+      }
+      if (ws.data.legacyConversation !== null) return legacyMessage(ws, op);
+      if (typeof op !== "object" || op === null || Array.isArray(op)) {
+        ws.send(frameError("invalid_json", "Send a JSON object with a type."));
+        return;
+      }
+      await realtime.handleOperation(ctx, ws, state, ws.data.user, op as Record<string, unknown>);
+    },
+
+    close(ws: GatewaySocket) {
+      const state = ctx.hub.state(ws);
+      if (state && ctx.hub.remove(ws)) void realtime.announcePresence(ctx, state.userId, "offline");
+    },
+  };
+
+  /** The original's endpoint: `{"message": "..."}` in, stored and delivered everywhere; errors as `{"error"}`. */
+  async function legacyMessage(ws: GatewaySocket, op: unknown) {
+    const text = typeof op === "object" && op !== null ? (op as { message?: unknown }).message : undefined;
+    if (typeof text !== "string") {
+      ws.send(JSON.stringify({ error: 'Send {"message": "..."}.', code: "invalid" }));
+      return;
+    }
+    try {
+      await sendMessage(ctx, ws.data.user, ws.data.legacyConversation!, { message: text });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      ws.send(JSON.stringify({ error: error.fields ? Object.values(error.fields).flat().join(" ") : error.message, code: error.code }));
+    }
+  }
+
+  /** Authenticates (Bearer header, or ?token= since browsers cannot set headers on a WebSocket) before upgrading. */
+  async function upgrade(request: Request, server: Server<SocketData>, legacyConversation: number | null): Promise<Response | undefined> {
+    const url = new URL(request.url);
+    const since = url.searchParams.get("since");
+    const token = url.searchParams.get("token");
+    try {
+      const user = await authenticate(ctx, request.headers.get("authorization") ?? (token ? `Bearer ${token}` : undefined));
+      if (legacyConversation !== null) await requireMember(ctx, legacyConversation, user.id);
+      if (since !== null && !/^\d{1,15}$/.test(since)) return jsonResponse(400, { since: ["since must be a seq number."] });
+      const data: SocketData = Object.assign(Object.create(handlers), { user, since: since === null ? null : Number(since), legacyConversation });
+      if (server.upgrade(request, { data })) return undefined;
+      return jsonResponse(426, errorBody("bad_request", "This endpoint speaks WebSocket only."), { upgrade: "websocket" });
+    } catch (error) {
+      if (error instanceof AppError) return errorResponse(error);
+      throw error;
+    }
+  }
+
+  return {
+    "/ws": (request: Request, server: Server<SocketData>) => upgrade(request, server, null),
+    // A wildcard, not "/ws/chat/:id/": Elysia strips the trailing slash from the routes it hands to Bun.
+    "/ws/chat/*": (request: Request, server: Server<SocketData>) => {
+      const id = /^\/ws\/chat\/(\d{1,15})\/$/.exec(new URL(request.url).pathname)?.[1];
+      if (!id) return jsonResponse(404, errorBody("not_found", "Not found."));
+      return upgrade(request, server, Number(id));
+    },
+  };
+}
