@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { SECRET, loadLoop, measured, percentile, spawnParley, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { SECRET, loadLoop, measured, percentile, spawnBare, spawnParley, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
 
 const USERS = 100;
 
@@ -118,6 +118,15 @@ export async function send({ quick }: ScenarioOptions): Promise<ScenarioResult> 
       rows[`Parley over WebSocket (durability ${durability})`] = row(ws);
       rows[`Parley over REST (durability ${durability})`] = row(rest);
     }
+    const bare = await spawnBare();
+    const ceiling = await measured(bare, () =>
+      loadLoop(seconds, 64, async () => {
+        const response = await fetch(`${bare.url}/created?bytes=300`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"message":"benchmark send over REST"}' });
+        await response.arrayBuffer();
+      }),
+    );
+    await bare.stop();
+    rows["REST client ceiling (bare Bun, 201 + same bytes)"] = { "messages/s": ceiling.per_second, "p50 ms": ceiling.p50_ms, "p99 ms": ceiling.p99_ms, "server CPU s": ceiling.server_cpu_seconds, "peak RSS MiB": ceiling.server_peak_rss_mib };
     const rawPath = join(dataDir, "raw.db");
     rows["raw bun:sqlite, one insert per commit (NORMAL)"] = { "messages/s": rawInserts(rawPath, "NORMAL", 1) };
     rows["raw bun:sqlite, 100 inserts per commit (NORMAL)"] = { "messages/s": rawInserts(rawPath, "NORMAL", 100) };
