@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { SECRET, loadLoop, measured, spawnBare, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { SECRET, httpLoad, measured, spawnBare, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
 
 export async function history({ quick }: ScenarioOptions): Promise<ScenarioResult> {
   const seconds = quick ? 3 : 6;
@@ -18,14 +18,14 @@ export async function history({ quick }: ScenarioOptions): Promise<ScenarioResul
     const token = (await createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 }).issue("access", 1, 0)).token;
     const headers = { authorization: `Bearer ${token}` };
     const server = await spawnParley(dataDir);
-    const read = (id: number) => measured(server, () => loadLoop(seconds, concurrency, async () => (await fetch(`${server.url}/api/messages/${id}/?limit=50`, { headers })).arrayBuffer()));
+    const read = (id: number) => measured(server, () => httpLoad({ url: `${server.url}/api/messages/${id}/?limit=50`, headers, seconds, connections: concurrency, expect: 200 }));
     const bytes = (await (await fetch(`${server.url}/api/messages/${shallowId}/?limit=50`, { headers })).arrayBuffer()).byteLength;
     const shallow = await read(shallowId!);
     const deepResult = await read(deepId!);
     await server.stop();
 
     const bare = await spawnBare();
-    const ceiling = await measured(bare, () => loadLoop(seconds, concurrency, async () => (await fetch(`${bare.url}/static?bytes=${bytes}`)).arrayBuffer()));
+    const ceiling = await measured(bare, () => httpLoad({ url: `${bare.url}/static?bytes=${bytes}`, seconds, connections: concurrency, expect: 200 }));
     await bare.stop();
 
     const db = new Database(join(dataDir, "parley.db"), { readonly: true });
@@ -51,7 +51,7 @@ export async function history({ quick }: ScenarioOptions): Promise<ScenarioResul
         "raw bun:sqlite, 1M (in-process)": { "req/s": rawDeep },
       },
       notes: [
-        `${concurrency} concurrent HTTP/1.1 keep-alive clients, ${seconds} s each, ${bytes} bytes per answer.`,
+        `${concurrency} concurrent HTTP/1.1 keep-alive connections from ${shallow.generator}, ${seconds} s each, ${bytes} bytes per answer.`,
         `1M vs 1k: ${((deepResult.per_second / shallow.per_second) * 100).toFixed(0)}% of the throughput; Parley at 1M is ${((deepResult.per_second / ceiling.per_second) * 100).toFixed(0)}% of the client ceiling.`,
       ],
     };
