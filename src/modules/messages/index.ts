@@ -6,6 +6,9 @@ import * as messages from "./service";
 
 const security = [{ bearerAuth: [] }];
 
+/** An answer whose JSON is already serialized (the history page may come from a cache). */
+const jsonText = (json: string) => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } });
+
 export const messageRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api/messages", tags: ["Messages"] })
     .use(requireUser(ctx))
@@ -29,7 +32,7 @@ export const messageRoutes = (ctx: AppContext) =>
         },
       },
     )
-    .get("/:conversation_id/", ({ user, params, query }) => messages.history(ctx, user, params.conversation_id, query), {
+    .get("/:conversation_id/", async ({ user, params, query }) => jsonText(await messages.historyJson(ctx, user, params.conversation_id, query)), {
       params: conversationParams,
       query: historyQuery,
       response: t.Array(messageView),

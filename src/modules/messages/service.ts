@@ -9,6 +9,7 @@ import type { StoredUpload } from "../files/storage";
 import { commitWithEvents } from "../realtime/events";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import * as repo from "./repository";
+import { newestPagesOf } from "./newest-pages";
 import { toMessageView, type MessageView } from "./view";
 
 const PAGE_SIZE = 10;
@@ -101,13 +102,20 @@ async function insertFile(ctx: AppContext, trx: Db, user: AuthUser, stored: Stor
   return row.id;
 }
 
-/** A page of a conversation's history: `?page=N` (newest first, 10 a page, as the original), or cursors. */
-export async function history(ctx: AppContext, user: AuthUser, conversationId: number, query: HistoryQuery): Promise<MessageView[]> {
+/**
+ * A page of a conversation's history, as JSON text: `?page=N` (newest first, 10 a page, as the original), or
+ * cursors. The newest page is kept serialized until the conversation changes (see newest-pages.ts).
+ */
+export async function historyJson(ctx: AppContext, user: AuthUser, conversationId: number, query: HistoryQuery): Promise<string> {
   const cursors = [query.before, query.after].filter((c) => c !== undefined).length;
   if (cursors > 1) badRequest("Use either before or after, not both.");
   if (cursors && query.page !== undefined) badRequest("Use either page or a cursor (before/after), not both.");
   const conversation = await requireMember(ctx, conversationId, user.id);
   const limit = query.limit ?? PAGE_SIZE;
+  const newest = !cursors && (query.page ?? 1) === 1;
+  const pages = newestPagesOf(ctx);
+  const cached = newest ? pages.get(conversation.id, limit) : undefined;
+  if (cached !== undefined) return cached;
   const records = repo.listHistory(
     ctx.reader,
     conversation.id,
@@ -118,7 +126,9 @@ export async function history(ctx: AppContext, user: AuthUser, conversationId: n
         : { kind: "offset", offset: ((query.page ?? 1) - 1) * limit, limit },
   );
   const now = Date.now();
-  return records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now));
+  const json = JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now)));
+  if (newest) pages.set(conversation.id, limit, json, now);
+  return json;
 }
 
 /** A client_id de-duplicates retries for 24 hours; after that the same id may be used again. */

@@ -39,6 +39,7 @@ export class Hub {
   private readonly states = new WeakMap<Socket, SocketState>();
   private readonly waiting = new Map<number, LoggedEvent>();
   private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly deliverListeners: Array<(event: LoggedEvent) => void> = [];
   /** Every logged event up to this seq has been published. */
   lastPublished = 0;
   delivered = 0;
@@ -75,7 +76,13 @@ export class Hub {
     }
   }
 
+  /** Calls `listener` for every event as it is published (caches of derived state forget what changed). */
+  onDeliver(listener: (event: LoggedEvent) => void) {
+    this.deliverListeners.push(listener);
+  }
+
   private deliver(event: LoggedEvent) {
+    for (const listener of this.deliverListeners) listener(event);
     const topic = conversationTopic(event.conversation_id);
     // Membership changes move the user's live sockets first, so a joiner hears its own join and a leaver hears nothing more.
     if (event.type === "member.joined" && event.user_id !== null) this.subscribeUser(event.user_id, topic);

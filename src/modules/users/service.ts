@@ -4,6 +4,7 @@ import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound, type FieldErrors } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
+import { newestPagesOf } from "../messages/newest-pages";
 import * as repo from "./repository";
 
 /** The API's view of a user; the email only for the user themself and for staff. */
@@ -89,5 +90,6 @@ export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): 
   const user = await ownedAccount(ctx, actor, id);
   // Memberships and the user's messages go with the account (as in the original); tokens die with the row.
   if (!(await repo.deleteUserRow(ctx.db, user.id))) notFound();
+  newestPagesOf(ctx).clear(); // their messages went with them, without events
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
 }

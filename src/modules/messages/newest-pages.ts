@@ -1,0 +1,55 @@
+// The newest page of a conversation, serialized once and kept until the conversation changes. Opening a room
+// reads exactly this page, by far the most frequent read of a chat server; everyone in a busy room asks for it.
+import type { AppContext } from "../../context";
+
+interface Page {
+  json: string;
+  madeAt: number;
+}
+
+/** Entries live at most this long: they hold signed file URLs (valid for at least PARLEY_FILE_URL_TTL) and expiry flags. */
+const MAX_AGE_MS = 30_000;
+const CAPACITY = 2_000;
+
+export class NewestPages {
+  private readonly byConversation = new Map<number, Map<number, Page>>();
+  private size = 0;
+
+  get(conversationId: number, limit: number, now = Date.now()): string | undefined {
+    const page = this.byConversation.get(conversationId)?.get(limit);
+    return page && now - page.madeAt < MAX_AGE_MS ? page.json : undefined;
+  }
+
+  set(conversationId: number, limit: number, json: string, now = Date.now()) {
+    if (this.size >= CAPACITY) this.clear(); // rare, and cheaper than tracking recency on every read
+    let pages = this.byConversation.get(conversationId);
+    if (!pages) this.byConversation.set(conversationId, (pages = new Map()));
+    if (!pages.has(limit)) this.size++;
+    pages.set(limit, { json, madeAt: now });
+  }
+
+  forget(conversationId: number) {
+    this.size -= this.byConversation.get(conversationId)?.size ?? 0;
+    this.byConversation.delete(conversationId);
+  }
+
+  clear() {
+    this.byConversation.clear();
+    this.size = 0;
+  }
+}
+
+const caches = new WeakMap<AppContext, NewestPages>();
+
+/** The app's cache, forgetting a conversation's pages whenever an event of that conversation is published. */
+export function newestPagesOf(ctx: AppContext): NewestPages {
+  let cache = caches.get(ctx);
+  if (!cache) {
+    const created = (cache = new NewestPages());
+    caches.set(ctx, created);
+    ctx.hub.onDeliver((event) => {
+      if (event.type !== "read") created.forget(event.conversation_id);
+    });
+  }
+  return cache;
+}

@@ -1,0 +1,44 @@
+// The newest page is served from a cache: it must never show a stale history.
+import { describe, expect, test } from "bun:test";
+import { makeApp, registerUser } from "../helpers";
+
+describe("the newest page of a conversation", async () => {
+  const { api } = await makeApp();
+  const alice = await registerUser(api, "alice");
+  const bob = await registerUser(api, "bob");
+  const group = (await api("POST", "/api/groups/create/", { token: alice.access, body: { name: "cache", members: [bob.id] } })).body;
+  const newest = async (limit = 10) => (await api("GET", `/api/messages/${group.id}/?limit=${limit}`, { token: alice.access })).body.map((m: any) => m.message);
+  const send = (token: string, message: string) => api("POST", `/api/messages/${group.id}/send/`, { token, body: { message } });
+
+  test("shows a message sent right after it was read (REST and WebSocket paths share the publish)", async () => {
+    await send(alice.access, "one");
+    expect(await newest()).toEqual(["one"]);
+    expect(await newest()).toEqual(["one"]); // served again (from the cache)
+    await send(bob.access, "two");
+    expect(await newest()).toEqual(["two", "one"]);
+    expect(await newest(1)).toEqual(["two"]);
+    await send(alice.access, "three");
+    expect(await newest(1)).toEqual(["three"]);
+    expect(await newest()).toEqual(["three", "two", "one"]);
+  });
+
+  test("drops the messages of a deleted user at once", async () => {
+    const carol = await registerUser(api, "carol");
+    await api("POST", `/api/groups/${group.id}/join/`, { token: carol.access });
+    await send(carol.access, "from carol");
+    expect((await newest())[0]).toBe("from carol");
+    expect((await api("DELETE", `/api/${carol.id}/delete/`, { token: carol.access })).status).toBe(204);
+    expect(await newest()).not.toContain("from carol");
+  });
+
+  test("is only ever handed to members, and page 2 and cursors are read fresh", async () => {
+    const stranger = await registerUser(api, "stranger");
+    expect((await api("GET", `/api/messages/${group.id}/`, { token: stranger.access })).status).toBe(403);
+    const all = (await api("GET", `/api/messages/${group.id}/?limit=100`, { token: bob.access })).body;
+    const before = (await api("GET", `/api/messages/${group.id}/?before=${all[0].id}&limit=100`, { token: bob.access })).body;
+    expect(before.map((m: any) => m.id)).toEqual(all.slice(1).map((m: any) => m.id));
+    const answer = await api("GET", `/api/messages/${group.id}/`, { token: bob.access });
+    expect(answer.headers.get("content-type")).toContain("application/json");
+    expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});
