@@ -13,6 +13,8 @@ export interface TestSocket {
   frames: Frame[];
   /** Resolves with the first frame (already received or future) after `from` that matches; rejects after `timeoutMs`. */
   next(match?: string | ((f: Frame) => boolean), timeoutMs?: number): Promise<Frame>;
+  /** Like next(), but also finds a frame that arrived before earlier next() calls moved past it. */
+  seen(match: string | ((f: Frame) => boolean), timeoutMs?: number): Promise<Frame>;
   send(frame: unknown): void;
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
@@ -52,6 +54,25 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
         close: async () => {
           ws.close();
           await closed;
+        },
+        seen(match, timeoutMs = 3000) {
+          const test = typeof match === "string" ? (f: Frame) => f.type === match : match;
+          return new Promise((res, rej) => {
+            const timer = setTimeout(() => rej(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${JSON.stringify(frames)}`)), timeoutMs);
+            const check = () => {
+              const found = frames.find(test);
+              if (found) {
+                clearTimeout(timer);
+                return res(found);
+              }
+              if (ws.readyState === WebSocket.CLOSED) {
+                clearTimeout(timer);
+                return rej(new Error(`socket closed before a frame matching ${String(match)}`));
+              }
+              waiters.push(check);
+            };
+            check();
+          });
         },
         next(match, timeoutMs = 3000) {
           const test = typeof match === "string" ? (f: Frame) => f.type === match : (match ?? (() => true));

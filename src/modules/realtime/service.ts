@@ -133,8 +133,9 @@ type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 
 const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 
+/** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
 function errorFrame(code: string, message: string, ref: unknown) {
-  return JSON.stringify({ type: "error", data: { code, message, ...(ref === undefined ? {} : { ref }) } });
+  return JSON.stringify(ref === undefined ? { type: "error", data: { code, message } } : { type: "error", ref, data: { code, message, ref } });
 }
 
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */

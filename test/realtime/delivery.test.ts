@@ -1,0 +1,123 @@
+// The gateway delivers every message once, in order, to every connected member, whatever sent it.
+import { describe, expect, test } from "bun:test";
+import { listen, registerUser } from "../helpers";
+import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
+
+const created = (text: string) => (f: Frame) => f.type === "message.created" && f.data?.message === text;
+const countCreated = (socket: TestSocket, text: string) => socket.frames.filter(created(text)).length;
+
+describe("delivery", async () => {
+  const { server, api } = await listen();
+  const [alice, bob, carol, dave] = await Promise.all(["alice", "bob", "carol", "dave"].map((n) => registerUser(api, n)));
+  const group = (await api("POST", "/api/groups/create/", { token: alice!.access, body: { name: "delivery", members: [bob!.id, carol!.id] } })).body;
+  const connect = async (token: string) => {
+    const socket = await openSocket(wsUrl(server.url, "/ws", token));
+    await socket.next("hello");
+    return socket;
+  };
+
+  test("hello lists the user's conversations and the current seq", async () => {
+    const socket = await connect(alice!.access);
+    const hello = socket.frames[0]!;
+    expect(hello.data.user).toEqual({ id: alice!.id, username: alice!.username });
+    expect(hello.data.conversations).toEqual([group.id]);
+    expect(hello.data.seq).toBeGreaterThan(0);
+    await socket.close();
+  });
+
+  test("three members (one with two sockets) get a REST-sent and a WS-sent message exactly once; a stranger nothing", async () => {
+    const sockets = { alice: await connect(alice!.access), bob: await connect(bob!.access), carol1: await connect(carol!.access), carol2: await connect(carol!.access) };
+    const stranger = await connect(dave!.access);
+    const rest = await api("POST", `/api/messages/${group.id}/send/`, { token: alice!.access, body: { message: "over REST" } });
+    expect(rest.status).toBe(201);
+    sockets.bob.send({ type: "message.send", conversation_id: group.id, message: "over WS", ref: "w1" });
+    const ack = await sockets.bob.next("ack");
+    expect(ack.ref).toBe("w1");
+    for (const socket of Object.values(sockets)) {
+      const first = await socket.seen(created("over REST"));
+      const second = await socket.seen(created("over WS"));
+      expect(first.data).toEqual(rest.body); // the same JSON as the REST answer
+      expect(second.data).toEqual(ack.data);
+      expect(second.seq!).toBeGreaterThan(first.seq!);
+    }
+    // A marker sent to the stranger's own conversation proves its socket was live all along.
+    await api("POST", `/api/messages/0/send/`, { token: dave!.access, body: { receiver_user: dave!.id, message: "marker" } });
+    await stranger.seen(created("marker"));
+    for (const socket of Object.values(sockets)) {
+      expect(countCreated(socket, "over REST")).toBe(1);
+      expect(countCreated(socket, "over WS")).toBe(1);
+    }
+    expect(stranger.frames.filter((f) => f.conversation_id === group.id)).toEqual([]);
+    await Promise.all([...Object.values(sockets), stranger].map((s) => s.close()));
+  });
+
+  test("concurrent sends from two users arrive once each, in seq and id order, on every socket", async () => {
+    const watchers = [await connect(alice!.access), await connect(bob!.access), await connect(carol!.access)];
+    const texts = Array.from({ length: 50 }, (_, i) => `burst ${i}`);
+    await Promise.all(
+      texts.map((message, i) =>
+        i % 2
+          ? api("POST", `/api/messages/${group.id}/send/`, { token: alice!.access, body: { message } })
+          : Promise.resolve(watchers[1]!.send({ type: "message.send", conversation_id: group.id, message })),
+      ),
+    );
+    for (const socket of watchers) {
+      for (const text of texts) await socket.seen(created(text), 5000);
+      const burst = socket.frames.filter((f) => f.type === "message.created" && String(f.data.message).startsWith("burst "));
+      expect(burst.map((f) => f.data.message).sort()).toEqual([...texts].sort());
+      const seqs = burst.map((f) => f.seq!);
+      const ids = burst.map((f) => f.data.id as number);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }
+    await Promise.all(watchers.map((s) => s.close()));
+  });
+
+  test("message.send: ack after the commit; the same client_id again returns the first message and stores nothing", async () => {
+    const socket = await connect(bob!.access);
+    socket.send({ type: "message.send", conversation_id: group.id, message: "once", client_id: "cid-1", ref: 1 });
+    const first = await socket.next((f) => f.type === "ack" && f.ref === 1);
+    const row = await server.parley.ctx.db.selectFrom("messages").selectAll().where("id", "=", first.data.id).executeTakeFirst();
+    expect(row?.body).toBe("once");
+    socket.send({ type: "message.send", conversation_id: group.id, message: "once", client_id: "cid-1", ref: 2 });
+    const second = await socket.next((f) => f.type === "ack" && f.ref === 2);
+    expect(second.data).toEqual(first.data);
+    const rows = await server.parley.ctx.db.selectFrom("messages").select("id").where("client_id", "=", "cid-1").execute();
+    expect(rows).toHaveLength(1);
+    // The retry published nothing new: a later message is the next message.created after the first one.
+    socket.send({ type: "message.send", conversation_id: group.id, message: "after retry", ref: 3 });
+    await socket.next((f) => f.type === "ack" && f.ref === 3);
+    expect(countCreated(socket, "once")).toBe(1);
+    await socket.close();
+  });
+
+  test("membership changes move live sockets: a new group's members hear it at once, a leaver hears nothing more", async () => {
+    const bobSocket = await connect(bob!.access);
+    const daveSocket = await connect(dave!.access);
+    const fresh = (await api("POST", "/api/groups/create/", { token: alice!.access, body: { name: "fresh", members: [bob!.id] } })).body;
+    const joined = await bobSocket.next((f) => f.type === "member.joined" && f.conversation_id === fresh.id && f.data.user_id === bob!.id);
+    expect(joined.seq).toBeGreaterThan(0);
+    await api("POST", `/api/messages/${fresh.id}/send/`, { token: alice!.access, body: { message: "welcome" } });
+    await bobSocket.next(created("welcome"));
+
+    expect((await api("POST", `/api/groups/${fresh.id}/join/`, { token: dave!.access })).status).toBe(200);
+    await daveSocket.next((f) => f.type === "member.joined" && f.conversation_id === fresh.id);
+    await api("POST", `/api/messages/${fresh.id}/send/`, { token: alice!.access, body: { message: "hello dave" } });
+    await daveSocket.next(created("hello dave"));
+
+    expect((await api("POST", `/api/groups/${fresh.id}/leave/`, { token: dave!.access })).status).toBe(200);
+    await daveSocket.next((f) => f.type === "member.left" && f.conversation_id === fresh.id && f.data.user_id === dave!.id);
+    await bobSocket.next((f) => f.type === "member.left" && f.data.user_id === dave!.id);
+    await api("POST", `/api/messages/${fresh.id}/send/`, { token: alice!.access, body: { message: "after dave left" } });
+    await bobSocket.next(created("after dave left"));
+    await api("POST", `/api/messages/0/send/`, { token: dave!.access, body: { receiver_user: dave!.id, message: "dave marker" } });
+    await daveSocket.next(created("dave marker"));
+    expect(countCreated(daveSocket, "after dave left")).toBe(0);
+
+    // A direct conversation made by the other side subscribes this socket too.
+    await api("POST", "/api/messages/0/send/", { token: carol!.access, body: { receiver_user: dave!.id, message: "direct to dave" } });
+    await daveSocket.next(created("direct to dave"));
+    await Promise.all([bobSocket.close(), daveSocket.close()]);
+  });
+});
