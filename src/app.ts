@@ -42,7 +42,7 @@ function buildRoutes(ctx: AppContext) {
     serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data"), routes: gatewayRoutes(ctx) as never },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
-      idleTimeout: 60, // seconds without traffic; Bun pings idle sockets and closes those that stop answering
+      idleTimeout: Math.round(config.wsIdleTimeoutMs / 1000), // Bun pings idle sockets and closes those that stop answering
       sendPings: true,
       backpressureLimit: SLOW_CONSUMER_BYTES,
       closeOnBackpressureLimit: false, // the gateway closes slow consumers itself, with 1013 (see realtime/hub.ts)

@@ -133,3 +133,29 @@ describe("slow consumers", async () => {
     await sender.close();
   }, 30_000);
 });
+
+describe("idle sockets", async () => {
+  const { server, api } = await listen({ wsIdleTimeoutMs: 2_000 });
+  const [alice, bob] = await Promise.all(["alice", "bob"].map((n) => registerUser(api, n)));
+  await api("POST", "/api/groups/create/", { token: alice!.access, body: { name: "idle", members: [bob!.id] } });
+
+  test("a client that stops answering pings is closed, and goes offline; one that answers stays", async () => {
+    const silent = tcpConnect({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+    await new Promise<void>((resolve) => {
+      let handshake = "";
+      silent.on("data", (chunk) => {
+        handshake += chunk.toString("latin1");
+        if (handshake.includes("\r\n\r\n")) resolve(); // from here on it reads but never answers a ping
+      });
+      silent.write(`GET /ws?token=${bob!.access} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    const closed = new Promise<void>((resolve) => silent.on("close", () => resolve()));
+    const answering = await openSocket(wsUrl(server.url, "/ws", alice!.access)); // a real client answers pings itself
+    await answering.next("hello");
+    await answering.seen((f) => f.type === "presence" && f.data.user_id === bob!.id && f.data.status === "offline", 10_000);
+    await closed;
+    expect(server.parley.ctx.hub.isOnline(bob!.id)).toBe(false);
+    expect(server.parley.ctx.hub.isOnline(alice!.id)).toBe(true);
+    await answering.close();
+  }, 15_000);
+});
