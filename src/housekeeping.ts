@@ -21,9 +21,11 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   const timer = setInterval(() => {
     running = running.then(runOnce);
   }, ctx.config.sweepIntervalMs);
-  running = running.then(runOnce); // once at start, for anything that expired while the server was down
+  // Once soon after start, for anything that expired while the server was down (not during start-up itself).
+  const first = setTimeout(() => (running = running.then(runOnce)), 1_000);
   const slowConsumers = setInterval(() => ctx.hub.closeSlowConsumers(SLOW_CONSUMER_BYTES), 250);
   return async () => {
+    clearTimeout(first);
     clearInterval(timer);
     clearInterval(slowConsumers);
     await running;
