@@ -35,7 +35,7 @@ export interface Parley {
 
 function buildRoutes(ctx: AppContext) {
   const { config } = ctx;
-  return new Elysia({
+  const app: Elysia<any, any, any, any, any, any, any> = new Elysia({
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
     // No t.Transform in any response schema: skip the per-response Encode pass (a fifth of a history read).
     encodeSchema: false,
@@ -52,13 +52,14 @@ function buildRoutes(ctx: AppContext) {
     .use(errorHandling(ctx.log))
     .use(webDefaults(config))
     .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness", tags: ["Operations"] } })
-    .use(docsRoutes())
+    .use(docsRoutes(() => app.routes as never))
     .use(fileRoutes(ctx))
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
     .use(realtimeRoutes(ctx))
     .use(authRoutes(ctx))
     .use(userRoutes(ctx));
+  return app;
 }
 
 export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
