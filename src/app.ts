@@ -6,6 +6,8 @@ import type { AppContext } from "./context";
 import { isMigrated, migrateToLatest, openDatabase, type DatabaseHandle } from "./db";
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
+import { Metrics } from "./lib/metrics";
+import { observability } from "./lib/observability";
 import { bodyLimit, webDefaults } from "./lib/web";
 import { authRoutes } from "./modules/auth";
 import { createPasswords } from "./modules/auth/passwords";
@@ -13,6 +15,7 @@ import { loadOrCreateSecret } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
 import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
+import { operationRoutes } from "./modules/operations";
 import { fileRoutes } from "./modules/files";
 import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
@@ -50,8 +53,9 @@ function buildRoutes(ctx: AppContext) {
     },
   })
     .use(errorHandling(ctx.log))
+    .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
-    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness", tags: ["Operations"] } })
+    .use(operationRoutes(ctx))
     .use(docsRoutes(() => app.routes as never))
     .use(fileRoutes(ctx))
     .use(conversationRoutes(ctx))
@@ -60,6 +64,18 @@ function buildRoutes(ctx: AppContext) {
     .use(authRoutes(ctx))
     .use(userRoutes(ctx));
   return app;
+}
+
+/** Metrics read at scrape time, and counts of what the hub publishes. */
+function registerReadings(ctx: AppContext) {
+  const { metrics, hub } = ctx;
+  metrics.reading("parley_websocket_connections", "Open WebSocket connections.", "gauge", () => hub.connectionCount);
+  metrics.reading("parley_events_delivered_total", "Event frames delivered to sockets.", "counter", () => hub.delivered);
+  metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
+  hub.onDeliver((event) => {
+    metrics.eventsPublished.inc({ type: event.type });
+    if (event.type === "message.created") metrics.messagesStored.inc();
+  });
 }
 
 export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
@@ -83,7 +99,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     sqlite: database.sqlite,
     reader: database.reader,
     hub: new Hub(log),
+    metrics: new Metrics(),
+    lifecycle: { draining: false },
   };
+  registerReadings(ctx);
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
   const app = buildRoutes(ctx);
   let stopJobs: (() => Promise<void>) | undefined;

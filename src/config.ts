@@ -26,6 +26,8 @@ export interface Config {
   passwordTimeCost: number;
   durability: Durability;
   logLevel: LogLevel;
+  /** When set, /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
   /** A WebSocket that sends nothing (not even a pong to our pings) for this long is closed. */
   wsIdleTimeoutMs: number;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
@@ -87,6 +89,7 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },
   { key: "passwordTimeCost", env: "PARLEY_PASSWORD_TIME_COST", default: 2, parse: int(1, 100), help: "argon2id iterations (OWASP minimum: 2)" },
   { key: "durability", env: "PARLEY_DURABILITY", default: "normal", parse: oneOf("normal", "full"), help: '"normal": a process crash loses nothing acknowledged; "full": fsync on every commit, power loss loses nothing' },
+  { key: "metricsToken", env: "PARLEY_METRICS_TOKEN", default: null, parse: (t) => (t.length >= 16 ? t : new Complaint("must be at least 16 characters")), help: "when set, /metrics requires Authorization: Bearer <token>" },
   { key: "wsIdleTimeoutMs", env: "PARLEY_WS_IDLE_TIMEOUT", default: 60_000, parse: (t) => { const v = duration(false)(t); return v instanceof Complaint || (v >= 1000 && v <= 960_000) ? v : new Complaint("must be from 1s to 16m"); }, help: "idle WebSockets are pinged, and closed when they stop answering for this long" },
   { key: "rateLimits", env: "PARLEY_RATE_LIMITS", default: true, parse: (t) => { const v = oneOf("on", "off")(t); return v instanceof Complaint ? v : v === "on"; }, help: '"off" turns every rate limit and flood control off (benchmarks)' },
   { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },

@@ -3,6 +3,7 @@ import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
 import type { Db } from "./db";
 import type { Logger } from "./lib/log";
+import type { Metrics } from "./lib/metrics";
 import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
 import type { FileStorage } from "./modules/files/storage";
@@ -22,4 +23,7 @@ export interface AppContext {
   files: FileStorage;
   fileUrls: FileUrls;
   hub: Hub;
+  metrics: Metrics;
+  /** Set when shutdown begins: /readyz answers 503 from then on. */
+  lifecycle: { draining: boolean };
 }

@@ -1,4 +1,5 @@
 // In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
+import { sql } from "kysely";
 import type { AppContext } from "./context";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
@@ -13,6 +14,7 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
       const files = await sweepExpiredFiles(ctx);
       const tokens = await sweepRevokedTokens(ctx);
       const clientIds = await expireClientIds(ctx);
+      await sql`PRAGMA optimize`.execute(ctx.db); // keeps the query planner's statistics fresh (cheap when nothing changed)
       if (files || tokens || clientIds) ctx.log.info("housekeeping", { expired_files_removed: files, revoked_tokens_removed: tokens, client_ids_expired: clientIds });
     } catch (error) {
       ctx.log.error("housekeeping failed", { error: String(error) });

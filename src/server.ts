@@ -3,6 +3,9 @@ import type { Config } from "./config";
 import { createApp, type Parley } from "./app";
 import type { Logger } from "./lib/log";
 
+/** How long requests in flight may take to finish once shutdown begins. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface RunningServer {
   parley: Parley;
   url: string;
@@ -25,8 +28,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     stop: () =>
       (stopping ??= (async () => {
+        // Readiness fails first (load balancers stop sending), sockets are told to reconnect elsewhere, requests
+        // in flight finish (for at most SHUTDOWN_GRACE_MS), then the database is checkpointed and closed.
+        parley.ctx.lifecycle.draining = true;
         parley.ctx.hub.disconnectAll(1001, "Server shutting down");
-        await parley.app.stop();
+        const graceful = parley.app.stop(false);
+        const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)]);
+        if (timedOut) await parley.app.stop(true);
         await parley.close();
       })()),
   };

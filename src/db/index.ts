@@ -2,7 +2,7 @@
 import { Database as SqliteDatabase, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Kysely, Migrator, type Compilable, type MigrationResultSet } from "kysely";
+import { Kysely, Migrator, sql, type Compilable, type MigrationResultSet } from "kysely";
 import { BunSqliteDialect } from "kysely-bun-sqlite";
 import { migrations } from "../../migrations";
 import type { Durability } from "../config";
@@ -48,6 +48,8 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
       if (closed) return;
       closed = true;
       reader.close();
+      // Fold the WAL back into the database file, so a stopped server leaves one self-contained file.
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db).catch(() => undefined);
       await db.destroy(); // closes the bun:sqlite connection too
     },
   };

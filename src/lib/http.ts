@@ -47,26 +47,32 @@ export function fieldErrors(error: ValidationError): FieldErrors {
 }
 
 export function errorHandling(log: Logger) {
-  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, ({ code, error, request }) => {
-    if (error instanceof AppError) return errorResponse(error);
-    switch (code) {
-      case "VALIDATION":
-        // A path id that is not a number names nothing that exists.
-        if ((error as ValidationError).type === "params") return jsonResponse(404, errorBody("not_found", "Not found."));
-        return jsonResponse(400, fieldErrors(error as ValidationError));
-      case "PARSE":
-        if ((error as Error).cause instanceof AppError) return errorResponse((error as Error).cause as AppError);
-        return jsonResponse(400, errorBody("bad_request", "The request body could not be parsed (malformed JSON or form data)."));
-      case "NOT_FOUND":
-        return jsonResponse(404, errorBody("not_found", "Not found."));
-      case "INVALID_FILE_TYPE":
-        return jsonResponse(400, errorBody("bad_request", "The file type is not accepted."));
-    }
-    const status = (error as { status?: unknown })?.status;
-    if (typeof status === "number" && status >= 400 && status < 500) {
-      return jsonResponse(status, errorBody(status === 413 ? "payload_too_large" : "bad_request", "The request was not accepted."));
-    }
-    log.error("unhandled error", { method: request.method, path: new URL(request.url).pathname, error: String((error as Error)?.stack ?? error) });
-    return jsonResponse(500, errorBody("internal", "Internal server error."));
+  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, (context) => {
+    const response = toErrorResponse(log, context);
+    context.set.status = response.status; // what the request log and the metrics report
+    return response;
   });
+}
+
+function toErrorResponse(log: Logger, { code, error, request }: { code: unknown; error: unknown; request: Request }): Response {
+  if (error instanceof AppError) return errorResponse(error);
+  switch (code) {
+    case "VALIDATION":
+      // A path id that is not a number names nothing that exists.
+      if ((error as ValidationError).type === "params") return jsonResponse(404, errorBody("not_found", "Not found."));
+      return jsonResponse(400, fieldErrors(error as ValidationError));
+    case "PARSE":
+      if ((error as Error).cause instanceof AppError) return errorResponse((error as Error).cause as AppError);
+      return jsonResponse(400, errorBody("bad_request", "The request body could not be parsed (malformed JSON or form data)."));
+    case "NOT_FOUND":
+      return jsonResponse(404, errorBody("not_found", "Not found."));
+    case "INVALID_FILE_TYPE":
+      return jsonResponse(400, errorBody("bad_request", "The file type is not accepted."));
+  }
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return jsonResponse(status, errorBody(status === 413 ? "payload_too_large" : "bad_request", "The request was not accepted."));
+  }
+  log.error("unhandled error", { method: request.method, path: new URL(request.url).pathname, error: String((error as Error)?.stack ?? error) });
+  return jsonResponse(500, errorBody("internal", "Internal server error."));
 }

@@ -84,6 +84,8 @@ mkdirSync(dir, { recursive: true });
 const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
 writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ machine, quick, started: new Date(started).toISOString(), results }, null, 2));
 writeFileSync(join(dir, "summary.md"), markdown());
-writeFileSync(join(ROOT, "test/bench/RESULTS.md"), markdown());
-console.log(`\nWrote test/bench/results/${stamp}.json, test/bench/results/summary.md and test/bench/RESULTS.md (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+// The committed summary is the latest complete run: quick or partial runs leave it alone.
+const complete = !quick && only.length === Object.keys(SCENARIOS).length;
+if (complete) writeFileSync(join(ROOT, "test/bench/RESULTS.md"), markdown());
+console.log(`\nWrote test/bench/results/${stamp}.json and test/bench/results/summary.md${complete ? " and test/bench/RESULTS.md" : ""} (${((Date.now() - started) / 1000).toFixed(0)} s).`);
 process.exit(0);

@@ -55,6 +55,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   }
 
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
+  if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
     const message = await commitWithEvents(ctx, async (trx, emit) => {
       const now = Date.now();

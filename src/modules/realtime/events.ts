@@ -85,6 +85,7 @@ class GroupCommitter {
     // Failures are reported after the batch settles, so a caller that reacts by reading (e.g. a duplicate
     // client_id looking up the first message) sees what the batch committed.
     const failed: Array<{ job: Job; error: unknown }> = [];
+    const started = performance.now();
     try {
       await ctx.db.transaction().execute(async (trx) => {
         for (const job of jobs) {
@@ -107,6 +108,7 @@ class GroupCommitter {
       for (const { job } of done) job.reject(error);
       return;
     } finally {
+      ctx.metrics.dbTransactions.observe((performance.now() - started) / 1000);
       for (const { job, error } of failed) job.reject(error);
     }
     for (const { job, result, events } of done) {

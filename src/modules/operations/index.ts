@@ -1,0 +1,43 @@
+// Liveness, readiness and metrics, for load balancers and Prometheus.
+import { accessSync, constants } from "node:fs";
+import { Elysia, t } from "elysia";
+import { sql } from "kysely";
+import type { AppContext } from "../../context";
+import { databasePath, isMigrated } from "../../db";
+import { errorBody, jsonResponse } from "../../lib/http";
+
+/** Ready means: not shutting down, the database file writable, every migration applied, the writer answering. */
+async function readiness(ctx: AppContext): Promise<string | null> {
+  if (ctx.lifecycle.draining) return "shutting down";
+  try {
+    accessSync(databasePath(ctx.config.dataDir), constants.W_OK);
+    if (!isMigrated(ctx.reader)) return "database not migrated";
+    await sql`SELECT 1`.execute(ctx.db);
+    return null;
+  } catch (error) {
+    return `database unavailable: ${(error as Error).message}`;
+  }
+}
+
+export const operationRoutes = (ctx: AppContext) =>
+  new Elysia({ tags: ["Operations"] })
+    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness: the process answers" } })
+    .get(
+      "/readyz",
+      async () => {
+        const problem = await readiness(ctx);
+        return problem ? jsonResponse(503, { status: "unavailable", reason: problem }) : { status: "ready" };
+      },
+      { detail: { summary: "Readiness: database writable and migrated; 503 while shutting down" } },
+    )
+    .get(
+      "/metrics",
+      ({ headers }) => {
+        const token = ctx.config.metricsToken;
+        if (token && headers.authorization !== `Bearer ${token}`) {
+          return jsonResponse(401, errorBody("not_authenticated", "A metrics token is required."), { "www-authenticate": 'Bearer realm="metrics"' });
+        }
+        return new Response(ctx.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+      },
+      { detail: { summary: "Prometheus metrics (Bearer PARLEY_METRICS_TOKEN when set)" } },
+    );
