@@ -8,11 +8,18 @@ const labelText = (labels: Labels) => {
   return entries.length ? `{${entries.map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`).join(",")}}` : "";
 };
 
+/** A cheap map key for a label set (escaping waits for rendering). */
+const keyOf = (labels: Labels) => {
+  let key = "";
+  for (const name in labels) key += labels[name] + "\u0001";
+  return key;
+};
+
 class Counter {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1) {
-    const key = labelText(labels);
+    const key = keyOf(labels);
     const entry = this.values.get(key);
     if (entry) entry.value += by;
     else this.values.set(key, { labels, value: by });
@@ -29,7 +36,7 @@ class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
   observe(value: number, labels: Labels = {}) {
-    const key = labelText(labels);
+    const key = keyOf(labels);
     let entry = this.series.get(key);
     if (!entry) this.series.set(key, (entry = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) entry.counts[i]!++;

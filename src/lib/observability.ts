@@ -5,6 +5,13 @@ import { Elysia } from "elysia";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
+/** The path of a URL without parsing it whole (and without its query, where a token may ride). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.indexOf("?", start);
+  return start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
+}
+
 const started = new WeakMap<Request, { id: string; at: number }>();
 const CLIENT_ID = /^[\w.:-]{1,64}$/;
 
@@ -30,7 +37,7 @@ export function observability(log: Logger, metrics: Metrics) {
         request_id: start.id,
         method: request.method,
         route: template,
-        path: new URL(request.url).pathname,
+        path: pathOf(request.url),
         status,
         duration_ms: Math.round(seconds * 100_000) / 100,
         user_id: user?.id ?? null,
