@@ -4,9 +4,11 @@ import type { Migration } from "kysely";
 import * as m0001 from "./0001_users";
 import * as m0002 from "./0002_chat";
 import * as m0003 from "./0003_events";
+import * as m0004 from "./0004_message_tombstones";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
   "0002_chat": m0002,
   "0003_events": m0003,
+  "0004_message_tombstones": m0004,
 };

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
 import { observability } from "./lib/observability";
 import { bodyLimit, webDefaults } from "./lib/web";
+import { adminRoutes } from "./modules/admin";
 import { authRoutes } from "./modules/auth";
 import { createPasswords } from "./modules/auth/passwords";
 import { loadOrCreateSecret } from "./modules/auth/secret";
@@ -61,6 +62,7 @@ function buildRoutes(ctx: AppContext) {
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
     .use(realtimeRoutes(ctx))
+    .use(adminRoutes(ctx))
     .use(authRoutes(ctx))
     .use(userRoutes(ctx));
   return app;

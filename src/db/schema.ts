@@ -73,6 +73,8 @@ export interface MessageTable {
   created_at: number;
   /** The sender's de-duplication key for retried sends. */
   client_id: string | null;
+  /** Set when the message was deleted: the row stays as a tombstone, its text and file are gone. */
+  deleted_at: number | null;
 }
 
 export interface EventTable {

@@ -11,6 +11,7 @@ export const MESSAGE_KEYS = [
   "attachment",
   "client_id",
   "conversation_id",
+  "deleted",
   "file",
   "id",
   "message",

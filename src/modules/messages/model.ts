@@ -40,4 +40,5 @@ export const messageView = t.Object({
   ),
   timestamp: t.String({ format: "date-time" }),
   client_id: t.Nullable(t.String()),
+  deleted: t.Boolean({ description: "A tombstone: the message was deleted; its text and file are gone." }),
 });

@@ -18,6 +18,7 @@ function selectMessages() {
       "m.file_id",
       "m.created_at",
       "m.client_id",
+      "m.deleted_at",
       "u.username as sender_username",
       "f.original_name as file_name",
       "f.size as file_size",
@@ -77,6 +78,6 @@ const insertMessageRow = prepared((conversationId: number, senderId: number, bod
 );
 
 /** Inserts on the writer connection; call only inside a transaction (a group commit's job). */
-export function insertMessage(writer: SqliteDatabase, row: Omit<MessageRow, "id">): number {
+export function insertMessage(writer: SqliteDatabase, row: Omit<MessageRow, "id" | "deleted_at">): number {
   return insertMessageRow.sync(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id)[0]!.id;
 }

@@ -2,7 +2,7 @@
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import type { ConversationRow } from "../../db/schema";
-import { badRequest, invalidField, payloadTooLarge } from "../../lib/errors";
+import { badRequest, forbidden, invalidField, notFound, payloadTooLarge } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { openDirect, requireMember } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
@@ -73,6 +73,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
           file_content_type: stored?.content_type ?? null,
           file_expires_at: stored ? expiryOf(ctx, now) : null,
           file_deleted_at: null,
+          deleted_at: null,
         },
         conversation,
         ctx.fileUrls,
@@ -143,4 +144,24 @@ export async function expireClientIds(ctx: AppContext, now = Date.now()): Promis
     .where("created_at", "<", now - CLIENT_ID_WINDOW_MS)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deletes a message for everyone: its text and file are removed from storage (not hidden), the row stays as a
+ * tombstone so the history keeps its order, and members get `message.deleted`. Deleting again changes nothing.
+ * `mayDelete` is the caller's rule (the admin API allows staff; the sender's own delete comes with issue 6).
+ */
+export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
+  const removedFile = await commitWithEvents(ctx, async (trx, emit) => {
+    const message = await trx.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
+    if (!message) notFound("Message not found.");
+    if (!mayDelete(message!)) forbidden("You may not delete this message.");
+    if (message!.deleted_at !== null) return null;
+    const file = message!.file_id === null ? undefined : await trx.selectFrom("files").select(["id", "storage_name"]).where("id", "=", message!.file_id).executeTakeFirst();
+    await trx.updateTable("messages").set({ body: "", file_id: null, client_id: null, deleted_at: Date.now() }).where("id", "=", messageId).execute();
+    if (file) await trx.deleteFrom("files").where("id", "=", file.id).execute();
+    await emit({ type: "message.deleted", conversation_id: message!.conversation_id, data: { id: messageId, conversation_id: message!.conversation_id } });
+    return file?.storage_name ?? null;
+  });
+  if (removedFile) await ctx.files.remove(removedFile); // bytes go once the rows that point at them are gone
 }

@@ -15,6 +15,8 @@ export interface MessageView {
   attachment: { name: string; size: number; content_type: string; expires_at: string | null; expired: boolean } | null;
   timestamp: string;
   client_id: string | null;
+  /** A tombstone: the message was deleted; its text and file are gone, its place in the history stays. */
+  deleted: boolean;
 }
 
 /** Who a message went to, in the original's terms: the other side of a direct conversation, or the group. */
@@ -25,6 +27,7 @@ function receivers(conversation: Pick<ConversationRow, "id" | "kind" | "direct_k
 }
 
 export function toMessageView(record: MessageRecord, conversation: Pick<ConversationRow, "id" | "kind" | "direct_key">, urls: FileUrls, now = Date.now()): MessageView {
+  const deleted = record.deleted_at !== null;
   const expired = record.file_id !== null && (record.file_deleted_at !== null || (record.file_expires_at !== null && record.file_expires_at <= now));
   return {
     id: record.id,
@@ -46,5 +49,6 @@ export function toMessageView(record: MessageRecord, conversation: Pick<Conversa
           },
     timestamp: new Date(record.created_at).toISOString(),
     client_id: record.client_id,
+    deleted,
   };
 }

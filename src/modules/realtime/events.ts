@@ -7,6 +7,7 @@ import type { AppContext } from "../../context";
 
 export type EventType =
   | "message.created"
+  | "message.deleted"
   | "member.joined"
   | "member.left"
   | "read";
