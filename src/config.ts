@@ -111,6 +111,7 @@ export function loadConfig(args: string[] = [], env: Record<string, string | und
     const option = OPTIONS.find((o) => o.flag === name);
     if (!option) {
       problems.push(`unknown option ${name}`);
+      if (inline === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith("-")) i++; // its value
       continue;
     }
     const value = inline ?? args[++i];

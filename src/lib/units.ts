@@ -23,3 +23,15 @@ export function parseSize(text: string): number | null {
   const factor = match[2] ? SIZE_UNITS[match[2].toLowerCase()] : 1;
   return factor === undefined ? null : Math.floor(Number(match[1]) * factor);
 }
+
+/** "812 B", "1.4 MiB": sizes for people. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

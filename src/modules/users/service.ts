@@ -39,7 +39,8 @@ function mapUniqueViolation(error: unknown): never {
   throw error;
 }
 
-export async function register(ctx: AppContext, input: RegisterBody): Promise<UserRow> {
+/** A new account; `staff` makes it staff and superuser (only `parley createsuperuser` asks for that). */
+export async function register(ctx: AppContext, input: RegisterBody, { staff = false } = {}): Promise<UserRow> {
   await checkIdentifiers(ctx, input.username, input.email);
   const password_hash = await ctx.passwords.hash(input.password);
   return repo
@@ -50,8 +51,8 @@ export async function register(ctx: AppContext, input: RegisterBody): Promise<Us
       last_name: input.last_name ?? "",
       password_hash,
       is_active: 1,
-      is_staff: 0,
-      is_superuser: 0,
+      is_staff: staff ? 1 : 0,
+      is_superuser: staff ? 1 : 0,
       date_joined: Date.now(),
     })
     .catch(mapUniqueViolation);
