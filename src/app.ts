@@ -20,7 +20,7 @@ import { operationRoutes } from "./modules/operations";
 import { fileRoutes } from "./modules/files";
 import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
-import { messageRoutes } from "./modules/messages";
+import { mentionRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
@@ -61,6 +61,7 @@ function buildRoutes(ctx: AppContext) {
     .use(fileRoutes(ctx))
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
+    .use(mentionRoutes(ctx))
     .use(realtimeRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))

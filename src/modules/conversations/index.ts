@@ -1,7 +1,10 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { conversationView, createGroupBody, directBody, groupIdParams, groupView, messageResponse } from "./model";
+import { messageView } from "../messages/model";
+import { listPins } from "../messages/pins";
+import { conversationParams, conversationView, createGroupBody, directBody, groupIdParams, groupView, messageResponse, readBody, readState } from "./model";
+import { markRead, setMuted } from "./read-state";
 import * as conversations from "./service";
 
 const security = [{ bearerAuth: [] }];
@@ -57,4 +60,30 @@ export const conversationRoutes = (ctx: AppContext) =>
         response: { 200: conversationView, 201: conversationView },
         detail: { tags: ["Conversations"], summary: "The direct conversation with a user, created on first use (201)", security },
       },
-    );
+    )
+    .get("/conversations/:conversation_id/pins/", ({ user, params }) => listPins(ctx, user, params.conversation_id), {
+      params: conversationParams,
+      response: t.Array(messageView),
+      detail: { tags: ["Conversations"], summary: "The conversation's pinned messages, most recently pinned first", security },
+    })
+    .post("/conversations/:conversation_id/read/", ({ user, params, body }) => markRead(ctx, user, params.conversation_id, body.message_id), {
+      params: conversationParams,
+      body: readBody,
+      response: readState,
+      detail: {
+        tags: ["Conversations"],
+        summary: "Mark messages read up to message_id (the marker only moves forward)",
+        description: "Other members get `read`; the caller's own sockets get the new counts as `unread`.",
+        security,
+      },
+    })
+    .post("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, true), {
+      params: conversationParams,
+      response: readState,
+      detail: { tags: ["Conversations"], summary: "Mute: unread messages stop counting as notifications (mentions still do)", security },
+    })
+    .delete("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, false), {
+      params: conversationParams,
+      response: readState,
+      detail: { tags: ["Conversations"], summary: "Unmute", security },
+    });

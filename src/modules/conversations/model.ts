@@ -23,6 +23,17 @@ export const groupView = t.Object({
   created_at: t.String({ format: "date-time" }),
 });
 
+const readStateFields = {
+  last_read_message_id: t.Nullable(t.Integer()),
+  unread_count: t.Integer({ description: "Messages from others after the last-read one." }),
+  mention_count: t.Integer({ description: "Unread messages that mention the caller; counted even when muted." }),
+  muted: t.Boolean(),
+  notification_count: t.Integer({ description: "What to badge: unread_count, or only mention_count while muted." }),
+};
+export const readState = t.Object({ conversation_id: t.Integer(), ...readStateFields });
+export const conversationParams = t.Object({ conversation_id: pathId("A conversation id") });
+export const readBody = t.Object({ message_id: t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give the id of the last message read." }) });
+
 export const conversationView = t.Object({
   id: t.Integer(),
   kind: t.Union([t.Literal("group"), t.Literal("direct")]),
@@ -30,6 +41,7 @@ export const conversationView = t.Object({
   members: t.Array(t.Object({ id: t.Integer(), username: t.String(), first_name: t.String(), last_name: t.String(), role: t.String() })),
   last_message: t.Nullable(messageView),
   created_at: t.String({ format: "date-time" }),
+  ...readStateFields,
 });
 
 export const messageResponse = t.Object({ message: t.String() });

@@ -1,6 +1,7 @@
 // Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
 import type { Db } from "../../db";
-import type { ConversationRow, MemberRow } from "../../db/schema";
+import type { Insertable } from "kysely";
+import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
 
 export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 /** The unique key of the direct conversation between two users, whichever of them asks. */
@@ -22,16 +23,19 @@ export function findDirect(db: Db, a: number, b: number): Promise<ConversationRo
   return db.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)).executeTakeFirst();
 }
 
-export async function insertConversation(db: Db, row: Omit<ConversationRow, "id">): Promise<ConversationRow> {
+export async function insertConversation(db: Db, row: Insertable<ConversationTable>): Promise<ConversationRow> {
   return db.insertInto("conversations").values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Adds members that are not members yet; returns the ids actually added. */
 export async function addMembers(db: Db, conversationId: number, userIds: number[], role: MemberRow["role"] = "member", now = Date.now()): Promise<number[]> {
   if (userIds.length === 0) return [];
+  // A newcomer starts with everything before their arrival read: unread counts only what comes after.
+  const newest = await db.selectFrom("messages").select((eb) => eb.fn.max("id").as("id")).where("conversation_id", "=", conversationId).executeTakeFirst();
+  const lastRead = (newest?.id as number | null | undefined) ?? null;
   const rows = await db
     .insertInto("conversation_members")
-    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, role, joined_at: now, last_read_message_id: null })))
+    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, role, joined_at: now, last_read_message_id: lastRead })))
     .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
     .returning("user_id")
     .execute();
@@ -62,7 +66,26 @@ export function listUserConversations(db: Db, userId: number, only: { kind?: Con
     .selectFrom("conversation_members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
     .selectAll("c")
-    .select((eb) => eb.selectFrom("messages").select((e) => e.fn.max("messages.id").as("last")).whereRef("messages.conversation_id", "=", "c.id").as("last_message_id"))
+    .select(["m.last_read_message_id", "m.muted"])
+    .select((eb) => [
+      eb.selectFrom("messages").select((e) => e.fn.max("messages.id").as("last")).whereRef("messages.conversation_id", "=", "c.id").as("last_message_id"),
+      // Others' messages after the last-read one, tombstones excluded: a range of the covering index, no table reads.
+      eb
+        .selectFrom("messages as u")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("u.conversation_id", "=", "c.id")
+        .where("u.id", ">", eb.fn.coalesce("m.last_read_message_id", eb.lit(0)))
+        .where("u.sender_id", "!=", userId)
+        .where("u.deleted_at", "is", null)
+        .as("unread_count"),
+      eb
+        .selectFrom("message_mentions as mm")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .where("mm.user_id", "=", userId)
+        .whereRef("mm.conversation_id", "=", "c.id")
+        .where("mm.message_id", ">", eb.fn.coalesce("m.last_read_message_id", eb.lit(0)))
+        .as("mention_count"),
+    ])
     .where("m.user_id", "=", userId);
   if (only.kind) query = query.where("c.kind", "=", only.kind);
   if (only.conversationId) query = query.where("c.id", "=", only.conversationId);

@@ -8,6 +8,7 @@ import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView, type MessageView } from "../messages/view";
 import { commitWithEvents, type Emit } from "../realtime/events";
+import { readStateOf, type ReadState } from "./read-state";
 import * as repo from "./repository";
 
 const conversationForMember = prepared((userId: number, conversationId: number) =>
@@ -15,18 +16,26 @@ const conversationForMember = prepared((userId: number, conversationId: number) 
     .selectFrom("conversations as c")
     .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
     .selectAll("c")
-    .select("m.user_id as member")
+    .select(["m.user_id as member", "m.role as member_role"])
     .where("c.id", "=", conversationId),
 );
 
-/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
+/** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
+export function requireMembership(ctx: AppContext, conversationId: number, userId: number): { conversation: ConversationRow; role: MemberRow["role"] } {
   const [row] = conversationForMember.sync(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
-  const { member: _, ...conversation } = row!;
-  return conversation;
+  const { member: _, member_role, ...conversation } = row!;
+  return { conversation, role: member_role! };
 }
+
+/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
+export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
+  return requireMembership(ctx, conversationId, userId).conversation;
+}
+
+/** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */
+export const isModerator = (conversation: Pick<ConversationRow, "kind">, role: string) => conversation.kind === "direct" || role === "owner" || role === "admin";
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
 export function parseMemberIds(members: unknown): number[] {
@@ -149,7 +158,7 @@ export interface ConversationMemberView {
   role: string;
 }
 
-export interface ConversationView {
+export interface ConversationView extends Omit<ReadState, "conversation_id"> {
   id: number;
   kind: "group" | "direct";
   /** The group's name, or the other user's username for a direct conversation. */
@@ -165,17 +174,18 @@ export async function listConversations(ctx: AppContext, user: AuthUser): Promis
   return conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id));
 }
 
-export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: (ConversationRow & { last_message_id?: number | null })[]): Promise<ConversationView[]> {
+export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
     repo.listMembers(ctx.db, rows.map((r) => r.id)),
-    findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id).filter((id): id is number => typeof id === "number")),
+    findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
   const now = Date.now();
   const views = rows.map((row) => {
     const all = members.filter((m) => m.conversation_id === row.id);
     const shown = row.kind === "group" ? all : all.filter((m) => m.user_id !== user.id).concat(all.length === 1 ? all : []);
-    const last = row.last_message_id ? lastById.get(row.last_message_id) : undefined;
+    const last = row.last_message_id ? lastById.get(row.last_message_id as number) : undefined;
+    const { conversation_id: _, ...readState } = readStateOf(row);
     return {
       activity: last?.created_at ?? row.created_at,
       view: {
@@ -183,8 +193,9 @@ export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "i
         kind: row.kind,
         name: row.kind === "group" ? row.name! : (shown[0]?.username ?? ""),
         members: shown.map((m) => ({ id: m.user_id, username: m.username, first_name: m.first_name, last_name: m.last_name, role: m.role })),
-        last_message: last ? toMessageView(last, row, ctx.fileUrls, now) : null,
+        last_message: last ? toMessageView(last, row, ctx.fileUrls, now, user.id) : null,
         created_at: new Date(row.created_at).toISOString(),
+        ...readState,
       } satisfies ConversationView,
     };
   });

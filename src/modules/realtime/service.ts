@@ -3,6 +3,7 @@ import type { AppContext } from "../../context";
 import { querySync } from "../../db";
 import { AppError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
+import { markRead } from "../conversations/read-state";
 import { requireMember } from "../conversations/service";
 import { sendMessage } from "../messages/service";
 import { commitWithEvents } from "./events";
@@ -68,7 +69,10 @@ export function replay(ctx: AppContext, socket: Socket, userId: number, since: n
       .where("seq", ">", since)
       .where("seq", "<=", upTo)
       .where((eb) =>
-        eb.or([eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId)), eb("user_id", "=", userId)]),
+        eb.or([
+          eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
+          eb("user_id", "=", userId),
+        ]),
       )
       .orderBy("seq")
       .limit(MAX_REPLAY + 1),
@@ -110,25 +114,6 @@ export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: numbe
   return userIds.filter((id) => visible.has(id)).map((id) => ({ user_id: id, status: ctx.hub.isOnline(id) ? ("online" as const) : ("offline" as const) }));
 }
 
-/** Marks messages up to `messageId` read; the marker only moves forward. Announced to the conversation. */
-export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<number> {
-  await requireMember(ctx, conversationId, user.id);
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const message = await trx.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
-    if (!message) invalidField("message_id", "No such message in this conversation.");
-    const member = await trx
-      .selectFrom("conversation_members")
-      .select("last_read_message_id")
-      .where("conversation_id", "=", conversationId)
-      .where("user_id", "=", user.id)
-      .executeTakeFirstOrThrow();
-    if ((member.last_read_message_id ?? 0) >= messageId) return member.last_read_message_id!;
-    await trx.updateTable("conversation_members").set({ last_read_message_id: messageId }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
-    await emit({ type: "read", conversation_id: conversationId, data: { user_id: user.id, message_id: messageId } });
-    return messageId;
-  });
-}
-
 type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 
 const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
@@ -166,8 +151,8 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       case "read": {
         if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
         if (!isId(op.message_id)) invalidField("message_id", "Give a message id.");
-        const lastRead = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
-        if (ref !== undefined) reply({ type: "ack", data: { conversation_id: op.conversation_id, last_read_message_id: lastRead } });
+        const state = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
+        if (ref !== undefined) reply({ type: "ack", data: state });
         return;
       }
       case "sync": {
