@@ -38,12 +38,14 @@ export interface ConversationTable {
   direct_key: string | null;
   created_by: number | null;
   created_at: number;
+  /** A private group is joined only by being added by its owners or admins; 0 for an open one (and for direct conversations). */
+  private: Bool;
 }
 
 export interface MemberTable {
   conversation_id: number;
   user_id: number;
-  role: "owner" | "member";
+  role: "owner" | "admin" | "member";
   joined_at: number;
   last_read_message_id: number | null;
 }

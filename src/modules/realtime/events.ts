@@ -10,6 +10,8 @@ export type EventType =
   | "message.deleted"
   | "member.joined"
   | "member.left"
+  | "member.updated"
+  | "conversation.updated"
   | "read";
 
 export interface ChatEvent {
