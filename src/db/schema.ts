@@ -42,6 +42,8 @@ export interface ConversationTable {
   created_at: number;
   /** Groups: messages older than this are deleted by the sweeper; null follows PARLEY_MESSAGE_RETENTION. */
   retention_ms: Generated<number | null>;
+  /** A private group is joined only by being added by its owners or admins; 0 for an open one (and for direct conversations). */
+  private: Bool;
 }
 
 export interface MemberTable {

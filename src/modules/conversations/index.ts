@@ -3,7 +3,22 @@ import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
 import { messageView } from "../messages/model";
 import { listPins } from "../messages/pins";
-import { conversationParams, conversationView, createGroupBody, directBody, groupIdParams, groupView, messageResponse, readBody, readState } from "./model";
+import * as groups from "./group-admin";
+import {
+  addMemberBody,
+  conversationParams,
+  conversationView,
+  createGroupBody,
+  directBody,
+  groupIdParams,
+  groupUpdateBody,
+  groupView,
+  memberParams,
+  messageResponse,
+  readBody,
+  readState,
+  roleBody,
+} from "./model";
 import { markRead, setMuted } from "./read-state";
 import * as conversations from "./service";
 
@@ -16,12 +31,17 @@ export const conversationRoutes = (ctx: AppContext) =>
       "/groups/create/",
       async ({ user, body, set }) => {
         set.status = 201;
-        return conversations.createGroup(ctx, user, body.name, body.members);
+        return conversations.createGroup(ctx, user, body.name, body.members, body.private);
       },
       {
         body: createGroupBody,
         response: { 201: groupView },
-        detail: { tags: ["Groups"], summary: "Create a group", description: "The creator becomes its owner. `members`: user ids, as a list or as the text \"[1, 2]\".", security },
+        detail: {
+          tags: ["Groups"],
+          summary: "Create a group",
+          description: "The creator becomes its owner. `members`: user ids, as a list or as the text \"[1, 2]\". `private: true` makes it invite-only.",
+          security,
+        },
       },
     )
     .get("/groups/", ({ user }) => conversations.listMyGroups(ctx, user), {
@@ -34,7 +54,11 @@ export const conversationRoutes = (ctx: AppContext) =>
         await conversations.joinGroup(ctx, user, params.group_id);
         return { message: "Joined the group successfully." };
       },
-      { params: groupIdParams, response: messageResponse, detail: { tags: ["Groups"], summary: "Join a group (idempotent)", security } },
+      {
+        params: groupIdParams,
+        response: messageResponse,
+        detail: { tags: ["Groups"], summary: "Join a group (idempotent)", description: "A private group answers 403: its owners and admins add members.", security },
+      },
     )
     .post(
       "/groups/:group_id/leave/",
@@ -42,8 +66,59 @@ export const conversationRoutes = (ctx: AppContext) =>
         await conversations.leaveGroup(ctx, user, params.group_id);
         return { message: "Left the group successfully." };
       },
-      { params: groupIdParams, response: messageResponse, detail: { tags: ["Groups"], summary: "Leave a group", security } },
+      {
+        params: groupIdParams,
+        response: messageResponse,
+        detail: { tags: ["Groups"], summary: "Leave a group", description: "The last owner cannot leave while others remain (409): make another member owner first.", security },
+      },
     )
+    .patch("/groups/:group_id/", ({ user, params, body }) => groups.updateGroup(ctx, user, params.group_id, body), {
+      params: groupIdParams,
+      body: groupUpdateBody,
+      response: groupView,
+      detail: { tags: ["Groups"], summary: "Rename a group, or make it private or open", description: "Owners, admins and staff. Announced as `conversation.updated`.", security },
+    })
+    .post(
+      "/groups/:group_id/members/",
+      async ({ user, params, body, set }) => {
+        const { view, added } = await groups.addMember(ctx, user, params.group_id, body.user_id);
+        set.status = added ? 201 : 200;
+        return view;
+      },
+      {
+        params: groupIdParams,
+        body: addMemberBody,
+        response: { 200: groupView, 201: groupView },
+        detail: {
+          tags: ["Groups"],
+          summary: "Add a member (201; 200 if already a member)",
+          description: "Owners, admins and staff; the way into a private group. Announced as `member.joined`.",
+          security,
+        },
+      },
+    )
+    .patch("/groups/:group_id/members/:user_id/", ({ user, params, body }) => groups.changeRole(ctx, user, params.group_id, params.user_id, body.role), {
+      params: memberParams,
+      body: roleBody,
+      response: groupView,
+      detail: {
+        tags: ["Groups"],
+        summary: "Change a member's role (owner, admin, member)",
+        description:
+          "Owners and admins act on members ranked below them and grant at most their own role; anyone may lower their own role; staff may do anything. The last owner cannot be demoted (409). Announced as `member.updated`.",
+        security,
+      },
+    })
+    .delete("/groups/:group_id/members/:user_id/", ({ user, params }) => groups.removeMember(ctx, user, params.group_id, params.user_id), {
+      params: memberParams,
+      response: groupView,
+      detail: {
+        tags: ["Groups"],
+        summary: "Remove a member (or yourself: leave)",
+        description: "Admins remove members, owners also admins, staff anyone. The last owner cannot be removed while others remain (409). Announced as `member.left`.",
+        security,
+      },
+    })
     .get("/conversations/", ({ user }) => conversations.listConversations(ctx, user), {
       response: t.Array(conversationView),
       detail: { tags: ["Conversations"], summary: "The caller's conversations, most recently active first", security },

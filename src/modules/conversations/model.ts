@@ -4,13 +4,29 @@ import { messageView } from "../messages/model";
 
 export const groupIdParams = t.Object({ group_id: pathId("A group id") });
 
+const groupName = () => t.String({ maxLength: 100, error: "Give the group a name of at most 100 characters." });
+// BooleanString: JSON true/false, or "true"/"false" from a form.
+const privateFlag = () => t.BooleanString({ description: "Private: joined only by being added by an owner or admin. Default: open.", error: "private must be true or false." });
+
 export const createGroupBody = t.Object({
-  name: t.String({ maxLength: 100, error: "Give the group a name of at most 100 characters." }),
+  name: groupName(),
+  private: t.Optional(privateFlag()),
   members: t.Optional(
     t.Union([t.Array(t.Union([t.Integer(), t.String({ maxLength: 20 })]), { maxItems: 1000 }), t.String({ maxLength: 20_000 }), t.Integer()], {
       error: "Give members as a list of user ids, e.g. [1, 2].",
     }),
   ),
+});
+
+// At least one field: Elysia turns a non-object body ([], "x") into {} for an all-optional schema, and that must not pass.
+export const groupUpdateBody = t.Object({ name: t.Optional(groupName()), private: t.Optional(privateFlag()) }, { minProperties: 1, error: "Give name and/or private." });
+
+export const memberParams = t.Object({ group_id: pathId("A group id"), user_id: pathId("A member's user id") });
+
+export const addMemberBody = t.Object({ user_id: t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give a user id." }) });
+
+export const roleBody = t.Object({
+  role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")], { error: "role must be one of: owner, admin, member." }),
 });
 
 export const directBody = t.Object({ user_id: t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give a user id." }) });
@@ -21,6 +37,8 @@ export const groupView = t.Object({
   members: t.Array(t.Integer(), { description: "Member user ids" }),
   created_by: t.Nullable(t.Integer()),
   created_at: t.String({ format: "date-time" }),
+  private: t.Boolean(),
+  roles: t.Array(t.Object({ user_id: t.Integer(), role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]) }), { description: "Each member's role (owner, admin or member), in the order of `members`" }),
 });
 
 const readStateFields = {

@@ -98,17 +98,6 @@ export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number
   return new Set(rows.map((r) => r.id));
 }
 
-export async function promoteOldestMember(db: Db, conversationId: number): Promise<void> {
-  const next = await db
-    .selectFrom("conversation_members")
-    .select("user_id")
-    .where("conversation_id", "=", conversationId)
-    .orderBy("joined_at")
-    .orderBy("user_id")
-    .executeTakeFirst();
-  if (next) await db.updateTable("conversation_members").set({ role: "owner" }).where("conversation_id", "=", conversationId).where("user_id", "=", next.user_id).execute();
-}
-
 export async function countOwners(db: Db, conversationId: number): Promise<number> {
   const row = await db
     .selectFrom("conversation_members")
@@ -117,4 +106,25 @@ export async function countOwners(db: Db, conversationId: number): Promise<numbe
     .where("role", "=", "owner")
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export async function countMembers(db: Db, conversationId: number): Promise<number> {
+  const row = await db
+    .selectFrom("conversation_members")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("conversation_id", "=", conversationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function setRole(db: Db, conversationId: number, userId: number, role: MemberRow["role"]): Promise<void> {
+  await db.updateTable("conversation_members").set({ role }).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
+}
+
+export function updateGroup(db: Db, id: number, changes: Partial<Pick<ConversationRow, "name" | "name_key" | "private">>): Promise<ConversationRow> {
+  return db.updateTable("conversations").set(changes).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
+  return (await db.selectFrom("users").select("username").where("id", "=", userId).executeTakeFirst())?.username;
 }

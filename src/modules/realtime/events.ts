@@ -15,6 +15,8 @@ export type EventType =
   | "reaction.removed"
   | "member.joined"
   | "member.left"
+  | "member.updated"
+  | "conversation.updated"
   | "read"
   | "unread"
   | "mute";
