@@ -30,8 +30,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("message_mentions_message").on("message_mentions").column("message_id").execute();
 
   await db.schema.alterTable("conversation_members").addColumn("muted", "integer", (c) => c.notNull().defaultTo(0)).execute();
-  // Per group: messages older than this many milliseconds are deleted by the sweeper (null: the server's setting).
-  await db.schema.alterTable("conversations").addColumn("retention_ms", "bigint").execute();
+  // Per group: messages older than this many days are deleted by the sweeper (null: the server's setting).
+  await db.schema.alterTable("conversations").addColumn("retention_days", "integer").execute();
   // A private event is for `user_id` alone (their unread counts, their mute), not for the conversation's members.
   await db.schema.alterTable("events").addColumn("private", "integer", (c) => c.notNull().defaultTo(0)).execute();
   // The message an event carries, so deleting a message can scrub its text from the log too.
@@ -44,7 +44,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex("events_message").execute();
   await db.schema.alterTable("events").dropColumn("message_id").execute();
   await db.schema.alterTable("events").dropColumn("private").execute();
-  await db.schema.alterTable("conversations").dropColumn("retention_ms").execute();
+  await db.schema.alterTable("conversations").dropColumn("retention_days").execute();
   await db.schema.alterTable("conversation_members").dropColumn("muted").execute();
   await db.schema.dropTable("message_mentions").execute();
   for (const index of ["messages_pinned", "messages_reply_to", "messages_conversation_id"]) await db.schema.dropIndex(index).execute();

@@ -30,6 +30,8 @@ export interface Config {
   metricsToken: string | null;
   /** A WebSocket that sends nothing (not even a pong to our pings) for this long is closed. */
   wsIdleTimeoutMs: number;
+  /** Messages older than this are deleted (with their files); 0 keeps them forever. */
+  messageRetentionMs: number;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
   rateLimits: boolean;
 }
@@ -85,6 +87,7 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "maxJsonBytes", env: "PARLEY_MAX_JSON_BYTES", default: 1024 ** 2, parse: size, help: "largest accepted JSON or form body" },
   { key: "fileTtlMs", env: "PARLEY_FILE_TTL", default: 10 * 86_400_000, parse: duration(true), help: 'how long uploads are kept ("0" keeps them forever)' },
   { key: "fileUrlTtlMs", env: "PARLEY_FILE_URL_TTL", default: 15 * 60_000, parse: duration(false), help: "lifetime of a signed download URL" },
+  { key: "messageRetentionMs", env: "PARLEY_MESSAGE_RETENTION", default: 0, parse: duration(true), help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)' },
   { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
   { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },
   { key: "passwordTimeCost", env: "PARLEY_PASSWORD_TIME_COST", default: 2, parse: int(1, 100), help: "argon2id iterations (OWASP minimum: 2)" },

@@ -40,8 +40,8 @@ export interface ConversationTable {
   direct_key: string | null;
   created_by: number | null;
   created_at: number;
-  /** Groups: messages older than this are deleted by the sweeper; null follows PARLEY_MESSAGE_RETENTION. */
-  retention_ms: Generated<number | null>;
+  /** Groups: messages older than this many days are deleted by the sweeper; null follows PARLEY_MESSAGE_RETENTION. */
+  retention_days: Generated<number | null>;
   /** A private group is joined only by being added by its owners or admins; 0 for an open one (and for direct conversations). */
   private: Bool;
 }

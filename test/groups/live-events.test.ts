@@ -31,7 +31,7 @@ describe("administration events", () => {
     expect(renamed).toMatchObject({ conversation_id: group.id, data: { id: group.id, name: "live admin, renamed", private: false, updated_by: alice.id } });
 
     expect((await api("PATCH", `/api/groups/${group.id}/`, { token: alice.access, body: { private: true } })).status).toBe(200);
-    expect((await watcher.next("conversation.updated")).data).toEqual({ id: group.id, name: "live admin, renamed", private: true, updated_by: alice.id });
+    expect((await watcher.next("conversation.updated")).data).toEqual({ id: group.id, name: "live admin, renamed", private: true, retention_days: null, updated_by: alice.id });
 
     // Carol is added: everyone hears it, and her open socket is in the group from that moment.
     expect((await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body: { user_id: carol.id } })).status).toBe(201);

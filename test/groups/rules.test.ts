@@ -22,7 +22,7 @@ describe("the group JSON", () => {
     const group = await createGroup(api, alice, [bob.id]);
     const promoted = await api("PATCH", `/api/groups/${group.id}/members/${bob.id}/`, { token: alice.access, body: { role: "admin" } });
     expect(promoted.status).toBe(200);
-    expect(Object.keys(promoted.body).sort()).toEqual(["created_at", "created_by", "id", "members", "name", "private", "roles"]);
+    expect(Object.keys(promoted.body).sort()).toEqual(["created_at", "created_by", "id", "members", "name", "private", "retention_days", "roles"]);
     expect(promoted.body).toMatchObject({ id: group.id, name: group.name, created_by: alice.id, private: false });
     expect(promoted.body.created_at).toMatch(ISO_TIMESTAMP);
     expect(promoted.body.members).toEqual([alice.id, bob.id]);

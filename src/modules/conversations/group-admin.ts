@@ -34,9 +34,11 @@ async function groupView(ctx: AppContext, groupId: number): Promise<GroupView> {
 export interface GroupChanges {
   name?: string;
   private?: boolean;
+  /** Days after which the group's messages are deleted; null follows the server's setting. */
+  retention_days?: number | null;
 }
 
-/** Renames the group and/or makes it private or open: owners, admins and staff. Announced as conversation.updated. */
+/** Renames the group, makes it private or open, sets its retention: owners, admins and staff. Announced as conversation.updated. */
 export async function updateGroup(ctx: AppContext, user: AuthUser, groupId: number, changes: GroupChanges): Promise<GroupView> {
   const name = changes.name === undefined ? undefined : validGroupName(changes.name);
   await commitWithEvents(ctx, async (trx, emit) => {
@@ -49,9 +51,10 @@ export async function updateGroup(ctx: AppContext, user: AuthUser, groupId: numb
       Object.assign(update, { name, name_key: repo.groupNameKey(name) });
     }
     if (changes.private !== undefined && changes.private !== !!group.private) update.private = changes.private ? 1 : 0;
+    if (changes.retention_days !== undefined && changes.retention_days !== group.retention_days) update.retention_days = changes.retention_days;
     if (Object.keys(update).length === 0) return;
     const row = await repo.updateGroup(trx, group.id, update);
-    await emit({ type: "conversation.updated", conversation_id: group.id, data: { id: row.id, name: row.name, private: !!row.private, updated_by: user.id } });
+    await emit({ type: "conversation.updated", conversation_id: group.id, data: { id: row.id, name: row.name, private: !!row.private, retention_days: row.retention_days, updated_by: user.id } });
   }).catch(nameTaken);
   return groupView(ctx, groupId);
 }

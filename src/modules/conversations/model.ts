@@ -19,7 +19,18 @@ export const createGroupBody = t.Object({
 });
 
 // At least one field: Elysia turns a non-object body ([], "x") into {} for an all-optional schema, and that must not pass.
-export const groupUpdateBody = t.Object({ name: t.Optional(groupName()), private: t.Optional(privateFlag()) }, { minProperties: 1, error: "Give name and/or private." });
+const retentionDays = t.Nullable(
+  t.Integer({
+    minimum: 1,
+    maximum: 36_500,
+    description: "Delete this group's messages after this many days (null: the server's PARLEY_MESSAGE_RETENTION; the shorter of the two applies).",
+    error: "retention_days must be a whole number of days from 1 to 36500, or null.",
+  }),
+);
+export const groupUpdateBody = t.Object(
+  { name: t.Optional(groupName()), private: t.Optional(privateFlag()), retention_days: t.Optional(retentionDays) },
+  { minProperties: 1, error: "Give name, private and/or retention_days." },
+);
 
 export const memberParams = t.Object({ group_id: pathId("A group id"), user_id: pathId("A member's user id") });
 
@@ -38,6 +49,7 @@ export const groupView = t.Object({
   created_by: t.Nullable(t.Integer()),
   created_at: t.String({ format: "date-time" }),
   private: t.Boolean(),
+  retention_days: retentionDays,
   roles: t.Array(t.Object({ user_id: t.Integer(), role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]) }), { description: "Each member's role (owner, admin or member), in the order of `members`" }),
 });
 

@@ -121,7 +121,7 @@ export async function setRole(db: Db, conversationId: number, userId: number, ro
   await db.updateTable("conversation_members").set({ role }).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
 }
 
-export function updateGroup(db: Db, id: number, changes: Partial<Pick<ConversationRow, "name" | "name_key" | "private">>): Promise<ConversationRow> {
+export function updateGroup(db: Db, id: number, changes: Partial<Pick<ConversationRow, "name" | "name_key" | "private" | "retention_days">>): Promise<ConversationRow> {
   return db.updateTable("conversations").set(changes).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -62,6 +62,7 @@ export interface GroupView {
   created_by: number | null;
   created_at: string;
   private: boolean;
+  retention_days: number | null;
   roles: { user_id: number; role: MemberRow["role"] }[];
 }
 
@@ -76,6 +77,7 @@ export async function groupViews(db: Db, groups: ConversationRow[]): Promise<Gro
       created_by: g.created_by,
       created_at: new Date(g.created_at).toISOString(),
       private: !!g.private,
+      retention_days: g.retention_days,
       roles: own.map((m) => ({ user_id: m.user_id, role: m.role })),
     };
   });

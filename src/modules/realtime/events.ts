@@ -9,6 +9,7 @@ export type EventType =
   | "message.created"
   | "message.updated"
   | "message.deleted"
+  | "messages.expired"
   | "message.pinned"
   | "message.unpinned"
   | "reaction.added"
