@@ -7,6 +7,8 @@ import { isMigrated, migrateToLatest, openDatabase, type DatabaseHandle } from "
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
+import { clientIpSource } from "./lib/client-ip";
+import { createRateLimits } from "./lib/rate-limit";
 import { observability } from "./lib/observability";
 import { bodyLimit, webDefaults } from "./lib/web";
 import { adminRoutes } from "./modules/admin";
@@ -104,6 +106,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     hub: new Hub(log),
     metrics: new Metrics(),
     lifecycle: { draining: false },
+    limits: createRateLimits(config),
+    clientIp: clientIpSource(config.trustProxy),
   };
   registerReadings(ctx);
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;

@@ -1,6 +1,7 @@
 // In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
 import { sql } from "kysely";
 import type { AppContext } from "./context";
+import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
@@ -12,6 +13,7 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
   const runOnce = async () => {
     try {
+      pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
       const files = await sweepExpiredFiles(ctx);
       const tokens = await sweepRevokedTokens(ctx);
       const clientIds = await expireClientIds(ctx);

@@ -17,7 +17,7 @@ export async function createSuperuser(config: Config, { flags }: CommandArgs): P
   }
   const parley = await createApp({ ...config, logLevel: "silent" });
   try {
-    const user = await register(parley.ctx, input, { staff: true });
+    const user = await register(parley.ctx, input, null, { staff: true }); // the command line is not rate-limited
     return `superuser "${user.username}" created (id ${user.id})`;
   } catch (error) {
     if (error instanceof AppError && error.fields) {

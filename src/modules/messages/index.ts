@@ -31,7 +31,7 @@ export const messageRoutes = (ctx: AppContext) =>
         detail: {
           summary: "Send a message (JSON, or multipart with a file)",
           description:
-            "With `receiver_user` the message goes to the caller's direct conversation with that user (created on first use); with `receiver_group` to that group; otherwise to the conversation in the path. Members only. A repeated `client_id` returns the first message (header Idempotent-Replay: true).",
+            "With `receiver_user` the message goes to the caller's direct conversation with that user (created on first use); with `receiver_group` to that group; otherwise to the conversation in the path. Members only. A repeated `client_id` returns the first message (header Idempotent-Replay: true). Sends (REST and WebSocket together) and uploaded bytes are rate-limited per user (429 with Retry-After).",
           security,
         },
       },

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import type { ConversationRow } from "../../db/schema";
 import { AppError, badRequest, forbidden, invalidField, notFound, payloadTooLarge } from "../../lib/errors";
+import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
@@ -46,7 +47,9 @@ function checkText(text: string, hasFile: boolean): void {
   if (!text.trim() && !hasFile) invalidField("message", "Write a message or attach a file.");
 }
 
+/** REST and both WebSocket endpoints send through here, so one per-user limit counts them all. */
 export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<SendResult> {
+  enforce(ctx.limits.sendPerUser, String(user.id), "Too many messages; slow down.");
   const text = body.message ?? "";
   const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
   if (file !== null && !(file instanceof Blob)) invalidField("file", "Send the file as a multipart/form-data part named file.");
@@ -61,6 +64,8 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
     if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
   }
 
+  // Charged by the file's size before a byte of it reaches the disk: a refused upload leaves no file and no row.
+  if (file) enforce(ctx.limits.uploadBytesPerUser, String(user.id), "Too many bytes uploaded; wait before the next file.", file.size);
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {

@@ -1,7 +1,7 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
 import { querySync } from "../../db";
-import { AppError, invalidField } from "../../lib/errors";
+import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { markRead } from "../conversations/read-state";
 import { requireMember } from "../conversations/service";
@@ -119,8 +119,13 @@ type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 
 /** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
-function errorFrame(code: string, message: string, ref: unknown) {
-  return JSON.stringify(ref === undefined ? { type: "error", data: { code, message } } : { type: "error", ref, data: { code, message, ref } });
+function errorFrame(code: string, message: string, ref: unknown, extra: Record<string, unknown> = {}) {
+  return JSON.stringify(ref === undefined ? { type: "error", data: { code, message, ...extra } } : { type: "error", ref, data: { code, message, ref, ...extra } });
+}
+
+/** What a 429 adds to an error frame: the wait in whole seconds (as Retry-After) and exactly. */
+export function retryAfterFields(error: AppError): Record<string, number> {
+  return error instanceof RateLimitedError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : {};
 }
 
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
@@ -169,6 +174,6 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       return void socket.send(errorFrame("internal", "Internal server error.", ref));
     }
     const message = error.fields ? Object.entries(error.fields).map(([field, msgs]) => `${field}: ${msgs.join(" ")}`).join("; ") : error.message;
-    socket.send(errorFrame(error.code, message, ref));
+    socket.send(errorFrame(error.code, message, ref, retryAfterFields(error)));
   }
 }

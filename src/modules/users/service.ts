@@ -2,6 +2,7 @@
 import type { AppContext } from "../../context";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound, type FieldErrors } from "../../lib/errors";
+import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
 import { newestPagesOf } from "../messages/newest-pages";
@@ -39,8 +40,12 @@ function mapUniqueViolation(error: unknown): never {
   throw error;
 }
 
-/** A new account; `staff` makes it staff and superuser (only `parley createsuperuser` asks for that). */
-export async function register(ctx: AppContext, input: RegisterBody, { staff = false } = {}): Promise<UserRow> {
+/**
+ * A new account; `staff` makes it staff and superuser (only `parley createsuperuser` asks for that). Over the API
+ * it is limited per client address (`ip`): each costs a password hash, and "already taken" answers reveal accounts.
+ */
+export async function register(ctx: AppContext, input: RegisterBody, ip: string | null, { staff = false } = {}): Promise<UserRow> {
+  if (ip !== null) enforce(ctx.limits.registerPerIp, ip, "Too many registrations from this address.");
   await checkIdentifiers(ctx, input.username, input.email);
   const password_hash = await ctx.passwords.hash(input.password);
   return repo
