@@ -40,6 +40,7 @@ export interface Config {
   limitLoginIp: Rate;
   limitLoginAccount: Rate;
   limitRegisterIp: Rate;
+  limitRegisterAccount: Rate;
   limitRefreshIp: Rate;
   limitRefreshAccount: Rate;
   limitSend: Rate;
@@ -124,6 +125,7 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "limitLoginIp", env: "PARLEY_LIMIT_LOGIN_IP", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "logins per client address: burst/refill period" },
   { key: "limitLoginAccount", env: "PARLEY_LIMIT_LOGIN_ACCOUNT", default: { capacity: 5, periodMs: 300_000 }, parse: rate("count"), help: "logins per email tried: burst/refill period" },
   { key: "limitRegisterIp", env: "PARLEY_LIMIT_REGISTER_IP", default: { capacity: 5, periodMs: 600_000 }, parse: rate("count"), help: "registrations per client address: burst/refill period" },
+  { key: "limitRegisterAccount", env: "PARLEY_LIMIT_REGISTER_ACCOUNT", default: { capacity: 3, periodMs: 600_000 }, parse: rate("count"), help: "registration attempts per email: burst/refill period" },
   { key: "limitRefreshIp", env: "PARLEY_LIMIT_REFRESH_IP", default: { capacity: 30, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per client address: burst/refill period" },
   { key: "limitRefreshAccount", env: "PARLEY_LIMIT_REFRESH_ACCOUNT", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per user: burst/refill period" },
   { key: "limitSend", env: "PARLEY_LIMIT_SEND", default: { capacity: 20, periodMs: 4_000 }, parse: rate("count"), help: "message sends per user (REST and WebSocket): burst/refill period" },

@@ -20,6 +20,7 @@ export const GENEROUS_LIMITS: Partial<Config> = {
   limitLoginIp: plenty,
   limitLoginAccount: plenty,
   limitRegisterIp: plenty,
+  limitRegisterAccount: plenty,
   limitRefreshIp: plenty,
   limitRefreshAccount: plenty,
   limitSend: plenty,

@@ -85,6 +85,8 @@ export interface RateLimits {
   /** Keyed by the normalized email tried. */
   loginPerAccount: RateLimiter;
   registerPerIp: RateLimiter;
+  /** Keyed by the normalized email being registered: "already taken" answers would otherwise enumerate accounts. */
+  registerPerAccount: RateLimiter;
   refreshPerIp: RateLimiter;
   /** Keyed by the user the refresh token names. */
   refreshPerAccount: RateLimiter;
@@ -100,6 +102,7 @@ export function createRateLimits(config: Config, now: () => number = Date.now): 
     loginPerIp: make(config.limitLoginIp),
     loginPerAccount: make(config.limitLoginAccount),
     registerPerIp: make(config.limitRegisterIp),
+    registerPerAccount: make(config.limitRegisterAccount),
     refreshPerIp: make(config.limitRefreshIp),
     refreshPerAccount: make(config.limitRefreshAccount),
     sendPerUser: make(config.limitSend),

@@ -94,6 +94,18 @@ describe("register", () => {
     expect(await parley.ctx.db.selectFrom("users").select("username").where("username", "=", "reg3").executeTakeFirst()).toBeUndefined();
     expect((await register(4, "192.0.2.11")).status).toBe(201);
   });
+
+  test("per email: probing one address from many client addresses is refused after the limit", async () => {
+    const { api, parley } = await makeApp({ trustProxy: true, limitRegisterAccount: per(2, 600_000) });
+    const attempt = (username: string, email: string, ip: string) =>
+      api("POST", "/api/register/", { body: { username, email, password: PASSWORD }, headers: { "x-forwarded-for": ip } });
+    expect((await attempt("first", "taken@example.com", "192.0.2.20")).status).toBe(201);
+    expect((await attempt("second", "Taken@Example.com", "192.0.2.21")).status).toBe(400); // taken: the answer a prober wants
+    expectLimited(await attempt("third", "TAKEN@example.com", "192.0.2.22"), 300, /^Too many registration attempts for this email address\./);
+    expect((await attempt("other", "other@example.com", "192.0.2.22")).status).toBe(201);
+    const users = await parley.ctx.db.selectFrom("users").select("username").orderBy("id").execute();
+    expect(users.map((u) => u.username)).toEqual(["first", "other"]);
+  });
 });
 
 describe("token refresh", () => {

@@ -140,7 +140,9 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
         if (typeof op.message !== "string") invalidField("message", "Give the message text.");
         if (op.client_id !== undefined && (typeof op.client_id !== "string" || !op.client_id || op.client_id.length > 100)) invalidField("client_id", "client_id must be 1 to 100 characters.");
-        const { message } = await sendMessage(ctx, user, op.conversation_id as number, { message: op.message as string, client_id: op.client_id as string | undefined });
+        if (op.reply_to !== undefined && op.reply_to !== null && !isId(op.reply_to)) invalidField("reply_to", "Give the id of the message this one answers.");
+        const body = { message: op.message as string, client_id: op.client_id as string | undefined, reply_to: op.reply_to as number | undefined };
+        const { message } = await sendMessage(ctx, user, op.conversation_id as number, body);
         return void reply({ type: "ack", data: message });
       }
       case "typing": {

@@ -45,7 +45,10 @@ function mapUniqueViolation(error: unknown): never {
  * it is limited per client address (`ip`): each costs a password hash, and "already taken" answers reveal accounts.
  */
 export async function register(ctx: AppContext, input: RegisterBody, ip: string | null, { staff = false } = {}): Promise<UserRow> {
-  if (ip !== null) enforce(ctx.limits.registerPerIp, ip, "Too many registrations from this address.");
+  if (ip !== null) {
+    enforce(ctx.limits.registerPerIp, ip, "Too many registrations from this address.");
+    enforce(ctx.limits.registerPerAccount, repo.normalizeEmail(input.email), "Too many registration attempts for this email address.");
+  }
   await checkIdentifiers(ctx, input.username, input.email);
   const password_hash = await ctx.passwords.hash(input.password);
   return repo
