@@ -45,8 +45,20 @@ export async function login(ctx: AppContext, email: string, password: string, ip
   const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
   const matches = await ctx.passwords.verify(password, hash);
   if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");
+  if (ctx.passwords.needsRehash(user.password_hash)) await upgradePasswordHash(ctx, user, password);
   const pair = await issuePair(ctx, user);
   return { ...pair, email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), id: user.id };
+}
+
+/** Replaces an imported (Django) hash with our argon2id one, now that the password is known to match. */
+async function upgradePasswordHash(ctx: AppContext, user: UserRow, password: string): Promise<void> {
+  try {
+    const password_hash = await ctx.passwords.hash(password);
+    // Only if unchanged meanwhile: a password set concurrently wins.
+    await ctx.db.updateTable("users").set({ password_hash }).where("id", "=", user.id).where("password_hash", "=", user.password_hash).execute();
+  } catch (error) {
+    ctx.log.warn("password hash upgrade failed", { user_id: user.id, error: String(error) }); // retried at the next login
+  }
 }
 
 async function issuePair(ctx: AppContext, user: UserRow) {
