@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// The command line: serve (the default), migrate, createsuperuser, backup, version.
+// The command line: serve (the default), migrate, createsuperuser, backup, import-django, version.
 // Exit codes: 0 done, 1 failure, 2 bad usage or configuration; errors on stderr in one line.
 import { ConfigError, describeOptions, loadConfig, type Config } from "./config";
 import { UsageError, splitArgs, type CommandArgs } from "./cli/args";
@@ -64,6 +64,25 @@ To restore, stop the server and put the copy in place of <data-dir>/parley.db.
 `,
     positionals: 1,
     run: async (config, args) => (await import("./cli/backup")).backup(config, args),
+  },
+  "import-django": {
+    summary: "move the original Django server's data into an empty data dir",
+    usage: `Usage: parley import-django --db <path to db.sqlite3> --media <path to MEDIA_ROOT> [--dry-run] [options]
+
+Moves the original Django chat server's data into an empty Parley data dir, in one transaction: users (Django's
+pbkdf2_sha256 password hashes are checked at login, then replaced with argon2id), groups and their members, direct
+and group messages, message files. The original's database is only read. A report of what was imported and
+skipped is printed at the end.
+
+  --db <path>      the original's SQLite database (its db.sqlite3)
+  --media <path>   the original's MEDIA_ROOT (chat_message.file paths are relative to it)
+  --dry-run        check everything and print the report, but write nothing
+
+The data dir (--data-dir) must hold no users, conversations or messages. Exit codes: 0 imported (or dry run done),
+2 bad usage or a data dir that is not empty, 1 the import failed (Parley's database is left as it was).
+`,
+    args: { valued: ["--db", "--media"], switches: ["--dry-run"] },
+    run: async (config, args) => (await import("./cli/import-django")).importDjangoCommand(config, args),
   },
   version: {
     summary: "print the version",

@@ -158,3 +158,12 @@ function appendEvent(writer: SqliteDatabase, event: ChatEvent, into: LoggedEvent
     frame: eventFrame(event.type, event.conversation_id, seq, dataJson),
   });
 }
+
+/** Appends an event to the log without publishing it: for bulk writes nobody can be listening to yet (the import). */
+export function appendUnpublished(writer: SqliteDatabase, event: ChatEvent, createdAt = Date.now()): number {
+  const isPrivate = event.private === true && event.user_id != null;
+  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, JSON.stringify(event.data), createdAt, isPrivate ? 1 : 0, event.message_id ?? null) as [
+    { seq: number },
+  ];
+  return seq;
+}
