@@ -35,7 +35,8 @@ export function splitArgs(args: string[], own: { valued?: string[]; switches?: s
       flags.set(name, value);
     } else {
       configArgs.push(arg);
-      if (inline === undefined && i + 1 < args.length) configArgs.push(args[++i]!);
+      // Its value, unless the next word is another flag (then loadConfig reports the missing value).
+      if (inline === undefined && i + 1 < args.length && !args[i + 1]!.startsWith("-")) configArgs.push(args[++i]!);
     }
   }
   return { flags, positionals, configArgs };

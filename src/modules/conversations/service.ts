@@ -241,9 +241,10 @@ export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "i
     findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
+  const membersOf = Map.groupBy(members, (m) => m.conversation_id);
   const now = Date.now();
   const views = rows.map((row) => {
-    const all = members.filter((m) => m.conversation_id === row.id);
+    const all = membersOf.get(row.id) ?? [];
     const shown = row.kind === "group" ? all : all.filter((m) => m.user_id !== user.id).concat(all.length === 1 ? all : []);
     const last = row.last_message_id ? lastById.get(row.last_message_id as number) : undefined;
     const { conversation_id: _, ...readState } = readStateOf(row);
