@@ -24,6 +24,7 @@ import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
 import { mentionRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
+import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { userRoutes } from "./modules/users";
@@ -64,6 +65,7 @@ function buildRoutes(ctx: AppContext) {
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
     .use(mentionRoutes(ctx))
+    .use(searchRoutes(ctx))
     .use(realtimeRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))

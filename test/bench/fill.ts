@@ -5,7 +5,7 @@ import { migrateToLatest, openDatabase } from "../../src/db";
 
 export interface FillPlan {
   users: number;
-  groups: { members: number; messages?: number; firstMember?: number }[];
+  groups: { members: number; messages?: number; firstMember?: number; text?: (index: number) => string }[];
 }
 
 export async function fillDataDir(dataDir: string, plan: FillPlan): Promise<number[]> {
@@ -28,7 +28,8 @@ export async function fillDataDir(dataDir: string, plan: FillPlan): Promise<numb
       const { id } = insertGroup.get(`group${index}`, first, now) as { id: number };
       for (let u = first; u < first + group.members; u++) insertMember.run(id, u, u === first ? "owner" : "member", now);
       const count = group.messages ?? 0;
-      for (let m = 0; m < count; m++) insertMessage.run(id, first + (m % group.members), `benchmark message number ${m} with a little text`, now - count + m);
+      const text = group.text ?? ((m: number) => `benchmark message number ${m} with a little text`);
+      for (let m = 0; m < count; m++) insertMessage.run(id, first + (m % group.members), text(m), now - count + m);
       ids.push(id);
     });
   })();

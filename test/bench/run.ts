@@ -10,9 +10,10 @@ import { fanout } from "./scenarios/fanout";
 import { history } from "./scenarios/history";
 import { idle } from "./scenarios/idle";
 import { login } from "./scenarios/login";
+import { search } from "./scenarios/search";
 import { send } from "./scenarios/send";
 
-const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, conversations, idle, login, binary };
+const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, conversations, search, idle, login, binary };
 
 // The load generator pins itself to its own core (the servers take the other), re-executing under taskset.
 if (TASKSET && process.env.PARLEY_BENCH_PINNED !== "1") {

@@ -1,0 +1,136 @@
+// Full-text search on SQLite (FTS5), the one place that knows FTS5: the index tables, the triggers that keep them
+// in step with `messages`, and the MATCH queries. Two external-content indexes over messages.body (no copy of the
+// text): `unicode61` (words, prefixes and phrases, diacritics folded: "bucher" finds "Bücher") and `trigram` (any
+// substring of three or more characters: Chinese, Japanese and Korean, which have no spaces, and partial words).
+import type { Database as SqliteDatabase } from "bun:sqlite";
+import { sql, type Kysely } from "kysely";
+
+/** One search term as the user wrote it: a word, or a "quoted phrase". */
+export interface SearchTerm {
+  text: string;
+  phrase: boolean;
+}
+
+export type MatchKind = "word" | "prefix" | "substring";
+
+export interface SearchHit {
+  id: number;
+  /** Better kinds first: whole words and phrases, then word prefixes, then substrings. */
+  tier: number;
+  kind: MatchKind;
+  /** bm25: lower is better (0 where the index gives no score). */
+  score: number;
+}
+
+export interface SearchQuery {
+  userId: number;
+  terms: SearchTerm[];
+  conversationId: number | null;
+  /** How many of the newest matches of each kind are ranked: very common words cost a bounded amount. */
+  window: number;
+}
+
+const TABLES = ["messages_fts", "messages_trigram"] as const;
+
+/** Creates the indexes and triggers and fills them from existing messages (the migration calls this). */
+export async function installSearchIndex(db: Kysely<any>): Promise<void> {
+  await sql`CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')`.execute(db);
+  await sql`CREATE VIRTUAL TABLE messages_trigram USING fts5(body, content='messages', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(db);
+  // Only live messages with text are indexed; an external-content delete must repeat exactly what was indexed.
+  for (const table of TABLES) {
+    const t = sql.raw(table);
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_insert`)} AFTER INSERT ON messages WHEN new.deleted_at IS NULL AND new.body <> '' BEGIN
+      INSERT INTO ${t}(rowid, body) VALUES (new.id, new.body);
+    END`.execute(db);
+    // One trigger, statements in order (SQLite fires separate triggers newest first): out with the old, in with the new.
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_update`)} AFTER UPDATE OF body, deleted_at ON messages BEGIN
+      INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE old.deleted_at IS NULL AND old.body <> '';
+      INSERT INTO ${t}(rowid, body) SELECT new.id, new.body WHERE new.deleted_at IS NULL AND new.body <> '';
+    END`.execute(db);
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_delete`)} AFTER DELETE ON messages WHEN old.deleted_at IS NULL AND old.body <> '' BEGIN
+      INSERT INTO ${t}(${t}, rowid, body) VALUES ('delete', old.id, old.body);
+    END`.execute(db);
+    await sql`INSERT INTO ${t}(rowid, body) SELECT id, body FROM messages WHERE deleted_at IS NULL AND body <> ''`.execute(db);
+  }
+}
+
+export async function uninstallSearchIndex(db: Kysely<any>): Promise<void> {
+  for (const table of TABLES) {
+    for (const suffix of ["insert", "update", "delete"]) await sql`DROP TRIGGER ${sql.raw(`${table}_${suffix}`)}`.execute(db);
+    await sql`DROP TABLE ${sql.raw(table)}`.execute(db);
+  }
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+export const hasCjk = (text: string) => CJK.test(text);
+/** An FTS5 string literal: every term is quoted, so nothing the user types is read as query syntax. */
+const quote = (text: string) => `"${text.replaceAll('"', '""')}"`;
+const length = (text: string) => [...text].length;
+
+/**
+ * The caller's matching messages, unordered, from the best kind of match down, each kind asked only while fewer than
+ * `wanted` were found: whole words and phrases (unicode61), then words as prefixes, then substrings of three or more
+ * characters (trigram; the only kind for CJK terms), then, for one- and two-character CJK terms, a bounded scan.
+ * Only messages of conversations the user is a member of are ever read.
+ */
+export function searchMessages(reader: SqliteDatabase, query: SearchQuery, wanted: number): SearchHit[] {
+  const { terms } = query;
+  const hits: SearchHit[] = [];
+  const seen = new Set<number>();
+  const add = (rows: SearchHit[]) => {
+    for (const row of rows) if (!seen.has(row.id)) seen.add(row.id), hits.push(row);
+  };
+  if (!terms.some((t) => hasCjk(t.text))) {
+    add(ftsQuery(reader, "messages_fts", terms.map((t) => quote(t.text)).join(" "), 0, "word", query));
+    // Prefix queries read a word's whole doclist, so they come only when whole words found too little.
+    const prefixes = terms.map((t) => (t.phrase ? quote(t.text) : `${quote(t.text)}*`)).join(" ");
+    if (hits.length < wanted && terms.some((t) => !t.phrase)) add(ftsQuery(reader, "messages_fts", prefixes, 1, "prefix", query));
+  }
+  if (hits.length < wanted) {
+    const long = terms.filter((t) => length(t.text) >= 3);
+    const short = terms.filter((t) => length(t.text) < 3);
+    if (long.length && !short.some((t) => hasCjk(t.text))) add(ftsQuery(reader, "messages_trigram", long.map((t) => quote(t.text)).join(" "), 2, "substring", query, short));
+    else if (short.some((t) => hasCjk(t.text))) add(substringScan(reader, terms, query));
+  }
+  return hits;
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Newest matches first (FTS5 walks its doclists backwards by rowid), only in the user's conversations, at most
+ * `window` of them, with their bm25. Trigram ignores terms under three characters: `alsoContaining` must still
+ * appear in the text.
+ */
+function ftsQuery(reader: SqliteDatabase, table: string, match: string, tier: number, kind: MatchKind, query: SearchQuery, alsoContaining: SearchTerm[] = []): SearchHit[] {
+  const likes = alsoContaining.map((_, i) => `AND m.body LIKE ?${5 + i} ESCAPE '\\'`).join(" ");
+  const rows = reader
+    .query<{ id: number; score: number }, (string | number | null)[]>(
+      `SELECT f.rowid AS id, bm25(${table}) AS score
+         FROM ${table} AS f
+         JOIN messages AS m ON m.id = f.rowid
+         JOIN conversation_members AS cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?1
+        WHERE ${table} MATCH ?2 AND m.conversation_id = coalesce(?4, m.conversation_id) ${likes}
+        ORDER BY f.rowid DESC
+        LIMIT ?3`,
+    )
+    .all(query.userId, match, query.window, query.conversationId, ...alsoContaining.map((t) => likePattern(t.text)));
+  return rows.map((row) => ({ ...row, tier, kind }));
+}
+
+/** One- and two-character CJK terms are below trigram's reach: a scan of the user's newest 20,000 messages. */
+function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): SearchHit[] {
+  const likes = terms.map(() => "AND body LIKE ? ESCAPE '\\'").join(" ");
+  const rows = reader
+    .query<{ id: number }, (string | number | null)[]>(
+      `SELECT id FROM (
+         SELECT m.id, m.body FROM messages AS m
+           JOIN conversation_members AS cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?
+          WHERE m.deleted_at IS NULL AND m.conversation_id = coalesce(?, m.conversation_id)
+          ORDER BY m.id DESC LIMIT 20000)
+        WHERE 1 ${likes}
+        ORDER BY id DESC LIMIT ?`,
+    )
+    .all(query.userId, query.conversationId, ...terms.map((t) => likePattern(t.text)), query.window);
+  return rows.map((row) => ({ id: row.id, tier: 3, kind: "substring", score: 0 }));
+}

@@ -1,0 +1,25 @@
+import { t } from "elysia";
+import { messageView } from "../messages/model";
+
+export const MAX_QUERY_LENGTH = 200;
+
+export const searchQuery = t.Object({
+  q: t.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH, error: `q must be 1 to ${MAX_QUERY_LENGTH} characters.` }),
+  conversation_id: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "conversation_id must be a conversation id." })),
+  before: t.Optional(t.String({ maxLength: 100, error: "before must be the `next` cursor of a previous page." })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
+});
+export type SearchQueryParams = typeof searchQuery.static;
+
+export const searchResult = t.Composite([
+  messageView,
+  t.Object({
+    snippet: t.String({ description: "Plain text around the match (never HTML)." }),
+    highlights: t.Array(t.Tuple([t.Integer(), t.Integer()]), { description: "[start, end) offsets in snippet (UTF-16 code units) of the matched text." }),
+  }),
+]);
+
+export const searchAnswer = t.Object({
+  results: t.Array(searchResult),
+  next: t.Nullable(t.String({ description: "Pass as `before` for the next page; null on the last page." })),
+});

@@ -1,0 +1,76 @@
+// Searching the caller's messages. The query is parsed here into plain terms; the database adapter turns them into
+// its own query language (FTS5 on SQLite), so no user input is ever read as query syntax.
+import type { AppContext } from "../../context";
+import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search-sqlite";
+import { AppError, invalidField } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { requireMember } from "../conversations/service";
+import { findMessagesByIds } from "../messages/repository";
+import { toMessageView, type MessageView } from "../messages/view";
+import { makeSnippet } from "./highlight";
+import type { SearchQueryParams } from "./model";
+
+const MAX_TERMS = 12;
+/** The newest matches ranked per query: very common words cost a bounded amount, and rare ones are all found. */
+const RANK_WINDOW = 2_000;
+
+export interface SearchResult extends MessageView {
+  snippet: string;
+  highlights: [number, number][];
+}
+
+/** Words and "quoted phrases"; terms with no letter or digit are dropped (the tokenizers would drop them anyway). */
+export function parseTerms(q: string): SearchTerm[] {
+  const terms: SearchTerm[] = [];
+  for (const [, phrase, word] of q.matchAll(/"([^"]*)"?|(\S+)/g)) {
+    const text = (phrase ?? word ?? "").trim();
+    if (/[\p{L}\p{N}]/u.test(text)) terms.push({ text, phrase: phrase !== undefined });
+  }
+  if (terms.length === 0) invalidField("q", "Give at least one word to search for.");
+  if (terms.length > MAX_TERMS) invalidField("q", `Use at most ${MAX_TERMS} words.`);
+  return terms;
+}
+
+/** Best first: word matches before substring matches, then by bm25, then newest. */
+const order = (a: SearchHit, b: SearchHit) => a.tier - b.tier || a.score - b.score || b.id - a.id;
+
+const encodeCursor = (hit: SearchHit) => Buffer.from(JSON.stringify([hit.tier, hit.score, hit.id])).toString("base64url");
+function decodeCursor(text: string): SearchHit {
+  try {
+    const [tier, score, id] = JSON.parse(Buffer.from(text, "base64url").toString());
+    if ([tier, score, id].every((v) => typeof v === "number" && Number.isFinite(v))) return { tier, score, id, kind: "word" };
+  } catch {}
+  return invalidField("before", "before must be the `next` cursor of a previous page.");
+}
+
+/** Terms are always quoted, so the index should never refuse them; but what a user typed must never be a 500. */
+function guarded<T>(ctx: AppContext, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    ctx.log.warn("search failed", { error: String(error) });
+    throw new AppError(400, "bad_request", "Cannot search for that; try other words.");
+  }
+}
+
+export async function search(ctx: AppContext, user: AuthUser, params: SearchQueryParams): Promise<{ results: SearchResult[]; next: string | null }> {
+  const terms = parseTerms(params.q);
+  const conversationId = params.conversation_id ?? null;
+  if (conversationId !== null) await requireMember(ctx, conversationId, user.id);
+  const after = params.before === undefined ? null : decodeCursor(params.before);
+  const limit = params.limit ?? 20;
+  const hits = guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit)).sort(order);
+  const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;
+  const page = rest.slice(0, limit);
+  const records = new Map(findMessagesByIds(ctx.reader, page.map((h) => h.id)).map((r) => [r.id, r]));
+  const conversations = new Map(
+    (await ctx.db.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", [...new Set([...records.values()].map((r) => r.conversation_id))].concat(0)).execute()).map((c) => [c.id, c]),
+  );
+  const now = Date.now();
+  const results = page.flatMap((hit) => {
+    const record = records.get(hit.id);
+    if (!record || record.deleted_at !== null) return []; // deleted between the index read and now
+    return [{ ...toMessageView(record, conversations.get(record.conversation_id)!, ctx.fileUrls, now, user.id), ...makeSnippet(record.body, terms, hit.kind) }];
+  });
+  return { results, next: rest.length > limit ? encodeCursor(page.at(-1)!) : null };
+}
