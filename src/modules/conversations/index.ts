@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { conversationView, createGroupBody, directBody, groupIdParams, groupView, messageResponse } from "./model";
+import { conversationView, createGroupBody, directBody, directoryEntry, directoryQuery, groupIdParams, groupView, messageResponse } from "./model";
 import * as conversations from "./service";
 
 const security = [{ bearerAuth: [] }];
@@ -24,6 +24,16 @@ export const conversationRoutes = (ctx: AppContext) =>
     .get("/groups/", ({ user }) => conversations.listMyGroups(ctx, user), {
       response: t.Array(groupView),
       detail: { tags: ["Groups"], summary: "The caller's groups", security },
+    })
+    .get("/groups/directory/", ({ user, query }) => conversations.groupDirectory(ctx, user, query), {
+      query: directoryQuery,
+      response: t.Array(directoryEntry),
+      detail: {
+        tags: ["Groups"],
+        summary: "Every group, to find one to join",
+        description: "Newest first, with member counts and whether the caller is a member. `q` matches the start of the name; `before` is a group id cursor.",
+        security,
+      },
     })
     .post(
       "/groups/:group_id/join/",
