@@ -93,10 +93,12 @@ export class Api {
     window.addEventListener("storage", (event: StorageEvent) => {
       if (event.key !== STORAGE_KEY) return;
       const stored = readStored();
+      const previous = this.session;
       if (stored) {
         this.session = stored;
         this.scheduleRefresh();
-      } else if (this.session) this.end("You logged out in another window.");
+        if (previous?.user.id !== stored.user.id) for (const listener of this.changed) listener();
+      } else if (previous) this.end("You logged out in another window.");
     });
     // Timers are throttled in background tabs: check again when the page comes back.
     document.addEventListener("visibilitychange", () => {
@@ -105,8 +107,15 @@ export class Api {
     this.scheduleRefresh();
   }
 
+  private readonly changed: Array<() => void> = [];
+
   onSessionEnded(listener: (reason: string) => void) {
     this.ended.push(listener);
+  }
+
+  /** Another tab logged in (or in as someone else). */
+  onSessionChanged(listener: () => void) {
+    this.changed.push(listener);
   }
 
   start(session: Session) {

@@ -28,6 +28,8 @@ export class Chat {
   private readonly typing = new Map<number, Map<number, { username: string; until: number }>>();
   private readonly readSent = new Map<number, number>();
   private readonly unsentReads = new Map<number, number>();
+  /** What was typed but not sent, per conversation (kept while switching). */
+  readonly drafts = new Map<number, string>();
   private listLoaded = false;
   private queued: Frame[] = [];
   private openId: number | null = null;
@@ -285,7 +287,9 @@ export class Chat {
     const history = this.histories.get(id);
     this.pane.showHistory(history?.loaded ? history.messages : null, this.pendingOf(id));
     void this.loadNewest(id);
+    // Desktop: straight to typing. Phone: to the heading, so a screen reader announces where you are.
     if (matchMedia("(min-width: 700px)").matches) this.pane.focusComposer();
+    else this.pane.focusHeading();
   }
 
   private navigate(id: number) {
@@ -299,7 +303,10 @@ export class Chat {
     try {
       const list = await this.api.request<Conversation[]>("GET", "/api/conversations/");
       this.conversations = new Map(list.map((c) => [c.id, c]));
-      for (const c of list) if (typeof c.unread_count === "number") this.unread.set(c.id, c.unread_count);
+      for (const c of list) {
+        // The server's count, except for the conversation being read right now (its read marker may be in flight).
+        if (typeof c.unread_count === "number") this.unread.set(c.id, c.id === this.openId && this.pane?.atBottom() && document.visibilityState === "visible" ? 0 : c.unread_count);
+      }
       this.listStatus.textContent = list.length ? "" : "No conversations yet.";
       this.renderList();
       void this.loadPresence();
@@ -381,6 +388,7 @@ export class Chat {
         "span",
         { class: "line" },
         h("span", { class: "preview" }, last && c.kind === "group" && !last.deleted ? `${last.sender_username}: ${preview}` : preview),
+        c.mention_count ? h("span", { class: "badge mention", "aria-label": `${c.mention_count} mentioning you` }, `@${c.mention_count}`) : null,
         unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, String(unread)) : null,
       ),
     );

@@ -54,8 +54,10 @@ export class ConversationPane {
         this.submit();
       }
     });
+    this.text.value = chat.drafts.get(conversation.id) ?? "";
     this.text.addEventListener("input", () => {
       this.autosize();
+      this.chat.drafts.set(this.conversation.id, this.text.value);
       if (this.text.value.trim() && Date.now() - this.typingSentAt > TYPING_EVERY_MS) {
         this.typingSentAt = Date.now();
         this.chat.sendTyping(this.conversation.id);
@@ -76,6 +78,10 @@ export class ConversationPane {
 
   focusComposer() {
     this.text.focus();
+  }
+
+  focusHeading() {
+    this.header.querySelector("h2")?.focus();
   }
 
   showError(text: string) {
@@ -102,8 +108,8 @@ export class ConversationPane {
     }
     replace(
       this.header,
-      h("a", { href: "#/", class: "back" }, h("span", { "aria-hidden": "true" }, "‹ "), "All conversations"),
-      h("div", { class: "title" }, h("h2", {}, c.name || "(no name)"), h("p", { class: "muted" }, detail)),
+      h("a", { href: "#/", class: "back" }, h("span", { "aria-hidden": "true" }, "‹ "), "Back", h("span", { class: "visually-hidden" }, " to all conversations")),
+      h("div", { class: "title" }, h("h2", { tabindex: -1 }, c.name || "(no name)"), h("p", { class: "muted" }, detail)),
       c.kind === "group" ? h("button", { type: "button", class: "quiet", onclick: () => void this.chat.leave(c) }, "Leave") : null,
     );
   }
@@ -339,6 +345,7 @@ export class ConversationPane {
     if (!text.trim() && !this.file) return;
     this.chat.send(this.conversation.id, text.trim() ? text : "", this.file);
     this.text.value = "";
+    this.chat.drafts.delete(this.conversation.id);
     this.autosize();
     this.setFile(null);
     this.text.focus();

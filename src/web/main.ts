@@ -30,5 +30,10 @@ api.onSessionEnded((reason) => {
   if (location.hash.startsWith("#/c/")) history.replaceState(null, "", "#/login");
   show();
 });
+api.onSessionChanged(() => {
+  chat?.destroy();
+  chat = null;
+  show();
+});
 addEventListener("hashchange", show);
 show();

@@ -81,3 +81,26 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
 
 /** Waits until the locator shows (playwright-core has no expect of its own). */
 export const shown = (locator: Locator, timeout = 5_000) => locator.waitFor({ state: "visible", timeout });
+
+/**
+ * Fields without a visible <label>, buttons and links without a name, and images without alt text, on the page
+ * as it is now: what a screen reader user could not identify.
+ */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const visible = (element: Element) => !!(element as HTMLElement).offsetParent || getComputedStyle(element).position === "fixed";
+    for (const field of Array.from(document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input, textarea, select"))) {
+      if (field.type === "file" || field.type === "hidden" || !visible(field)) continue;
+      const labels = Array.from(field.labels ?? []).filter((label) => visible(label) && label.textContent!.trim());
+      if (!labels.length) problems.push(`field without a visible label: ${field.outerHTML}`);
+    }
+    for (const control of Array.from(document.querySelectorAll<HTMLElement>("button, a[href], [role=button]"))) {
+      if (!visible(control)) continue;
+      if (!(control.getAttribute("aria-label") || control.textContent!.trim())) problems.push(`control without a name: ${control.outerHTML}`);
+    }
+    for (const img of Array.from(document.querySelectorAll("img"))) if (!img.hasAttribute("alt")) problems.push(`image without alt: ${img.outerHTML}`);
+    if (document.querySelector(".conversation") && !document.querySelector('[role="log"]')) problems.push("no log region");
+    return problems;
+  });
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { listen } from "../helpers";
-import { ARTIFACTS, eventually, launchChromium, makePng, shown, watchPage } from "./browser-helpers";
+import { ARTIFACTS, eventually, launchChromium, makePng, shown, unnamedControls, watchPage } from "./browser-helpers";
 
 const STEP = 30_000;
 
@@ -30,7 +30,11 @@ describe("web client in Chromium", async () => {
   }
 
   async function register(page: Page, username: string) {
+    await shown(page.getByRole("button", { name: "Log in" }));
+    expect(await unnamedControls(page)).toEqual([]);
     await page.getByRole("link", { name: "Create an account" }).click();
+    await shown(page.getByRole("button", { name: "Register" }));
+    expect(await unnamedControls(page)).toEqual([]);
     await page.getByLabel("Username").fill(username);
     await page.getByLabel("Email").fill(`${username}@example.com`);
     await page.getByLabel("Password").fill("correct horse battery");
@@ -53,6 +57,15 @@ describe("web client in Chromium", async () => {
     await register(alice.page, "alice");
     await register(bob.page, "bob");
     await shown(alice.page.getByText("@alice"));
+    // Every control named, every field labelled: in the chat, with each panel open.
+    expect(await unnamedControls(alice.page)).toEqual([]);
+    await alice.page.getByRole("button", { name: "New group" }).click();
+    await shown(alice.page.getByLabel("Group name"));
+    expect(await unnamedControls(alice.page)).toEqual([]);
+    await alice.page.getByRole("button", { name: "Browse groups" }).click();
+    await shown(alice.page.getByLabel("Search groups"));
+    expect(await unnamedControls(alice.page)).toEqual([]);
+    await alice.page.getByRole("button", { name: "Close" }).click();
     // Marks the page: a reload would lose it, so later checks prove updates arrived live.
     await bob.page.evaluate(() => ((window as any).__sameDocument = true));
   }, STEP);
@@ -65,6 +78,7 @@ describe("web client in Chromium", async () => {
     await composer.fill("Hello Bob!");
     await composer.press("Enter");
     await shown(history(alice.page).getByText("Hello Bob!"));
+    expect(await unnamedControls(alice.page)).toEqual([]);
     await eventually(async () => expect(await composer.inputValue()).toBe(""));
 
     // Bob is on his (phone-width) conversation list: the new conversation appears with its preview and unread count.
@@ -118,7 +132,7 @@ describe("web client in Chromium", async () => {
       expect(await page.locator('img[src="x"]').count()).toBe(0);
     }
     // The conversation list's preview is text too.
-    await bob.page.getByRole("link", { name: "All conversations" }).click();
+    await bob.page.getByRole("link", { name: "Back to all conversations" }).click();
     await eventually(async () => expect(await conversations(bob.page).getByRole("link", { name: /alice/ }).innerText()).toContain("onerror=alert(1)"));
     expect(await bob.page.locator('img[src="x"]').count()).toBe(0);
     expect(alice.watch.dialogs).toEqual([]);

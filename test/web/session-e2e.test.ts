@@ -59,6 +59,30 @@ describe("web client session in Chromium", async () => {
     await shown(page.getByRole("button", { name: "Log in" }), 10_000);
     await eventually(async () => expect(await page.getByRole("alert").first().innerText()).toMatch(/session has (expired|ended)/));
     expect(await session()).toBeNull();
+  }, STEP);
+
+  test("keyboard only: log in, open the conversation, send with Enter", async () => {
+    // The login form focuses its first field; Tab moves on, Enter submits.
+    await page.keyboard.type("dana@example.com");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("correct horse battery");
+    await page.keyboard.press("Enter");
+    await shown(page.getByRole("button", { name: "Log out" }));
+    const link = page.getByRole("navigation", { name: "Conversations" }).getByRole("link", { name: /dana/ });
+    await shown(link);
+    let focused = "";
+    for (let i = 0; i < 15 && !focused.includes("#/c/"); i++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate(() => document.activeElement?.getAttribute("href") ?? "");
+    }
+    expect(focused).toStartWith("#/c/");
+    await page.keyboard.press("Enter");
+    await shown(page.getByRole("heading", { name: "dana" }));
+    // On a desktop-sized window the composer has the focus once a conversation opens.
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("TEXTAREA");
+    await page.keyboard.type("typed, not clicked");
+    await page.keyboard.press("Enter");
+    await shown(page.getByRole("log").getByText("typed, not clicked"));
     expect(watch.problems).toEqual([]);
   }, STEP);
 });
