@@ -144,11 +144,15 @@ export class Api {
     this.refreshTimer = setTimeout(() => void this.refresh(), Math.min(delay, 2 ** 31 - 1));
   }
 
-  /** Refreshes now if the access token is about to expire. False when there is no usable session. */
+  /**
+   * Refreshes now if the access token is about to expire. False once there is no session; true otherwise, even when
+   * the refresh could not reach the server (the request that follows then reports the network error).
+   */
   async ensureFresh(): Promise<boolean> {
     if (!this.session) return false;
     if (tokenExpiry(this.session.access) - Date.now() > 30_000) return true;
-    return this.refresh();
+    await this.refresh();
+    return this.session !== null;
   }
 
   /** Rotates the token pair; one refresh at a time. A refused refresh token ends the session. */

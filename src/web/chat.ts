@@ -309,6 +309,7 @@ export class Chat {
       }
       this.listStatus.textContent = list.length ? "" : "No conversations yet.";
       this.renderList();
+      if (this.openId !== null) this.pane?.update(this.conversations.get(this.openId));
       void this.loadPresence();
     } catch (error) {
       this.listStatus.textContent = `Could not load conversations: ${messageOf(error)}`;
@@ -603,7 +604,7 @@ export class Chat {
         this.confirm(message);
         this.typing.get(message.conversation_id)?.delete(message.sender);
         this.paneFor(message.conversation_id)?.renderTyping();
-        if (!known) return void this.refreshConversations();
+        if (!known) void this.refreshConversations(); // someone started a conversation with me: counted below too
         if (message.sender !== this.me.id) {
           const seen = this.openId === message.conversation_id && document.visibilityState === "visible" && this.pane?.atBottom();
           if (seen) this.markRead(message.conversation_id);

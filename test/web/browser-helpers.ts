@@ -67,7 +67,7 @@ export function makePng(size = 8, rgb: [number, number, number] = [36, 87, 197])
 }
 
 /** Retries `check` (an assertion on the page) until it passes or `timeoutMs` runs out, then throws its last failure. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -80,7 +80,7 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
 }
 
 /** Waits until the locator shows (playwright-core has no expect of its own). */
-export const shown = (locator: Locator, timeout = 5_000) => locator.waitFor({ state: "visible", timeout });
+export const shown = (locator: Locator, timeout = 10_000) => locator.waitFor({ state: "visible", timeout });
 
 /**
  * Fields without a visible <label>, buttons and links without a name, and images without alt text, on the page
