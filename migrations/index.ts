@@ -5,10 +5,14 @@ import * as m0001 from "./0001_users";
 import * as m0002 from "./0002_chat";
 import * as m0003 from "./0003_events";
 import * as m0004 from "./0004_message_tombstones";
+import * as m0005 from "./0005_message_features";
+import * as m0007 from "./0007_group_admin";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
   "0002_chat": m0002,
   "0003_events": m0003,
   "0004_message_tombstones": m0004,
+  "0005_message_features": m0005,
+  "0007_group_admin": m0007,
 };

@@ -7,6 +7,8 @@ import { isMigrated, migrateToLatest, openDatabase, type DatabaseHandle } from "
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
+import { clientIpSource } from "./lib/client-ip";
+import { createRateLimits } from "./lib/rate-limit";
 import { observability } from "./lib/observability";
 import { bodyLimit, webDefaults } from "./lib/web";
 import { adminRoutes } from "./modules/admin";
@@ -20,7 +22,7 @@ import { operationRoutes } from "./modules/operations";
 import { fileRoutes } from "./modules/files";
 import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
-import { messageRoutes } from "./modules/messages";
+import { mentionRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
@@ -62,6 +64,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(fileRoutes(ctx))
     .use(conversationRoutes(ctx))
     .use(messageRoutes(ctx))
+    .use(mentionRoutes(ctx))
     .use(realtimeRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))
@@ -104,6 +107,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     hub: new Hub(log),
     metrics: new Metrics(),
     lifecycle: { draining: false },
+    limits: createRateLimits(config),
+    clientIp: clientIpSource(config.trustProxy),
   };
   registerReadings(ctx);
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;

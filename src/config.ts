@@ -1,6 +1,7 @@
 // The one typed configuration: read from command-line flags and PARLEY_* environment variables, validated once.
 import { resolve } from "node:path";
-import { parseDuration, parseSize } from "./lib/units";
+import type { Rate } from "./lib/rate-limit";
+import { formatDuration, parseDuration, parseSize } from "./lib/units";
 
 export type Durability = "normal" | "full";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -30,8 +31,20 @@ export interface Config {
   metricsToken: string | null;
   /** A WebSocket that sends nothing (not even a pong to our pings) for this long is closed. */
   wsIdleTimeoutMs: number;
+  /** Messages older than this are deleted (with their files); 0 keeps them forever. */
+  messageRetentionMs: number;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
   rateLimits: boolean;
+  /** Behind a reverse proxy: the client's address is the last one in X-Forwarded-For, not the socket's. */
+  trustProxy: boolean;
+  limitLoginIp: Rate;
+  limitLoginAccount: Rate;
+  limitRegisterIp: Rate;
+  limitRegisterAccount: Rate;
+  limitRefreshIp: Rate;
+  limitRefreshAccount: Rate;
+  limitSend: Rate;
+  limitUploadBytes: Rate;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +84,21 @@ const size: Parser<number> = (text) => {
 const oneOf = <T extends string>(...choices: T[]): Parser<T> => (text) =>
   (choices as string[]).includes(text.trim().toLowerCase()) ? (text.trim().toLowerCase() as T) : new Complaint(`must be one of ${choices.join(", ")}`);
 
+const onOff: Parser<boolean> = (text) => {
+  const value = oneOf("on", "off")(text);
+  return value instanceof Complaint ? value : value === "on";
+};
+/** "<capacity>/<period>", e.g. "10/1m" (a count) or "200MiB/10m" (bytes). */
+const rate = (unit: "count" | "bytes"): Parser<Rate> => (text) => {
+  const [amount, period, extra] = text.split("/");
+  const capacity = amount === undefined ? null : unit === "bytes" ? parseSize(amount) : /^\s*\d+\s*$/.test(amount) ? Number(amount) : null;
+  const periodMs = period === undefined ? null : parseDuration(period);
+  if (extra !== undefined || !capacity || capacity > Number.MAX_SAFE_INTEGER || !periodMs) {
+    return new Complaint(unit === "bytes" ? 'must be <size>/<period>, e.g. "200MiB/10m"' : 'must be <count>/<period>, e.g. "10/1m"');
+  }
+  return { capacity, periodMs };
+};
+
 const nonEmpty: Parser<string> = (text) => text.trim() || new Complaint("must not be empty");
 
 const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
@@ -85,13 +113,23 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "maxJsonBytes", env: "PARLEY_MAX_JSON_BYTES", default: 1024 ** 2, parse: size, help: "largest accepted JSON or form body" },
   { key: "fileTtlMs", env: "PARLEY_FILE_TTL", default: 10 * 86_400_000, parse: duration(true), help: 'how long uploads are kept ("0" keeps them forever)' },
   { key: "fileUrlTtlMs", env: "PARLEY_FILE_URL_TTL", default: 15 * 60_000, parse: duration(false), help: "lifetime of a signed download URL" },
+  { key: "messageRetentionMs", env: "PARLEY_MESSAGE_RETENTION", default: 0, parse: duration(true), help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)' },
   { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
   { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },
   { key: "passwordTimeCost", env: "PARLEY_PASSWORD_TIME_COST", default: 2, parse: int(1, 100), help: "argon2id iterations (OWASP minimum: 2)" },
   { key: "durability", env: "PARLEY_DURABILITY", default: "normal", parse: oneOf("normal", "full"), help: '"normal": a process crash loses nothing acknowledged; "full": fsync on every commit, power loss loses nothing' },
   { key: "metricsToken", env: "PARLEY_METRICS_TOKEN", default: null, parse: (t) => (t.length >= 16 ? t : new Complaint("must be at least 16 characters")), help: "when set, /metrics requires Authorization: Bearer <token>" },
   { key: "wsIdleTimeoutMs", env: "PARLEY_WS_IDLE_TIMEOUT", default: 60_000, parse: (t) => { const v = duration(false)(t); return v instanceof Complaint || (v >= 1000 && v <= 960_000) ? v : new Complaint("must be from 1s to 16m"); }, help: "idle WebSockets are pinged, and closed when they stop answering for this long" },
-  { key: "rateLimits", env: "PARLEY_RATE_LIMITS", default: true, parse: (t) => { const v = oneOf("on", "off")(t); return v instanceof Complaint ? v : v === "on"; }, help: '"off" turns every rate limit and flood control off (benchmarks)' },
+  { key: "rateLimits", env: "PARLEY_RATE_LIMITS", default: true, parse: onOff, help: '"off" turns every rate limit and flood control off (benchmarks)' },
+  { key: "trustProxy", env: "PARLEY_TRUST_PROXY", default: false, parse: onOff, help: '"on" behind a reverse proxy: the client address is the last X-Forwarded-For entry' },
+  { key: "limitLoginIp", env: "PARLEY_LIMIT_LOGIN_IP", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "logins per client address: burst/refill period" },
+  { key: "limitLoginAccount", env: "PARLEY_LIMIT_LOGIN_ACCOUNT", default: { capacity: 5, periodMs: 300_000 }, parse: rate("count"), help: "logins per email tried: burst/refill period" },
+  { key: "limitRegisterIp", env: "PARLEY_LIMIT_REGISTER_IP", default: { capacity: 5, periodMs: 600_000 }, parse: rate("count"), help: "registrations per client address: burst/refill period" },
+  { key: "limitRegisterAccount", env: "PARLEY_LIMIT_REGISTER_ACCOUNT", default: { capacity: 3, periodMs: 600_000 }, parse: rate("count"), help: "registration attempts per email: burst/refill period" },
+  { key: "limitRefreshIp", env: "PARLEY_LIMIT_REFRESH_IP", default: { capacity: 30, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per client address: burst/refill period" },
+  { key: "limitRefreshAccount", env: "PARLEY_LIMIT_REFRESH_ACCOUNT", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per user: burst/refill period" },
+  { key: "limitSend", env: "PARLEY_LIMIT_SEND", default: { capacity: 20, periodMs: 4_000 }, parse: rate("count"), help: "message sends per user (REST and WebSocket): burst/refill period" },
+  { key: "limitUploadBytes", env: "PARLEY_LIMIT_UPLOAD_BYTES", default: { capacity: 200 * 1024 ** 2, periodMs: 600_000 }, parse: rate("bytes"), help: "uploaded bytes per user: burst/refill period" },
   { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },
 ];
 
@@ -111,6 +149,7 @@ export function loadConfig(args: string[] = [], env: Record<string, string | und
     const option = OPTIONS.find((o) => o.flag === name);
     if (!option) {
       problems.push(`unknown option ${name}`);
+      if (inline === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith("-")) i++; // its value
       continue;
     }
     const value = inline ?? args[++i];
@@ -143,5 +182,10 @@ export function describeOptions(): string {
 function formatDefault(value: unknown): string {
   if (value === null) return "generated";
   if (Array.isArray(value)) return value.length ? value.join(",") : "none";
+  if (typeof value === "boolean") return value ? "on" : "off";
+  if (typeof value === "object" && value && "capacity" in value) {
+    const { capacity, periodMs } = value as Rate;
+    return `${capacity >= 1024 ** 2 && capacity % 1024 ** 2 === 0 ? `${capacity / 1024 ** 2}MiB` : capacity}/${formatDuration(periodMs)}`;
+  }
   return String(value);
 }

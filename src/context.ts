@@ -2,8 +2,10 @@
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
 import type { Db } from "./db";
+import type { ClientIp } from "./lib/client-ip";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
+import type { RateLimits } from "./lib/rate-limit";
 import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
 import type { FileStorage } from "./modules/files/storage";
@@ -24,6 +26,10 @@ export interface AppContext {
   fileUrls: FileUrls;
   hub: Hub;
   metrics: Metrics;
+  /** Token buckets for login, register, refresh, sends and upload bytes (all unlimited with PARLEY_RATE_LIMITS=off). */
+  limits: RateLimits;
+  /** The rate-limit key of a request's client (its address; see PARLEY_TRUST_PROXY). */
+  clientIp: ClientIp;
   /** Set when shutdown begins: /readyz answers 503 from then on. */
   lifecycle: { draining: boolean };
 }

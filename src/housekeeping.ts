@@ -1,8 +1,10 @@
 // In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
 import { sql } from "kysely";
 import type { AppContext } from "./context";
+import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
+import { sweepRetention } from "./modules/messages/retention";
 import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
@@ -11,11 +13,24 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
   const runOnce = async () => {
     try {
+      pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
       const files = await sweepExpiredFiles(ctx);
       const tokens = await sweepRevokedTokens(ctx);
       const clientIds = await expireClientIds(ctx);
+      const retention = await sweepRetention(ctx);
       await sql`PRAGMA optimize`.execute(ctx.db); // keeps the query planner's statistics fresh (cheap when nothing changed)
-      if (files || tokens || clientIds) ctx.log.info("housekeeping", { expired_files_removed: files, revoked_tokens_removed: tokens, client_ids_expired: clientIds });
+      const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
+      if (files || tokens || clientIds || expired) {
+        ctx.log.info("housekeeping", {
+          expired_files_removed: files,
+          revoked_tokens_removed: tokens,
+          client_ids_expired: clientIds,
+          messages_deleted: retention.messagesDeleted,
+          messages_tombstoned: retention.messagesTombstoned,
+          events_deleted: retention.eventsDeleted,
+          orphan_uploads_removed: retention.orphanFilesRemoved,
+        });
+      }
     } catch (error) {
       ctx.log.error("housekeeping failed", { error: String(error) });
     }

@@ -1,21 +1,103 @@
 #!/usr/bin/env bun
-// The command line: `parley serve` (default) | `parley migrate` | `parley version`.
-// Exit codes: 0 done, 1 failure, 2 bad usage or configuration.
-import { ConfigError, describeOptions, loadConfig } from "./config";
+// The command line: serve (the default), migrate, createsuperuser, backup, import-django, version.
+// Exit codes: 0 done, 1 failure, 2 bad usage or configuration; errors on stderr in one line.
+import { ConfigError, describeOptions, loadConfig, type Config } from "./config";
+import { UsageError, splitArgs, type CommandArgs } from "./cli/args";
 import { version } from "../package.json";
 
 // Elysia reads NODE_ENV at run time; a compiled binary is a production server unless told otherwise.
 process.env.NODE_ENV ??= "production";
 
+interface Command {
+  summary: string;
+  usage: string;
+  /** The command's own flags; every other flag is a server option. */
+  args?: { valued?: string[]; switches?: string[] };
+  /** How many plain arguments (file names) it takes. */
+  positionals?: number;
+  /** Resolves to what to print on stdout. Modules load on use, so `parley version` stays instant. */
+  run(config: Config, args: CommandArgs): Promise<string | void> | string | void;
+}
+
+const serverOptions = () => `Options (each also readable from its environment variable):\n${describeOptions()}\n`;
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: "run the chat server (the default)",
+    usage: "Usage: parley [serve] [options]\n\nRuns the chat server until SIGTERM or SIGINT.\n",
+    run: serve,
+  },
+  migrate: {
+    summary: "apply pending database migrations and exit",
+    usage: "Usage: parley migrate [options]\n\nApplies pending migrations to the database in the data dir (serve does this itself).\n",
+    async run(config) {
+      const { openDatabase, migrateToLatest } = await import("./db");
+      const database = openDatabase(config.dataDir, config.durability);
+      try {
+        const { results = [] } = await migrateToLatest(database.db);
+        return results.length ? results.map((r) => `applied ${r.migrationName}`).join("\n") : "database is up to date";
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  createsuperuser: {
+    summary: "create a staff account (interactive, or --username --email --password-stdin)",
+    usage: `Usage: parley createsuperuser [--username NAME] [--email EMAIL] [--password-stdin] [options]
+
+Creates a staff account (is_staff and is_superuser). Asks for what is not given, like Django's createsuperuser.
+
+  --username NAME     the account's username
+  --email EMAIL       the account's email address (it logs in with it)
+  --password-stdin    read the password from the first line of stdin (for scripts: no prompt, no echo)
+`,
+    args: { valued: ["--username", "--email"], switches: ["--password-stdin"] },
+    run: async (config, args) => (await import("./cli/createsuperuser")).createSuperuser(config, args),
+  },
+  backup: {
+    summary: "write a consistent copy of the live database to a new file",
+    usage: `Usage: parley backup <file> [options]
+
+Writes a consistent snapshot of the database to <file> (a new file) while the server keeps serving, then opens
+the copy and runs PRAGMA integrity_check on it. Uploaded files live in <data-dir>/uploads: copy that folder too.
+To restore, stop the server and put the copy in place of <data-dir>/parley.db.
+`,
+    positionals: 1,
+    run: async (config, args) => (await import("./cli/backup")).backup(config, args),
+  },
+  "import-django": {
+    summary: "move the original Django server's data into an empty data dir",
+    usage: `Usage: parley import-django --db <path to db.sqlite3> --media <path to MEDIA_ROOT> [--dry-run] [options]
+
+Moves the original Django chat server's data into an empty Parley data dir, in one transaction: users (Django's
+pbkdf2_sha256 password hashes are checked at login, then replaced with argon2id), groups and their members, direct
+and group messages, message files. The original's database is only read. A report of what was imported and
+skipped is printed at the end.
+
+  --db <path>      the original's SQLite database (its db.sqlite3)
+  --media <path>   the original's MEDIA_ROOT (chat_message.file paths are relative to it)
+  --dry-run        check everything and print the report, but write nothing
+
+The data dir (--data-dir) must hold no users, conversations or messages. Exit codes: 0 imported (or dry run done),
+2 bad usage or a data dir that is not empty, 1 the import failed (Parley's database is left as it was).
+`,
+    args: { valued: ["--db", "--media"], switches: ["--dry-run"] },
+    run: async (config, args) => (await import("./cli/import-django")).importDjangoCommand(config, args),
+  },
+  version: {
+    summary: "print the version",
+    usage: "Usage: parley version\n",
+    run: () => `parley ${version} (bun ${Bun.version})`,
+  },
+};
+
 const USAGE = `Usage: parley [command] [options]
 
 Commands:
-  serve      run the chat server (the default)
-  migrate    apply pending database migrations and exit
-  version    print the version
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`).join("\n")}
 
-Options (each also readable from its environment variable):
-${describeOptions()}
+parley <command> --help describes one command.
+
 `;
 
 function fail(code: 1 | 2, message: string): never {
@@ -25,35 +107,37 @@ function fail(code: 1 | 2, message: string): never {
 
 async function main(argv: string[]) {
   const [first, ...rest] = argv;
-  const command = first && !first.startsWith("-") ? first : "serve";
-  const args = command === first ? rest : argv;
-  if (args.includes("--help") || args.includes("-h") || command === "help") {
-    process.stdout.write(USAGE);
-    return;
+  const name = first && !first.startsWith("-") ? first : "serve";
+  const args = name === first ? rest : argv;
+  if (name === "help") return void process.stdout.write(USAGE + serverOptions());
+  const command = COMMANDS[name];
+  if (!command) fail(2, `unknown command "${name}"; see parley --help`);
+  if (args.includes("--help") || args.includes("-h")) {
+    const general = name === "serve" && name !== first ? USAGE : "";
+    return void process.stdout.write(general + command!.usage + (name === "version" ? "" : `\n${serverOptions()}`));
   }
-  if (command === "version") {
-    process.stdout.write(`parley ${version} (bun ${Bun.version})\n`);
-    return;
-  }
-  if (command !== "serve" && command !== "migrate") fail(2, `unknown command "${command}"; see parley --help`);
-
-  let config;
+  let config: Config;
+  let commandArgs: CommandArgs;
   try {
-    config = loadConfig(args);
+    commandArgs = splitArgs(args, command!.args);
+    const extra = commandArgs.positionals[command!.positionals ?? 0];
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    config = loadConfig(commandArgs.configArgs);
   } catch (error) {
     if (error instanceof ConfigError) fail(2, `bad configuration: ${error.problems.join("; ")}`);
+    if (error instanceof UsageError) fail(2, `${name}: ${error.message}`);
     throw error;
   }
-
-  if (command === "migrate") {
-    const { openDatabase, migrateToLatest } = await import("./db");
-    const database = openDatabase(config.dataDir, config.durability);
-    const { results = [] } = await migrateToLatest(database.db);
-    await database.close();
-    process.stdout.write(results.length ? results.map((r) => `applied ${r.migrationName}\n`).join("") : "database is up to date\n");
-    return;
+  try {
+    const output = await command!.run(config, commandArgs);
+    if (output) process.stdout.write(`${output}\n`);
+  } catch (error) {
+    if (error instanceof UsageError) fail(2, `${name}: ${error.message}`);
+    throw error;
   }
+}
 
+async function serve(config: Config): Promise<void> {
   const { startServer } = await import("./server");
   const server = await startServer(config);
   const { log } = server.parley.ctx;
@@ -67,4 +151,4 @@ async function main(argv: string[]) {
   process.once("SIGINT", () => void shutdown("SIGINT"));
 }
 
-main(Bun.argv.slice(2)).catch((error) => fail(1, error instanceof Error ? error.message : String(error)));
+main(Bun.argv.slice(2)).catch((error) => fail(1, error instanceof Error ? error.message.split("\n")[0]! : String(error)));

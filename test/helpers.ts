@@ -14,9 +14,22 @@ export function tempDir(prefix = "parley-test-"): string {
   return dir;
 }
 
-/** Configuration for tests: temp data dir, free port, cheap password hashing, quiet logs. */
+/** Rate limits that tests (many users from one address, quick sends) never reach; test/limits/ sets its own. */
+const plenty = { capacity: 1_000_000, periodMs: 1_000 };
+export const GENEROUS_LIMITS: Partial<Config> = {
+  limitLoginIp: plenty,
+  limitLoginAccount: plenty,
+  limitRegisterIp: plenty,
+  limitRegisterAccount: plenty,
+  limitRefreshIp: plenty,
+  limitRefreshAccount: plenty,
+  limitSend: plenty,
+  limitUploadBytes: { capacity: 1024 ** 4, periodMs: 1_000 },
+};
+
+/** Configuration for tests: temp data dir, free port, cheap password hashing, quiet logs, generous rate limits. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig([], {}, { dataDir: tempDir(), port: 0, host: "127.0.0.1", passwordMemoryKib: 1024, passwordTimeCost: 1, logLevel: "silent", ...overrides });
+  return loadConfig([], {}, { dataDir: tempDir(), port: 0, host: "127.0.0.1", passwordMemoryKib: 1024, passwordTimeCost: 1, logLevel: "silent", ...GENEROUS_LIMITS, ...overrides });
 }
 
 export interface ApiResponse<T = any> {

@@ -1,6 +1,6 @@
 // The one place that owns the database: opens it, applies the SQLite-only settings, migrates, closes.
 import { Database as SqliteDatabase, type Statement } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, Migrator, sql, type Compilable, type MigrationResultSet } from "kysely";
 import { BunSqliteDialect } from "kysely-bun-sqlite";
@@ -113,4 +113,54 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
   return result;
+}
+
+export interface BackupResult {
+  bytes: number;
+  /** What `PRAGMA integrity_check` said of the copy: "ok" when it is sound. */
+  integrity: string;
+}
+
+/**
+ * A consistent snapshot of the database into `target` while the server keeps writing (SQLite only): VACUUM INTO
+ * reads one WAL snapshot, so the copy is a committed state, never a torn one. It is written beside the target and
+ * renamed into place, so a failed backup leaves no half file; then the copy is opened and integrity-checked.
+ */
+export function backupDatabase(dataDir: string, target: string): BackupResult {
+  const source = databasePath(dataDir);
+  if (!existsSync(source)) throw new Error(`no database at ${source}`);
+  const partial = `${target}.partial-${process.pid}`;
+  const live = new SqliteDatabase(source, { readonly: true });
+  try {
+    live.run("PRAGMA busy_timeout = 10000");
+    live.query("VACUUM INTO ?").run(partial);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  } finally {
+    live.close();
+  }
+  const copy = new SqliteDatabase(partial, { readonly: true });
+  let integrity: string;
+  try {
+    integrity = copy.query<{ integrity_check: string }, []>("PRAGMA integrity_check").all().map((row) => row.integrity_check).join("; ");
+  } finally {
+    copy.close();
+  }
+  if (integrity !== "ok") {
+    rmSync(partial, { force: true });
+    throw new Error(`the copy failed its integrity check: ${integrity}`);
+  }
+  fsyncFile(partial);
+  renameSync(partial, target);
+  return { bytes: statSync(target).size, integrity };
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -2,6 +2,8 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
 type Bool = ColumnType<number, number | boolean, number | boolean>;
+/** A 0/1 column with a default: optional on insert. */
+type DefaultBool = ColumnType<number, number | boolean | undefined, number | boolean>;
 
 export interface UserTable {
   id: Generated<number>;
@@ -38,14 +40,20 @@ export interface ConversationTable {
   direct_key: string | null;
   created_by: number | null;
   created_at: number;
+  /** Groups: messages older than this many days are deleted by the sweeper; null follows PARLEY_MESSAGE_RETENTION. */
+  retention_days: Generated<number | null>;
+  /** A private group is joined only by being added by its owners or admins; 0 for an open one (and for direct conversations). */
+  private: Bool;
 }
 
 export interface MemberTable {
   conversation_id: number;
   user_id: number;
-  role: "owner" | "member";
+  role: "owner" | "admin" | "member";
   joined_at: number;
   last_read_message_id: number | null;
+  /** Muted: unread messages stop counting as notifications; mentions still do. */
+  muted: DefaultBool;
 }
 
 export interface FileTable {
@@ -75,6 +83,23 @@ export interface MessageTable {
   client_id: string | null;
   /** Set when the message was deleted: the row stays as a tombstone, its text and file are gone. */
   deleted_at: number | null;
+  edited_at: Generated<number | null>;
+  /** The message this one answers, in the same conversation. */
+  reply_to_id: Generated<number | null>;
+  /** Replies that are not deleted. */
+  reply_count: Generated<number>;
+  /** JSON {"emoji": [user ids, in the order they reacted]}; null when none. */
+  reactions: Generated<string | null>;
+  /** JSON [user ids] mentioned with @username; null when none. */
+  mentions: Generated<string | null>;
+  pinned_at: Generated<number | null>;
+  pinned_by: Generated<number | null>;
+}
+
+export interface MentionTable {
+  user_id: number;
+  message_id: number;
+  conversation_id: number;
 }
 
 export interface EventTable {
@@ -85,6 +110,10 @@ export interface EventTable {
   /** The event's `data`, as JSON text. */
   data: string;
   created_at: number;
+  /** For user_id alone, not for the conversation's members. */
+  private: DefaultBool;
+  /** The message the event is about (its text may be in `data`). */
+  message_id: Generated<number | null>;
 }
 
 export interface Database {
@@ -94,6 +123,7 @@ export interface Database {
   conversation_members: MemberTable;
   files: FileTable;
   messages: MessageTable;
+  message_mentions: MentionTable;
   events: EventTable;
 }
 

@@ -56,3 +56,22 @@ export const gone = (message: string): never => {
 export const payloadTooLarge = (message: string): never => {
   throw new AppError(413, "payload_too_large", message);
 };
+
+/** Whole seconds, rounded up, at least 1: what a Retry-After header says for a wait of `ms`. */
+const wholeSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** A 429: carries how long to wait, answered as `Retry-After` (HTTP) or `retry_after` (WebSocket). */
+export class RateLimitedError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(429, "rate_limited", message);
+    this.retryAfterSeconds = wholeSeconds(retryAfterMs);
+  }
+}
+export const rateLimited = (what: string, retryAfterMs: number): never => {
+  const seconds = wholeSeconds(retryAfterMs);
+  throw new RateLimitedError(`${what} Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`, retryAfterMs);
+};

@@ -3,7 +3,7 @@
 //   other errors:  4xx {"detail": "...", "error": "...", "code": "..."}   (`detail` as DRF, `error` as the original's views)
 // Bodies never echo submitted values: Elysia's default validation answer repeats them, passwords included.
 import { Elysia, ValidationError } from "elysia";
-import { AppError, type ErrorCode, type FieldErrors } from "./errors";
+import { AppError, RateLimitedError, type ErrorCode, type FieldErrors } from "./errors";
 import type { Logger } from "./log";
 
 export function errorBody(code: ErrorCode, message: string) {
@@ -17,6 +17,7 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 export function errorResponse(error: AppError): Response {
   const headers: Record<string, string> = {};
   if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="api"';
+  if (error instanceof RateLimitedError) headers["retry-after"] = String(error.retryAfterSeconds);
   return jsonResponse(error.status, error.fields ?? errorBody(error.code, error.message), headers);
 }
 

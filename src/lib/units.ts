@@ -23,3 +23,24 @@ export function parseSize(text: string): number | null {
   const factor = match[2] ? SIZE_UNITS[match[2].toLowerCase()] : 1;
   return factor === undefined ? null : Math.floor(Number(match[1]) * factor);
 }
+
+/** "812 B", "1.4 MiB": sizes for people. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The shortest exact text for a duration: 60000 → "1m", 90000 → "90s", 1500 → "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const unit of ["w", "d", "h", "m", "s"]) {
+    const size = DURATION_UNITS[unit]!;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

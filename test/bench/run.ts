@@ -5,13 +5,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLIENT_CORE, ROOT, TASKSET, buildBinary, coreCount, cpuModel, fmt, type ScenarioOptions, type ScenarioResult } from "./lib";
 import { binary } from "./scenarios/binary";
+import { conversations } from "./scenarios/conversations";
 import { fanout } from "./scenarios/fanout";
 import { history } from "./scenarios/history";
 import { idle } from "./scenarios/idle";
 import { login } from "./scenarios/login";
 import { send } from "./scenarios/send";
 
-const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, idle, login, binary };
+const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, conversations, idle, login, binary };
 
 // The load generator pins itself to its own core (the servers take the other), re-executing under taskset.
 if (TASKSET && process.env.PARLEY_BENCH_PINNED !== "1") {

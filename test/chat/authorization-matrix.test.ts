@@ -110,7 +110,8 @@ const endpoints: Record<string, Cell> = {
     },
   },
   "POST /api/groups/{id}/leave/": {
-    expected: openRule,
+    // The owner is the group's last owner and others remain: they must hand over first.
+    expected: { ...openRule, owner: 409 },
     async run(role) {
       const fresh = await createGroup(api, owner, [member.id]);
       const response = await api("POST", `/api/groups/${fresh.id}/leave/`, { token: tokenOf(role) });
@@ -122,6 +123,11 @@ const endpoints: Record<string, Cell> = {
       if (role === "anonymous") {
         expect(await membership(groupId, owner.id)).toBeDefined();
         expect(await membership(groupId, member.id)).toBeDefined();
+        return;
+      }
+      if (role === "owner") {
+        expect(response.body.code).toBe("conflict");
+        expect((await membership(groupId, owner.id))?.role).toBe("owner");
         return;
       }
       expect(response.body).toEqual({ message: "Left the group successfully." });

@@ -36,6 +36,19 @@ describe("GET /api/groups/directory/", () => {
     expect(rest.body.map((g: { id: number }) => g.id)).toEqual([design.id]);
   });
 
+  test("a private group is listed to its members only", async () => {
+    const hidden = await createGroup(api, alice, [bob.id], `${prefix} Secret`);
+    expect((await api("PATCH", `/api/groups/${hidden.id}/`, { token: alice.access, body: { private: true } })).status).toBe(200);
+    const forBob = await api("GET", `/api/groups/directory/?q=${encodeURIComponent(`${prefix} Secret`)}`, { token: bob.access });
+    expect(forBob.body).toEqual([expect.objectContaining({ id: hidden.id, is_member: true })]);
+    const forCarol = await api("GET", `/api/groups/directory/?q=${encodeURIComponent(`${prefix} Secret`)}`, { token: carol.access });
+    expect(forCarol.status).toBe(200);
+    expect(forCarol.body).toEqual([]);
+    await api("PATCH", `/api/groups/${hidden.id}/`, { token: alice.access, body: { private: false } });
+    const open = await api("GET", `/api/groups/directory/?q=${encodeURIComponent(`${prefix} Secret`)}`, { token: carol.access });
+    expect(open.body.map((g: { id: number }) => g.id)).toEqual([hidden.id]);
+  });
+
   test("anonymous: 401; bad limit, before or q: 400 whose message names the field", async () => {
     expect((await api("GET", "/api/groups/directory/")).status).toBe(401);
     for (const [query, field] of [["limit=0", "limit"], ["limit=101", "limit"], ["limit=x", "limit"], ["before=0", "before"], ["before=x", "before"], [`q=${"x".repeat(101)}`, "q"]]) {

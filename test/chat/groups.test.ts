@@ -1,7 +1,7 @@
 // Groups: creating (members as a list or as "[1, 2]"), listing, joining and leaving; one id sequence with direct conversations.
 import { describe, expect, test } from "bun:test";
 import { makeApp, registerUser } from "../helpers";
-import { counts, createGroup, directWith, ISO_TIMESTAMP, nextMillisecond, registerUsers, sendText, uniqueName } from "./chat-helpers";
+import { counts, createGroup, directWith, ISO_TIMESTAMP, registerUsers, sendText, uniqueName } from "./chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;
@@ -206,14 +206,16 @@ describe("join and leave", () => {
     expect(await memberRows(group.id)).toEqual([{ user_id: alice.id, role: "owner" }]);
   });
 
-  test("an owner who leaves hands the group to the longest-standing member", async () => {
+  test("the last owner cannot leave while others remain (409), and can after making someone else owner", async () => {
     const group = await createGroup(api, alice, [bob.id]);
-    await nextMillisecond(); // carol joins strictly later than bob (ties go to the lower user id)
-    await api("POST", `/api/groups/${group.id}/join/`, { token: carol.access });
+    const refused = await api("POST", `/api/groups/${group.id}/leave/`, { token: alice.access });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: "conflict", detail: "You are the group's last owner: make another member owner before leaving." });
+    expect(await memberRows(group.id)).toContainEqual({ user_id: alice.id, role: "owner" });
+
+    expect((await api("PATCH", `/api/groups/${group.id}/members/${bob.id}/`, { token: alice.access, body: { role: "owner" } })).status).toBe(200);
     expect((await api("POST", `/api/groups/${group.id}/leave/`, { token: alice.access })).status).toBe(200);
-    const rows = await memberRows(group.id);
-    expect(rows.find((r) => r.user_id === alice.id)).toBeUndefined();
-    expect(rows.filter((r) => r.role === "owner").map((r) => r.user_id)).toEqual([bob.id]);
+    expect(await memberRows(group.id)).toEqual([{ user_id: bob.id, role: "owner" }]);
   });
 
   test("an unknown group, a direct conversation's id, or a malformed id → 404 for join and leave", async () => {

@@ -9,20 +9,20 @@ const security = [{ bearerAuth: [] }];
 
 export const authRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api", tags: ["Authentication"] })
-    .post("/login/", ({ body }) => auth.login(ctx, body.email, body.password), {
+    .post("/login/", ({ body, request, server }) => auth.login(ctx, body.email, body.password, ctx.clientIp(request, server)), {
       body: loginBody,
       response: loginResponse,
-      detail: { summary: "Log in with email and password", description: "Wrong password, unknown email and inactive account all answer the same 401." },
+      detail: { summary: "Log in with email and password", description: "Wrong password, unknown email and inactive account all answer the same 401. Rate-limited per client address and per email (429 with Retry-After)." },
     })
-    .post("/token/", ({ body }) => auth.login(ctx, body.email, body.password), {
+    .post("/token/", ({ body, request, server }) => auth.login(ctx, body.email, body.password, ctx.clientIp(request, server)), {
       body: loginBody,
       response: loginResponse,
-      detail: { summary: "Obtain a token pair (same as /api/login/)" },
+      detail: { summary: "Obtain a token pair (same as /api/login/)", description: "Shares /api/login/'s rate limits." },
     })
-    .post("/token/refresh/", ({ body }) => auth.refresh(ctx, body.refresh), {
+    .post("/token/refresh/", ({ body, request, server }) => auth.refresh(ctx, body.refresh, ctx.clientIp(request, server)), {
       body: refreshBody,
       response: tokenPair,
-      detail: { summary: "Rotate a refresh token", description: "The refresh token given is revoked; using it again answers 401." },
+      detail: { summary: "Rotate a refresh token", description: "The refresh token given is revoked; using it again answers 401. Rate-limited per client address and per user (429 with Retry-After; the token stays usable)." },
     })
     .use(requireUser(ctx))
     .post(

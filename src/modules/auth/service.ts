@@ -3,7 +3,8 @@ import type { AppContext } from "../../context";
 import { prepared, sqlBuilder } from "../../db/prepared";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
-import { findUserByEmail } from "../users/repository";
+import { enforce } from "../../lib/rate-limit";
+import { findUserByEmail, normalizeEmail } from "../users/repository";
 import type { TokenClaims } from "./tokens";
 
 /** The authenticated caller, as every service sees it. */
@@ -36,13 +37,28 @@ const tokenOwner = prepared((jti: string, userId: number) =>
 // Verifying against a real hash for unknown emails too keeps both refusals equally slow (no account enumeration).
 let decoyHash: Promise<string> | undefined;
 
-export async function login(ctx: AppContext, email: string, password: string): Promise<LoginResult> {
+/** `ip` is the client's rate-limit key: attempts are limited per address and per email tried (brute force). */
+export async function login(ctx: AppContext, email: string, password: string, ip: string): Promise<LoginResult> {
+  enforce(ctx.limits.loginPerIp, ip, "Too many login attempts from this address.");
+  enforce(ctx.limits.loginPerAccount, normalizeEmail(email), "Too many login attempts for this account.");
   const user = await findUserByEmail(ctx.db, email);
   const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
   const matches = await ctx.passwords.verify(password, hash);
   if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");
+  if (ctx.passwords.needsRehash(user.password_hash)) await upgradePasswordHash(ctx, user, password);
   const pair = await issuePair(ctx, user);
   return { ...pair, email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), id: user.id };
+}
+
+/** Replaces an imported (Django) hash with our argon2id one, now that the password is known to match. */
+async function upgradePasswordHash(ctx: AppContext, user: UserRow, password: string): Promise<void> {
+  try {
+    const password_hash = await ctx.passwords.hash(password);
+    // Only if unchanged meanwhile: a password set concurrently wins.
+    await ctx.db.updateTable("users").set({ password_hash }).where("id", "=", user.id).where("password_hash", "=", user.password_hash).execute();
+  } catch (error) {
+    ctx.log.warn("password hash upgrade failed", { user_id: user.id, error: String(error) }); // retried at the next login
+  }
 }
 
 async function issuePair(ctx: AppContext, user: UserRow) {
@@ -85,8 +101,11 @@ async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
 }
 
 /** Rotates a refresh token: the old one is revoked (using it again is refused) and a new pair issued. */
-export async function refresh(ctx: AppContext, refreshToken: string): Promise<{ access: string; refresh: string }> {
+export async function refresh(ctx: AppContext, refreshToken: string, ip: string): Promise<{ access: string; refresh: string }> {
+  enforce(ctx.limits.refreshPerIp, ip, "Too many token refreshes from this address.");
   const { user, claims } = await checkToken(ctx, refreshToken, "refresh");
+  // Before the rotation: a refused refresh leaves the token usable for a later try.
+  enforce(ctx.limits.refreshPerAccount, String(user.id), "Too many token refreshes for this account.");
   // The insert is the lock: of two concurrent uses of one refresh token, only one wins.
   if (!(await revoke(ctx, claims))) tokenNotValid("Token is blacklisted");
   return issuePair(ctx, user);

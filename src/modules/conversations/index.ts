@@ -1,7 +1,27 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { conversationView, createGroupBody, directBody, directoryEntry, directoryQuery, groupIdParams, groupView, messageResponse } from "./model";
+import { messageView } from "../messages/model";
+import { listPins } from "../messages/pins";
+import * as groups from "./group-admin";
+import {
+  addMemberBody,
+  conversationParams,
+  conversationView,
+  createGroupBody,
+  directBody,
+  directoryEntry,
+  directoryQuery,
+  groupIdParams,
+  groupUpdateBody,
+  groupView,
+  memberParams,
+  messageResponse,
+  readBody,
+  readState,
+  roleBody,
+} from "./model";
+import { markRead, setMuted } from "./read-state";
 import * as conversations from "./service";
 
 const security = [{ bearerAuth: [] }];
@@ -13,12 +33,17 @@ export const conversationRoutes = (ctx: AppContext) =>
       "/groups/create/",
       async ({ user, body, set }) => {
         set.status = 201;
-        return conversations.createGroup(ctx, user, body.name, body.members);
+        return conversations.createGroup(ctx, user, body.name, body.members, body.private);
       },
       {
         body: createGroupBody,
         response: { 201: groupView },
-        detail: { tags: ["Groups"], summary: "Create a group", description: "The creator becomes its owner. `members`: user ids, as a list or as the text \"[1, 2]\".", security },
+        detail: {
+          tags: ["Groups"],
+          summary: "Create a group",
+          description: "The creator becomes its owner. `members`: user ids, as a list or as the text \"[1, 2]\". `private: true` makes it invite-only.",
+          security,
+        },
       },
     )
     .get("/groups/", ({ user }) => conversations.listMyGroups(ctx, user), {
@@ -41,7 +66,11 @@ export const conversationRoutes = (ctx: AppContext) =>
         await conversations.joinGroup(ctx, user, params.group_id);
         return { message: "Joined the group successfully." };
       },
-      { params: groupIdParams, response: messageResponse, detail: { tags: ["Groups"], summary: "Join a group (idempotent)", security } },
+      {
+        params: groupIdParams,
+        response: messageResponse,
+        detail: { tags: ["Groups"], summary: "Join a group (idempotent)", description: "A private group answers 403: its owners and admins add members.", security },
+      },
     )
     .post(
       "/groups/:group_id/leave/",
@@ -49,8 +78,59 @@ export const conversationRoutes = (ctx: AppContext) =>
         await conversations.leaveGroup(ctx, user, params.group_id);
         return { message: "Left the group successfully." };
       },
-      { params: groupIdParams, response: messageResponse, detail: { tags: ["Groups"], summary: "Leave a group", security } },
+      {
+        params: groupIdParams,
+        response: messageResponse,
+        detail: { tags: ["Groups"], summary: "Leave a group", description: "The last owner cannot leave while others remain (409): make another member owner first.", security },
+      },
     )
+    .patch("/groups/:group_id/", ({ user, params, body }) => groups.updateGroup(ctx, user, params.group_id, body), {
+      params: groupIdParams,
+      body: groupUpdateBody,
+      response: groupView,
+      detail: { tags: ["Groups"], summary: "Rename a group, or make it private or open", description: "Owners, admins and staff. Announced as `conversation.updated`.", security },
+    })
+    .post(
+      "/groups/:group_id/members/",
+      async ({ user, params, body, set }) => {
+        const { view, added } = await groups.addMember(ctx, user, params.group_id, body.user_id);
+        set.status = added ? 201 : 200;
+        return view;
+      },
+      {
+        params: groupIdParams,
+        body: addMemberBody,
+        response: { 200: groupView, 201: groupView },
+        detail: {
+          tags: ["Groups"],
+          summary: "Add a member (201; 200 if already a member)",
+          description: "Owners, admins and staff; the way into a private group. Announced as `member.joined`.",
+          security,
+        },
+      },
+    )
+    .patch("/groups/:group_id/members/:user_id/", ({ user, params, body }) => groups.changeRole(ctx, user, params.group_id, params.user_id, body.role), {
+      params: memberParams,
+      body: roleBody,
+      response: groupView,
+      detail: {
+        tags: ["Groups"],
+        summary: "Change a member's role (owner, admin, member)",
+        description:
+          "Owners and admins act on members ranked below them and grant at most their own role; anyone may lower their own role; staff may do anything. The last owner cannot be demoted (409). Announced as `member.updated`.",
+        security,
+      },
+    })
+    .delete("/groups/:group_id/members/:user_id/", ({ user, params }) => groups.removeMember(ctx, user, params.group_id, params.user_id), {
+      params: memberParams,
+      response: groupView,
+      detail: {
+        tags: ["Groups"],
+        summary: "Remove a member (or yourself: leave)",
+        description: "Admins remove members, owners also admins, staff anyone. The last owner cannot be removed while others remain (409). Announced as `member.left`.",
+        security,
+      },
+    })
     .get("/conversations/", ({ user }) => conversations.listConversations(ctx, user), {
       response: t.Array(conversationView),
       detail: { tags: ["Conversations"], summary: "The caller's conversations, most recently active first", security },
@@ -67,4 +147,30 @@ export const conversationRoutes = (ctx: AppContext) =>
         response: { 200: conversationView, 201: conversationView },
         detail: { tags: ["Conversations"], summary: "The direct conversation with a user, created on first use (201)", security },
       },
-    );
+    )
+    .get("/conversations/:conversation_id/pins/", ({ user, params }) => listPins(ctx, user, params.conversation_id), {
+      params: conversationParams,
+      response: t.Array(messageView),
+      detail: { tags: ["Conversations"], summary: "The conversation's pinned messages, most recently pinned first", security },
+    })
+    .post("/conversations/:conversation_id/read/", ({ user, params, body }) => markRead(ctx, user, params.conversation_id, body.message_id), {
+      params: conversationParams,
+      body: readBody,
+      response: readState,
+      detail: {
+        tags: ["Conversations"],
+        summary: "Mark messages read up to message_id (the marker only moves forward)",
+        description: "Other members get `read`; the caller's own sockets get the new counts as `unread`.",
+        security,
+      },
+    })
+    .post("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, true), {
+      params: conversationParams,
+      response: readState,
+      detail: { tags: ["Conversations"], summary: "Mute: unread messages stop counting as notifications (mentions still do)", security },
+    })
+    .delete("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, false), {
+      params: conversationParams,
+      response: readState,
+      detail: { tags: ["Conversations"], summary: "Unmute", security },
+    });

@@ -4,13 +4,40 @@ import { messageView } from "../messages/model";
 
 export const groupIdParams = t.Object({ group_id: pathId("A group id") });
 
+const groupName = () => t.String({ maxLength: 100, error: "Give the group a name of at most 100 characters." });
+// BooleanString: JSON true/false, or "true"/"false" from a form.
+const privateFlag = () => t.BooleanString({ description: "Private: joined only by being added by an owner or admin. Default: open.", error: "private must be true or false." });
+
 export const createGroupBody = t.Object({
-  name: t.String({ maxLength: 100, error: "Give the group a name of at most 100 characters." }),
+  name: groupName(),
+  private: t.Optional(privateFlag()),
   members: t.Optional(
     t.Union([t.Array(t.Union([t.Integer(), t.String({ maxLength: 20 })]), { maxItems: 1000 }), t.String({ maxLength: 20_000 }), t.Integer()], {
       error: "Give members as a list of user ids, e.g. [1, 2].",
     }),
   ),
+});
+
+// At least one field: Elysia turns a non-object body ([], "x") into {} for an all-optional schema, and that must not pass.
+const retentionDays = t.Nullable(
+  t.Integer({
+    minimum: 1,
+    maximum: 36_500,
+    description: "Delete this group's messages after this many days (null: the server's PARLEY_MESSAGE_RETENTION; the shorter of the two applies).",
+    error: "retention_days must be a whole number of days from 1 to 36500, or null.",
+  }),
+);
+export const groupUpdateBody = t.Object(
+  { name: t.Optional(groupName()), private: t.Optional(privateFlag()), retention_days: t.Optional(retentionDays) },
+  { minProperties: 1, error: "Give name, private and/or retention_days." },
+);
+
+export const memberParams = t.Object({ group_id: pathId("A group id"), user_id: pathId("A member's user id") });
+
+export const addMemberBody = t.Object({ user_id: t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give a user id." }) });
+
+export const roleBody = t.Object({
+  role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")], { error: "role must be one of: owner, admin, member." }),
 });
 
 export const directBody = t.Object({ user_id: t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give a user id." }) });
@@ -21,7 +48,21 @@ export const groupView = t.Object({
   members: t.Array(t.Integer(), { description: "Member user ids" }),
   created_by: t.Nullable(t.Integer()),
   created_at: t.String({ format: "date-time" }),
+  private: t.Boolean(),
+  retention_days: retentionDays,
+  roles: t.Array(t.Object({ user_id: t.Integer(), role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]) }), { description: "Each member's role (owner, admin or member), in the order of `members`" }),
 });
+
+const readStateFields = {
+  last_read_message_id: t.Nullable(t.Integer()),
+  unread_count: t.Integer({ description: "Messages from others after the last-read one." }),
+  mention_count: t.Integer({ description: "Unread messages that mention the caller; counted even when muted." }),
+  muted: t.Boolean(),
+  notification_count: t.Integer({ description: "What to badge: unread_count, or only mention_count while muted." }),
+};
+export const readState = t.Object({ conversation_id: t.Integer(), ...readStateFields });
+export const conversationParams = t.Object({ conversation_id: pathId("A conversation id") });
+export const readBody = t.Object({ message_id: t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give the id of the last message read." }) });
 
 export const directoryQuery = t.Object({
   q: t.Optional(t.String({ maxLength: 100, error: "q must be at most 100 characters." })),
@@ -54,6 +95,7 @@ export const conversationView = t.Object({
   ),
   last_message: t.Nullable(messageView),
   created_at: t.String({ format: "date-time" }),
+  ...readStateFields,
 });
 
 export const messageResponse = t.Object({ message: t.String() });

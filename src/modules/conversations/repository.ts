@@ -1,7 +1,8 @@
 // Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
 import { sql } from "kysely";
 import type { Db } from "../../db";
-import type { ConversationRow, MemberRow } from "../../db/schema";
+import type { Insertable } from "kysely";
+import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
 
 export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 /** The unique key of the direct conversation between two users, whichever of them asks. */
@@ -23,16 +24,19 @@ export function findDirect(db: Db, a: number, b: number): Promise<ConversationRo
   return db.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)).executeTakeFirst();
 }
 
-export async function insertConversation(db: Db, row: Omit<ConversationRow, "id">): Promise<ConversationRow> {
+export async function insertConversation(db: Db, row: Insertable<ConversationTable>): Promise<ConversationRow> {
   return db.insertInto("conversations").values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Adds members that are not members yet; returns the ids actually added. */
 export async function addMembers(db: Db, conversationId: number, userIds: number[], role: MemberRow["role"] = "member", now = Date.now()): Promise<number[]> {
   if (userIds.length === 0) return [];
+  // A newcomer starts with everything before their arrival read: unread counts only what comes after.
+  const newest = await db.selectFrom("messages").select((eb) => eb.fn.max("id").as("id")).where("conversation_id", "=", conversationId).executeTakeFirst();
+  const lastRead = (newest?.id as number | null | undefined) ?? null;
   const rows = await db
     .insertInto("conversation_members")
-    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, role, joined_at: now, last_read_message_id: null })))
+    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, role, joined_at: now, last_read_message_id: lastRead })))
     .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
     .returning("user_id")
     .execute();
@@ -63,14 +67,36 @@ export function listUserConversations(db: Db, userId: number, only: { kind?: Con
     .selectFrom("conversation_members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
     .selectAll("c")
-    .select((eb) => eb.selectFrom("messages").select((e) => e.fn.max("messages.id").as("last")).whereRef("messages.conversation_id", "=", "c.id").as("last_message_id"))
+    .select(["m.last_read_message_id", "m.muted"])
+    .select((eb) => [
+      eb.selectFrom("messages").select((e) => e.fn.max("messages.id").as("last")).whereRef("messages.conversation_id", "=", "c.id").as("last_message_id"),
+      // Others' messages after the last-read one, tombstones excluded: a range of the covering index, no table reads.
+      eb
+        .selectFrom("messages as u")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("u.conversation_id", "=", "c.id")
+        .where("u.id", ">", eb.fn.coalesce("m.last_read_message_id", eb.lit(0)))
+        .where("u.sender_id", "!=", userId)
+        .where("u.deleted_at", "is", null)
+        .as("unread_count"),
+      eb
+        .selectFrom("message_mentions as mm")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .where("mm.user_id", "=", userId)
+        .whereRef("mm.conversation_id", "=", "c.id")
+        .where("mm.message_id", ">", eb.fn.coalesce("m.last_read_message_id", eb.lit(0)))
+        .as("mention_count"),
+    ])
     .where("m.user_id", "=", userId);
   if (only.kind) query = query.where("c.kind", "=", only.kind);
   if (only.conversationId) query = query.where("c.id", "=", only.conversationId);
   return query.execute();
 }
 
-/** Groups newest first, with their member count and whether `userId` is one of them; `q` matches the start of the name. */
+/**
+ * Groups newest first, with their member count and whether `userId` is one of them; `q` matches the start of the
+ * name. Private groups only for their members (the others could not join them anyway).
+ */
 export function listGroupDirectory(db: Db, userId: number, query: { q?: string; before?: number; limit: number }) {
   let select = db
     .selectFrom("conversations as c")
@@ -80,6 +106,12 @@ export function listGroupDirectory(db: Db, userId: number, query: { q?: string; 
       eb.exists(eb.selectFrom("conversation_members as mine").select("mine.user_id").whereRef("mine.conversation_id", "=", "c.id").where("mine.user_id", "=", userId)).as("is_member"),
     )
     .where("c.kind", "=", "group")
+    .where((eb) =>
+      eb.or([
+        eb("c.private", "=", 0),
+        eb.exists(eb.selectFrom("conversation_members as own").select("own.user_id").whereRef("own.conversation_id", "=", "c.id").where("own.user_id", "=", userId)),
+      ]),
+    )
     .orderBy("c.id", "desc")
     .limit(query.limit);
   if (query.before !== undefined) select = select.where("c.id", "<", query.before);
@@ -94,17 +126,6 @@ export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number
   return new Set(rows.map((r) => r.id));
 }
 
-export async function promoteOldestMember(db: Db, conversationId: number): Promise<void> {
-  const next = await db
-    .selectFrom("conversation_members")
-    .select("user_id")
-    .where("conversation_id", "=", conversationId)
-    .orderBy("joined_at")
-    .orderBy("user_id")
-    .executeTakeFirst();
-  if (next) await db.updateTable("conversation_members").set({ role: "owner" }).where("conversation_id", "=", conversationId).where("user_id", "=", next.user_id).execute();
-}
-
 export async function countOwners(db: Db, conversationId: number): Promise<number> {
   const row = await db
     .selectFrom("conversation_members")
@@ -113,4 +134,25 @@ export async function countOwners(db: Db, conversationId: number): Promise<numbe
     .where("role", "=", "owner")
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export async function countMembers(db: Db, conversationId: number): Promise<number> {
+  const row = await db
+    .selectFrom("conversation_members")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("conversation_id", "=", conversationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function setRole(db: Db, conversationId: number, userId: number, role: MemberRow["role"]): Promise<void> {
+  await db.updateTable("conversation_members").set({ role }).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
+}
+
+export function updateGroup(db: Db, id: number, changes: Partial<Pick<ConversationRow, "name" | "name_key" | "private" | "retention_days">>): Promise<ConversationRow> {
+  return db.updateTable("conversations").set(changes).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
+  return (await db.selectFrom("users").select("username").where("id", "=", userId).executeTakeFirst())?.username;
 }

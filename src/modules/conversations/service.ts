@@ -3,12 +3,13 @@ import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import { prepared, sqlBuilder } from "../../db/prepared";
 import type { ConversationRow, MemberRow } from "../../db/schema";
-import { forbidden, invalidField, notFound } from "../../lib/errors";
+import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView, type MessageView } from "../messages/view";
 import { commitWithEvents, type Emit } from "../realtime/events";
 import type { DirectoryQuery } from "./model";
+import { readStateOf, type ReadState } from "./read-state";
 import * as repo from "./repository";
 
 const conversationForMember = prepared((userId: number, conversationId: number) =>
@@ -16,18 +17,26 @@ const conversationForMember = prepared((userId: number, conversationId: number) 
     .selectFrom("conversations as c")
     .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
     .selectAll("c")
-    .select("m.user_id as member")
+    .select(["m.user_id as member", "m.role as member_role"])
     .where("c.id", "=", conversationId),
 );
 
-/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
+/** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
+export function requireMembership(ctx: AppContext, conversationId: number, userId: number): { conversation: ConversationRow; role: MemberRow["role"] } {
   const [row] = conversationForMember.sync(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
-  const { member: _, ...conversation } = row!;
-  return conversation;
+  const { member: _, member_role, ...conversation } = row!;
+  return { conversation, role: member_role! };
 }
+
+/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
+export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
+  return requireMembership(ctx, conversationId, userId).conversation;
+}
+
+/** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */
+export const isModerator = (conversation: Pick<ConversationRow, "kind">, role: string) => conversation.kind === "direct" || role === "owner" || role === "admin";
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
 export function parseMemberIds(members: unknown): number[] {
@@ -53,23 +62,44 @@ export interface GroupView {
   members: number[];
   created_by: number | null;
   created_at: string;
+  private: boolean;
+  retention_days: number | null;
+  roles: { user_id: number; role: MemberRow["role"] }[];
 }
 
-async function groupViews(db: Db, groups: ConversationRow[]): Promise<GroupView[]> {
+export async function groupViews(db: Db, groups: ConversationRow[]): Promise<GroupView[]> {
   const members = await repo.listMembers(db, groups.map((g) => g.id));
-  return groups.map((g) => ({
-    id: g.id,
-    name: g.name!,
-    members: members.filter((m) => m.conversation_id === g.id).map((m) => m.user_id),
-    created_by: g.created_by,
-    created_at: new Date(g.created_at).toISOString(),
-  }));
+  return groups.map((g) => {
+    const own = members.filter((m) => m.conversation_id === g.id);
+    return {
+      id: g.id,
+      name: g.name!,
+      members: own.map((m) => m.user_id),
+      created_by: g.created_by,
+      created_at: new Date(g.created_at).toISOString(),
+      private: !!g.private,
+      retention_days: g.retention_days,
+      roles: own.map((m) => ({ user_id: m.user_id, role: m.role })),
+    };
+  });
 }
 
-export async function createGroup(ctx: AppContext, user: AuthUser, name: string, memberInput: unknown): Promise<GroupView> {
+/** A group name as given, trimmed; blank or over 100 characters is a 400 naming the field. */
+export function validGroupName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) invalidField("name", "This field may not be blank.");
   if (trimmed.length > 100) invalidField("name", "Ensure this field has no more than 100 characters.");
+  return trimmed;
+}
+
+/** Group names are unique in any case: a unique-index race ends as the same 400 as the check before it. */
+export function nameTaken(error: unknown): never {
+  if (String((error as Error)?.message).includes("conversations.name_key")) invalidField("name", "Group name already exists.");
+  throw error;
+}
+
+export async function createGroup(ctx: AppContext, user: AuthUser, name: string, memberInput: unknown, isPrivate = false): Promise<GroupView> {
+  const trimmed = validGroupName(name);
   const memberIds = parseMemberIds(memberInput).filter((id) => id !== user.id);
   const group = await commitWithEvents(ctx, async (trx, emit) => {
     if (await repo.findGroupByName(trx, trimmed)) invalidField("name", "Group name already exists.");
@@ -77,14 +107,19 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
     const unknown = memberIds.filter((id) => !known.has(id));
     if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
     const now = Date.now();
-    const row = await repo.insertConversation(trx, { kind: "group", name: trimmed, name_key: repo.groupNameKey(trimmed), direct_key: null, created_by: user.id, created_at: now });
+    const row = await repo.insertConversation(trx, {
+      kind: "group",
+      name: trimmed,
+      name_key: repo.groupNameKey(trimmed),
+      direct_key: null,
+      created_by: user.id,
+      created_at: now,
+      private: isPrivate ? 1 : 0,
+    });
     await addAndAnnounce(trx, emit, row, [user.id], "owner", now);
     await addAndAnnounce(trx, emit, row, memberIds, "member", now);
     return row;
-  }).catch((error) => {
-    if (String(error?.message).includes("conversations.name_key")) invalidField("name", "Group name already exists.");
-    throw error;
-  });
+  }).catch(nameTaken);
   return (await groupViews(ctx.db, [group]))[0]!;
 }
 
@@ -107,30 +142,53 @@ export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<Gro
   return groupViews(ctx.db, rows.sort((a, b) => a.id - b.id));
 }
 
-async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
+export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
   const group = await repo.findConversation(db, groupId);
   if (!group || group.kind !== "group") notFound("Group not found.");
   return group!;
 }
 
-/** Joins an open group; joining again changes nothing. */
+/** Joins an open group; joining again changes nothing. A private group is joined only by being added. */
 export async function joinGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
   await commitWithEvents(ctx, async (trx, emit) => {
     const group = await requireGroup(trx, groupId);
-    await addAndAnnounce(trx, emit, group, [user.id], "member");
+    if (await repo.findMembership(trx, group.id, user.id)) return;
+    if (group.private) forbidden("This group is private: ask one of its owners or admins to add you.");
+    await addAndAnnounce(trx, emit, group, [user.id], await newcomerRole(trx, group.id));
   });
 }
 
-/** Leaves a group (a no-op for non-members). A leaving last owner hands the group to its longest-standing member. */
+/** Whoever enters a group that has no members (its last member left) becomes its owner, so someone can administer it. */
+export async function newcomerRole(trx: Db, groupId: number): Promise<MemberRow["role"]> {
+  return (await repo.countMembers(trx, groupId)) === 0 ? "owner" : "member";
+}
+
+/** Leaves a group (a no-op for non-members). The last owner must hand over first, unless nobody else is left. */
 export async function leaveGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
   await commitWithEvents(ctx, async (trx, emit) => {
     const group = await requireGroup(trx, groupId);
     const membership = await repo.findMembership(trx, group.id, user.id);
     if (!membership) return;
+    await keepAnOwner(trx, group.id, membership, "leave");
     await repo.removeMember(trx, group.id, user.id);
     await emit({ type: "member.left", conversation_id: group.id, user_id: user.id, data: { user_id: user.id, username: user.username } });
-    if (membership.role === "owner" && (await repo.countOwners(trx, group.id)) === 0) await repo.promoteOldestMember(trx, group.id);
   });
+}
+
+const LAST_OWNER = {
+  leave: "You are the group's last owner: make another member owner before leaving.",
+  remove: "This is the group's last owner: make another member owner first.",
+  demote: "This is the group's last owner: make another member owner first.",
+};
+
+/**
+ * A group with members always has an owner: refuses (409) a leave, removal or demotion of its last owner.
+ * The last member of all may go; the group then stays, empty, for whoever enters it next.
+ */
+export async function keepAnOwner(trx: Db, groupId: number, target: Pick<MemberRow, "role">, change: keyof typeof LAST_OWNER): Promise<void> {
+  if (target.role !== "owner" || (await repo.countOwners(trx, groupId)) > 1) return;
+  if (change !== "demote" && (await repo.countMembers(trx, groupId)) === 1) return;
+  throw new AppError(409, "conflict", LAST_OWNER[change]);
 }
 
 /** The direct conversation between the caller and `otherId` (possibly themself), created on first use. */
@@ -142,18 +200,30 @@ export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, ot
     if (raced) return { conversation: raced, created: false };
     if (!(await repo.existingUserIds(trx, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
     const now = Date.now();
-    const conversation = await repo.insertConversation(trx, { kind: "direct", name: null, name_key: null, direct_key: repo.directKey(user.id, otherId), created_by: user.id, created_at: now });
+    const conversation = await repo.insertConversation(trx, {
+      kind: "direct",
+      name: null,
+      name_key: null,
+      direct_key: repo.directKey(user.id, otherId),
+      created_by: user.id,
+      created_at: now,
+      private: 0,
+    });
     await addAndAnnounce(trx, emit, conversation, [...new Set([user.id, otherId])], "member", now);
     return { conversation, created: true };
   });
 }
 
-/** Adds members and logs a member.joined for each one actually added (their live sockets subscribe on publish). */
-async function addAndAnnounce(trx: Db, emit: Emit, conversation: ConversationRow, userIds: number[], role: MemberRow["role"], now = Date.now()) {
+/**
+ * Adds members and logs a member.joined for each one actually added (their live sockets subscribe on publish);
+ * returns the ids added. `extra` goes into each event's data (who added them).
+ */
+export async function addAndAnnounce(trx: Db, emit: Emit, conversation: ConversationRow, userIds: number[], role: MemberRow["role"], now = Date.now(), extra: Record<string, unknown> = {}) {
   const added = await repo.addMembers(trx, conversation.id, userIds, role, now);
   for (const userId of added) {
-    await emit({ type: "member.joined", conversation_id: conversation.id, user_id: userId, data: { user_id: userId, role, kind: conversation.kind, name: conversation.name } });
+    await emit({ type: "member.joined", conversation_id: conversation.id, user_id: userId, data: { user_id: userId, role, kind: conversation.kind, name: conversation.name, ...extra } });
   }
+  return added;
 }
 
 export interface ConversationMemberView {
@@ -165,7 +235,7 @@ export interface ConversationMemberView {
   last_read_message_id: number | null;
 }
 
-export interface ConversationView {
+export interface ConversationView extends Omit<ReadState, "conversation_id"> {
   id: number;
   kind: "group" | "direct";
   /** The group's name, or the other user's username for a direct conversation. */
@@ -181,17 +251,19 @@ export async function listConversations(ctx: AppContext, user: AuthUser): Promis
   return conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id));
 }
 
-export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: (ConversationRow & { last_message_id?: number | null })[]): Promise<ConversationView[]> {
+export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
     repo.listMembers(ctx.db, rows.map((r) => r.id)),
-    findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id).filter((id): id is number => typeof id === "number")),
+    findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
+  const membersOf = Map.groupBy(members, (m) => m.conversation_id);
   const now = Date.now();
   const views = rows.map((row) => {
-    const all = members.filter((m) => m.conversation_id === row.id);
+    const all = membersOf.get(row.id) ?? [];
     const shown = row.kind === "group" ? all : all.filter((m) => m.user_id !== user.id).concat(all.length === 1 ? all : []);
-    const last = row.last_message_id ? lastById.get(row.last_message_id) : undefined;
+    const last = row.last_message_id ? lastById.get(row.last_message_id as number) : undefined;
+    const { conversation_id: _, ...readState } = readStateOf(row);
     return {
       activity: last?.created_at ?? row.created_at,
       view: {
@@ -199,8 +271,9 @@ export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "i
         kind: row.kind,
         name: row.kind === "group" ? row.name! : (shown[0]?.username ?? ""),
         members: shown.map((m) => ({ id: m.user_id, username: m.username, first_name: m.first_name, last_name: m.last_name, role: m.role, last_read_message_id: m.last_read_message_id })),
-        last_message: last ? toMessageView(last, row, ctx.fileUrls, now) : null,
+        last_message: last ? toMessageView(last, row, ctx.fileUrls, now, user.id) : null,
         created_at: new Date(row.created_at).toISOString(),
+        ...readState,
       } satisfies ConversationView,
     };
   });

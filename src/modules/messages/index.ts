@@ -1,7 +1,10 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { conversationParams, historyQuery, messageView, sendBody } from "./model";
+import { listMentions } from "./mentions";
+import { conversationParams, editBody, emojiBody, emojiParams, historyQuery, mentionsQuery, messageParams, messageView, reactionsAnswer, repliesQuery, sendBody } from "./model";
+import { setPinned } from "./pins";
+import { setReaction } from "./reactions";
 import * as messages from "./service";
 
 const security = [{ bearerAuth: [] }];
@@ -12,6 +15,7 @@ const jsonText = (json: string) => new Response(json, { headers: { "content-type
 export const messageRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api/messages", tags: ["Messages"] })
     .use(requireUser(ctx))
+    .use(messageActionRoutes(ctx))
     .post(
       "/:conversation_id/send/",
       async ({ user, params, body, set }) => {
@@ -27,7 +31,7 @@ export const messageRoutes = (ctx: AppContext) =>
         detail: {
           summary: "Send a message (JSON, or multipart with a file)",
           description:
-            "With `receiver_user` the message goes to the caller's direct conversation with that user (created on first use); with `receiver_group` to that group; otherwise to the conversation in the path. Members only. A repeated `client_id` returns the first message (header Idempotent-Replay: true).",
+            "With `receiver_user` the message goes to the caller's direct conversation with that user (created on first use); with `receiver_group` to that group; otherwise to the conversation in the path. Members only. A repeated `client_id` returns the first message (header Idempotent-Replay: true). Sends (REST and WebSocket together) and uploaded bytes are rate-limited per user (429 with Retry-After).",
           security,
         },
       },
@@ -41,4 +45,77 @@ export const messageRoutes = (ctx: AppContext) =>
         description: "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?limit=1..100`. Members only.",
         security,
       },
+    });
+
+/** What members do to one message: edit, delete, react, reply, pin. */
+const messageActionRoutes = (ctx: AppContext) =>
+  new Elysia({ tags: ["Messages"] })
+    .use(requireUser(ctx))
+    .patch("/:conversation_id/:message_id/", ({ user, params, body }) => messages.editMessage(ctx, user, params.conversation_id, params.message_id, body.message), {
+      params: messageParams,
+      body: editBody,
+      response: messageView,
+      detail: { summary: "Edit a message (the sender only)", description: "Sets `edited_at`; mentions are resolved again; members get `message.updated`.", security },
+    })
+    .delete(
+      "/:conversation_id/:message_id/",
+      async ({ user, params, set }) => {
+        await messages.deleteConversationMessage(ctx, user, params.conversation_id, params.message_id);
+        set.status = 204;
+      },
+      {
+        params: messageParams,
+        detail: {
+          summary: "Delete a message (the sender, a group's owners and admins, staff)",
+          description: "Text, file, reactions and mentions are removed from storage and from the event log; a tombstone keeps the history's order; members get `message.deleted`.",
+          security,
+        },
+      },
+    )
+    .post(
+      "/:conversation_id/:message_id/reactions/",
+      async ({ user, params, body, set }) => {
+        const { changed, ...answer } = await setReaction(ctx, user, params.conversation_id, params.message_id, body.emoji, true);
+        set.status = changed ? 201 : 200;
+        return answer;
+      },
+      {
+        params: messageParams,
+        body: emojiBody,
+        response: { 200: reactionsAnswer, 201: reactionsAnswer },
+        detail: { summary: "React with an emoji (201; 200 when already reacted)", description: "Members get `reaction.added`.", security },
+      },
+    )
+    .delete(
+      "/:conversation_id/:message_id/reactions/:emoji/",
+      async ({ user, params }) => {
+        const { changed: _, ...answer } = await setReaction(ctx, user, params.conversation_id, params.message_id, decodeURIComponent(params.emoji), false);
+        return answer;
+      },
+      { params: emojiParams, response: reactionsAnswer, detail: { summary: "Take back a reaction (the emoji URL-encoded in the path)", description: "Members get `reaction.removed`.", security } },
+    )
+    .get("/:conversation_id/:message_id/replies/", ({ user, params, query }) => messages.listReplies(ctx, user, params.conversation_id, params.message_id, query), {
+      params: messageParams,
+      query: repliesQuery,
+      response: t.Array(messageView),
+      detail: { summary: "Replies to a message, oldest first (`?after=<id>`, `?limit=`)", security },
+    })
+    .post("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, true), {
+      params: messageParams,
+      response: messageView,
+      detail: { summary: "Pin a message (a group's owners and admins; either side of a direct conversation)", description: "Members get `message.pinned`.", security },
+    })
+    .delete("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, false), {
+      params: messageParams,
+      response: messageView,
+      detail: { summary: "Unpin a message", description: "Members get `message.unpinned`.", security },
+    });
+
+export const mentionRoutes = (ctx: AppContext) =>
+  new Elysia({ tags: ["Messages"] })
+    .use(requireUser(ctx))
+    .get("/api/mentions/", ({ user, query }) => listMentions(ctx, user, query), {
+      query: mentionsQuery,
+      response: t.Array(messageView),
+      detail: { summary: "Messages that mention the caller, newest first (`?before=<id>`, `?limit=`)", security },
     });

@@ -14,6 +14,7 @@ export const sendBody = t.Object({
   receiver_user: t.Optional(idOrText),
   receiver_group: t.Optional(idOrText),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 100, error: "client_id must be 1 to 100 characters." })),
+  reply_to: t.Optional(t.Union([id, t.String({ maxLength: 20 }), t.Null()], { error: "Give the id of the message this one answers." })),
   file: t.Optional(t.Any({ description: "The attachment, in a multipart/form-data body." })),
 });
 export type SendBody = typeof sendBody.static;
@@ -25,6 +26,8 @@ export const historyQuery = t.Object({
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
 });
 export type HistoryQuery = typeof historyQuery.static;
+
+const reactionView = t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean({ description: "Whether the caller reacted with it." }) });
 
 export const messageView = t.Object({
   id: t.Integer(),
@@ -41,4 +44,26 @@ export const messageView = t.Object({
   timestamp: t.String({ format: "date-time" }),
   client_id: t.Nullable(t.String()),
   deleted: t.Boolean({ description: "A tombstone: the message was deleted; its text and file are gone." }),
+  edited_at: t.Nullable(t.String({ format: "date-time" })),
+  reply_to: t.Nullable(t.Integer({ description: "The message this one answers." })),
+  reply_count: t.Integer(),
+  reactions: t.Array(reactionView),
+  mentions: t.Array(t.Integer(), { description: "Ids of the members mentioned with @username." }),
+  pinned: t.Boolean(),
+});
+
+export const messageParams = t.Object({ conversation_id: conversationParams.properties.conversation_id, message_id: pathId("A message id") });
+export const editBody = t.Object({
+  message: t.String({ maxLength: 2 * MAX_MESSAGE_LENGTH, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` }),
+});
+export const emojiBody = t.Object({ emoji: t.String({ minLength: 1, maxLength: 64, error: "Give one emoji, e.g. 👍." }) });
+export const emojiParams = t.Object({ ...messageParams.properties, emoji: t.String({ minLength: 1, maxLength: 64 }) });
+export const reactionsAnswer = t.Object({ message_id: t.Integer(), reactions: t.Array(reactionView) });
+export const repliesQuery = t.Object({
+  after: t.Optional(t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "after must be a message id." })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
+});
+export const mentionsQuery = t.Object({
+  before: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a message id." })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
 });

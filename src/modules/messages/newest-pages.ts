@@ -5,6 +5,8 @@ import type { AppContext } from "../../context";
 interface Page {
   json: string;
   madeAt: number;
+  /** Pages with reactions say "did I react" and so belong to one viewer; null: the same for everyone. */
+  viewerId: number | null;
 }
 
 /** Entries live at most this long: they hold signed file URLs (valid for at least PARLEY_FILE_URL_TTL) and expiry flags. */
@@ -15,17 +17,17 @@ export class NewestPages {
   private readonly byConversation = new Map<number, Map<number, Page>>();
   private size = 0;
 
-  get(conversationId: number, limit: number, now = Date.now()): string | undefined {
+  get(conversationId: number, limit: number, viewerId: number, now = Date.now()): string | undefined {
     const page = this.byConversation.get(conversationId)?.get(limit);
-    return page && now - page.madeAt < MAX_AGE_MS ? page.json : undefined;
+    return page && now - page.madeAt < MAX_AGE_MS && (page.viewerId === null || page.viewerId === viewerId) ? page.json : undefined;
   }
 
-  set(conversationId: number, limit: number, json: string, now = Date.now()) {
+  set(conversationId: number, limit: number, json: string, viewerId: number | null, now = Date.now()) {
     if (this.size >= CAPACITY) this.clear(); // rare, and cheaper than tracking recency on every read
     let pages = this.byConversation.get(conversationId);
     if (!pages) this.byConversation.set(conversationId, (pages = new Map()));
     if (!pages.has(limit)) this.size++;
-    pages.set(limit, { json, madeAt: now });
+    pages.set(limit, { json, madeAt: now, viewerId });
   }
 
   forget(conversationId: number) {
@@ -48,7 +50,7 @@ export function newestPagesOf(ctx: AppContext): NewestPages {
     const created = (cache = new NewestPages());
     caches.set(ctx, created);
     ctx.hub.onDeliver((event) => {
-      if (event.type !== "read") created.forget(event.conversation_id);
+      if (!event.private && event.type !== "read") created.forget(event.conversation_id);
     });
   }
   return cache;

@@ -19,6 +19,12 @@ function selectMessages() {
       "m.created_at",
       "m.client_id",
       "m.deleted_at",
+      "m.edited_at",
+      "m.reply_to_id",
+      "m.reply_count",
+      "m.reactions",
+      "m.mentions",
+      "m.pinned_at",
       "u.username as sender_username",
       "f.original_name as file_name",
       "f.size as file_size",
@@ -70,14 +76,48 @@ export function listHistory(reader: SqliteDatabase, conversationId: number, wind
   }
 }
 
-const insertMessageRow = prepared((conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number, clientId: string | null) =>
-  sqlBuilder
-    .insertInto("messages")
-    .values({ conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: clientId })
-    .returning("id"),
+const repliesAfter = prepared((parentId: number, after: number, limit: number) =>
+  selectMessages().where("m.reply_to_id", "=", parentId).where("m.id", ">", after).orderBy("m.id", "asc").limit(limit),
+);
+const pinsOf = prepared((conversationId: number) =>
+  selectMessages().where("m.conversation_id", "=", conversationId).where("m.pinned_at", "is not", null).orderBy("m.pinned_at", "desc").orderBy("m.id", "desc"),
+);
+
+/** Replies to a message, oldest first, after a cursor. */
+export function listReplies(reader: SqliteDatabase, parentId: number, after: number, limit: number): MessageRecord[] {
+  return repliesAfter.sync(reader, parentId, after, limit);
+}
+
+/** A conversation's pinned messages, most recently pinned first. */
+export function listPins(reader: SqliteDatabase, conversationId: number): MessageRecord[] {
+  return pinsOf.sync(reader, conversationId);
+}
+
+/** Messages mentioning the user, newest first, in conversations the user is still a member of. */
+export function listMentionsOf(reader: SqliteDatabase, userId: number, before: number, limit: number): MessageRecord[] {
+  return querySync(
+    reader,
+    selectMessages()
+      .innerJoin("message_mentions as mm", "mm.message_id", "m.id")
+      .innerJoin("conversation_members as cm", (join) => join.onRef("cm.conversation_id", "=", "m.conversation_id").on("cm.user_id", "=", userId))
+      .where("mm.user_id", "=", userId)
+      .where("mm.message_id", "<", before)
+      .orderBy("mm.message_id", "desc")
+      .limit(limit),
+  );
+}
+
+export type NewMessage = Pick<MessageRow, "conversation_id" | "sender_id" | "body" | "file_id" | "created_at" | "client_id" | "reply_to_id" | "mentions">;
+
+const insertMessageRow = prepared(
+  (conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number, clientId: string | null, replyToId: number | null, mentions: string | null) =>
+    sqlBuilder
+      .insertInto("messages")
+      .values({ conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: clientId, reply_to_id: replyToId, mentions })
+      .returning("id"),
 );
 
 /** Inserts on the writer connection; call only inside a transaction (a group commit's job). */
-export function insertMessage(writer: SqliteDatabase, row: Omit<MessageRow, "id" | "deleted_at">): number {
-  return insertMessageRow.sync(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id)[0]!.id;
+export function insertMessage(writer: SqliteDatabase, row: NewMessage): number {
+  return insertMessageRow.sync(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions)[0]!.id;
 }

@@ -2,11 +2,13 @@
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import type { ConversationRow } from "../../db/schema";
-import { badRequest, forbidden, invalidField, notFound, payloadTooLarge } from "../../lib/errors";
+import { AppError, badRequest, forbidden, invalidField, notFound, payloadTooLarge } from "../../lib/errors";
+import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
-import { openDirect, requireMember } from "../conversations/service";
+import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
 import { commitWithEvents } from "../realtime/events";
+import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import * as repo from "./repository";
 import { newestPagesOf } from "./newest-pages";
@@ -38,13 +40,21 @@ export interface SendResult {
   created: boolean;
 }
 
+/** The rules a message's text follows, on send and on edit. */
+function checkText(text: string, hasFile: boolean): void {
+  if (text.length > MAX_MESSAGE_LENGTH && [...text].length > MAX_MESSAGE_LENGTH) invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
+  if (text.includes("\u0000")) invalidField("message", "The message may not contain NUL characters.");
+  if (!text.trim() && !hasFile) invalidField("message", "Write a message or attach a file.");
+}
+
+/** REST and both WebSocket endpoints send through here, so one per-user limit counts them all. */
 export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<SendResult> {
+  enforce(ctx.limits.sendPerUser, String(user.id), "Too many messages; slow down.");
   const text = body.message ?? "";
   const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
   if (file !== null && !(file instanceof Blob)) invalidField("file", "Send the file as a multipart/form-data part named file.");
-  if (text.length > MAX_MESSAGE_LENGTH && [...text].length > MAX_MESSAGE_LENGTH) invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
-  if (text.includes("\u0000")) invalidField("message", "The message may not contain NUL characters.");
-  if (!text.trim() && !file) invalidField("message", "Write a message or attach a file.");
+  checkText(text, file !== null);
+  const replyTo = optionalId(body.reply_to, "reply_to");
   if (file && file.size > ctx.config.maxUploadBytes) payloadTooLarge(`The file is larger than the limit of ${ctx.config.maxUploadBytes} bytes.`);
   if (file && file.size === 0) invalidField("file", "The submitted file is empty.");
 
@@ -54,14 +64,28 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
     if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
   }
 
+  // Charged by the file's size before a byte of it reaches the disk: a refused upload leaves no file and no row.
+  if (file) enforce(ctx.limits.uploadBytesPerUser, String(user.id), "Too many bytes uploaded; wait before the next file.", file.size);
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
     const message = await commitWithEvents(ctx, async (trx, emit) => {
       const now = Date.now();
+      if (replyTo !== null) await takeReply(trx, conversation.id, replyTo);
+      const mentions = await resolveMentions(trx, conversation.id, user.id, text);
       const fileId = stored ? await insertFile(ctx, trx, user, stored, now) : null;
-      const row = { conversation_id: conversation.id, sender_id: user.id, body: text, file_id: fileId, created_at: now, client_id: body.client_id ?? null };
+      const row = {
+        conversation_id: conversation.id,
+        sender_id: user.id,
+        body: text,
+        file_id: fileId,
+        created_at: now,
+        client_id: body.client_id ?? null,
+        reply_to_id: replyTo,
+        mentions: mentions.length ? JSON.stringify(mentions) : null,
+      };
       const id = repo.insertMessage(ctx.sqlite, row);
+      if (mentions.length) await storeMentions(trx, id, conversation.id, mentions);
       // The view from what was just written (no read-back): it is also the event's data, serialized once.
       const view = toMessageView(
         {
@@ -74,12 +98,16 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
           file_expires_at: stored ? expiryOf(ctx, now) : null,
           file_deleted_at: null,
           deleted_at: null,
+          edited_at: null,
+          reply_count: 0,
+          reactions: null,
+          pinned_at: null,
         },
         conversation,
         ctx.fileUrls,
         now,
       );
-      await emit({ type: "message.created", conversation_id: conversation.id, data: view });
+      await emit({ type: "message.created", conversation_id: conversation.id, message_id: id, data: view });
       return view;
     });
     return { message, created: true };
@@ -116,7 +144,7 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
   const limit = query.limit ?? PAGE_SIZE;
   const newest = !cursors && (query.page ?? 1) === 1;
   const pages = newestPagesOf(ctx);
-  const cached = newest ? pages.get(conversation.id, limit) : undefined;
+  const cached = newest ? pages.get(conversation.id, limit, user.id) : undefined;
   if (cached !== undefined) return cached;
   const records = repo.listHistory(
     ctx.reader,
@@ -128,8 +156,8 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
         : { kind: "offset", offset: ((query.page ?? 1) - 1) * limit, limit },
   );
   const now = Date.now();
-  const json = JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now)));
-  if (newest) pages.set(conversation.id, limit, json, now);
+  const json = JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id)));
+  if (newest) pages.set(conversation.id, limit, json, records.some((r) => r.reactions !== null) ? user.id : null, now);
   return json;
 }
 
@@ -146,10 +174,58 @@ export async function expireClientIds(ctx: AppContext, now = Date.now()): Promis
   return Number(result.numUpdatedRows);
 }
 
+/** A reply's parent: in the same conversation and not deleted; it counts one reply more. */
+async function takeReply(trx: Db, conversationId: number, parentId: number): Promise<void> {
+  const parent = await trx.selectFrom("messages").select(["conversation_id", "deleted_at"]).where("id", "=", parentId).executeTakeFirst();
+  if (!parent || parent.conversation_id !== conversationId) invalidField("reply_to", "No such message in this conversation.");
+  if (parent!.deleted_at !== null) invalidField("reply_to", "That message was deleted.");
+  await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "+", 1) })).where("id", "=", parentId).execute();
+}
+
+/** A message of the conversation, read inside a write transaction: 404 when it is not there, 409 when deleted. */
+export async function messageForChange(trx: Db, conversationId: number, messageId: number) {
+  const message = await trx.selectFrom("messages").selectAll().where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
+  if (!message) notFound("Message not found.");
+  if (message!.deleted_at !== null) throw new AppError(409, "conflict", "The message was deleted.");
+  return message!;
+}
+
+/** The message as the caller sees it now (after a commit). */
+export function currentView(ctx: AppContext, conversation: ConversationRow, messageId: number, viewerId: number): MessageView {
+  return toMessageView(repo.findMessage(ctx.reader, messageId)!, conversation, ctx.fileUrls, Date.now(), viewerId);
+}
+
+/** The sender edits the text; mentions are resolved again; members get `message.updated`. */
+export async function editMessage(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, text: string): Promise<MessageView> {
+  const conversation = await requireMember(ctx, conversationId, user.id);
+  await commitWithEvents(ctx, async (trx, emit) => {
+    const message = await messageForChange(trx, conversation.id, messageId);
+    if (message.sender_id !== user.id) forbidden("Only the sender may edit a message.");
+    checkText(text, message.file_id !== null);
+    if (text === message.body) return;
+    const mentions = await resolveMentions(trx, conversation.id, message.sender_id, text);
+    const editedAt = Date.now();
+    await trx.updateTable("messages").set({ body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null }).where("id", "=", messageId).execute();
+    await storeMentions(trx, messageId, conversation.id, mentions);
+    const data = { id: messageId, conversation_id: conversation.id, message: text, edited_at: new Date(editedAt).toISOString(), mentions };
+    await emit({ type: "message.updated", conversation_id: conversation.id, message_id: messageId, data });
+  });
+  return currentView(ctx, conversation, messageId, user.id);
+}
+
+/** The sender, a group's owners and admins, and staff may delete a message. */
+export async function deleteConversationMessage(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number): Promise<void> {
+  const role = user.is_staff ? null : requireMembership(ctx, conversationId, user.id);
+  await deleteMessage(ctx, messageId, (message) => {
+    if (message.conversation_id !== conversationId) notFound("Message not found.");
+    return role === null || message.sender_id === user.id || (role.conversation.kind === "group" && isModerator(role.conversation, role.role));
+  });
+}
+
 /**
- * Deletes a message for everyone: its text and file are removed from storage (not hidden), the row stays as a
- * tombstone so the history keeps its order, and members get `message.deleted`. Deleting again changes nothing.
- * `mayDelete` is the caller's rule (the admin API allows staff; the sender's own delete comes with issue 6).
+ * Deletes a message for everyone: its text, file, reactions, mentions and pin are removed from storage (not
+ * hidden), also from the event log a resuming client replays; the row stays as a tombstone so the history keeps
+ * its order, and members get `message.deleted`. Deleting again changes nothing. `mayDelete` is the caller's rule.
  */
 export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
   const removedFile = await commitWithEvents(ctx, async (trx, emit) => {
@@ -157,11 +233,52 @@ export async function deleteMessage(ctx: AppContext, messageId: number, mayDelet
     if (!message) notFound("Message not found.");
     if (!mayDelete(message!)) forbidden("You may not delete this message.");
     if (message!.deleted_at !== null) return null;
-    const file = message!.file_id === null ? undefined : await trx.selectFrom("files").select(["id", "storage_name"]).where("id", "=", message!.file_id).executeTakeFirst();
-    await trx.updateTable("messages").set({ body: "", file_id: null, client_id: null, deleted_at: Date.now() }).where("id", "=", messageId).execute();
-    if (file) await trx.deleteFrom("files").where("id", "=", file.id).execute();
-    await emit({ type: "message.deleted", conversation_id: message!.conversation_id, data: { id: messageId, conversation_id: message!.conversation_id } });
-    return file?.storage_name ?? null;
+    const removed = await tombstone(trx, [messageId]);
+    await emit({ type: "message.deleted", conversation_id: message!.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message!.conversation_id } });
+    return removed[0] ?? null;
   });
   if (removedFile) await ctx.files.remove(removedFile); // bytes go once the rows that point at them are gone
+}
+
+/** What a deleted message's logged events say instead of its content. */
+const TOMBSTONE_FIELDS = { message: "", file: null, attachment: null, client_id: null, deleted: true, reactions: [], mentions: [], pinned: false };
+
+/**
+ * Turns messages into tombstones inside a transaction: text, file row, reactions, mentions and pins gone, parents'
+ * reply counts lowered, and their content scrubbed from the event log. Returns the storage names of removed files.
+ */
+export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]> {
+  if (messageIds.length === 0) return [];
+  const rows = await trx.selectFrom("messages").select(["id", "conversation_id", "file_id", "reply_to_id"]).where("id", "in", messageIds).where("deleted_at", "is", null).execute();
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const fileIds = rows.map((r) => r.file_id).filter((id): id is number => id !== null);
+  const files = fileIds.length ? await trx.selectFrom("files").select(["id", "storage_name"]).where("id", "in", fileIds).execute() : [];
+  const now = Date.now();
+  await trx
+    .updateTable("messages")
+    .set({ body: "", file_id: null, client_id: null, deleted_at: now, reactions: null, mentions: null, pinned_at: null, pinned_by: null })
+    .where("id", "in", ids)
+    .execute();
+  for (const row of rows) {
+    if (row.reply_to_id !== null) await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "-", 1) })).where("id", "=", row.reply_to_id).where("reply_count", ">", 0).execute();
+  }
+  await trx.deleteFrom("message_mentions").where("message_id", "in", ids).execute();
+  if (files.length) await trx.deleteFrom("files").where("id", "in", files.map((f) => f.id)).execute();
+  // A client resuming from an old seq replays message.created: it must get the tombstone, not the text.
+  const logged = await trx.selectFrom("events").select(["seq", "data"]).where("message_id", "in", ids).where("type", "in", ["message.created", "message.updated"]).execute();
+  for (const event of logged) {
+    const scrubbed = { ...JSON.parse(event.data), ...TOMBSTONE_FIELDS };
+    await trx.updateTable("events").set({ data: JSON.stringify(scrubbed) }).where("seq", "=", event.seq).execute();
+  }
+  return files.map((f) => f.storage_name);
+}
+
+/** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */
+export async function listReplies(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, query: { after?: number; limit?: number }): Promise<MessageView[]> {
+  const conversation = await requireMember(ctx, conversationId, user.id);
+  const parent = repo.findMessage(ctx.reader, messageId);
+  if (!parent || parent.conversation_id !== conversation.id) notFound("Message not found.");
+  const now = Date.now();
+  return repo.listReplies(ctx.reader, messageId, query.after ?? 0, query.limit ?? 50).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
 }

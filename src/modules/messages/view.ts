@@ -3,6 +3,13 @@ import type { ConversationRow } from "../../db/schema";
 import type { FileUrls } from "../files/urls";
 import type { MessageRecord } from "./repository";
 
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  /** Whether the user reading this reacted with this emoji. */
+  me: boolean;
+}
+
 export interface MessageView {
   id: number;
   conversation_id: number;
@@ -17,6 +24,22 @@ export interface MessageView {
   client_id: string | null;
   /** A tombstone: the message was deleted; its text and file are gone, its place in the history stays. */
   deleted: boolean;
+  edited_at: string | null;
+  reply_to: number | null;
+  reply_count: number;
+  reactions: ReactionView[];
+  /** Ids of the members mentioned with @username. */
+  mentions: number[];
+  pinned: boolean;
+}
+
+/** Reactions as stored: emoji → the ids of the users who reacted, in order. */
+export type StoredReactions = Record<string, number[]>;
+
+export const parseReactions = (json: string | null): StoredReactions => (json ? JSON.parse(json) : {});
+
+export function reactionViews(reactions: StoredReactions, viewerId: number | null): ReactionView[] {
+  return Object.entries(reactions).map(([emoji, users]) => ({ emoji, count: users.length, me: viewerId !== null && users.includes(viewerId) }));
 }
 
 /** Who a message went to, in the original's terms: the other side of a direct conversation, or the group. */
@@ -26,7 +49,16 @@ function receivers(conversation: Pick<ConversationRow, "id" | "kind" | "direct_k
   return { receiver_user: senderId === a ? b : a, receiver_group: null };
 }
 
-export function toMessageView(record: MessageRecord, conversation: Pick<ConversationRow, "id" | "kind" | "direct_key">, urls: FileUrls, now = Date.now()): MessageView {
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** `viewerId`: whose "did I react" the reactions answer (null in events, which every member shares). */
+export function toMessageView(
+  record: MessageRecord,
+  conversation: Pick<ConversationRow, "id" | "kind" | "direct_key">,
+  urls: FileUrls,
+  now = Date.now(),
+  viewerId: number | null = null,
+): MessageView {
   const deleted = record.deleted_at !== null;
   const expired = record.file_id !== null && (record.file_deleted_at !== null || (record.file_expires_at !== null && record.file_expires_at <= now));
   return {
@@ -44,11 +76,17 @@ export function toMessageView(record: MessageRecord, conversation: Pick<Conversa
             name: record.file_name!,
             size: Number(record.file_size),
             content_type: record.file_content_type!,
-            expires_at: record.file_expires_at === null ? null : new Date(record.file_expires_at).toISOString(),
+            expires_at: isoOrNull(record.file_expires_at),
             expired,
           },
     timestamp: new Date(record.created_at).toISOString(),
     client_id: record.client_id,
     deleted,
+    edited_at: isoOrNull(record.edited_at),
+    reply_to: record.reply_to_id,
+    reply_count: record.reply_count,
+    reactions: record.reactions ? reactionViews(parseReactions(record.reactions), viewerId) : [],
+    mentions: record.mentions ? JSON.parse(record.mentions) : [],
+    pinned: record.pinned_at !== null,
   };
 }

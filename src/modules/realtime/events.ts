@@ -7,16 +7,30 @@ import type { AppContext } from "../../context";
 
 export type EventType =
   | "message.created"
+  | "message.updated"
   | "message.deleted"
+  | "messages.expired"
+  | "message.pinned"
+  | "message.unpinned"
+  | "reaction.added"
+  | "reaction.removed"
   | "member.joined"
   | "member.left"
-  | "read";
+  | "member.updated"
+  | "conversation.updated"
+  | "read"
+  | "unread"
+  | "mute";
 
 export interface ChatEvent {
   type: EventType;
   conversation_id: number;
   /** Also deliver to this user even when not a member (the user who left). */
   user_id?: number | null;
+  /** Deliver to user_id alone (their own unread counts, their mute), never to the other members. */
+  private?: boolean;
+  /** The message whose content `data` carries: deleting the message scrubs it from the log. */
+  message_id?: number;
   data: unknown;
 }
 
@@ -26,6 +40,7 @@ export interface LoggedEvent {
   type: EventType;
   conversation_id: number;
   user_id: number | null;
+  private: boolean;
   frame: string;
   /** The event's data, for the few consumers that need more than the frame (the original's endpoint). */
   data: unknown;
@@ -119,13 +134,36 @@ class GroupCommitter {
   }
 }
 
-const insertEvent = prepared((conversationId: number, userId: number | null, type: string, data: string, createdAt: number) =>
-  sqlBuilder.insertInto("events").values({ conversation_id: conversationId, user_id: userId, type, data, created_at: createdAt }).returning("seq"),
+const insertEvent = prepared((conversationId: number, userId: number | null, type: string, data: string, createdAt: number, isPrivate: number, messageId: number | null) =>
+  sqlBuilder
+    .insertInto("events")
+    .values({ conversation_id: conversationId, user_id: userId, type, data, created_at: createdAt, private: isPrivate, message_id: messageId })
+    .returning("seq"),
 );
 
 /** Appends on the writer connection, inside the group commit's transaction. */
 function appendEvent(writer: SqliteDatabase, event: ChatEvent, into: LoggedEvent[]): void {
   const dataJson = JSON.stringify(event.data);
-  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, Date.now()) as [{ seq: number }];
-  into.push({ seq, type: event.type, conversation_id: event.conversation_id, user_id: event.user_id ?? null, data: event.data, frame: eventFrame(event.type, event.conversation_id, seq, dataJson) });
+  const isPrivate = event.private === true && event.user_id != null;
+  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, Date.now(), isPrivate ? 1 : 0, event.message_id ?? null) as [
+    { seq: number },
+  ];
+  into.push({
+    seq,
+    type: event.type,
+    conversation_id: event.conversation_id,
+    user_id: event.user_id ?? null,
+    private: isPrivate,
+    data: event.data,
+    frame: eventFrame(event.type, event.conversation_id, seq, dataJson),
+  });
+}
+
+/** Appends an event to the log without publishing it: for bulk writes nobody can be listening to yet (the import). */
+export function appendUnpublished(writer: SqliteDatabase, event: ChatEvent, createdAt = Date.now()): number {
+  const isPrivate = event.private === true && event.user_id != null;
+  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, JSON.stringify(event.data), createdAt, isPrivate ? 1 : 0, event.message_id ?? null) as [
+    { seq: number },
+  ];
+  return seq;
 }

@@ -77,7 +77,7 @@ export function gatewayRoutes(ctx: AppContext) {
       await sendMessage(ctx, ws.data.user, ws.data.legacyConversation!, { message: text });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      ws.send(JSON.stringify({ error: error.fields ? Object.values(error.fields).flat().join(" ") : error.message, code: error.code }));
+      ws.send(JSON.stringify({ error: error.fields ? Object.values(error.fields).flat().join(" ") : error.message, code: error.code, ...realtime.retryAfterFields(error) }));
     }
   }
 

@@ -89,6 +89,10 @@ export class Hub {
     if (event.type === "member.left" && event.user_id !== null) this.unsubscribeUser(event.user_id, event.conversation_id);
     const server = this.server;
     if (!server) return;
+    if (event.private) {
+      this.delivered += server.publish(userTopic(event.user_id!), event.frame) > 0 ? server.subscriberCount(userTopic(event.user_id!)) : 0;
+      return;
+    }
     this.delivered += server.publish(topic, event.frame) > 0 ? server.subscriberCount(topic) : 0;
     if (event.type === "member.left" && event.user_id !== null) server.publish(userTopic(event.user_id), event.frame);
     if (event.type === "message.created") {

@@ -1,8 +1,9 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
 import { querySync } from "../../db";
-import { AppError, invalidField } from "../../lib/errors";
+import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
+import { markRead } from "../conversations/read-state";
 import { requireMember } from "../conversations/service";
 import { sendMessage } from "../messages/service";
 import { commitWithEvents } from "./events";
@@ -68,7 +69,10 @@ export function replay(ctx: AppContext, socket: Socket, userId: number, since: n
       .where("seq", ">", since)
       .where("seq", "<=", upTo)
       .where((eb) =>
-        eb.or([eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId)), eb("user_id", "=", userId)]),
+        eb.or([
+          eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
+          eb("user_id", "=", userId),
+        ]),
       )
       .orderBy("seq")
       .limit(MAX_REPLAY + 1),
@@ -110,32 +114,18 @@ export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: numbe
   return userIds.filter((id) => visible.has(id)).map((id) => ({ user_id: id, status: ctx.hub.isOnline(id) ? ("online" as const) : ("offline" as const) }));
 }
 
-/** Marks messages up to `messageId` read; the marker only moves forward. Announced to the conversation. */
-export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<number> {
-  await requireMember(ctx, conversationId, user.id);
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const message = await trx.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
-    if (!message) invalidField("message_id", "No such message in this conversation.");
-    const member = await trx
-      .selectFrom("conversation_members")
-      .select("last_read_message_id")
-      .where("conversation_id", "=", conversationId)
-      .where("user_id", "=", user.id)
-      .executeTakeFirstOrThrow();
-    if ((member.last_read_message_id ?? 0) >= messageId) return member.last_read_message_id!;
-    await trx.updateTable("conversation_members").set({ last_read_message_id: messageId }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
-    await emit({ type: "read", conversation_id: conversationId, data: { user_id: user.id, message_id: messageId } });
-    return messageId;
-  });
-}
-
 type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 
 const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 
 /** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
-function errorFrame(code: string, message: string, ref: unknown) {
-  return JSON.stringify(ref === undefined ? { type: "error", data: { code, message } } : { type: "error", ref, data: { code, message, ref } });
+function errorFrame(code: string, message: string, ref: unknown, extra: Record<string, unknown> = {}) {
+  return JSON.stringify(ref === undefined ? { type: "error", data: { code, message, ...extra } } : { type: "error", ref, data: { code, message, ref, ...extra } });
+}
+
+/** What a 429 adds to an error frame: the wait in whole seconds (as Retry-After) and exactly. */
+export function retryAfterFields(error: AppError): Record<string, number> {
+  return error instanceof RateLimitedError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : {};
 }
 
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
@@ -150,7 +140,9 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
         if (typeof op.message !== "string") invalidField("message", "Give the message text.");
         if (op.client_id !== undefined && (typeof op.client_id !== "string" || !op.client_id || op.client_id.length > 100)) invalidField("client_id", "client_id must be 1 to 100 characters.");
-        const { message } = await sendMessage(ctx, user, op.conversation_id as number, { message: op.message as string, client_id: op.client_id as string | undefined });
+        if (op.reply_to !== undefined && op.reply_to !== null && !isId(op.reply_to)) invalidField("reply_to", "Give the id of the message this one answers.");
+        const body = { message: op.message as string, client_id: op.client_id as string | undefined, reply_to: op.reply_to as number | undefined };
+        const { message } = await sendMessage(ctx, user, op.conversation_id as number, body);
         return void reply({ type: "ack", data: message });
       }
       case "typing": {
@@ -166,8 +158,8 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       case "read": {
         if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
         if (!isId(op.message_id)) invalidField("message_id", "Give a message id.");
-        const lastRead = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
-        if (ref !== undefined) reply({ type: "ack", data: { conversation_id: op.conversation_id, last_read_message_id: lastRead } });
+        const state = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
+        if (ref !== undefined) reply({ type: "ack", data: state });
         return;
       }
       case "sync": {
@@ -184,6 +176,6 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       return void socket.send(errorFrame("internal", "Internal server error.", ref));
     }
     const message = error.fields ? Object.entries(error.fields).map(([field, msgs]) => `${field}: ${msgs.join(" ")}`).join("; ") : error.message;
-    socket.send(errorFrame(error.code, message, ref));
+    socket.send(errorFrame(error.code, message, ref, retryAfterFields(error)));
   }
 }

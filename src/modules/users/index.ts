@@ -10,12 +10,12 @@ export const userRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api", tags: ["Users"] })
     .post(
       "/register/",
-      async ({ body, set }) => {
-        const user = await users.register(ctx, body);
+      async ({ body, set, request, server }) => {
+        const user = await users.register(ctx, body, ctx.clientIp(request, server));
         set.status = 201;
         return { user: users.toPublicUser(user, { id: user.id, is_staff: false }), message: "User Created Successfully" };
       },
-      { body: registerBody, response: { 201: registerResponse }, detail: { summary: "Register an account" } },
+      { body: registerBody, response: { 201: registerResponse }, detail: { summary: "Register an account", description: "Rate-limited per client address (429 with Retry-After)." } },
     )
     .use(requireUser(ctx))
     .get("/users/lookup/", async ({ user, query }) => users.toPublicUser(await users.lookupUser(ctx, query.username), user), {

@@ -2,6 +2,7 @@
 import type { AppContext } from "../../context";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound, type FieldErrors } from "../../lib/errors";
+import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
 import { newestPagesOf } from "../messages/newest-pages";
@@ -39,7 +40,15 @@ function mapUniqueViolation(error: unknown): never {
   throw error;
 }
 
-export async function register(ctx: AppContext, input: RegisterBody): Promise<UserRow> {
+/**
+ * A new account; `staff` makes it staff and superuser (only `parley createsuperuser` asks for that). Over the API
+ * it is limited per client address (`ip`): each costs a password hash, and "already taken" answers reveal accounts.
+ */
+export async function register(ctx: AppContext, input: RegisterBody, ip: string | null, { staff = false } = {}): Promise<UserRow> {
+  if (ip !== null) {
+    enforce(ctx.limits.registerPerIp, ip, "Too many registrations from this address.");
+    enforce(ctx.limits.registerPerAccount, repo.normalizeEmail(input.email), "Too many registration attempts for this email address.");
+  }
   await checkIdentifiers(ctx, input.username, input.email);
   const password_hash = await ctx.passwords.hash(input.password);
   return repo
@@ -50,8 +59,8 @@ export async function register(ctx: AppContext, input: RegisterBody): Promise<Us
       last_name: input.last_name ?? "",
       password_hash,
       is_active: 1,
-      is_staff: 0,
-      is_superuser: 0,
+      is_staff: staff ? 1 : 0,
+      is_superuser: staff ? 1 : 0,
       date_joined: Date.now(),
     })
     .catch(mapUniqueViolation);

@@ -1,0 +1,66 @@
+// Read state, one source of truth on the server: each member's last-read message id, and whether they muted the
+// conversation. Unread and mention counts are derived from it (see repository.listUserConversations); every
+// change reaches the member's other devices as a private `unread` or `mute` event.
+import type { AppContext } from "../../context";
+import type { Db } from "../../db";
+import { invalidField } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { commitWithEvents } from "../realtime/events";
+import * as repo from "./repository";
+import { requireMember } from "./service";
+
+export interface ReadState {
+  conversation_id: number;
+  last_read_message_id: number | null;
+  /** Messages from others after the last-read one (tombstones excluded). */
+  unread_count: number;
+  /** Of those, the ones that mention the member: they count even when the conversation is muted. */
+  mention_count: number;
+  muted: boolean;
+  /** What a client should badge: unread_count, or only mention_count while muted. */
+  notification_count: number;
+}
+
+export function readStateOf(row: { id: number; last_read_message_id: number | null; muted: number; unread_count: number | string | bigint | null; mention_count: number | string | bigint | null }): ReadState {
+  const unread = Number(row.unread_count ?? 0);
+  const mentions = Number(row.mention_count ?? 0);
+  const muted = row.muted === 1;
+  return { conversation_id: row.id, last_read_message_id: row.last_read_message_id, unread_count: unread, mention_count: mentions, muted, notification_count: muted ? mentions : unread };
+}
+
+async function currentState(db: Db, userId: number, conversationId: number): Promise<ReadState> {
+  const [row] = await repo.listUserConversations(db, userId, { conversationId });
+  return readStateOf(row!);
+}
+
+/**
+ * Moves the member's last-read marker forward to `messageId` (never back). The other members get `read`
+ * (read receipts); the member's own sockets get the new counts as a private `unread` event.
+ */
+export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<ReadState> {
+  await requireMember(ctx, conversationId, user.id);
+  return commitWithEvents(ctx, async (trx, emit) => {
+    const message = await trx.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
+    if (!message) invalidField("message_id", "No such message in this conversation.");
+    const before = await currentState(trx, user.id, conversationId);
+    if ((before.last_read_message_id ?? 0) >= messageId) return before;
+    await trx.updateTable("conversation_members").set({ last_read_message_id: messageId }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
+    await emit({ type: "read", conversation_id: conversationId, data: { user_id: user.id, message_id: messageId } });
+    const after = await currentState(trx, user.id, conversationId);
+    await emit({ type: "unread", conversation_id: conversationId, user_id: user.id, private: true, data: after });
+    return after;
+  });
+}
+
+/** Mutes or unmutes the conversation for the caller (storage unchanged; only what counts as a notification). */
+export async function setMuted(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, muted: boolean): Promise<ReadState> {
+  await requireMember(ctx, conversationId, user.id);
+  return commitWithEvents(ctx, async (trx, emit) => {
+    const before = await currentState(trx, user.id, conversationId);
+    if (before.muted === muted) return before;
+    await trx.updateTable("conversation_members").set({ muted: muted ? 1 : 0 }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
+    const after = await currentState(trx, user.id, conversationId);
+    await emit({ type: "mute", conversation_id: conversationId, user_id: user.id, private: true, data: after });
+    return after;
+  });
+}

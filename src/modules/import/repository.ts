@@ -1,0 +1,50 @@
+// Writes of the import, with the original's ids. The per-message ones are prepared once and run on the writer
+// connection inside the import's transaction (a large history means hundreds of thousands of rows).
+import type { Database as SqliteDatabase } from "bun:sqlite";
+import type { Db } from "../../db";
+import { prepared, sqlBuilder } from "../../db/prepared";
+import type { ConversationRow, MemberRow, NewUser } from "../../db/schema";
+import type { StoredUpload } from "../files/storage";
+
+export async function insertUsers(trx: Db, rows: Array<NewUser & { id: number }>): Promise<void> {
+  for (const row of rows) await trx.insertInto("users").values(row).execute();
+}
+
+export async function insertConversation(trx: Db, row: ConversationRow): Promise<void> {
+  await trx.insertInto("conversations").values(row).execute();
+}
+
+export async function insertMembers(trx: Db, rows: MemberRow[]): Promise<void> {
+  if (rows.length) await trx.insertInto("conversation_members").values(rows).execute();
+}
+
+const insertFileRow = prepared(
+  (uploaderId: number, storageName: string, originalName: string, contentType: string, size: number, sha256: string, createdAt: number, expiresAt: number | null) =>
+    sqlBuilder
+      .insertInto("files")
+      .values({
+        uploader_id: uploaderId,
+        storage_name: storageName,
+        original_name: originalName,
+        content_type: contentType,
+        size,
+        sha256,
+        created_at: createdAt,
+        expires_at: expiresAt,
+        deleted_at: null,
+      })
+      .returning("id"),
+);
+
+export function insertFile(writer: SqliteDatabase, uploaderId: number, stored: StoredUpload, createdAt: number, expiresAt: number | null): number {
+  const [row] = insertFileRow.sync(writer, uploaderId, stored.storage_name, stored.original_name, stored.content_type, stored.size, stored.sha256, createdAt, expiresAt);
+  return row!.id;
+}
+
+const insertMessageRow = prepared((id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number) =>
+  sqlBuilder.insertInto("messages").values({ id, conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: null }),
+);
+
+export function insertMessage(writer: SqliteDatabase, id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number): void {
+  insertMessageRow.sync(writer, id, conversationId, senderId, body, fileId, createdAt);
+}

@@ -1,0 +1,52 @@
+// @username mentions: resolved to members when a message is written, stored for the mentions list and unread counts.
+import type { AppContext } from "../../context";
+import type { Db } from "../../db";
+import type { AuthUser } from "../auth/service";
+import { usernameKey } from "../users/repository";
+import { listMentionsOf } from "./repository";
+import { toMessageView, type MessageView } from "./view";
+
+// A mention starts a word: "@bob" and "(@bob" count, "mail@bob.org" does not. Usernames may hold . @ + - _.
+const MENTION = /(?<![\p{L}\p{N}_.@+-])@([\p{L}\p{N}_.@+-]{1,150})/gu;
+
+/** The usernames written as @mentions, with sentence punctuation ("@bob.", "@bob...") also tried without it. */
+export function mentionedNames(text: string): string[] {
+  const names = new Set<string>();
+  for (const [, name] of text.matchAll(MENTION)) {
+    names.add(usernameKey(name!));
+    const trimmed = name!.replace(/[.@+-]+$/u, "");
+    if (trimmed && trimmed !== name) names.add(usernameKey(trimmed));
+  }
+  return [...names];
+}
+
+/** The members of the conversation that `text` mentions, by id (never the author). */
+export async function resolveMentions(db: Db, conversationId: number, authorId: number, text: string): Promise<number[]> {
+  const names = mentionedNames(text);
+  if (names.length === 0) return [];
+  const rows = await db
+    .selectFrom("users as u")
+    .innerJoin("conversation_members as m", (join) => join.onRef("m.user_id", "=", "u.id").on("m.conversation_id", "=", conversationId))
+    .select("u.id")
+    .where("u.username_key", "in", names.slice(0, 100))
+    .where("u.id", "!=", authorId)
+    .orderBy("u.id")
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Replaces a message's mention rows (on send and on edit). */
+export async function storeMentions(db: Db, messageId: number, conversationId: number, userIds: number[]): Promise<void> {
+  await db.deleteFrom("message_mentions").where("message_id", "=", messageId).execute();
+  if (userIds.length) await db.insertInto("message_mentions").values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId }))).execute();
+}
+
+/** The caller's mentions, newest first, from conversations they are still in: `?before=<message id>`, `?limit=`. */
+export async function listMentions(ctx: AppContext, user: AuthUser, query: { before?: number; limit?: number }): Promise<MessageView[]> {
+  const records = listMentionsOf(ctx.reader, user.id, query.before ?? Number.MAX_SAFE_INTEGER, query.limit ?? 50);
+  const ids = [...new Set(records.map((r) => r.conversation_id))];
+  const conversations = ids.length ? await ctx.db.selectFrom("conversations").selectAll().where("id", "in", ids).execute() : [];
+  const byId = new Map(conversations.map((c) => [c.id, c]));
+  const now = Date.now();
+  return records.map((r) => toMessageView(r, byId.get(r.conversation_id)!, ctx.fileUrls, now, user.id));
+}

@@ -1,0 +1,55 @@
+// Emoji reactions: one per user per emoji; counts and "did I react" travel with the message.
+import type { AppContext } from "../../context";
+import { invalidField } from "../../lib/errors";
+import type { AuthUser } from "../auth/service";
+import { requireMember } from "../conversations/service";
+import { commitWithEvents } from "../realtime/events";
+import { messageForChange } from "./service";
+import { parseReactions, reactionViews, type ReactionView } from "./view";
+
+/** Distinct emoji a message may collect: enough for any conversation, too few to bloat a row. */
+const MAX_DISTINCT = 50;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** One emoji: a single grapheme that is pictographic (👍, 🇫🇷, 1️⃣, 👩‍💻 included). */
+export function checkEmoji(text: string): string {
+  const emoji = text.trim();
+  const count = [...graphemes.segment(emoji)].length;
+  if (count !== 1 || !/[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]/u.test(emoji)) invalidField("emoji", "Give one emoji, e.g. 👍.");
+  return emoji;
+}
+
+export interface ReactionsAnswer {
+  message_id: number;
+  reactions: ReactionView[];
+  /** False when nothing changed (already reacted, or no such reaction to remove). */
+  changed: boolean;
+}
+
+/** Adds (`add`) or removes the caller's reaction; members get `reaction.added` / `reaction.removed`. */
+export async function setReaction(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, emojiText: string, add: boolean): Promise<ReactionsAnswer> {
+  const emoji = checkEmoji(emojiText);
+  const conversation = await requireMember(ctx, conversationId, user.id);
+  return commitWithEvents(ctx, async (trx, emit) => {
+    const message = await messageForChange(trx, conversation.id, messageId);
+    const reactions = parseReactions(message.reactions);
+    const users = reactions[emoji] ?? [];
+    const present = users.includes(user.id);
+    if (present === add) return { message_id: messageId, reactions: reactionViews(reactions, user.id), changed: false };
+    if (add) {
+      if (!reactions[emoji] && Object.keys(reactions).length >= MAX_DISTINCT) invalidField("emoji", `A message takes at most ${MAX_DISTINCT} different reactions.`);
+      reactions[emoji] = [...users, user.id];
+    } else if (users.length === 1) delete reactions[emoji];
+    else reactions[emoji] = users.filter((id) => id !== user.id);
+    const stored = Object.keys(reactions).length ? JSON.stringify(reactions) : null;
+    await trx.updateTable("messages").set({ reactions: stored }).where("id", "=", messageId).execute();
+    const count = reactions[emoji]?.length ?? 0;
+    await emit({
+      type: add ? "reaction.added" : "reaction.removed",
+      conversation_id: conversation.id,
+      message_id: messageId,
+      data: { message_id: messageId, emoji, user_id: user.id, count },
+    });
+    return { message_id: messageId, reactions: reactionViews(reactions, user.id), changed: true };
+  });
+}

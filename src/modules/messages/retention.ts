@@ -1,0 +1,109 @@
+// Message retention, for administrators who must meet deletion laws: messages older than the server's
+// PARLEY_MESSAGE_RETENTION or their group's retention_days (the shorter wins) are deleted with their files, and the
+// event log forgets them too. A message that still has live replies stays as a tombstone until they go.
+import { readdir, stat } from "node:fs/promises";
+import type { AppContext } from "../../context";
+import { commitWithEvents } from "../realtime/events";
+import { tombstone } from "./service";
+
+/** Messages handled per transaction: keeps each write short, so sends never wait long behind the sweeper. */
+const BATCH = 500;
+/** Uploads on disk with no row are left alone this long: a send may be between saving the bytes and committing. */
+const ORPHAN_GRACE_MS = 3_600_000;
+
+export interface RetentionReport {
+  messagesDeleted: number;
+  messagesTombstoned: number;
+  eventsDeleted: number;
+  orphanFilesRemoved: number;
+}
+
+/** The retention of one conversation in ms, or null to keep forever. */
+export function effectiveRetention(serverMs: number, groupDays: number | null): number | null {
+  const group = groupDays === null ? null : groupDays * 86_400_000;
+  if (serverMs > 0 && group !== null) return Math.min(serverMs, group);
+  return serverMs > 0 ? serverMs : group;
+}
+
+export async function sweepRetention(ctx: AppContext, now = Date.now()): Promise<RetentionReport> {
+  const report: RetentionReport = { messagesDeleted: 0, messagesTombstoned: 0, eventsDeleted: 0, orphanFilesRemoved: 0 };
+  const serverMs = ctx.config.messageRetentionMs;
+  let query = ctx.db.selectFrom("conversations").select(["id", "retention_days"]);
+  if (serverMs === 0) query = query.where("retention_days", "is not", null);
+  for (const conversation of await query.execute()) {
+    const retention = effectiveRetention(serverMs, conversation.retention_days);
+    if (retention !== null) await expireConversation(ctx, conversation.id, now - retention, report);
+  }
+  report.orphanFilesRemoved = await removeOrphanUploads(ctx, now);
+  return report;
+}
+
+async function expireConversation(ctx: AppContext, conversationId: number, cutoff: number, report: RetentionReport): Promise<void> {
+  // Ids grow with time, so the expired messages are a prefix of the conversation in id order: read it in batches
+  // from the oldest, and stop at the first one that is young enough (no scan of the rest of the history).
+  for (let after = 0; ; ) {
+    const batch = await ctx.db
+      .selectFrom("messages")
+      .select(["id", "created_at", "reply_count", "reply_to_id", "file_id", "deleted_at"])
+      .where("conversation_id", "=", conversationId)
+      .where("id", ">", after)
+      .orderBy("id")
+      .limit(BATCH)
+      .execute();
+    const expired = batch.filter((m) => m.created_at < cutoff);
+    if (expired.length === 0) break;
+    after = expired.at(-1)!.id;
+    const files = await commitWithEvents(ctx, async (trx, emit) => {
+      // Parents with live replies keep their place as tombstones; everything else goes entirely. Replies come
+      // after their parents, so drop first: a parent whose replies all went in this batch can go too.
+      const drop = async (rows: typeof expired) => {
+        const ids = rows.map((m) => m.id);
+        if (ids.length === 0) return [];
+        const files = await tombstone(trx, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
+        await trx.deleteFrom("events").where("message_id", "in", ids).execute();
+        await trx.deleteFrom("messages").where("id", "in", ids).execute();
+        report.messagesDeleted += ids.length;
+        return files;
+      };
+      const removed = await drop(expired.filter((m) => m.reply_count === 0));
+      const parents = expired.filter((m) => m.reply_count > 0);
+      const stillAnswered = new Set(
+        parents.length ? (await trx.selectFrom("messages").select("id").where("id", "in", parents.map((m) => m.id)).where("reply_count", ">", 0).execute()).map((m) => m.id) : [],
+      );
+      removed.push(...(await drop(parents.filter((m) => !stillAnswered.has(m.id)))));
+      const keep = parents.filter((m) => stillAnswered.has(m.id) && m.deleted_at === null);
+      removed.push(...(await tombstone(trx, keep.map((m) => m.id))));
+      report.messagesTombstoned += keep.length;
+      const events = await trx
+        .deleteFrom("events")
+        .where("conversation_id", "=", conversationId)
+        .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(BATCH * 4))
+        .executeTakeFirst();
+      report.eventsDeleted += Number(events.numDeletedRows);
+      await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
+      return removed;
+    });
+    for (const storageName of files) await ctx.files.remove(storageName);
+    if (expired.length < batch.length || batch.length < BATCH) break;
+  }
+}
+
+/** Upload files with no `files` row (a crash between writing the bytes and committing the message). */
+async function removeOrphanUploads(ctx: AppContext, now: number): Promise<number> {
+  const names = await readdir(ctx.files.dir).catch(() => [] as string[]);
+  if (names.length === 0) return 0;
+  const known = new Set<string>();
+  for (let i = 0; i < names.length; i += 500) {
+    const rows = await ctx.db.selectFrom("files").select("storage_name").where("storage_name", "in", names.slice(i, i + 500)).execute();
+    for (const row of rows) known.add(row.storage_name);
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (known.has(name)) continue;
+    const info = await stat(ctx.files.pathOf(name)).catch(() => null);
+    if (!info?.isFile() || now - info.mtimeMs < ORPHAN_GRACE_MS) continue;
+    await ctx.files.remove(name);
+    removed++;
+  }
+  return removed;
+}

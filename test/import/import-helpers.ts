@@ -1,0 +1,77 @@
+// The original's database (a real one, made by running it) copied to a temp dir, and the real command run on it.
+import { Database } from "bun:sqlite";
+import { chmodSync, cpSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tempDir } from "../helpers";
+
+export const ROOT = join(import.meta.dir, "../..");
+/** `bun src/index.ts`, or the compiled binary when PARLEY_BIN names one (as test/cli/commands.test.ts). */
+const ENTRY = process.env.PARLEY_BIN ? [resolve(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
+export const FIXTURE = join(ROOT, "../shared/fixtures/django-original");
+
+/** The README's passwords: `Passw0rd-<username>`. */
+export const passwordOf = (username: string) => `Passw0rd-${username}`;
+
+export interface FixtureCopy {
+  dir: string;
+  db: string;
+  media: string;
+}
+
+/** A writable copy of the fixture (db.sqlite3 and media/) in a temp dir. */
+export function copyFixture(): FixtureCopy {
+  const dir = tempDir("parley-django-");
+  cpSync(FIXTURE, dir, { recursive: true });
+  const makeWritable = (path: string) => {
+    chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+    if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+  };
+  makeWritable(dir);
+  return { dir, db: join(dir, "db.sqlite3"), media: join(dir, "media") };
+}
+
+/** Changes the copy of the original's database (the import itself only ever reads it). */
+export function editOriginal(copy: FixtureCopy, ...statements: string[]): void {
+  const db = new Database(copy.db);
+  for (const statement of statements) db.run(statement);
+  db.close();
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `parley import-django ...args` through the real entry point, with no PARLEY_* variables of the caller. */
+export async function runImport(...args: string[]): Promise<RunResult> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_")));
+  const child = Bun.spawn([...ENTRY, "import-django", ...args], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code, stdout, stderr };
+}
+
+export const sha256 = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+
+/** Every file under `dir` (relative path → SHA-256): to show nothing was written, or changed. */
+export function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (path: string, prefix: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(path, entry.name), `${prefix}${entry.name}/`);
+      else files[`${prefix}${entry.name}`] = sha256(join(path, entry.name));
+    }
+  };
+  walk(dir, "");
+  return files;
+}
+
+/** Rows of the original, read directly (read-only), for comparing with what Parley serves. */
+export function originalRows<T>(copy: FixtureCopy, query: string): T[] {
+  const db = new Database(copy.db, { readonly: true });
+  try {
+    return db.query(query).all() as T[];
+  } finally {
+    db.close();
+  }
+}
