@@ -389,6 +389,7 @@ export class Chat {
         "span",
         { class: "line" },
         h("span", { class: "preview" }, last && c.kind === "group" && !last.deleted ? `${last.sender_username}: ${preview}` : preview),
+        c.muted ? h("span", { class: "muted-mark", role: "img", "aria-label": "muted" }, "🔕") : null,
         c.mention_count ? h("span", { class: "badge mention", "aria-label": `${c.mention_count} mentioning you` }, `@${c.mention_count}`) : null,
         unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, String(unread)) : null,
       ),
@@ -639,6 +640,44 @@ export class Chat {
         });
         return;
       }
+      case "unread":
+      case "mute": {
+        // My own read state, from any of my devices: the server's counts are the truth.
+        const state = frame.data as { conversation_id: number; unread_count: number; mention_count: number; muted: boolean };
+        const conversation = this.conversations.get(state.conversation_id);
+        if (conversation) Object.assign(conversation, { unread_count: state.unread_count, mention_count: state.mention_count, muted: state.muted });
+        this.unread.set(state.conversation_id, state.unread_count);
+        this.renderList();
+        if (state.unread_count) this.markRead(state.conversation_id);
+        return;
+      }
+      case "message.updated": {
+        const edit = frame.data as { id: number; conversation_id: number; message: string; edited_at: string | null };
+        const message = this.histories.get(edit.conversation_id)?.messages.find((m) => m.id === edit.id);
+        if (message) {
+          Object.assign(message, { message: edit.message, edited_at: edit.edited_at });
+          this.paneFor(edit.conversation_id)?.upsertMessage(message);
+        }
+        const last = this.conversations.get(edit.conversation_id)?.last_message;
+        if (last?.id === edit.id) {
+          Object.assign(last, { message: edit.message, edited_at: edit.edited_at });
+          this.renderList();
+        }
+        return;
+      }
+      case "messages.expired": {
+        // Retention removed the conversation's oldest messages.
+        if (id === undefined) return;
+        const history = this.histories.get(id);
+        if (history) history.messages = history.messages.filter((m) => m.id > frame.data.up_to_id);
+        if (history && this.openId === id) this.pane?.showHistory(history.messages, this.pendingOf(id));
+        void this.refreshConversations();
+        return;
+      }
+      case "conversation.updated":
+      case "member.updated":
+        void this.refreshConversations();
+        return;
       case "read": {
         if (id === undefined) return;
         const { user_id, message_id } = frame.data as { user_id: number; message_id: number };

@@ -220,7 +220,13 @@ export class ConversationPane {
     return h(
       "article",
       { class: `message${mine ? " mine" : ""}`, "data-id": String(m.id), "data-sender": String(m.sender), "aria-label": `${mine ? "You" : m.sender_username}, ${formatTime(m.timestamp)}` },
-      h("header", {}, h("span", { class: "sender" }, mine ? "You" : m.sender_username), h("time", { datetime: m.timestamp }, formatTime(m.timestamp))),
+      h(
+        "header",
+        {},
+        h("span", { class: "sender" }, mine ? "You" : m.sender_username),
+        h("time", { datetime: m.timestamp }, formatTime(m.timestamp)),
+        m.edited_at && !m.deleted ? h("span", { class: "edited" }, "(edited)") : null,
+      ),
       body,
       m.deleted ? null : this.attachmentNode(m),
       h("p", { class: "seen muted" }),

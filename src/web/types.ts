@@ -27,6 +27,8 @@ export interface Message {
   timestamp: string;
   client_id: string | null;
   deleted: boolean;
+  /** Set once the sender edited it (servers with message editing). */
+  edited_at?: string | null;
 }
 
 export interface Member {
@@ -48,6 +50,7 @@ export interface Conversation {
   /** Present once the server counts unread messages; the client counts live arrivals otherwise. */
   unread_count?: number;
   mention_count?: number;
+  muted?: boolean;
 }
 
 export interface DirectoryGroup {

@@ -155,6 +155,14 @@ describe("web client in Chromium: groups, history, resume", async () => {
     await shown(log(page).getByText("sent while you were away"), 20_000);
     await eventually(async () => expect(await page.getByText("Reconnecting…").count()).toBe(0));
     expect(await log(page).getByText("sent while you were away").count()).toBe(1);
+    // Edits and deletions arrive live too.
+    const edited = await api("PATCH", `/api/messages/${sent.body.conversation_id}/${sent.body.id}/`, { token: alice.access, body: { message: "sent while you were away (fixed)" } });
+    expect(edited.status).toBe(200);
+    await shown(log(page).getByText("sent while you were away (fixed)"));
+    await shown(log(page).locator(`[data-id="${sent.body.id}"]`).getByText("(edited)"));
+    expect((await api("DELETE", `/api/messages/${sent.body.conversation_id}/${sent.body.id}/`, { token: alice.access })).status).toBe(204);
+    await shown(log(page).locator(`[data-id="${sent.body.id}"]`).getByText("This message was deleted."));
+    expect(await log(page).getByText("sent while you were away (fixed)").count()).toBe(0);
   }, STEP);
 
   test("presence turns offline when carol's browser goes away; logging out returns to the login form", async () => {
