@@ -26,6 +26,12 @@ access=$(curl -fsS -X POST "$url/api/login/" -H 'content-type: application/json'
   -d '{"email":"smoke@example.com","password":"smoke-password"}' | sed -E 's/.*"access":"([^"]+)".*/\1/')
 curl -fsS "$url/api/users/protected/" -H "authorization: Bearer $access" | grep -q '"Access granted!"'
 curl -fsS "$url/swagger/json" | grep -q '"openapi"'
+# The web client is embedded: the page and every asset it names are served with no source tree beside the binary.
+page=$(curl -fsS -D "$work/page-headers" "$url/")
+grep -qi '^content-security-policy: .*script-src .self.' "$work/page-headers" || { echo "GET / has no CSP"; exit 1; }
+assets=$(printf '%s' "$page" | grep -oE '(src|href)="[^"]+\.(js|css)"' | cut -d'"' -f2)
+[ "$(printf '%s\n' "$assets" | grep -c .)" -ge 2 ] || { echo "GET / names no script and stylesheet: $page"; exit 1; }
+for asset in $assets; do curl -fsS -o /dev/null "$url/${asset#/}" || { echo "asset $asset not served"; exit 1; }; done
 [ "$(stat -c %a "$work/data/jwt-secret")" = "600" ] || { echo "jwt-secret is not mode 0600"; exit 1; }
 
 kill -TERM "$pid"

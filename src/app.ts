@@ -28,6 +28,7 @@ import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { userRoutes } from "./modules/users";
+import { webClientRoutes } from "./modules/web-client";
 import { startHousekeeping } from "./housekeeping";
 
 export interface Parley {
@@ -40,13 +41,13 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-function buildRoutes(ctx: AppContext) {
+function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
   const { config } = ctx;
   const app: Elysia<any, any, any, any, any, any, any> = new Elysia({
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
     // No t.Transform in any response schema: skip the per-response Encode pass (a fifth of a history read).
     encodeSchema: false,
-    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data"), routes: gatewayRoutes(ctx) as never },
+    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data"), routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
       idleTimeout: Math.round(config.wsIdleTimeoutMs / 1000), // Bun pings idle sockets and closes those that stop answering
@@ -113,7 +114,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   };
   registerReadings(ctx);
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
-  const app = buildRoutes(ctx);
+  const app = buildRoutes(ctx, await webClientRoutes());
   let stopJobs: (() => Promise<void>) | undefined;
   return {
     app,

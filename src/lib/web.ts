@@ -5,7 +5,7 @@ import type { Config } from "../config";
 import { AppError } from "./errors";
 import { errorBody, jsonResponse } from "./http";
 
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",

@@ -18,7 +18,7 @@ describe("POST /api/conversations/direct/", () => {
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ kind: "direct", name: v.username, last_message: null });
     expect(first.body.created_at).toMatch(ISO_TIMESTAMP);
-    expect(first.body.members).toEqual([{ id: v.id, username: v.username, first_name: "dm-b", last_name: "Test", role: "member" }]);
+    expect(first.body.members).toEqual([{ id: v.id, username: v.username, first_name: "dm-b", last_name: "Test", role: "member", last_read_message_id: null }]);
     expect(counts(parley).conversations).toBe(before.conversations + 1);
     expect(await memberIds(first.body.id)).toEqual([u.id, v.id].sort((a, b) => a - b));
     const row = await db.selectFrom("conversations").selectAll().where("id", "=", first.body.id).executeTakeFirstOrThrow();
@@ -105,7 +105,7 @@ describe("GET /api/conversations/", () => {
     expect(g.last_message).toMatchObject({ id: latest.id, message: "latest in group", sender: other.id, sender_username: other.username, receiver_group: group.id });
 
     expect(d).toMatchObject({ id: dm, kind: "direct", name: friend.username });
-    expect(d.members).toEqual([{ id: friend.id, username: friend.username, first_name: "friend", last_name: "Test", role: "member" }]);
+    expect(d.members).toEqual([{ id: friend.id, username: friend.username, first_name: "friend", last_name: "Test", role: "member", last_read_message_id: null }]);
     expect(d.last_message).toMatchObject({ message: "hi from friend", sender: friend.id, receiver_user: me.id, receiver_group: null });
 
     expect(q).toMatchObject({ id: quiet, kind: "direct", name: other.username, last_message: null });

@@ -10,6 +10,8 @@ import {
   conversationView,
   createGroupBody,
   directBody,
+  directoryEntry,
+  directoryQuery,
   groupIdParams,
   groupUpdateBody,
   groupView,
@@ -47,6 +49,16 @@ export const conversationRoutes = (ctx: AppContext) =>
     .get("/groups/", ({ user }) => conversations.listMyGroups(ctx, user), {
       response: t.Array(groupView),
       detail: { tags: ["Groups"], summary: "The caller's groups", security },
+    })
+    .get("/groups/directory/", ({ user, query }) => conversations.groupDirectory(ctx, user, query), {
+      query: directoryQuery,
+      response: t.Array(directoryEntry),
+      detail: {
+        tags: ["Groups"],
+        summary: "Every group, to find one to join",
+        description: "Newest first, with member counts and whether the caller is a member. `q` matches the start of the name; `before` is a group id cursor.",
+        security,
+      },
     })
     .post(
       "/groups/:group_id/join/",

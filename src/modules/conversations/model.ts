@@ -64,11 +64,35 @@ export const readState = t.Object({ conversation_id: t.Integer(), ...readStateFi
 export const conversationParams = t.Object({ conversation_id: pathId("A conversation id") });
 export const readBody = t.Object({ message_id: t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give the id of the last message read." }) });
 
+export const directoryQuery = t.Object({
+  q: t.Optional(t.String({ maxLength: 100, error: "q must be at most 100 characters." })),
+  before: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a group id." })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
+});
+export type DirectoryQuery = typeof directoryQuery.static;
+
+export const directoryEntry = t.Object({
+  id: t.Integer(),
+  name: t.String(),
+  member_count: t.Integer(),
+  is_member: t.Boolean({ description: "Whether the caller is a member" }),
+  created_at: t.String({ format: "date-time" }),
+});
+
 export const conversationView = t.Object({
   id: t.Integer(),
   kind: t.Union([t.Literal("group"), t.Literal("direct")]),
   name: t.String(),
-  members: t.Array(t.Object({ id: t.Integer(), username: t.String(), first_name: t.String(), last_name: t.String(), role: t.String() })),
+  members: t.Array(
+    t.Object({
+      id: t.Integer(),
+      username: t.String(),
+      first_name: t.String(),
+      last_name: t.String(),
+      role: t.String(),
+      last_read_message_id: t.Nullable(t.Integer({ description: "The member's read marker: the newest message they have read" })),
+    }),
+  ),
   last_message: t.Nullable(messageView),
   created_at: t.String({ format: "date-time" }),
   ...readStateFields,

@@ -1,4 +1,5 @@
 // Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
+import { sql } from "kysely";
 import type { Db } from "../../db";
 import type { Insertable } from "kysely";
 import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
@@ -52,7 +53,7 @@ export function listMembers(db: Db, conversationIds: number[]) {
   return db
     .selectFrom("conversation_members as m")
     .innerJoin("users as u", "u.id", "m.user_id")
-    .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "u.username", "u.first_name", "u.last_name"])
+    .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "m.last_read_message_id", "u.username", "u.first_name", "u.last_name"])
     .where("m.conversation_id", "in", conversationIds)
     .orderBy("m.joined_at")
     .orderBy("m.user_id")
@@ -90,6 +91,33 @@ export function listUserConversations(db: Db, userId: number, only: { kind?: Con
   if (only.kind) query = query.where("c.kind", "=", only.kind);
   if (only.conversationId) query = query.where("c.id", "=", only.conversationId);
   return query.execute();
+}
+
+/**
+ * Groups newest first, with their member count and whether `userId` is one of them; `q` matches the start of the
+ * name. Private groups only for their members (the others could not join them anyway).
+ */
+export function listGroupDirectory(db: Db, userId: number, query: { q?: string; before?: number; limit: number }) {
+  let select = db
+    .selectFrom("conversations as c")
+    .select(["c.id", "c.name", "c.created_at"])
+    .select((eb) => eb.selectFrom("conversation_members as m").select((e) => e.fn.countAll<number>().as("n")).whereRef("m.conversation_id", "=", "c.id").as("member_count"))
+    .select((eb) =>
+      eb.exists(eb.selectFrom("conversation_members as mine").select("mine.user_id").whereRef("mine.conversation_id", "=", "c.id").where("mine.user_id", "=", userId)).as("is_member"),
+    )
+    .where("c.kind", "=", "group")
+    .where((eb) =>
+      eb.or([
+        eb("c.private", "=", 0),
+        eb.exists(eb.selectFrom("conversation_members as own").select("own.user_id").whereRef("own.conversation_id", "=", "c.id").where("own.user_id", "=", userId)),
+      ]),
+    )
+    .orderBy("c.id", "desc")
+    .limit(query.limit);
+  if (query.before !== undefined) select = select.where("c.id", "<", query.before);
+  const q = query.q ? groupNameKey(query.q) : "";
+  if (q) select = select.where(sql<boolean>`${sql.ref("c.name_key")} LIKE ${q.replace(/[\\%_]/g, (c) => `\\${c}`) + "%"} ESCAPE '\\'`);
+  return select.execute();
 }
 
 export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {

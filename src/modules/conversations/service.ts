@@ -8,6 +8,7 @@ import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView, type MessageView } from "../messages/view";
 import { commitWithEvents, type Emit } from "../realtime/events";
+import type { DirectoryQuery } from "./model";
 import { readStateOf, type ReadState } from "./read-state";
 import * as repo from "./repository";
 
@@ -122,6 +123,20 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
   return (await groupViews(ctx.db, [group]))[0]!;
 }
 
+export interface DirectoryEntry {
+  id: number;
+  name: string;
+  member_count: number;
+  is_member: boolean;
+  created_at: string;
+}
+
+/** Every group, newest first, for finding one to join (groups are open to join, as in the original). */
+export async function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
+  const rows = await repo.listGroupDirectory(ctx.db, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
+  return rows.map((g) => ({ id: g.id, name: g.name!, member_count: Number(g.member_count), is_member: Boolean(g.is_member), created_at: new Date(g.created_at).toISOString() }));
+}
+
 export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<GroupView[]> {
   const rows = await repo.listUserConversations(ctx.db, user.id, { kind: "group" });
   return groupViews(ctx.db, rows.sort((a, b) => a.id - b.id));
@@ -217,6 +232,7 @@ export interface ConversationMemberView {
   first_name: string;
   last_name: string;
   role: string;
+  last_read_message_id: number | null;
 }
 
 export interface ConversationView extends Omit<ReadState, "conversation_id"> {
@@ -254,7 +270,7 @@ export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "i
         id: row.id,
         kind: row.kind,
         name: row.kind === "group" ? row.name! : (shown[0]?.username ?? ""),
-        members: shown.map((m) => ({ id: m.user_id, username: m.username, first_name: m.first_name, last_name: m.last_name, role: m.role })),
+        members: shown.map((m) => ({ id: m.user_id, username: m.username, first_name: m.first_name, last_name: m.last_name, role: m.role, last_read_message_id: m.last_read_message_id })),
         last_message: last ? toMessageView(last, row, ctx.fileUrls, now, user.id) : null,
         created_at: new Date(row.created_at).toISOString(),
         ...readState,

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { patchUserBody, publicUser, registerBody, registerResponse, replaceUserBody, userIdParams } from "./model";
+import { lookupQuery, patchUserBody, publicUser, registerBody, registerResponse, replaceUserBody, userIdParams } from "./model";
 import * as users from "./service";
 
 const security = [{ bearerAuth: [] }];
@@ -18,6 +18,11 @@ export const userRoutes = (ctx: AppContext) =>
       { body: registerBody, response: { 201: registerResponse }, detail: { summary: "Register an account", description: "Rate-limited per client address (429 with Retry-After)." } },
     )
     .use(requireUser(ctx))
+    .get("/users/lookup/", async ({ user, query }) => users.toPublicUser(await users.lookupUser(ctx, query.username), user), {
+      query: lookupQuery,
+      response: publicUser,
+      detail: { summary: "Find a user by username", description: "Exact match, case-insensitive; inactive accounts are not found (404).", security },
+    })
     .get("/:user_id/", async ({ user, params }) => users.toPublicUser(await users.getUser(ctx, params.user_id), user), {
       params: userIdParams,
       response: publicUser,

@@ -18,6 +18,8 @@ export const replaceUserBody = t.Object({ username, email, password, first_name:
 export const patchUserBody = t.Partial(replaceUserBody);
 export type UserChanges = typeof patchUserBody.static;
 
+export const lookupQuery = t.Object({ username: t.String({ minLength: 1, maxLength: 150, error: "Give a username." }) });
+
 export const userIdParams = t.Object({ user_id: pathId("A user id") });
 
 export const publicUser = t.Object({

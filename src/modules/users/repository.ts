@@ -8,6 +8,11 @@ export function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
   return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** The active account with this username, compared as usernames are kept unique (case-folded, NFKC). */
+export function findActiveUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("username_key", "=", usernameKey(username)).where("is_active", "=", 1).executeTakeFirst();
+}
+
 export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
   return db.selectFrom("users").selectAll().where("email", "=", normalizeEmail(email)).executeTakeFirst();
 }

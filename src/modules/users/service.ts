@@ -70,6 +70,11 @@ export async function getUser(ctx: AppContext, id: number): Promise<UserRow> {
   return (await repo.findUserById(ctx.db, id)) ?? notFound();
 }
 
+/** Finds a user by username, so a client can start a conversation with someone it knows by name. */
+export async function lookupUser(ctx: AppContext, username: string): Promise<UserRow> {
+  return (await repo.findActiveUserByUsername(ctx.db, username.trim())) ?? notFound("No user with that username.");
+}
+
 /** The account `id`, if `actor` may change it: only its owner and staff may. */
 async function ownedAccount(ctx: AppContext, actor: AuthUser, id: number): Promise<UserRow> {
   const user = await getUser(ctx, id);

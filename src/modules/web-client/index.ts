@@ -1,0 +1,82 @@
+// The browser client (src/web/) served at "/" from Bun's own routes. `bun build --compile` bundles the HTML import
+// and embeds its files (index.files); without a build step (bun src/index.ts, tests) Bun.build bundles it once
+// in memory. Either way each file is served here, not as a bare HTMLBundle route, because Bun 1.4 cannot add
+// headers to that route and the page needs its Content-Security-Policy and framing ban.
+import { basename } from "node:path";
+import index from "../../web/index.html";
+import { SECURITY_HEADERS } from "../../lib/web";
+
+interface WebFile {
+  /** The URL path the page refers to it by. */
+  path: string;
+  body: Blob;
+  contentType: string;
+  etag: string;
+  isPage: boolean;
+}
+
+/**
+ * What the page may do: its own scripts and styles only (no inline code, no eval), images from this server and
+ * from blob: (the preview of an upload in progress), requests and WebSockets back to this server only, no
+ * plugins, no framing, forms posting nowhere else.
+ */
+export function pageCsp(host: string | null): string {
+  // 'self' covers ws:/wss: to the same host in CSP Level 3 browsers; older ones need the host spelled out.
+  const sockets = host && /^[\w.-]+(:\d+)?$|^\[[\da-f:.]+\](:\d+)?$/i.test(host) ? ` ws://${host} wss://${host}` : "";
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob:",
+    `connect-src 'self'${sockets}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+  ].join("; ");
+}
+
+async function bundledFiles(): Promise<WebFile[]> {
+  if (index.files?.length) {
+    return index.files.map((file) => ({
+      path: file.loader === "html" ? "/" : `/${basename(file.path)}`,
+      body: Bun.file(file.path),
+      contentType: file.headers["content-type"],
+      etag: `"${file.headers.etag}"`,
+      isPage: file.loader === "html",
+    }));
+  }
+  const build = await Bun.build({ entrypoints: [index.index], target: "browser", minify: true });
+  if (!build.success) throw new AggregateError(build.logs, "The web client failed to build");
+  return build.outputs
+    .filter((output) => !output.path.endsWith(".map"))
+    .map((output) => {
+      const isPage = output.type.startsWith("text/html");
+      return { path: isPage ? "/" : `/${basename(output.path)}`, body: output, contentType: output.type, etag: `"${output.hash ?? Bun.hash(output.path).toString(36)}"`, isPage };
+    });
+}
+
+let files: Promise<WebFile[]> | undefined;
+
+/** Bun routes for the page and its assets (built once per process). */
+export async function webClientRoutes(): Promise<Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }>> {
+  const routes: Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }> = {};
+  for (const file of await (files ??= bundledFiles())) {
+    const bytes = new Uint8Array(await file.body.arrayBuffer());
+    const serve = (request: Request) => {
+      const headers: Record<string, string> = {
+        ...SECURITY_HEADERS,
+        "content-type": file.contentType,
+        etag: file.etag,
+        // The page is revalidated on every load (so a new version shows at once); assets are named by their hash.
+        "cache-control": file.isPage ? "no-cache" : "public, max-age=31536000, immutable",
+      };
+      if (file.isPage) headers["content-security-policy"] = pageCsp(request.headers.get("host"));
+      if (request.headers.get("if-none-match") === file.etag) return new Response(null, { status: 304, headers });
+      return new Response(request.method === "HEAD" ? null : bytes, { headers: { ...headers, "content-length": String(bytes.byteLength) } });
+    };
+    routes[file.path] = { GET: serve, HEAD: serve };
+  }
+  return routes;
+}

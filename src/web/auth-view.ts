@@ -1,0 +1,90 @@
+// Log in and register. One form at a time; every field labelled, every failure the API reports shown in words.
+import { type Api, ApiError, type Session } from "./api";
+import { field, h, replace } from "./dom";
+
+export function renderAuth(root: HTMLElement, api: Api, notice: string | null, onLoggedIn: () => void) {
+  const registering = location.hash === "#/register";
+  const status = h("p", { class: "form-error", role: "alert" });
+  const form = h("form", { class: "auth-form", novalidate: true });
+  const fields: Record<string, ReturnType<typeof field>> = {};
+  const input = (name: string, label: string, type: string, autocomplete: string, required = true) => {
+    fields[name] = field(label, h("input", { name, type, autocomplete, required }));
+    return fields[name]!.wrapper;
+  };
+
+  const submit = h("button", { type: "submit", class: "primary" }, registering ? "Register" : "Log in");
+  if (registering) {
+    form.append(
+      h("h2", {}, "Create an account"),
+      input("username", "Username", "text", "username"),
+      input("email", "Email", "email", "email"),
+      input("password", "Password", "password", "new-password"),
+      input("first_name", "First name", "text", "given-name", false),
+      input("last_name", "Last name", "text", "family-name", false),
+      status,
+      submit,
+      h("p", { class: "switch" }, "Already registered? ", h("a", { href: "#/login" }, "I already have an account")),
+    );
+  } else {
+    form.append(
+      h("h2", {}, "Welcome back"),
+      input("email", "Email", "email", "username"),
+      input("password", "Password", "password", "current-password"),
+      status,
+      submit,
+      h("p", { class: "switch" }, "New here? ", h("a", { href: "#/register" }, "Create an account")),
+    );
+  }
+  if (notice) status.textContent = notice;
+
+  const showErrors = (error: unknown) => {
+    for (const f of Object.values(fields)) {
+      f.error.textContent = "";
+      f.input.removeAttribute("aria-invalid");
+    }
+    if (!(error instanceof ApiError)) {
+      status.textContent = "Something went wrong. Try again.";
+      return;
+    }
+    let placed = false;
+    for (const [name, messages] of Object.entries(error.fields)) {
+      const target = fields[name];
+      if (!target) continue;
+      target.error.textContent = messages.join(" ");
+      target.input.setAttribute("aria-invalid", "true");
+      placed = true;
+    }
+    status.textContent = placed ? "Please correct the fields marked below." : error.message;
+    const firstInvalid = form.querySelector<HTMLInputElement>("[aria-invalid=true]");
+    firstInvalid?.focus();
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(Object.entries(fields).map(([name, f]) => [name, f.input.value]));
+    submit.disabled = true;
+    status.textContent = registering ? "Creating your account…" : "Logging in…";
+    try {
+      if (registering) await api.request("POST", "/api/register/", { body: values, auth: false });
+      const login = await api.request<{ access: string; refresh: string; email: string; id: number }>("POST", "/api/login/", {
+        body: { email: values.email, password: values.password },
+        auth: false,
+      });
+      const session: Session = { access: login.access, refresh: login.refresh, user: { id: login.id, email: login.email, username: values.username ?? "" } };
+      api.start(session);
+      if (!registering) {
+        const profile = await api.request<{ username: string }>("GET", `/api/${login.id}/`).catch(() => null);
+        if (profile && api.session) api.start({ ...api.session, user: { ...session.user, username: profile.username } });
+      }
+      if (location.hash === "#/register" || location.hash === "#/login") history.replaceState(null, "", "#/");
+      onLoggedIn();
+    } catch (error) {
+      showErrors(error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  replace(root, h("main", { class: "auth" }, h("h1", { class: "brand" }, "Parley"), form));
+  fields[registering ? "username" : "email"]!.input.focus();
+}
