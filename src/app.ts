@@ -114,7 +114,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   };
   registerReadings(ctx);
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
-  const app = buildRoutes(ctx, await webClientRoutes());
+  const app = buildRoutes(ctx, await webClientRoutes(ctx));
   let stopJobs: (() => Promise<void>) | undefined;
   return {
     app,

@@ -15,11 +15,31 @@ function pathOf(url: string): string {
 const started = new WeakMap<Request, { id: string; at: number }>();
 const CLIENT_ID = /^[\w.:-]{1,64}$/;
 
+/** The client's own request id when it sent a sane one, else a new one. */
+export function requestIdOf(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && CLIENT_ID.test(given) ? given : crypto.randomUUID();
+}
+
+/** Counts and logs one answered request: the same line and metrics for Elysia's routes and Bun's own. */
+export function recordRequest(log: Logger, metrics: Metrics, request: Request, entry: { id: string; route: string; status: number; seconds: number; userId: number | null }) {
+  metrics.httpRequests.inc({ method: request.method, route: entry.route, status: String(entry.status) });
+  metrics.httpDuration.observe(entry.seconds, { route: entry.route });
+  log.info("request", {
+    request_id: entry.id,
+    method: request.method,
+    route: entry.route,
+    path: pathOf(request.url),
+    status: entry.status,
+    duration_ms: Math.round(entry.seconds * 100_000) / 100,
+    user_id: entry.userId,
+  });
+}
+
 export function observability(log: Logger, metrics: Metrics) {
   return new Elysia({ name: "parley-observability" })
     .onRequest(({ request, set }) => {
-      const given = request.headers.get("x-request-id");
-      const id = given && CLIENT_ID.test(given) ? given : crypto.randomUUID();
+      const id = requestIdOf(request);
       started.set(request, { id, at: performance.now() });
       set.headers["x-request-id"] = id;
     })
@@ -30,17 +50,6 @@ export function observability(log: Logger, metrics: Metrics) {
       const { route, responseValue, user } = context as unknown as { route?: string; responseValue?: unknown; user?: { id: number } };
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
       const seconds = (performance.now() - start.at) / 1000;
-      const template = route ?? "unmatched";
-      metrics.httpRequests.inc({ method: request.method, route: template, status: String(status) });
-      metrics.httpDuration.observe(seconds, { route: template });
-      log.info("request", {
-        request_id: start.id,
-        method: request.method,
-        route: template,
-        path: pathOf(request.url),
-        status,
-        duration_ms: Math.round(seconds * 100_000) / 100,
-        user_id: user?.id ?? null,
-      });
+      recordRequest(log, metrics, request, { id: start.id, route: route ?? "unmatched", status, seconds, userId: user?.id ?? null });
     });
 }

@@ -14,6 +14,17 @@ const assets = [...html.matchAll(/<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"
 const GZIP_BUDGET_BYTES = 20 * 1024;
 
 describe("GET /", () => {
+  test("like every answer, the page and its assets carry an X-Request-Id and are counted in /metrics", async () => {
+    expect(page.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const mine = await get("/", { headers: { "x-request-id": "client-chosen-id.1" } });
+    expect(mine.headers.get("x-request-id")).toBe("client-chosen-id.1");
+    await get(assets[0]!);
+    const metrics = await (await get("/metrics")).text();
+    expect(metrics).toMatch(/parley_http_requests_total\{method="GET",route="\/",status="200"\} [1-9]/);
+    expect(metrics).toContain(`route="${assets[0]}"`);
+  });
+
+
   test("serves the HTML page with a strict Content-Security-Policy and the security headers", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html;\s*charset=utf-8$/i);

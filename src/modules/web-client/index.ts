@@ -4,6 +4,8 @@
 // headers to that route and the page needs its Content-Security-Policy and framing ban.
 import { basename } from "node:path";
 import index from "../../web/index.html";
+import type { AppContext } from "../../context";
+import { recordRequest, requestIdOf } from "../../lib/observability";
 import { SECURITY_HEADERS } from "../../lib/web";
 
 interface WebFile {
@@ -60,21 +62,30 @@ async function bundledFiles(): Promise<WebFile[]> {
 let files: Promise<WebFile[]> | undefined;
 
 /** Bun routes for the page and its assets (built once per process). */
-export async function webClientRoutes(): Promise<Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }>> {
+export async function webClientRoutes({ log, metrics }: Pick<AppContext, "log" | "metrics">): Promise<Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }>> {
   const routes: Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }> = {};
   for (const file of await (files ??= bundledFiles())) {
     const bytes = new Uint8Array(await file.body.arrayBuffer());
+    const answer = (request: Request, headers: Record<string, string>) => {
+      if (request.headers.get("if-none-match") === file.etag) return new Response(null, { status: 304, headers });
+      return new Response(request.method === "HEAD" ? null : bytes, { headers: { ...headers, "content-length": String(bytes.byteLength) } });
+    };
+    // Logged, counted and given an X-Request-Id like every answer of the API.
     const serve = (request: Request) => {
+      const at = performance.now();
+      const id = requestIdOf(request);
       const headers: Record<string, string> = {
         ...SECURITY_HEADERS,
+        "x-request-id": id,
         "content-type": file.contentType,
         etag: file.etag,
         // The page is revalidated on every load (so a new version shows at once); assets are named by their hash.
         "cache-control": file.isPage ? "no-cache" : "public, max-age=31536000, immutable",
       };
       if (file.isPage) headers["content-security-policy"] = pageCsp(request.headers.get("host"));
-      if (request.headers.get("if-none-match") === file.etag) return new Response(null, { status: 304, headers });
-      return new Response(request.method === "HEAD" ? null : bytes, { headers: { ...headers, "content-length": String(bytes.byteLength) } });
+      const response = answer(request, headers);
+      recordRequest(log, metrics, request, { id, route: file.path, status: response.status, seconds: (performance.now() - at) / 1000, userId: null });
+      return response;
     };
     routes[file.path] = { GET: serve, HEAD: serve };
   }
