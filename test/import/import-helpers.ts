@@ -7,7 +7,9 @@ import { tempDir } from "../helpers";
 export const ROOT = join(import.meta.dir, "../..");
 /** `bun src/index.ts`, or the compiled binary when PARLEY_BIN names one (as test/cli/commands.test.ts). */
 const ENTRY = process.env.PARLEY_BIN ? [resolve(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
-export const FIXTURE = join(ROOT, "../shared/fixtures/django-original");
+// A copy of ../shared/fixtures/django-original (a real database of the original, made by running it), kept in
+// the repository so a clean clone tests the import anywhere.
+export const FIXTURE = join(ROOT, "test/fixtures/django-original");
 
 /** The README's passwords: `Passw0rd-<username>`. */
 export const passwordOf = (username: string) => `Passw0rd-${username}`;
