@@ -5,10 +5,14 @@ import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
+import { startSearchIndexer } from "./modules/search/indexer";
 import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
-/** Runs every job once per PARLEY_SWEEP_INTERVAL; returns a stop function that waits for a run in progress. */
+/**
+ * Runs every job once per PARLEY_SWEEP_INTERVAL, closes slow consumers, and indexes new messages for search;
+ * returns a stop function that waits for a run in progress.
+ */
 export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
   const runOnce = async () => {
@@ -41,7 +45,9 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   // Once soon after start, for anything that expired while the server was down (not during start-up itself).
   const first = setTimeout(() => (running = running.then(runOnce)), 1_000);
   const slowConsumers = setInterval(() => ctx.hub.closeSlowConsumers(SLOW_CONSUMER_BYTES), 250);
+  const stopIndexer = startSearchIndexer(ctx);
   return async () => {
+    await stopIndexer();
     clearTimeout(first);
     clearInterval(timer);
     clearInterval(slowConsumers);

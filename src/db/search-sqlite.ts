@@ -32,33 +32,59 @@ export interface SearchQuery {
 
 const TABLES = ["messages_fts", "messages_trigram"] as const;
 
-/** Creates the indexes and triggers and fills them from existing messages (the migration calls this). */
+/**
+ * Creates the indexes (the migration calls this). New messages are indexed in batches by indexPendingMessages,
+ * not by a trigger per insert: FTS5 writes a segment at every savepoint, and every send runs in one (group commit),
+ * which made each send five times dearer. `search_state.indexed_up_to` is the id up to which messages are indexed;
+ * edits and deletes of those are applied to the index at once, in the same transaction, by triggers.
+ */
 export async function installSearchIndex(db: Kysely<any>): Promise<void> {
   await sql`CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')`.execute(db);
   await sql`CREATE VIRTUAL TABLE messages_trigram USING fts5(body, content='messages', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(db);
-  // Only live messages with text are indexed; an external-content delete must repeat exactly what was indexed.
+  await sql`CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_up_to INTEGER NOT NULL)`.execute(db);
+  await sql`INSERT INTO search_state (id, indexed_up_to) VALUES (1, 0)`.execute(db);
+  // Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
   for (const table of TABLES) {
     const t = sql.raw(table);
-    await sql`CREATE TRIGGER ${sql.raw(`${table}_insert`)} AFTER INSERT ON messages WHEN new.deleted_at IS NULL AND new.body <> '' BEGIN
-      INSERT INTO ${t}(rowid, body) VALUES (new.id, new.body);
-    END`.execute(db);
+    const indexed = (row: "old" | "new") => sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
     // One trigger, statements in order (SQLite fires separate triggers newest first): out with the old, in with the new.
     await sql`CREATE TRIGGER ${sql.raw(`${table}_update`)} AFTER UPDATE OF body, deleted_at ON messages BEGIN
-      INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE old.deleted_at IS NULL AND old.body <> '';
-      INSERT INTO ${t}(rowid, body) SELECT new.id, new.body WHERE new.deleted_at IS NULL AND new.body <> '';
+      INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE ${indexed("old")};
+      INSERT INTO ${t}(rowid, body) SELECT new.id, new.body WHERE ${indexed("new")};
     END`.execute(db);
-    await sql`CREATE TRIGGER ${sql.raw(`${table}_delete`)} AFTER DELETE ON messages WHEN old.deleted_at IS NULL AND old.body <> '' BEGIN
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_delete`)} AFTER DELETE ON messages WHEN ${indexed("old")} BEGIN
       INSERT INTO ${t}(${t}, rowid, body) VALUES ('delete', old.id, old.body);
     END`.execute(db);
-    await sql`INSERT INTO ${t}(rowid, body) SELECT id, body FROM messages WHERE deleted_at IS NULL AND body <> ''`.execute(db);
   }
 }
 
 export async function uninstallSearchIndex(db: Kysely<any>): Promise<void> {
   for (const table of TABLES) {
-    for (const suffix of ["insert", "update", "delete"]) await sql`DROP TRIGGER ${sql.raw(`${table}_${suffix}`)}`.execute(db);
+    for (const suffix of ["update", "delete"]) await sql`DROP TRIGGER ${sql.raw(`${table}_${suffix}`)}`.execute(db);
     await sql`DROP TABLE ${sql.raw(table)}`.execute(db);
   }
+  await sql`DROP TABLE search_state`.execute(db);
+}
+
+/** Whether messages wait to be indexed (on the read connection: cheap, two index lookups). */
+export function indexIsBehind(reader: SqliteDatabase): boolean {
+  const row = reader.query<{ behind: number }, []>("SELECT (SELECT coalesce(max(id), 0) FROM messages) > (SELECT indexed_up_to FROM search_state) AS behind").get();
+  return row?.behind === 1;
+}
+
+/**
+ * Indexes up to `batch` of the messages written since the last call, on the writer connection and inside the
+ * caller's transaction; returns how many ids it moved past (0: the index is up to date).
+ */
+export function indexPendingMessages(writer: SqliteDatabase, batch: number): number {
+  const { from } = writer.query<{ from: number }, []>("SELECT indexed_up_to AS \"from\" FROM search_state").get()!;
+  const upTo = writer.query<{ upTo: number | null }, [number, number]>("SELECT max(id) AS upTo FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)").get(from, batch)?.upTo;
+  if (upTo === null || upTo === undefined) return 0;
+  for (const table of TABLES) {
+    writer.run(`INSERT INTO ${table}(rowid, body) SELECT id, body FROM messages WHERE id > ? AND id <= ? AND deleted_at IS NULL AND body <> ''`, [from, upTo]);
+  }
+  writer.run("UPDATE search_state SET indexed_up_to = ? WHERE id = 1", [upTo]);
+  return upTo - from;
 }
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;

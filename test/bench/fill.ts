@@ -2,6 +2,7 @@
 // users 1..members, each holding `messages` messages. Returns the group ids in order.
 import { Database } from "bun:sqlite";
 import { migrateToLatest, openDatabase } from "../../src/db";
+import { indexPendingMessages } from "../../src/db/search-sqlite";
 
 export interface FillPlan {
   users: number;
@@ -33,6 +34,7 @@ export async function fillDataDir(dataDir: string, plan: FillPlan): Promise<numb
       ids.push(id);
     });
   })();
+  while (indexPendingMessages(db, 100_000) > 0); // what the server's indexer would do after start
   db.close();
   return ids;
 }

@@ -1,8 +1,8 @@
 // Search over the caller's conversations: words, prefixes, phrases, German with diacritics, Chinese and Japanese,
 // partial words, ranking, safe snippets, pagination, edits and deletes at once, and strangers finding nothing.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { makeApp, type TestUser } from "../helpers";
-import { createGroup, directWith, expectRefused, registerUsers, sendText } from "../chat/chat-helpers";
+import { listen, makeApp, type TestUser } from "../helpers";
+import { createGroup, directWith, expectRefused, registerUsers, sendText, waitFor } from "../chat/chat-helpers";
 
 const { api } = await makeApp();
 let alice: TestUser, bob: TestUser, eve: TestUser;
@@ -186,5 +186,39 @@ describe("bad input", () => {
       expect(response.status, path).toBe(400);
       expect(JSON.stringify(response.body), path).toContain(field);
     }
+  });
+});
+
+describe("the index", () => {
+  test("edits and deletes before and after indexing keep the index exact (FTS5 integrity-check passes)", async () => {
+    const { api: fresh, parley } = await makeApp();
+    const [u] = await registerUsers(fresh, ["indexer"] as const);
+    const room = (await createGroup(fresh, u, [])).id;
+    const edit = (id: number, message: string) => fresh("PATCH", `/api/messages/${room}/${id}/`, { token: u.access, body: { message } });
+    const remove = (id: number) => fresh("DELETE", `/api/messages/${room}/${id}/`, { token: u.access });
+    const query = async (q: string) => ((await fresh("GET", `/api/search/?q=${encodeURIComponent(q)}`, { token: u.access })).body.results as { id: number }[]).map((r) => r.id);
+    // Not indexed yet: edited and deleted before the indexer sees them.
+    const early = await sendText(fresh, u, room, "early walrus");
+    const gone = await sendText(fresh, u, room, "doomed narwhal");
+    expect((await edit(early.id, "early manatee")).status).toBe(200);
+    expect((await remove(gone.id)).status).toBe(204);
+    expect(await query("walrus")).toEqual([]);
+    expect(await query("manatee")).toEqual([early.id]);
+    expect(await query("narwhal")).toEqual([]);
+    // Indexed: the same changes go through the triggers.
+    expect((await edit(early.id, "early dugong")).status).toBe(200);
+    expect(await query("manatee")).toEqual([]);
+    expect(await query("dugong")).toEqual([early.id]);
+    expect((await remove(early.id)).status).toBe(204);
+    expect(await query("dugong")).toEqual([]);
+    for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+  });
+
+  test("a running server indexes new messages by itself, shortly after they are sent", async () => {
+    const { server, api: http } = await listen();
+    const [u] = await registerUsers(http, ["background"] as const);
+    const message = await sendText(http, u, (await createGroup(http, u, [])).id, "indexed in the background");
+    const state = () => (server.parley.ctx.reader.query("SELECT indexed_up_to FROM search_state").get() as { indexed_up_to: number }).indexed_up_to;
+    expect(await waitFor(() => state() >= message.id)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { requireMember } from "../conversations/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView, type MessageView } from "../messages/view";
 import { makeSnippet } from "./highlight";
+import { catchUpSearchIndex } from "./indexer";
 import type { SearchQueryParams } from "./model";
 
 const MAX_TERMS = 12;
@@ -58,6 +59,7 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const conversationId = params.conversation_id ?? null;
   if (conversationId !== null) await requireMember(ctx, conversationId, user.id);
   const after = params.before === undefined ? null : decodeCursor(params.before);
+  await catchUpSearchIndex(ctx); // every message sent before this search is found by it
   const limit = params.limit ?? 20;
   const hits = guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit)).sort(order);
   const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;

@@ -1,0 +1,51 @@
+// Keeps the search index up with new messages: in batches, shortly after they are sent, and before any search
+// (so a search always sees every message sent before it). Edits and deletes reach the index at once (triggers).
+import type { AppContext } from "../../context";
+import { indexIsBehind, indexPendingMessages } from "../../db/search-sqlite";
+import { commitWithEvents } from "../realtime/events";
+
+/** Messages indexed per transaction: a burst of sends or an import is indexed without holding the writer long. */
+const BATCH = 5_000;
+/** How soon after a send its message is indexed: long enough to batch a busy room, short enough to search at once. */
+const DELAY_MS = 200;
+
+const running = new WeakMap<AppContext, Promise<void>>();
+
+/** Indexes every message written so far; concurrent callers share one run. */
+export function catchUpSearchIndex(ctx: AppContext): Promise<void> {
+  if (!indexIsBehind(ctx.reader)) return Promise.resolve();
+  let run = running.get(ctx);
+  if (!run) {
+    run = (async () => {
+      try {
+        while ((await commitWithEvents(ctx, async () => indexPendingMessages(ctx.sqlite, BATCH))) > 0);
+      } finally {
+        running.delete(ctx);
+      }
+    })();
+    running.set(ctx, run);
+  }
+  return run;
+}
+
+/** Indexes new messages in the background (and what was imported or sent while the server was down). */
+export function startSearchIndexer(ctx: AppContext): () => Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const schedule = () => {
+    if (timer || stopped) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      catchUpSearchIndex(ctx).catch((error) => ctx.log.error("search indexing failed", { error: String(error) }));
+    }, DELAY_MS);
+  };
+  ctx.hub.onDeliver((event) => {
+    if (event.type === "message.created") schedule();
+  });
+  schedule();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running.get(ctx);
+  };
+}
