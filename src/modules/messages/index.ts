@@ -89,7 +89,8 @@ const messageActionRoutes = (ctx: AppContext) =>
     .delete(
       "/:conversation_id/:message_id/reactions/:emoji/",
       async ({ user, params }) => {
-        const { changed: _, ...answer } = await setReaction(ctx, user, params.conversation_id, params.message_id, decodeURIComponent(params.emoji), false);
+        // Elysia has decoded the path segment already: decoding it again would throw (500) on a literal "%".
+        const { changed: _, ...answer } = await setReaction(ctx, user, params.conversation_id, params.message_id, params.emoji, false);
         return answer;
       },
       { params: emojiParams, response: reactionsAnswer, detail: { summary: "Take back a reaction (the emoji URL-encoded in the path)", description: "Members get `reaction.removed`.", security } },

@@ -2,9 +2,12 @@ import { t } from "elysia";
 import { pathId } from "../../lib/schemas";
 
 export const MAX_MESSAGE_LENGTH = 10_000;
-const id = t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
-/** Form and multipart bodies carry ids as text; JSON as numbers. The service reads both. */
-const idOrText = t.Union([id, t.String({ maxLength: 20 }), t.Null()], { error: "Give a user or group id." });
+/**
+ * Form and multipart bodies carry ids as text; JSON as numbers. The service reads both and checks the range: Elysia
+ * coerces a numeric form field to a bounded integer here and would refuse "-3" without naming the field.
+ */
+const bodyId = t.Integer({ description: "An id (1 or more)" });
+const idOrText = t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { error: "Give a user or group id." });
 
 export const conversationParams = t.Object({ conversation_id: pathId("A conversation id (a group's id is its conversation id)") });
 
@@ -14,7 +17,7 @@ export const sendBody = t.Object({
   receiver_user: t.Optional(idOrText),
   receiver_group: t.Optional(idOrText),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 100, error: "client_id must be 1 to 100 characters." })),
-  reply_to: t.Optional(t.Union([id, t.String({ maxLength: 20 }), t.Null()], { error: "Give the id of the message this one answers." })),
+  reply_to: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { error: "Give the id of the message this one answers." })),
   file: t.Optional(t.Any({ description: "The attachment, in a multipart/form-data body." })),
 });
 export type SendBody = typeof sendBody.static;

@@ -16,10 +16,10 @@ import { toMessageView, type MessageView } from "./view";
 
 const PAGE_SIZE = 10;
 
-function optionalId(value: unknown, field: string): number | null {
+function optionalId(value: unknown, field: string, message = "Give a user or group id."): number | null {
   if (value === undefined || value === null || value === "") return null;
   const id = typeof value === "string" && /^\d{1,15}$/.test(value.trim()) ? Number(value) : value;
-  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) invalidField(field, "Give a user or group id.");
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) invalidField(field, message);
   return id as number;
 }
 
@@ -54,7 +54,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
   if (file !== null && !(file instanceof Blob)) invalidField("file", "Send the file as a multipart/form-data part named file.");
   checkText(text, file !== null);
-  const replyTo = optionalId(body.reply_to, "reply_to");
+  const replyTo = optionalId(body.reply_to, "reply_to", "Give the id of the message this one answers.");
   if (file && file.size > ctx.config.maxUploadBytes) payloadTooLarge(`The file is larger than the limit of ${ctx.config.maxUploadBytes} bytes.`);
   if (file && file.size === 0) invalidField("file", "The submitted file is empty.");
 
