@@ -5,7 +5,7 @@ import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
-import { startSearchIndexer } from "./modules/search/indexer";
+import { purgeIndexIfDue, startSearchIndexer } from "./modules/search/indexer";
 import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
@@ -22,6 +22,7 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
       const tokens = await sweepRevokedTokens(ctx);
       const clientIds = await expireClientIds(ctx);
       const retention = await sweepRetention(ctx);
+      await purgeIndexIfDue(ctx);
       await sql`PRAGMA optimize`.execute(ctx.db); // keeps the query planner's statistics fresh (cheap when nothing changed)
       const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
       if (files || tokens || clientIds || expired) {

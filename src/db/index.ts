@@ -32,6 +32,9 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run("PRAGMA foreign_keys = ON");
   sqlite.run("PRAGMA busy_timeout = 5000");
+  // Deleted and edited text is overwritten in the database pages, not left in free space: a deleted message is gone
+  // from the file, not just hidden (FAST: no extra I/O where the page is written anyway).
+  sqlite.run("PRAGMA secure_delete = FAST");
   // In WAL mode, NORMAL syncs at checkpoints only: a crash of the process loses no committed transaction,
   // a power loss may lose the last ones. FULL syncs the WAL on every commit.
   sqlite.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);

@@ -66,6 +66,14 @@ export async function uninstallSearchIndex(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE search_state`.execute(db);
 }
 
+/**
+ * Rewrites the indexes without what was deleted from them: an FTS5 delete only marks the old terms, which stay in
+ * older segments until a merge. Deletion laws want the words gone from the file too.
+ */
+export function purgeDeletedFromIndex(writer: SqliteDatabase): void {
+  for (const table of TABLES) writer.run(`INSERT INTO ${table}(${table}) VALUES ('optimize')`);
+}
+
 /** Whether messages wait to be indexed (on the read connection: cheap, two index lookups). */
 export function indexIsBehind(reader: SqliteDatabase): boolean {
   const row = reader.query<{ behind: number }, []>("SELECT (SELECT coalesce(max(id), 0) FROM messages) > (SELECT indexed_up_to FROM search_state) AS behind").get();

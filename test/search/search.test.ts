@@ -1,6 +1,9 @@
 // Search over the caller's conversations: words, prefixes, phrases, German with diacritics, Chinese and Japanese,
 // partial words, ranking, safe snippets, pagination, edits and deletes at once, and strangers finding nothing.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { purgeIndexIfDue } from "../../src/modules/search/indexer";
 import { listen, makeApp, type TestUser } from "../helpers";
 import { createGroup, directWith, expectRefused, registerUsers, sendText, waitFor } from "../chat/chat-helpers";
 
@@ -220,5 +223,26 @@ describe("the index", () => {
     const message = await sendText(http, u, (await createGroup(http, u, [])).id, "indexed in the background");
     const state = () => (server.parley.ctx.reader.query("SELECT indexed_up_to FROM search_state").get() as { indexed_up_to: number }).indexed_up_to;
     expect(await waitFor(() => state() >= message.id)).toBe(true);
+  });
+});
+
+describe("deleted text leaves the file", () => {
+  test("after a delete and the index purge, the words are nowhere in parley.db", async () => {
+    const { api: fresh, parley } = await makeApp();
+    const [u] = await registerUsers(fresh, ["forgetful"] as const);
+    const room = (await createGroup(fresh, u, [])).id;
+    const secret = "xylophonequartzsecret";
+    const message = await sendText(fresh, u, room, `the password is ${secret}`);
+    for (let i = 0; i < 30; i++) await sendText(fresh, u, room, `filler message ${i}`);
+    expect((await fresh("GET", `/api/search/?q=${secret}`, { token: u.access })).body.results).toHaveLength(1); // indexed
+    const file = () => {
+      parley.ctx.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      return Buffer.from(readFileSync(join(parley.ctx.config.dataDir, "parley.db"))).includes(secret);
+    };
+    expect(file()).toBe(true);
+    expect((await fresh("DELETE", `/api/messages/${room}/${message.id}/`, { token: u.access })).status).toBe(204);
+    expect(await purgeIndexIfDue(parley.ctx, Date.now(), 0)).toBe(true);
+    expect(await purgeIndexIfDue(parley.ctx, Date.now(), 0)).toBe(false); // nothing deleted since
+    expect(file()).toBe(false);
   });
 });

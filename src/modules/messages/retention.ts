@@ -4,6 +4,7 @@
 import { readdir, stat } from "node:fs/promises";
 import type { AppContext } from "../../context";
 import { commitWithEvents } from "../realtime/events";
+import { markIndexForPurge } from "../search/indexer";
 import { tombstone } from "./service";
 
 /** Messages handled per transaction: keeps each write short, so sends never wait long behind the sweeper. */
@@ -35,6 +36,7 @@ export async function sweepRetention(ctx: AppContext, now = Date.now()): Promise
     if (retention !== null) await expireConversation(ctx, conversation.id, now - retention, report);
   }
   report.orphanFilesRemoved = await removeOrphanUploads(ctx, now);
+  if (report.messagesDeleted + report.messagesTombstoned > 0) markIndexForPurge(ctx);
   return report;
 }
 

@@ -8,6 +8,7 @@ import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
 import { commitWithEvents } from "../realtime/events";
+import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import * as repo from "./repository";
@@ -238,6 +239,7 @@ export async function deleteMessage(ctx: AppContext, messageId: number, mayDelet
     return removed[0] ?? null;
   });
   if (removedFile) await ctx.files.remove(removedFile); // bytes go once the rows that point at them are gone
+  markIndexForPurge(ctx);
 }
 
 /** What a deleted message's logged events say instead of its content. */

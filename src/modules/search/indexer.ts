@@ -1,7 +1,7 @@
 // Keeps the search index up with new messages: in batches, shortly after they are sent, and before any search
 // (so a search always sees every message sent before it). Edits and deletes reach the index at once (triggers).
 import type { AppContext } from "../../context";
-import { indexIsBehind, indexPendingMessages } from "../../db/search-sqlite";
+import { indexIsBehind, indexPendingMessages, purgeDeletedFromIndex } from "../../db/search-sqlite";
 import { commitWithEvents } from "../realtime/events";
 
 /** Messages indexed per transaction: a burst of sends or an import is indexed without holding the writer long. */
@@ -48,4 +48,25 @@ export function startSearchIndexer(ctx: AppContext): () => Promise<void> {
     clearTimeout(timer);
     await running.get(ctx);
   };
+}
+
+/** The index is rewritten at most this often, and only after deletions: a large index takes a while to rewrite. */
+const PURGE_INTERVAL_MS = 3_600_000;
+const purge = new WeakMap<AppContext, { pending: boolean; lastAt: number }>();
+
+/** Deleted or expired messages left their words in the index's older segments: purge them at the next chance. */
+export function markIndexForPurge(ctx: AppContext): void {
+  const state = purge.get(ctx) ?? { pending: false, lastAt: 0 };
+  state.pending = true;
+  purge.set(ctx, state);
+}
+
+/** Housekeeping: rewrites the index without deleted words when deletions happened and an interval has passed. */
+export async function purgeIndexIfDue(ctx: AppContext, now = Date.now(), interval = PURGE_INTERVAL_MS): Promise<boolean> {
+  const state = purge.get(ctx);
+  if (!state?.pending || now - state.lastAt < interval) return false;
+  state.pending = false;
+  state.lastAt = now;
+  await commitWithEvents(ctx, async () => purgeDeletedFromIndex(ctx.sqlite));
+  return true;
 }
