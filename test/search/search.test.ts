@@ -217,6 +217,18 @@ describe("the index", () => {
     for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
   });
 
+  test("messages written without the send path (an import, a database from before search) are indexed too", async () => {
+    const { api: fresh, parley } = await makeApp();
+    const [u] = await registerUsers(fresh, ["importer"] as const);
+    const room = (await createGroup(fresh, u, [])).id;
+    const insert = parley.ctx.sqlite.prepare("INSERT INTO messages (conversation_id, sender_id, body, created_at, deleted_at) VALUES (?, ?, ?, ?, ?) RETURNING id");
+    const live = (insert.get(room, u.id, "imported platypus", Date.now(), null) as { id: number }).id;
+    insert.get(room, u.id, "", Date.now(), Date.now()); // a tombstone: never indexed
+    const query = async (q: string) => ((await fresh("GET", `/api/search/?q=${q}`, { token: u.access })).body.results as { id: number }[]).map((r) => r.id);
+    expect(await query("platypus")).toEqual([live]);
+    for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+  });
+
   test("a running server indexes new messages by itself, shortly after they are sent", async () => {
     const { server, api: http } = await listen();
     const [u] = await registerUsers(http, ["background"] as const);
