@@ -91,7 +91,7 @@ describe("bad input", () => {
   test("not exactly one emoji is a 400 {emoji: [...]}; nothing stored, nothing announced", async () => {
     const message = await sendText(api, alice, group.id, "bad emoji");
     const seq = await lastSeq();
-    for (const emoji of ["abc", "👍👍", "", "   ", "a".repeat(65), "👍".repeat(33), "1", "👍a", 42, null, ["👍"]]) {
+    for (const emoji of ["abc", "👍👍", "", "   ", "a".repeat(65), "👍".repeat(33), "1", "👍a", "a\u20e3", "\u{1F1EB}", "👍\u0301", 42, null, ["👍"]]) {
       const response = await react(bob, message.id, emoji);
       expect(response.status, JSON.stringify(emoji)).toBe(400);
       expect(Object.keys(response.body), JSON.stringify(emoji)).toEqual(["emoji"]);

@@ -3,7 +3,7 @@
 // change reaches the member's other devices as a private `unread` or `mute` event.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
-import { invalidField } from "../../lib/errors";
+import { forbidden, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { commitWithEvents } from "../realtime/events";
 import * as repo from "./repository";
@@ -30,6 +30,7 @@ export function readStateOf(row: { id: number; last_read_message_id: number | nu
 
 async function currentState(db: Db, userId: number, conversationId: number): Promise<ReadState> {
   const [row] = await repo.listUserConversations(db, userId, { conversationId });
+  if (!row) forbidden("You are not a member of this conversation."); // left between the check and the transaction
   return readStateOf(row!);
 }
 

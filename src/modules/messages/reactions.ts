@@ -10,12 +10,16 @@ import { parseReactions, reactionViews, type ReactionView } from "./view";
 /** Distinct emoji a message may collect: enough for any conversation, too few to bloat a row. */
 const MAX_DISTINCT = 50;
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/** A pictograph with an optional presentation selector or skin tone. */
+const PICTOGRAPH = String.raw`\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?`;
+/** A whole emoji: a keycap, a flag (two regional indicators), or pictographs joined by ZWJ (with tag sequences). */
+const EMOJI = new RegExp(String.raw`^(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|${PICTOGRAPH}(?:[\u{E0020}-\u{E007E}]+\u{E007F})?(?:\u200D${PICTOGRAPH})*)$`, "u");
 
-/** One emoji: a single grapheme that is pictographic (👍, 🇫🇷, 1️⃣, 👩‍💻 included). */
+/** One emoji: a single grapheme built as an emoji is (👍, 👍🏽, 🇫🇷, 1️⃣, 👩‍💻 included; "a⃣" or 👍 with accents not). */
 export function checkEmoji(text: string): string {
   const emoji = text.trim();
   const count = [...graphemes.segment(emoji)].length;
-  if (count !== 1 || !/[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]/u.test(emoji)) invalidField("emoji", "Give one emoji, e.g. 👍.");
+  if (count !== 1 || !EMOJI.test(emoji)) invalidField("emoji", "Give one emoji, e.g. 👍.");
   return emoji;
 }
 
