@@ -29,11 +29,23 @@ function fieldOfSchema(error: ValidationError, schema: unknown): string | undefi
   return Object.entries(properties).find(([, candidate]) => candidate === schema || JSON.stringify(candidate) === wanted)?.[0];
 }
 
+/**
+ * A query number Elysia converted and then found out of range is checked alone, without its name: it is the one
+ * query parameter holding that value.
+ */
+function queryFieldOf(error: ValidationError, request?: Request): string | undefined {
+  if (!request || error.type !== "property") return undefined;
+  const value = (error as { value?: unknown }).value;
+  const url = new URL(request.url);
+  const names = [...url.searchParams].filter(([, text]) => text === String(value) || Number(text) === value).map(([name]) => name);
+  return new Set(names).size === 1 ? names[0] : undefined;
+}
+
 /** Field → messages from a TypeBox validation failure, without the submitted values. */
-export function fieldErrors(error: ValidationError): FieldErrors {
+export function fieldErrors(error: ValidationError, request?: Request): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.all as Array<{ path?: string; message?: string; value?: unknown; schema?: { error?: unknown } }>) {
-    const field = issue.path?.split("/").filter(Boolean)[0] ?? fieldOfSchema(error, issue.schema) ?? "non_field_errors";
+    const field = issue.path?.split("/").filter(Boolean)[0] || fieldOfSchema(error, issue.schema) || queryFieldOf(error, request) || "non_field_errors";
     // A missing field is "required", whatever the field's own message for a bad value says (only `undefined` is looked at, never echoed).
     const missing = issue.message === "Expected required property" || (field !== "non_field_errors" && issue.value === undefined);
     const message = missing
@@ -61,7 +73,7 @@ function toErrorResponse(log: Logger, { code, error, request }: { code: unknown;
     case "VALIDATION":
       // A path id that is not a number names nothing that exists.
       if ((error as ValidationError).type === "params") return jsonResponse(404, errorBody("not_found", "Not found."));
-      return jsonResponse(400, fieldErrors(error as ValidationError));
+      return jsonResponse(400, fieldErrors(error as ValidationError, request));
     case "PARSE":
       if ((error as Error).cause instanceof AppError) return errorResponse((error as Error).cause as AppError);
       return jsonResponse(400, errorBody("bad_request", "The request body could not be parsed (malformed JSON or form data)."));

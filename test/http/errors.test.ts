@@ -217,3 +217,16 @@ describe("body limits over a real socket", async () => {
     expect(response.status).toBe(201);
   });
 });
+
+describe("query numbers out of range name their parameter", () => {
+  test("?limit=0, ?limit=101, ?page=0 and ?before=0 answer 400 {param: [...]}, not non_field_errors", async () => {
+    const group = (await api("POST", "/api/groups/create/", { token: user.access, body: { name: "query numbers", members: [] } })).body.id;
+    for (const [query, field] of [["limit=0", "limit"], ["limit=101", "limit"], ["page=0", "page"], ["before=0", "before"], ["limit=5&page=0", "page"]] as const) {
+      const response = await api("GET", `/api/messages/${group}/?${query}`, { token: user.access });
+      expect(response.status, query).toBe(400);
+      expect(Object.keys(response.body), query).toEqual([field]);
+    }
+    const search = await api("GET", "/api/search/?q=x&limit=0", { token: user.access });
+    expect(search.body).toEqual({ limit: ["limit must be from 1 to 100."] });
+  });
+});
