@@ -1,20 +1,14 @@
 // Editing and deleting messages: who may do which, bad input refused with a 4xx, the live events and their replay,
 // and a delete that removes the text, the file (row and bytes), mentions, reactions and pin from storage and the log.
 import { describe, expect, test } from "bun:test";
-import { listen, type TestUser } from "../helpers";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
-import { createGroup, directWith, expectRefused, ISO_TIMESTAMP, makeStaff, registerUsers, send, sendText, upload, uploadedFiles } from "../chat/chat-helpers";
+import { type TestUser } from "../helpers";
+import { cast, lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
+import { type Frame, type TestSocket } from "../ws-helpers";
+import { expectRefused, ISO_TIMESTAMP, makeStaff, registerUsers, send, sendText, upload, uploadedFiles } from "../chat/chat-helpers";
 
-const { server, api } = await listen();
+const { server, api, alice, bob, carol, dave, eve, staff, group, bobCarol } = await cast();
 const parley = server.parley;
 const db = parley.ctx.db;
-// alice owns the group, dave is its admin, bob and carol are plain members, eve is a stranger, staff is staff (not a member).
-const [alice, bob, carol, dave, eve, staff] = await registerUsers(api, ["alice", "bob", "carol", "dave", "eve", "staff"]);
-await makeStaff(parley, staff.id);
-const group = await createGroup(api, alice, [bob.id, carol.id, dave.id]);
-const promoted = await api("PATCH", `/api/groups/${group.id}/members/${dave.id}/`, { token: alice.access, body: { role: "admin" } });
-if (promoted.status !== 200) throw new Error(`promote: ${promoted.status}`);
-const bobCarol = await directWith(api, bob, carol);
 
 const path = (conversationId: number | string, messageId: number | string) => `/api/messages/${conversationId}/${messageId}/`;
 const edit = (user: TestUser | undefined, conversationId: number | string, messageId: number | string, body: unknown) =>
@@ -22,12 +16,8 @@ const edit = (user: TestUser | undefined, conversationId: number | string, messa
 const remove = (user: TestUser | undefined, conversationId: number | string, messageId: number | string) => api("DELETE", path(conversationId, messageId), { token: user?.access });
 const row = (id: number) => db.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 const eventsOf = (messageId: number) => db.selectFrom("events").selectAll().where("message_id", "=", messageId).orderBy("seq").execute();
-const lastSeq = async () => Number((await db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirstOrThrow()).seq);
-const socketOf = async (user: TestUser, since?: number): Promise<TestSocket> => {
-  const socket = await openSocket(wsUrl(server.url, "/ws", user.access, since === undefined ? {} : { since: String(since) }));
-  await socket.next("hello");
-  return socket;
-};
+const lastSeq = () => lastSeqOf(server);
+const socketOf = (user: TestUser, since?: number): Promise<TestSocket> => socketOfUser(server, user, since);
 const about = (type: string, messageId: number) => (f: Frame) => f.type === type && (f.data?.id === messageId || f.data?.message_id === messageId);
 
 describe("PATCH /api/messages/{conversation_id}/{message_id}/", () => {

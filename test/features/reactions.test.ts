@@ -2,7 +2,8 @@
 // from the cached newest page), live and replayed events, bad emoji and bad paths refused with a 4xx, the 50 cap.
 import { describe, expect, test } from "bun:test";
 import { listen, type TestUser } from "../helpers";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
+import { lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
+import { type Frame, type TestSocket } from "../ws-helpers";
 import { createGroup, expectRefused, registerUsers, sendText } from "../chat/chat-helpers";
 
 const { server, api } = await listen();
@@ -21,12 +22,8 @@ const storedReactions = async (id: number) => {
   const { reactions } = await db.selectFrom("messages").select("reactions").where("id", "=", id).executeTakeFirstOrThrow();
   return reactions === null ? null : JSON.parse(reactions);
 };
-const lastSeq = async () => Number((await db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirstOrThrow()).seq);
-const socketOf = async (user: TestUser, since?: number): Promise<TestSocket> => {
-  const socket = await openSocket(wsUrl(server.url, "/ws", user.access, since === undefined ? {} : { since: String(since) }));
-  await socket.next("hello");
-  return socket;
-};
+const lastSeq = () => lastSeqOf(server);
+const socketOf = (user: TestUser, since?: number): Promise<TestSocket> => socketOfUser(server, user, since);
 const history = async (user: TestUser, query = "") => (await api("GET", `/api/messages/${group.id}/${query}`, { token: user.access })).body as { id: number; reactions: unknown }[];
 const reactionsIn = async (user: TestUser, id: number, query = "") => (await history(user, query)).find((m) => m.id === id)?.reactions;
 

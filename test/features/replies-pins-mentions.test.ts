@@ -1,27 +1,17 @@
 // Replies (reply_to, reply_count, the replies list), pins (who may, the list, events) and @mentions (what resolves,
 // GET /api/mentions/): the permission matrix, live and replayed events, and bad input refused with a clear 4xx.
 import { describe, expect, test } from "bun:test";
-import { listen, type TestUser } from "../helpers";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
-import { counts, createGroup, directWith, expectRefused, makeStaff, nextMillisecond, registerUsers, send, sendText, upload, uploadedFiles } from "../chat/chat-helpers";
+import { type TestUser } from "../helpers";
+import { cast, lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
+import { type Frame, type TestSocket } from "../ws-helpers";
+import { counts, createGroup, directWith, expectRefused, nextMillisecond, registerUsers, send, sendText, upload, uploadedFiles } from "../chat/chat-helpers";
 
-const { server, api } = await listen();
+const { server, api, alice, bob, carol, dave, eve, staff, group, bobCarol } = await cast();
 const parley = server.parley;
 const db = parley.ctx.db;
-// alice owns the group, dave is its admin, bob and carol are plain members, eve is a stranger, staff is staff (not a member).
-const [alice, bob, carol, dave, eve, staff] = await registerUsers(api, ["alice", "bob", "carol", "dave", "eve", "staff"]);
-await makeStaff(parley, staff.id);
-const group = await createGroup(api, alice, [bob.id, carol.id, dave.id]);
-const promoted = await api("PATCH", `/api/groups/${group.id}/members/${dave.id}/`, { token: alice.access, body: { role: "admin" } });
-if (promoted.status !== 200) throw new Error(`promote: ${promoted.status}`);
-const bobCarol = await directWith(api, bob, carol);
 
-const lastSeq = async () => Number((await db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirstOrThrow()).seq);
-const socketOf = async (user: TestUser, since?: number): Promise<TestSocket> => {
-  const socket = await openSocket(wsUrl(server.url, "/ws", user.access, since === undefined ? {} : { since: String(since) }));
-  await socket.next("hello");
-  return socket;
-};
+const lastSeq = () => lastSeqOf(server);
+const socketOf = (user: TestUser, since?: number): Promise<TestSocket> => socketOfUser(server, user, since);
 const ids = (body: { id: number }[]) => body.map((m) => m.id);
 const inHistory = async (user: TestUser, conversationId: number, id: number) =>
   ((await api("GET", `/api/messages/${conversationId}/?limit=100`, { token: user.access })).body as { id: number; [k: string]: any }[]).find((m) => m.id === id);
