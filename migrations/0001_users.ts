@@ -1,9 +1,10 @@
 import type { Kysely } from "kysely";
+import { generatedId } from "../src/db/dialect";
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("users")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", generatedId(db))
     .addColumn("username", "text", (c) => c.notNull())
     .addColumn("username_key", "text", (c) => c.notNull().unique())
     .addColumn("email", "text", (c) => c.notNull().unique())

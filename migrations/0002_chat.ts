@@ -1,10 +1,11 @@
 import { sql, type Kysely } from "kysely";
+import { generatedId } from "../src/db/dialect";
 
 export async function up(db: Kysely<any>): Promise<void> {
   // One table, one id sequence for groups and direct conversations: a conversation id is never ambiguous.
   await db.schema
     .createTable("conversations")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", generatedId(db))
     .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('group', 'direct')`))
     .addColumn("name", "text")
     .addColumn("name_key", "text", (c) => c.unique())
@@ -26,7 +27,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable("files")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", generatedId(db))
     .addColumn("uploader_id", "integer", (c) => c.references("users.id").onDelete("set null"))
     .addColumn("storage_name", "text", (c) => c.notNull().unique())
     .addColumn("original_name", "text", (c) => c.notNull())
@@ -41,7 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable("messages")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", generatedId(db))
     .addColumn("conversation_id", "integer", (c) => c.notNull().references("conversations.id").onDelete("cascade"))
     .addColumn("sender_id", "integer", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("body", "text", (c) => c.notNull())

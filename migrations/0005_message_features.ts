@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import { isPostgres } from "../src/db/dialect";
 
 // Edits, replies, reactions, mentions, pins, read state with mute, per-group retention, and private events.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -37,7 +38,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The message an event carries, so deleting a message can scrub its text from the log too.
   await db.schema.alterTable("events").addColumn("message_id", "integer").execute();
   await db.schema.createIndex("events_message").on("events").column("message_id").where(sql.ref("message_id"), "is not", null).execute();
-  await sql`UPDATE events SET message_id = json_extract(data, '$.id') WHERE type IN ('message.created', 'message.deleted')`.execute(db);
+  const loggedId = isPostgres(db) ? sql`(data::json ->> 'id')::integer` : sql`json_extract(data, '$.id')`;
+  await sql`UPDATE events SET message_id = ${loggedId} WHERE type IN ('message.created', 'message.deleted')`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
