@@ -11,6 +11,7 @@ import { commitWithEvents, type Emit } from "../realtime/events";
 import type { DirectoryQuery } from "./model";
 import { readStateOf, type ReadState } from "./read-state";
 import * as repo from "./repository";
+import { mayManage } from "./roles";
 
 const conversationForMember = prepared((userId: number, conversationId: number) =>
   sqlBuilder
@@ -36,7 +37,8 @@ export async function requireMember(ctx: AppContext, conversationId: number, use
 }
 
 /** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */
-export const isModerator = (conversation: Pick<ConversationRow, "kind">, role: string) => conversation.kind === "direct" || role === "owner" || role === "admin";
+export const isModerator = (conversation: Pick<ConversationRow, "kind">, role: MemberRow["role"]) =>
+  conversation.kind === "direct" || mayManage({ userId: 0, role, staff: false });
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
 export function parseMemberIds(members: unknown): number[] {
