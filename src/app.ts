@@ -26,6 +26,7 @@ import { mentionRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
+import { readLoggedEvents } from "./modules/realtime/events";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { userRoutes } from "./modules/users";
 import { webClientRoutes } from "./modules/web-client";
@@ -79,6 +80,11 @@ function registerReadings(ctx: AppContext) {
   const { metrics, hub } = ctx;
   metrics.reading("parley_websocket_connections", "Open WebSocket connections.", "gauge", () => hub.connectionCount);
   metrics.reading("parley_events_delivered_total", "Event frames delivered to sockets.", "counter", () => hub.delivered);
+  if (ctx.config.redisUrl) {
+    metrics.reading("parley_redis_up", "1 when the Redis link to the other nodes is up, 0 when down.", "gauge", () => (ctx.transport?.connected ? 1 : 0));
+    metrics.reading("parley_events_received_total", "Events other nodes announced through Redis.", "counter", () => ctx.transport?.received ?? 0);
+    metrics.reading("parley_events_from_log_total", "Events read from the log because their announcement never came.", "counter", () => hub.filledFromLog);
+  }
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
   hub.onDeliver((event) => {
     metrics.eventsPublished.inc({ type: event.type });
@@ -110,10 +116,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     metrics: new Metrics(),
     lifecycle: { draining: false },
     limits: createRateLimits(config),
+    transport: null,
     clientIp: clientIpSource(config.trustProxy),
   };
   registerReadings(ctx);
   ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
+  ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
   const app = buildRoutes(ctx, await webClientRoutes(ctx));
   let stopJobs: (() => Promise<void>) | undefined;
   return {

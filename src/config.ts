@@ -33,6 +33,8 @@ export interface Config {
   wsIdleTimeoutMs: number;
   /** Messages older than this are deleted (with their files); 0 keeps them forever. */
   messageRetentionMs: number;
+  /** Redis for events between nodes sharing one database; null for a single node. */
+  redisUrl: string | null;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
   rateLimits: boolean;
   /** Behind a reverse proxy: the client's address is the last one in X-Forwarded-For, not the socket's. */
@@ -113,6 +115,7 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "maxJsonBytes", env: "PARLEY_MAX_JSON_BYTES", default: 1024 ** 2, parse: size, help: "largest accepted JSON or form body" },
   { key: "fileTtlMs", env: "PARLEY_FILE_TTL", default: 10 * 86_400_000, parse: duration(true), help: 'how long uploads are kept ("0" keeps them forever)' },
   { key: "fileUrlTtlMs", env: "PARLEY_FILE_URL_TTL", default: 15 * 60_000, parse: duration(false), help: "lifetime of a signed download URL" },
+  { key: "redisUrl", env: "PARLEY_REDIS_URL", default: null, parse: (t) => (/^rediss?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "redis://127.0.0.1:6379"')), help: "Redis for events between nodes sharing one database (unset: one node)" },
   { key: "messageRetentionMs", env: "PARLEY_MESSAGE_RETENTION", default: 0, parse: duration(true), help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)' },
   { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
   { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },

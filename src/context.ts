@@ -11,6 +11,7 @@ import type { Tokens } from "./modules/auth/tokens";
 import type { FileStorage } from "./modules/files/storage";
 import type { FileUrls } from "./modules/files/urls";
 import type { Hub } from "./modules/realtime/hub";
+import type { EventTransport } from "./modules/realtime/transport";
 
 export interface AppContext {
   config: Config;
@@ -28,6 +29,8 @@ export interface AppContext {
   metrics: Metrics;
   /** Token buckets for login, register, refresh, sends and upload bytes (all unlimited with PARLEY_RATE_LIMITS=off). */
   limits: RateLimits;
+  /** Carries committed events to the other nodes (PARLEY_REDIS_URL); null for a single node. Set when serving. */
+  transport: EventTransport | null;
   /** The rate-limit key of a request's client (its address; see PARLEY_TRUST_PROXY). */
   clientIp: ClientIp;
   /** Set when shutdown begins: /readyz answers 503 from then on. */

@@ -1,6 +1,7 @@
 // A listening Parley: the app on a port, background jobs running, and an orderly stop.
 import type { Config } from "./config";
 import { createApp, type Parley } from "./app";
+import { startRedisTransport } from "./modules/realtime/transport";
 import type { Logger } from "./lib/log";
 
 /** How long requests in flight may take to finish once shutdown begins. */
@@ -18,6 +19,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   parley.app.listen({ port: config.port, hostname: config.host });
   parley.ctx.hub.attach(parley.app.server);
   parley.startJobs();
+  if (config.redisUrl) parley.ctx.transport = startRedisTransport(parley.ctx, config.redisUrl);
   const server = parley.app.server!;
   const port = server.port!;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
@@ -35,6 +37,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
         const graceful = parley.app.stop(false);
         const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)]);
         if (timedOut) await parley.app.stop(true);
+        await parley.ctx.transport?.close();
         await parley.close();
       })()),
   };

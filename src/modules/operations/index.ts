@@ -26,7 +26,10 @@ export const operationRoutes = (ctx: AppContext) =>
       "/readyz",
       async () => {
         const problem = await readiness(ctx);
-        return problem ? jsonResponse(503, { status: "unavailable", reason: problem }) : { status: "ready" };
+        if (problem) return jsonResponse(503, { status: "unavailable", reason: problem });
+        // Without Redis a node still serves its own clients and reads the other nodes' events from the log: ready,
+        // but say so (and parley_redis_up in /metrics).
+        return ctx.transport ? { status: "ready", redis: ctx.transport.connected ? "up" : "down" } : { status: "ready" };
       },
       { detail: { summary: "Readiness: database writable and migrated; 503 while shutting down" } },
     )

@@ -131,6 +131,7 @@ class GroupCommitter {
       for (const event of events) ctx.hub.publish(event);
       job.resolve(result);
     }
+    ctx.transport?.send(done.flatMap((d) => d.events)); // the other nodes, when there are any
   }
 }
 
@@ -166,4 +167,28 @@ export function appendUnpublished(writer: SqliteDatabase, event: ChatEvent, crea
     { seq: number },
   ];
   return seq;
+}
+
+const loggedAfter = prepared((after: number, before: number, limit: number) =>
+  sqlBuilder
+    .selectFrom("events")
+    .select(["seq", "type", "conversation_id", "user_id", "private", "data"])
+    .where("seq", ">", after)
+    .where("seq", "<", before)
+    .orderBy("seq")
+    .limit(limit),
+);
+
+/** Committed events with after < seq < before, in seq order, as the publisher made them (frames included). */
+export function readLoggedEvents(reader: SqliteDatabase, after: number, before: number, limit = 10_000): LoggedEvent[] {
+  const rows = loggedAfter.sync(reader, after, before, limit);
+  return rows.map((row) => ({
+    seq: row.seq,
+    type: row.type as EventType,
+    conversation_id: row.conversation_id,
+    user_id: row.user_id,
+    private: row.private === 1,
+    data: JSON.parse(row.data),
+    frame: eventFrame(row.type, row.conversation_id, row.seq, row.data),
+  }));
 }

@@ -43,6 +43,8 @@ export class Hub {
   /** Every logged event up to this seq has been published. */
   lastPublished = 0;
   delivered = 0;
+  /** Events delivered from the log because their publish never came (another node's, without Redis). */
+  filledFromLog = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -50,21 +52,47 @@ export class Hub {
     this.server = server;
   }
 
-  /** Publishes committed events strictly in seq order: a commit that finishes early waits for the one before it. */
+  /** Reads committed events after a seq (and before another) from the event log: how gaps are filled. */
+  private readLog: ((after: number, before: number) => LoggedEvent[]) | null = null;
+
+  setLogReader(read: (after: number, before: number) => LoggedEvent[]) {
+    this.readLog = read;
+  }
+
+  /**
+   * Publishes committed events strictly in seq order: a commit that finishes early waits for the one before it. An
+   * event at or below lastPublished was delivered already (from the log, when it filled a gap) and is dropped.
+   */
   publish(event: LoggedEvent) {
-    if (event.seq <= this.lastPublished) return this.deliver(event);
+    if (event.seq <= this.lastPublished) return;
     this.waiting.set(event.seq, event);
     this.drain();
-    // SQLite hands out seqs without holes; a hole that persists would mean a lost publish: don't stall forever on it.
+    // A hole that persists is an event whose publish was lost (another node's notice that never came): read it
+    // from the log. What the log does not hold either (a seq no transaction kept) is skipped.
     if (this.waiting.size && !this.gapTimer) {
       this.gapTimer = setTimeout(() => {
         this.gapTimer = null;
         if (!this.waiting.size) return;
-        this.log.warn("event log gap skipped", { after: this.lastPublished });
-        this.lastPublished = Math.min(...this.waiting.keys()) - 1;
+        const before = Math.min(...this.waiting.keys());
+        const filled = this.catchUp(before);
+        if (this.lastPublished < before - 1) this.log.warn("event log gap skipped", { after: this.lastPublished, before, filled });
+        this.lastPublished = Math.max(this.lastPublished, before - 1);
         this.drain();
       }, 250);
     }
+  }
+
+  /** Delivers, from the log, every committed event after lastPublished (and before `before`); returns how many. */
+  catchUp(before = Number.MAX_SAFE_INTEGER): number {
+    const events = this.readLog?.(this.lastPublished, before) ?? [];
+    this.filledFromLog += events.length;
+    for (const event of events) {
+      this.waiting.delete(event.seq);
+      this.lastPublished = event.seq;
+      this.deliver(event);
+    }
+    this.drain();
+    return events.length;
   }
 
   private drain() {
