@@ -98,7 +98,15 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
       expect(metrics).toContain("parley_redis_up 1");
       expect(Number(/parley_events_received_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(10);
     }
-    for (const ws of [onA, resumed]) ws.close();
+    // Typing crosses nodes (not logged: through Redis only), and logging out on A closes the sockets on B.
+    const bobOnB = await socket(b, bob.access);
+    bobOnB.send({ type: "typing", conversation_id: group });
+    expect((await onA.next("typing")).data).toMatchObject({ user_id: bob.id });
+    const logout = await apiA("POST", "/api/logout/", { token: bob.access, body: { refresh: bob.refresh } });
+    expect(logout.status).toBe(200);
+    expect((await bobOnB.closed).code).toBe(1008);
+    expect((await resumed.closed).code).toBe(1008); // his socket on A too
+    onA.close();
   }, 30_000);
 
   test("a node that cannot reach Redis keeps serving and still delivers the other node's events, from the log", async () => {

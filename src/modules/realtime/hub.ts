@@ -33,6 +33,9 @@ export interface Socket {
   getBufferedAmount(): number;
 }
 
+/** What nodes tell each other that is not in the event log: typing, and closing a user's sockets. */
+export type Signal = { kind: "typing"; conversation_id: number; frame: string } | { kind: "disconnect"; user_id: number; code: number; reason: string };
+
 export class Hub {
   private server: Server<any> | null = null;
   private readonly sockets = new Map<number, Set<Socket>>();
@@ -40,6 +43,7 @@ export class Hub {
   private readonly waiting = new Map<number, LoggedEvent>();
   private gapTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly deliverListeners: Array<(event: LoggedEvent) => void> = [];
+  private relay: ((signal: Signal) => void) | null = null;
   /** Every logged event up to this seq has been published. */
   lastPublished = 0;
   delivered = 0;
@@ -185,9 +189,28 @@ export class Hub {
     return n;
   }
 
-  /** Closes every socket of a user (logout, deactivation, deletion). */
+  /** Closes every socket of a user (logout, deactivation, deletion), on every node. */
   disconnectUser(userId: number, code = 1008, reason = "Session ended") {
-    for (const socket of [...(this.sockets.get(userId) ?? [])]) socket.close(code, reason);
+    this.apply({ kind: "disconnect", user_id: userId, code, reason });
+    this.relay?.({ kind: "disconnect", user_id: userId, code, reason });
+  }
+
+  /** Sends a typing frame to a conversation's sockets, on every node (`from`: the typist's socket, left out). */
+  sendTyping(conversationId: number, frame: string, from?: Socket) {
+    if (from) from.publish(conversationTopic(conversationId), frame);
+    else this.apply({ kind: "typing", conversation_id: conversationId, frame });
+    this.relay?.({ kind: "typing", conversation_id: conversationId, frame });
+  }
+
+  /** Hands signals for this node's sockets to the other nodes (set by the Redis transport). */
+  setRelay(relay: (signal: Signal) => void) {
+    this.relay = relay;
+  }
+
+  /** Acts on a signal, for this node's sockets only (from this node, or from another through the transport). */
+  apply(signal: Signal) {
+    if (signal.kind === "disconnect") for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) socket.close(signal.code, signal.reason);
+    else this.server?.publish(conversationTopic(signal.conversation_id), signal.frame);
   }
 
   /**

@@ -152,7 +152,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         state.typingAt ??= new Map();
         if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
         state.typingAt.set(id, now);
-        socket.publish(conversationTopic(id), JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } }));
+        ctx.hub.sendTyping(id, JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } }), socket);
         return;
       }
       case "read": {

@@ -5,6 +5,7 @@
 import { RedisClient } from "bun";
 import type { AppContext } from "../../context";
 import type { EventType, LoggedEvent } from "./events";
+import type { Signal } from "./hub";
 
 export interface EventTransport {
   /** Tells the other nodes about events this node committed (after the commit). */
@@ -17,7 +18,8 @@ export interface EventTransport {
 
 interface Notice {
   node: string;
-  events: { seq: number; type: EventType; conversation_id: number; user_id: number | null; private: boolean; frame: string }[];
+  events?: { seq: number; type: EventType; conversation_id: number; user_id: number | null; private: boolean; frame: string }[];
+  signal?: Signal;
 }
 
 const RECONNECT_MS = 1_000;
@@ -42,8 +44,9 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
     try {
       const notice = JSON.parse(text) as Notice;
       if (notice.node === node) return;
-      received += notice.events.length;
-      for (const event of notice.events) ctx.hub.publish({ ...event, data: JSON.parse(event.frame).data });
+      if (notice.signal) ctx.hub.apply(notice.signal);
+      received += notice.events?.length ?? 0;
+      for (const event of notice.events ?? []) ctx.hub.publish({ ...event, data: JSON.parse(event.frame).data });
     } catch (error) {
       ctx.log.warn("bad event notice from redis", { error: String(error) });
     }
@@ -79,6 +82,11 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
     }
   }
 
+  // Typing and closing a user's sockets are not logged: they go out only while Redis is there (a lost typing
+  // notice is harmless; a lost close leaves a socket whose token no longer works once it reconnects).
+  ctx.hub.setRelay((signal) => {
+    if (connected && publisher) publisher.publish(channel, JSON.stringify({ node, signal } satisfies Notice)).catch(down);
+  });
   void connect();
   // The safety net: a notice lost on the way (or the last one before an outage) is read from the log within a second.
   const poll = setInterval(() => ctx.hub.catchUp(), POLL_MS);
