@@ -109,6 +109,31 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
     onA.close();
   }, 30_000);
 
+  test("presence is one answer across nodes: online once, offline only when the last socket anywhere closes", async () => {
+    const dataDir = tempDir();
+    const a = await node(dataDir);
+    const b = await node(dataDir);
+    const apiA = httpClient(a.url);
+    const apiB = httpClient(b.url);
+    const erin = await registerUser(apiA, "erin");
+    const frank = await registerUser(apiA, "frank");
+    await apiA("POST", "/api/groups/create/", { token: erin.access, body: { name: "presence across", members: [frank.id] } });
+    const watcher = await socket(b, frank.access);
+    const presence = (api: typeof apiA) => api("GET", `/api/presence/?user_ids=${erin.id}`, { token: frank.access });
+
+    const erinOnA = await socket(a, erin.access);
+    expect((await watcher.next("presence")).data).toEqual({ user_id: erin.id, status: "online" });
+    expect((await presence(apiB)).body).toEqual([{ user_id: erin.id, status: "online" }]); // asked on the other node
+    const erinOnB = await socket(b, erin.access); // a second device, on the other node: nothing new to say
+    await erinOnA.close();
+    expect((await presence(apiA)).body).toEqual([{ user_id: erin.id, status: "online" }]); // still on B
+    await erinOnB.close();
+    expect((await watcher.next("presence")).data).toEqual({ user_id: erin.id, status: "offline" });
+    expect(watcher.frames.filter((f) => f.type === "presence")).toHaveLength(2); // one online, one offline
+    expect((await presence(apiA)).body).toEqual([{ user_id: erin.id, status: "offline" }]);
+    watcher.close();
+  }, 30_000);
+
   test("a node that cannot reach Redis keeps serving and still delivers the other node's events, from the log", async () => {
     const dataDir = tempDir();
     const a = await node(dataDir);

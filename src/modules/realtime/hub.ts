@@ -34,7 +34,10 @@ export interface Socket {
 }
 
 /** What nodes tell each other that is not in the event log: typing, and closing a user's sockets. */
-export type Signal = { kind: "typing"; conversation_id: number; frame: string } | { kind: "disconnect"; user_id: number; code: number; reason: string };
+export type Signal =
+  | { kind: "typing"; conversation_id: number; frame: string }
+  | { kind: "users"; user_ids: number[]; frame: string }
+  | { kind: "disconnect"; user_id: number; code: number; reason: string };
 
 export class Hub {
   private server: Server<any> | null = null;
@@ -136,10 +139,10 @@ export class Hub {
     }
   }
 
-  /** Sends one frame to users' personal topics (presence). */
-  sendToUsers(userIds: Iterable<number>, frame: string) {
-    if (!this.server) return;
-    for (const id of userIds) this.server.publish(userTopic(id), frame);
+  /** Sends one frame to users' personal topics (presence), on every node. */
+  sendToUsers(userIds: number[], frame: string) {
+    this.apply({ kind: "users", user_ids: userIds, frame });
+    this.relay?.({ kind: "users", user_ids: userIds, frame });
   }
 
   private subscribeUser(userId: number, topic: string) {
@@ -183,6 +186,11 @@ export class Hub {
     return this.sockets.has(userId);
   }
 
+  /** Users with a socket on this node. */
+  onlineUsers(): IterableIterator<number> {
+    return this.sockets.keys();
+  }
+
   get connectionCount(): number {
     let n = 0;
     for (const set of this.sockets.values()) n += set.size;
@@ -210,6 +218,7 @@ export class Hub {
   /** Acts on a signal, for this node's sockets only (from this node, or from another through the transport). */
   apply(signal: Signal) {
     if (signal.kind === "disconnect") for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) socket.close(signal.code, signal.reason);
+    else if (signal.kind === "users") for (const id of signal.user_ids) this.server?.publish(userTopic(id), signal.frame);
     else this.server?.publish(conversationTopic(signal.conversation_id), signal.frame);
   }
 

@@ -8,6 +8,7 @@ import { requireMember } from "../conversations/service";
 import { sendMessage } from "../messages/service";
 import { commitWithEvents } from "./events";
 import type { Socket, SocketState } from "./hub";
+import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
 
 /** A replay longer than this answers `resync` (refetch over REST) instead of streaming the whole backlog. */
@@ -103,15 +104,25 @@ export function presenceFrame(userId: number, status: "online" | "offline") {
   return JSON.stringify({ type: "presence", data: { user_id: userId, status } });
 }
 
+const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localPresence(ctx.hub);
+
+/**
+ * A user's first socket on this node opened (`online`) or their last one closed: their contacts hear it when it
+ * changes their presence everywhere (not when another node still holds a socket of theirs).
+ */
 export async function announcePresence(ctx: AppContext, userId: number, status: "online" | "offline") {
-  ctx.hub.sendToUsers((await contactsOf(ctx, userId)).filter((id) => id !== userId), presenceFrame(userId, status));
+  const presence = presenceIn(ctx);
+  const changed = status === "online" ? await presence.cameOnline(userId) : await presence.wentOffline(userId);
+  if (changed) ctx.hub.sendToUsers((await contactsOf(ctx, userId)).filter((id) => id !== userId), presenceFrame(userId, status));
 }
 
 /** The current presence of users who share a conversation with the caller (others are left out). */
 export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: number[]) {
   const visible = new Set(await contactsOf(ctx, user.id));
   visible.add(user.id);
-  return userIds.filter((id) => visible.has(id)).map((id) => ({ user_id: id, status: ctx.hub.isOnline(id) ? ("online" as const) : ("offline" as const) }));
+  const shown = userIds.filter((id) => visible.has(id));
+  const online = await presenceIn(ctx).onlineAmong(shown);
+  return shown.map((id) => ({ user_id: id, status: online.has(id) ? ("online" as const) : ("offline" as const) }));
 }
 
 type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };

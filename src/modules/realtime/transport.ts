@@ -6,6 +6,7 @@ import { RedisClient } from "bun";
 import type { AppContext } from "../../context";
 import type { EventType, LoggedEvent } from "./events";
 import type { Signal } from "./hub";
+import { PRESENCE_TTL_MS, redisPresence, type Presence } from "./presence";
 
 export interface EventTransport {
   /** Tells the other nodes about events this node committed (after the commit). */
@@ -13,6 +14,8 @@ export interface EventTransport {
   readonly connected: boolean;
   /** Events other nodes announced through Redis. */
   readonly received: number;
+  /** Who is online on any node. */
+  readonly presence: Presence;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
       connected = true;
       ctx.log.info("redis connected", { channel });
       ctx.hub.catchUp(); // what was committed elsewhere while this node was not listening
+      void presence.renew(); // this node's users, again, after an outage
     } catch (error) {
       down(error);
     }
@@ -87,6 +91,8 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
   ctx.hub.setRelay((signal) => {
     if (connected && publisher) publisher.publish(channel, JSON.stringify({ node, signal } satisfies Notice)).catch(down);
   });
+  const presence = redisPresence(() => (connected ? publisher : null), ctx.hub, `parley:presence:${channel.split(":").at(-1)}`, node);
+  const renewal = setInterval(() => void presence.renew(), PRESENCE_TTL_MS / 3);
   void connect();
   // The safety net: a notice lost on the way (or the last one before an outage) is read from the log within a second.
   const poll = setInterval(() => ctx.hub.catchUp(), POLL_MS);
@@ -98,6 +104,7 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
     get received() {
       return received;
     },
+    presence,
     send(events) {
       if (!connected || !publisher || events.length === 0) return;
       const notice: Notice = {
@@ -110,6 +117,7 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
       closed = true;
       clearTimeout(retry);
       clearInterval(poll);
+      clearInterval(renewal);
       publisher?.close();
       subscriber?.close();
       connected = false;
