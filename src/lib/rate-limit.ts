@@ -17,7 +17,7 @@ export interface Decision {
 
 export interface RateLimiter {
   /** Takes `cost` tokens from `key`'s bucket if it holds that many; takes nothing when it refuses. */
-  take(key: string, cost?: number): Decision;
+  take(key: string, cost?: number): Decision | Promise<Decision>;
   /** Forgets buckets that have refilled completely (they are the same as no bucket); returns how many. */
   prune(): number;
 }
@@ -116,7 +116,63 @@ export function pruneRateLimits(limits: RateLimits): number {
 }
 
 /** Takes `cost` from `key`'s bucket, or throws a 429 (`rate_limited`, with Retry-After) saying what was limited. */
-export function enforce(limiter: RateLimiter, key: string, what: string, cost = 1): void {
-  const { ok, retryAfterMs } = limiter.take(key, cost);
+export async function enforce(limiter: RateLimiter, key: string, what: string, cost = 1): Promise<void> {
+  const { ok, retryAfterMs } = await limiter.take(key, cost);
   if (!ok) rateLimited(what, retryAfterMs);
+}
+
+// The same bucket as MemoryRateLimiter, in Redis. KEYS[1] the bucket; ARGV: capacity, tokens per ms, now, cost.
+// Returns 0 when allowed, else the milliseconds until the tokens are there.
+const TAKE = `
+local capacity, perMs, now, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = capacity
+if bucket[1] then tokens = math.min(capacity, tonumber(bucket[1]) + math.max(0, now - tonumber(bucket[2])) * perMs) end
+local needed = math.min(cost, capacity)
+if tokens + 1e-6 < needed then return math.ceil((needed - tokens) / perMs - 1e-6) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(math.max(0, tokens - needed)), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perMs) + 1000)
+return 0`;
+
+/** Runs a script on the shared store: the Redis client while it is reachable, or null. */
+export type SharedStore = () => { send(command: string, args: string[]): Promise<unknown> } | null;
+
+/**
+ * Buckets shared by every node through Redis; while Redis is unreachable each node falls back to its own buckets
+ * (limits then count per node, as with one node).
+ */
+class SharedRateLimiter implements RateLimiter {
+  private readonly perMs: number;
+
+  constructor(
+    private readonly local: MemoryRateLimiter,
+    private readonly store: SharedStore,
+    private readonly prefix: string,
+  ) {
+    this.perMs = local.rate.capacity / local.rate.periodMs;
+  }
+
+  async take(key: string, cost = 1): Promise<Decision> {
+    const redis = this.store();
+    if (!redis) return this.local.take(key, cost);
+    try {
+      const args = [String(this.local.rate.capacity), String(this.perMs), String(Date.now()), String(cost)];
+      const wait = Number(await redis.send("EVAL", [TAKE, "1", `${this.prefix}:${key}`, ...args]));
+      return wait > 0 ? { ok: false, retryAfterMs: wait } : ALLOWED;
+    } catch {
+      return this.local.take(key, cost);
+    }
+  }
+
+  prune(): number {
+    return this.local.prune();
+  }
+}
+
+/** Moves every limit (not the unlimited ones) onto the shared store, keyed under `prefix`. */
+export function shareRateLimits(limits: RateLimits, store: SharedStore, prefix: string): void {
+  for (const name of Object.keys(limits) as (keyof RateLimits)[]) {
+    const limiter = limits[name];
+    if (limiter instanceof MemoryRateLimiter) limits[name] = new SharedRateLimiter(limiter, store, `${prefix}:${name}`);
+  }
 }

@@ -102,19 +102,19 @@ describe("MemoryRateLimiter", () => {
     expect((limits.loginPerAccount as MemoryRateLimiter).size).toBe(0);
   });
 
-  test("PARLEY_RATE_LIMITS=off: every limiter is unlimited", () => {
+  test("PARLEY_RATE_LIMITS=off: every limiter is unlimited", async () => {
     const limits = createRateLimits(loadConfig([], { PARLEY_RATE_LIMITS: "off" }));
     for (const limiter of Object.values(limits)) expect(limiter).toBe(unlimited);
-    for (let i = 0; i < 1000; i++) expect(limits.loginPerIp.take("x", 1e12).ok).toBe(true);
+    for (let i = 0; i < 1000; i++) expect((await limits.loginPerIp.take("x", 1e12)).ok).toBe(true);
   });
 
-  test("enforce throws a 429 rate_limited AppError carrying the wait, rounded up to whole seconds", () => {
+  test("enforce throws a 429 rate_limited AppError carrying the wait, rounded up to whole seconds", async () => {
     const clock = clockAt();
     const limiter = new MemoryRateLimiter({ capacity: 1, periodMs: 1_500 }, () => clock.now);
-    enforce(limiter, "k", "Slow down.");
+    await enforce(limiter, "k", "Slow down.");
     let error: unknown;
     try {
-      enforce(limiter, "k", "Slow down.");
+      await enforce(limiter, "k", "Slow down.");
     } catch (caught) {
       error = caught;
     }

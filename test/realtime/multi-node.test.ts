@@ -4,6 +4,7 @@
 // (read from the log) and says so in /readyz and /metrics. Skipped, with the reason, when no Redis answers.
 import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
+import { waitFor } from "../chat/chat-helpers";
 import { httpClient, registerUser, tempDir } from "../helpers";
 import { serve, stop, type Server } from "../process-helpers";
 import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
@@ -31,9 +32,11 @@ afterAll(async () => {
   for (const node of nodes) await stop(node).catch(() => undefined);
 });
 
-async function node(dataDir: string, redisUrl = REDIS_URL): Promise<Server> {
-  const started = await serve(dataDir, { PARLEY_REDIS_URL: redisUrl, PARLEY_RATE_LIMITS: "off" });
+async function node(dataDir: string, redisUrl = REDIS_URL, env: Record<string, string> = { PARLEY_RATE_LIMITS: "off" }): Promise<Server> {
+  const started = await serve(dataDir, { PARLEY_REDIS_URL: redisUrl, ...env });
   nodes.push(started);
+  // A reachable Redis is connected before the test goes on (a node may start before its link is up).
+  if (redisUrl === REDIS_URL) await waitFor(async () => (await httpClient(started.url)("GET", "/readyz")).body?.redis === "up");
   return started;
 }
 
@@ -132,6 +135,22 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
     expect(watcher.frames.filter((f) => f.type === "presence")).toHaveLength(2); // one online, one offline
     expect((await presence(apiA)).body).toEqual([{ user_id: erin.id, status: "offline" }]);
     watcher.close();
+  }, 30_000);
+
+  test("rate limits count across nodes: the fourth login try for one account is refused, whichever node takes it", async () => {
+    const dataDir = tempDir();
+    const limits = { PARLEY_LIMIT_LOGIN_ACCOUNT: "3/10m", PARLEY_LIMIT_LOGIN_IP: "100/1m", PARLEY_LIMIT_REGISTER_IP: "100/1m" };
+    const a = await node(dataDir, REDIS_URL, limits);
+    const b = await node(dataDir, REDIS_URL, limits);
+    const apiA = httpClient(a.url);
+    const apiB = httpClient(b.url);
+    const email = `limited-${Date.now()}@example.com`;
+    expect((await apiA("POST", "/api/register/", { body: { username: `limited${Date.now()}`, email, password: "long enough password" } })).status).toBe(201);
+    const statuses: number[] = [];
+    for (const api of [apiA, apiB, apiA, apiB]) statuses.push((await api("POST", "/api/login/", { body: { email, password: "wrong password!" } })).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const other = await apiA("POST", "/api/login/", { body: { email: `other-${email}`, password: "wrong password!" } });
+    expect(other.status).toBe(401); // another account has its own bucket
   }, 30_000);
 
   test("a node that cannot reach Redis keeps serving and still delivers the other node's events, from the log", async () => {

@@ -39,8 +39,8 @@ let decoyHash: Promise<string> | undefined;
 
 /** `ip` is the client's rate-limit key: attempts are limited per address and per email tried (brute force). */
 export async function login(ctx: AppContext, email: string, password: string, ip: string): Promise<LoginResult> {
-  enforce(ctx.limits.loginPerIp, ip, "Too many login attempts from this address.");
-  enforce(ctx.limits.loginPerAccount, normalizeEmail(email), "Too many login attempts for this account.");
+  await enforce(ctx.limits.loginPerIp, ip, "Too many login attempts from this address.");
+  await enforce(ctx.limits.loginPerAccount, normalizeEmail(email), "Too many login attempts for this account.");
   const user = await findUserByEmail(ctx.db, email);
   const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
   const matches = await ctx.passwords.verify(password, hash);
@@ -102,10 +102,10 @@ async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
 
 /** Rotates a refresh token: the old one is revoked (using it again is refused) and a new pair issued. */
 export async function refresh(ctx: AppContext, refreshToken: string, ip: string): Promise<{ access: string; refresh: string }> {
-  enforce(ctx.limits.refreshPerIp, ip, "Too many token refreshes from this address.");
+  await enforce(ctx.limits.refreshPerIp, ip, "Too many token refreshes from this address.");
   const { user, claims } = await checkToken(ctx, refreshToken, "refresh");
   // Before the rotation: a refused refresh leaves the token usable for a later try.
-  enforce(ctx.limits.refreshPerAccount, String(user.id), "Too many token refreshes for this account.");
+  await enforce(ctx.limits.refreshPerAccount, String(user.id), "Too many token refreshes for this account.");
   // The insert is the lock: of two concurrent uses of one refresh token, only one wins.
   if (!(await revoke(ctx, claims))) tokenNotValid("Token is blacklisted");
   return issuePair(ctx, user);

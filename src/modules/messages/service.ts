@@ -50,7 +50,7 @@ function checkText(text: string, hasFile: boolean): void {
 
 /** REST and both WebSocket endpoints send through here, so one per-user limit counts them all. */
 export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<SendResult> {
-  enforce(ctx.limits.sendPerUser, String(user.id), "Too many messages; slow down.");
+  await enforce(ctx.limits.sendPerUser, String(user.id), "Too many messages; slow down.");
   const text = body.message ?? "";
   const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
   if (file !== null && !(file instanceof Blob)) invalidField("file", "Send the file as a multipart/form-data part named file.");
@@ -66,7 +66,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   }
 
   // Charged by the file's size before a byte of it reaches the disk: a refused upload leaves no file and no row.
-  if (file) enforce(ctx.limits.uploadBytesPerUser, String(user.id), "Too many bytes uploaded; wait before the next file.", file.size);
+  if (file) await enforce(ctx.limits.uploadBytesPerUser, String(user.id), "Too many bytes uploaded; wait before the next file.", file.size);
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {

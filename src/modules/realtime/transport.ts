@@ -6,6 +6,7 @@ import { RedisClient } from "bun";
 import type { AppContext } from "../../context";
 import type { EventType, LoggedEvent } from "./events";
 import type { Signal } from "./hub";
+import { shareRateLimits } from "../../lib/rate-limit";
 import { PRESENCE_TTL_MS, redisPresence, type Presence } from "./presence";
 
 export interface EventTransport {
@@ -91,7 +92,10 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
   ctx.hub.setRelay((signal) => {
     if (connected && publisher) publisher.publish(channel, JSON.stringify({ node, signal } satisfies Notice)).catch(down);
   });
-  const presence = redisPresence(() => (connected ? publisher : null), ctx.hub, `parley:presence:${channel.split(":").at(-1)}`, node);
+  const cluster = channel.split(":").at(-1);
+  // Rate limits count across nodes, in buckets in Redis (each node its own while Redis is unreachable).
+  shareRateLimits(ctx.limits, () => (connected ? publisher : null), `parley:limits:${cluster}`);
+  const presence = redisPresence(() => (connected ? publisher : null), ctx.hub, `parley:presence:${cluster}`, node);
   const renewal = setInterval(() => void presence.renew(), PRESENCE_TTL_MS / 3);
   void connect();
   // The safety net: a notice lost on the way (or the last one before an outage) is read from the log within a second.

@@ -46,8 +46,8 @@ function mapUniqueViolation(error: unknown): never {
  */
 export async function register(ctx: AppContext, input: RegisterBody, ip: string | null, { staff = false } = {}): Promise<UserRow> {
   if (ip !== null) {
-    enforce(ctx.limits.registerPerIp, ip, "Too many registrations from this address.");
-    enforce(ctx.limits.registerPerAccount, repo.normalizeEmail(input.email), "Too many registration attempts for this email address.");
+    await enforce(ctx.limits.registerPerIp, ip, "Too many registrations from this address.");
+    await enforce(ctx.limits.registerPerAccount, repo.normalizeEmail(input.email), "Too many registration attempts for this email address.");
   }
   await checkIdentifiers(ctx, input.username, input.email);
   const password_hash = await ctx.passwords.hash(input.password);
