@@ -5,7 +5,7 @@
 import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { waitFor } from "../chat/chat-helpers";
-import { httpClient, registerUser, tempDir } from "../helpers";
+import { httpClient, registerUser, tempDir, type Api } from "../helpers";
 import { serve, stop, type Server } from "../process-helpers";
 import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
 
@@ -51,6 +51,16 @@ async function messages(ws: TestSocket, count: number): Promise<Frame[]> {
   const frames: Frame[] = [];
   while (frames.length < count) frames.push(await ws.next("message.created"));
   return frames;
+}
+
+/** Two users on a new data dir, in one group: `owner` and `member`, registered through `registerOn`'s API. */
+async function pairInGroup(servers: [Server, Server], names: [string, string], groupName: string, registerOn: 0 | 1 = 0) {
+  const apis: [Api, Api] = [httpClient(servers[0].url), httpClient(servers[1].url)];
+  const api = apis[registerOn];
+  const owner = await registerUser(api, names[0]);
+  const member = await registerUser(api, names[1]);
+  const group = (await api("POST", "/api/groups/create/", { token: owner.access, body: { name: groupName, members: [member.id] } })).body.id as number;
+  return { apis, owner, member, group };
 }
 
 describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
@@ -116,11 +126,11 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
     const dataDir = tempDir();
     const a = await node(dataDir);
     const b = await node(dataDir);
-    const apiA = httpClient(a.url);
-    const apiB = httpClient(b.url);
-    const erin = await registerUser(apiA, "erin");
-    const frank = await registerUser(apiA, "frank");
-    await apiA("POST", "/api/groups/create/", { token: erin.access, body: { name: "presence across", members: [frank.id] } });
+    const {
+      apis: [apiA, apiB],
+      owner: erin,
+      member: frank,
+    } = await pairInGroup([a, b], ["erin", "frank"], "presence across");
     const watcher = await socket(b, frank.access);
     const presence = (api: typeof apiA) => api("GET", `/api/presence/?user_ids=${erin.id}`, { token: frank.access });
 
@@ -164,11 +174,12 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
       const a = await node(dataDir, url);
       const b = await node(dataDir, url);
       for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up");
-      const apiA = httpClient(a.url);
-      const apiB = httpClient(b.url);
-      const gina = await registerUser(apiA, "gina");
-      const hank = await registerUser(apiA, "hank");
-      const group = (await apiA("POST", "/api/groups/create/", { token: gina.access, body: { name: "outage", members: [hank.id] } })).body.id;
+      const {
+        apis: [apiA, apiB],
+        owner: gina,
+        member: hank,
+        group,
+      } = await pairInGroup([a, b], ["gina", "hank"], "outage");
       const onB = await socket(b, hank.access);
       const send = async (text: string) => (await apiA("POST", `/api/messages/${group}/send/`, { token: gina.access, body: { message: text } })).body.id as number;
 
@@ -194,11 +205,12 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
     const dataDir = tempDir();
     const a = await node(dataDir);
     const b = await node(dataDir);
-    const apiA = httpClient(a.url);
-    const apiB = httpClient(b.url);
-    const ivy = await registerUser(apiB, "ivy");
-    const jack = await registerUser(apiB, "jack");
-    const group = (await apiB("POST", "/api/groups/create/", { token: ivy.access, body: { name: "crash", members: [jack.id] } })).body.id;
+    const {
+      apis: [apiA, apiB],
+      owner: ivy,
+      member: jack,
+      group,
+    } = await pairInGroup([a, b], ["ivy", "jack"], "crash", 1);
     const onA = await socket(a, jack.access);
     const acknowledged: number[] = [];
     let crashed = false;
@@ -243,11 +255,12 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
     const dataDir = tempDir();
     const a = await node(dataDir);
     const cut = await node(dataDir, "redis://127.0.0.1:1"); // nothing listens there
-    const apiA = httpClient(a.url);
-    const apiCut = httpClient(cut.url);
-    const alice = await registerUser(apiA, "carol");
-    const bob = await registerUser(apiA, "dave");
-    const group = (await apiA("POST", "/api/groups/create/", { token: alice.access, body: { name: "cut off", members: [bob.id] } })).body.id;
+    const {
+      apis: [apiA, apiCut],
+      owner: alice,
+      member: bob,
+      group,
+    } = await pairInGroup([a, cut], ["carol", "dave"], "cut off");
     const onCut = await socket(cut, bob.access);
     await apiA("POST", `/api/messages/${group}/send/`, { token: alice.access, body: { message: "through the log" } });
     const frame = await onCut.next("message.created"); // within the node's one-second poll of the log
