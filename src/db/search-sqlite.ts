@@ -99,6 +99,16 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hang
 export const hasCjk = (text: string) => CJK.test(text);
 /** An FTS5 string literal: every term is quoted, so nothing the user types is read as query syntax. */
 const quote = (text: string) => `"${text.replaceAll('"', '""')}"`;
+
+/**
+ * A term and its German spelling variants: ß is no diacritic (no tokenizer folds it), yet "Strasse" and "Straße" are
+ * one word to a reader. `suffix` is appended to each (a prefix star); the variants are OR-ed.
+ */
+function variants(text: string, suffix = ""): string {
+  const spellings = new Set([text, text.replace(/ß/g, "ss"), text.replace(/ss/g, "ß")]);
+  const quoted = [...spellings].map((spelling) => `${quote(spelling)}${suffix}`);
+  return quoted.length === 1 ? quoted[0]! : `(${quoted.join(" OR ")})`;
+}
 const length = (text: string) => [...text].length;
 
 /**
@@ -115,15 +125,15 @@ export function searchMessages(reader: SqliteDatabase, query: SearchQuery, wante
     for (const row of rows) if (!seen.has(row.id)) seen.add(row.id), hits.push(row);
   };
   if (!terms.some((t) => hasCjk(t.text))) {
-    add(ftsQuery(reader, "messages_fts", terms.map((t) => quote(t.text)).join(" "), 0, "word", query));
+    add(ftsQuery(reader, "messages_fts", terms.map((t) => variants(t.text)).join(" "), 0, "word", query));
     // Prefix queries read a word's whole doclist, so they come only when whole words found too little.
-    const prefixes = terms.map((t) => (t.phrase ? quote(t.text) : `${quote(t.text)}*`)).join(" ");
+    const prefixes = terms.map((t) => variants(t.text, t.phrase ? "" : "*")).join(" ");
     if (hits.length < wanted && terms.some((t) => !t.phrase)) add(ftsQuery(reader, "messages_fts", prefixes, 1, "prefix", query));
   }
   if (hits.length < wanted) {
     const long = terms.filter((t) => length(t.text) >= 3);
     const short = terms.filter((t) => length(t.text) < 3);
-    if (long.length && !short.some((t) => hasCjk(t.text))) add(ftsQuery(reader, "messages_trigram", long.map((t) => quote(t.text)).join(" "), 2, "substring", query, short));
+    if (long.length && !short.some((t) => hasCjk(t.text))) add(ftsQuery(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), 2, "substring", query, short));
     else if (short.some((t) => hasCjk(t.text))) add(substringScan(reader, terms, query));
   }
   return hits;

@@ -18,7 +18,8 @@ function fold(text: string): { folded: string; from: number[]; to: number[] } {
   const to: number[] = [];
   let index = 0;
   for (const char of text) {
-    const plain = char.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase() || char;
+    // ß reads as ss (search finds "Straße" for "strasse"): fold it so the highlight lands on it too.
+    const plain = char === "ß" || char === "ẞ" ? "ss" : char.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase() || char;
     for (let i = 0; i < plain.length; i++) from.push(index), to.push(index + char.length);
     folded += plain;
     index += char.length;
