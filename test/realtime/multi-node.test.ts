@@ -63,7 +63,7 @@ async function pairInGroup(servers: [Server, Server], names: [string, string], g
   return { apis, owner, member, group };
 }
 
-describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
+describe.skipIf(problem !== null)("several nodes, one database, one Redis", () => {
   test("members on different nodes get every message once, in seq order; resume works on the other node", async () => {
     const dataDir = tempDir();
     const a = await node(dataDir);
@@ -120,6 +120,33 @@ describe.skipIf(problem !== null)("two nodes, one database, one Redis", () => {
     expect((await bobOnB.closed).code).toBe(1008);
     expect((await resumed.closed).code).toBe(1008); // his socket on A too
     onA.close();
+  }, 30_000);
+
+  test("three nodes, everyone sending at once: every member gets every message once, in seq order", async () => {
+    const dataDir = tempDir();
+    const servers = [await node(dataDir), await node(dataDir), await node(dataDir)];
+    const apis = servers.map((server) => httpClient(server.url));
+    const users = [await registerUser(apis[0]!, "kim"), await registerUser(apis[1]!, "lee"), await registerUser(apis[2]!, "max")];
+    const group = (await apis[0]!("POST", "/api/groups/create/", { token: users[0]!.access, body: { name: "three nodes", members: [users[1]!.id, users[2]!.id] } })).body.id;
+    const sockets = await Promise.all(servers.map((server, i) => socket(server, users[i]!.access)));
+    const acknowledged = (
+      await Promise.all(
+        servers.flatMap((_, n) =>
+          Array.from({ length: 10 }, (_, i) => apis[n]!("POST", `/api/messages/${group}/send/`, { token: users[n]!.access, body: { message: `node ${n} #${i}` } })),
+        ),
+      )
+    ).map((response) => {
+      expect(response.status).toBe(201);
+      return response.body.id as number;
+    });
+    const expected = [...acknowledged].sort((x, y) => x - y);
+    for (const ws of sockets) {
+      const frames = await messages(ws, 30);
+      expect(frames.map((f) => f.data.id)).toEqual(expected); // ids grow with seq: one order for everyone
+      const seqs = frames.map((f) => f.seq!);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      ws.close();
+    }
   }, 30_000);
 
   test("presence is one answer across nodes: online once, offline only when the last socket anywhere closes", async () => {
