@@ -8,6 +8,7 @@ import { migrations } from "../../migrations";
 import { migrateToLatest } from "../../src/db";
 import { isPostgres } from "../../src/db/dialect";
 import { BunPostgresDialect } from "../../src/db/postgres-dialect";
+import { prepared, sqlBuilder } from "../../src/db/prepared";
 import type { Database } from "../../src/db/schema";
 
 const ADMIN_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -66,6 +67,13 @@ describe.skipIf(problem !== null)("migrations on PostgreSQL", () => {
     expect(event.seq).toBe(1);
     const counted = await db.selectFrom("messages").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     expect(counted.n).toBe(1); // int8 arrives as a number, as from SQLite
+
+    // A query prepared once runs on both databases: compiled for each on first use ($1 placeholders here).
+    const newest = prepared((conversationId: number, limit: number) =>
+      sqlBuilder.selectFrom("messages").select(["id", "body"]).where("conversation_id", "=", conversationId).orderBy("id", "desc").limit(limit),
+    );
+    expect(await newest.run(db, conversation.id, 10)).toEqual([{ id: 1, body: "héllo 北京" }]);
+    expect(await newest.run(db, conversation.id + 1, 10)).toEqual([]);
 
     // A failed statement caught inside a transaction must not let COMMIT pass for success.
     await expect(
