@@ -59,6 +59,11 @@ describe("retention", () => {
     const logged = (db.query("SELECT data FROM events").all() as { data: string }[]).map((e) => e.data).join("\n");
     for (const gone of ["old and alone", "old with a file", "old parent", "old.bin"]) expect(logged).not.toContain(gone);
 
+    // A sweep with nothing new to expire announces nothing (the kept tombstone is not news again).
+    const eventsBefore = (db.query("SELECT count(*) AS n FROM events WHERE type = 'messages.expired'").get() as { n: number }).n;
+    expect(await sweepRetention(parley.ctx)).toMatchObject({ messagesDeleted: 0, messagesTombstoned: 0 });
+    expect(db.query("SELECT count(*) AS n FROM events WHERE type = 'messages.expired'").get()).toEqual({ n: eventsBefore });
+
     // The history shows the tombstone in its place, with its reply.
     const history = await api("GET", `/api/messages/${group.id}/`, { token: member.access });
     expect(history.body.map((m: any) => [m.id, m.message, m.deleted])).toEqual([

@@ -58,9 +58,11 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
     const files = await commitWithEvents(ctx, async (trx, emit) => {
       // Parents with live replies keep their place as tombstones; everything else goes entirely. Replies come
       // after their parents, so drop first: a parent whose replies all went in this batch can go too.
+      let dropped = 0;
       const drop = async (rows: typeof expired) => {
         const ids = rows.map((m) => m.id);
         if (ids.length === 0) return [];
+        dropped += ids.length;
         const files = await tombstone(trx, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
         await trx.deleteFrom("events").where("message_id", "in", ids).execute();
         await trx.deleteFrom("messages").where("id", "in", ids).execute();
@@ -82,7 +84,8 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
         .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(BATCH * 4))
         .executeTakeFirst();
       report.eventsDeleted += Number(events.numDeletedRows);
-      await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
+      // Tombstones kept for their replies come back in every sweep: say something only when something went.
+      if (dropped + keep.length > 0) await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
       return removed;
     });
     for (const storageName of files) await ctx.files.remove(storageName);
