@@ -10,3 +10,14 @@ export const isPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter
 /** An integer primary key the database numbers itself: AUTOINCREMENT on SQLite (never reused), identity on PostgreSQL. */
 export const generatedId = (db: Kysely<any>) => (column: ColumnDefinitionBuilder) =>
   isPostgres(db) ? column.primaryKey().generatedByDefaultAsIdentity() : column.primaryKey().autoIncrement();
+
+/**
+ * Whether `error` is the database refusing a duplicate in the unique index over `table`(`columns`). SQLite says
+ * "UNIQUE constraint failed: users.email"; PostgreSQL answers SQLSTATE 23505 with "Key (email)=(…) already exists."
+ */
+export function isUniqueViolation(error: unknown, table: string, columns: string[]): boolean {
+  const { message, errno, code, detail } = (error ?? {}) as { message?: unknown; errno?: unknown; code?: unknown; detail?: unknown };
+  if (String(message).includes("UNIQUE constraint failed")) return String(message).includes(columns.map((c) => `${table}.${c}`).join(", "));
+  const sqlState = String(errno) === "23505" || String(code) === "23505";
+  return sqlState && String(detail).includes(`(${columns.join(", ")})=`);
+}

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { Kysely, Migrator, NO_MIGRATIONS } from "kysely";
 import { migrations } from "../../migrations";
 import { migrateToLatest } from "../../src/db";
-import { isPostgres } from "../../src/db/dialect";
+import { isPostgres, isUniqueViolation } from "../../src/db/dialect";
 import { BunPostgresDialect } from "../../src/db/postgres-dialect";
 import { prepared, sqlBuilder } from "../../src/db/prepared";
 import type { Database } from "../../src/db/schema";
@@ -74,6 +74,11 @@ describe.skipIf(problem !== null)("migrations on PostgreSQL", () => {
     );
     expect(await newest.run(db, conversation.id, 10)).toEqual([{ id: 1, body: "héllo 北京" }]);
     expect(await newest.run(db, conversation.id + 1, 10)).toEqual([]);
+
+    // A duplicate is recognised as such on PostgreSQL as on SQLite (the services turn it into a 400 naming the field).
+    const duplicate = await db.insertInto("users").values({ ...user, id: undefined as never, email: "other@example.com" }).execute().catch((error) => error);
+    expect(isUniqueViolation(duplicate, "users", ["username_key"])).toBe(true);
+    expect(isUniqueViolation(duplicate, "users", ["email"])).toBe(false);
 
     // A failed statement caught inside a transaction must not let COMMIT pass for success.
     await expect(

@@ -10,6 +10,7 @@ import { toMessageView, type MessageView } from "../messages/view";
 import { commitWithEvents, type Emit } from "../realtime/events";
 import type { DirectoryQuery } from "./model";
 import { readStateOf, type ReadState } from "./read-state";
+import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 import { mayManage } from "./roles";
 
@@ -96,7 +97,7 @@ export function validGroupName(name: string): string {
 
 /** Group names are unique in any case: a unique-index race ends as the same 400 as the check before it. */
 export function nameTaken(error: unknown): never {
-  if (String((error as Error)?.message).includes("conversations.name_key")) invalidField("name", "Group name already exists.");
+  if (isUniqueViolation(error, "conversations", ["name_key"])) invalidField("name", "Group name already exists.");
   throw error;
 }
 

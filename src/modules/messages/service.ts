@@ -11,6 +11,7 @@ import { commitWithEvents } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
+import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 import { newestPagesOf } from "./newest-pages";
 import { toMessageView, type MessageView } from "./view";
@@ -114,7 +115,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
     return { message, created: true };
   } catch (error) {
     if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
-    if (body.client_id && String((error as Error)?.message).includes("messages.sender_id, messages.client_id")) {
+    if (body.client_id && isUniqueViolation(error, "messages", ["sender_id", "client_id"])) {
       const earlier = repo.findByClientId(ctx.reader, user.id, body.client_id);
       if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
     }

@@ -6,6 +6,7 @@ import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
 import { newestPagesOf } from "../messages/newest-pages";
+import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 
 /** The API's view of a user; the email only for the user themself and for staff. */
@@ -32,10 +33,9 @@ async function checkIdentifiers(ctx: AppContext, username: string | undefined, e
 
 /** Unique-index violations that slip past the check above under concurrency become the same 400. */
 function mapUniqueViolation(error: unknown): never {
-  const message = String((error as Error)?.message ?? "");
-  if (message.includes("UNIQUE") && message.includes("users.username_key"))
+  if (isUniqueViolation(error, "users", ["username_key"]))
     throw new AppError(400, "invalid", "That username is taken.", { username: ["A user with that username already exists."] });
-  if (message.includes("UNIQUE") && message.includes("users.email"))
+  if (isUniqueViolation(error, "users", ["email"]))
     throw new AppError(400, "invalid", "That email is taken.", { email: ["user with this email already exists."] });
   throw error;
 }
