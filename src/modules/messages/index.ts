@@ -1,7 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { listMentions } from "./mentions";
 import { conversationParams, editBody, emojiBody, emojiParams, historyQuery, mentionsQuery, messageParams, messageView, reactionsAnswer, repliesQuery, sendBody } from "./model";
 import { setPinned } from "./pins";
 import { setReaction } from "./reactions";
@@ -115,7 +114,7 @@ const messageActionRoutes = (ctx: AppContext) =>
 export const mentionRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Messages"] })
     .use(requireUser(ctx))
-    .get("/api/mentions/", ({ user, query }) => listMentions(ctx, user, query), {
+    .get("/api/mentions/", ({ user, query }) => messages.listMentions(ctx, user, query), {
       query: mentionsQuery,
       response: t.Array(messageView),
       detail: { summary: "Messages that mention the caller, newest first (`?before=<id>`, `?limit=`)", security },

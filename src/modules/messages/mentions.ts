@@ -1,10 +1,6 @@
 // @username mentions: resolved to members when a message is written, stored for the mentions list and unread counts.
-import type { AppContext } from "../../context";
 import type { Db } from "../../db";
-import type { AuthUser } from "../auth/service";
 import { usernameKey } from "../users/repository";
-import { listMentionsOf } from "./repository";
-import { toMessageView, type MessageView } from "./view";
 
 // A mention starts a word: "@bob" and "(@bob" count, "mail@bob.org" does not. Usernames may hold . @ + - _.
 const MENTION = /(?<![\p{L}\p{N}_.@+-])@([\p{L}\p{N}_.@+-]{1,150})/gu;
@@ -39,14 +35,4 @@ export async function resolveMentions(db: Db, conversationId: number, authorId: 
 export async function storeMentions(db: Db, messageId: number, conversationId: number, userIds: number[]): Promise<void> {
   await db.deleteFrom("message_mentions").where("message_id", "=", messageId).execute();
   if (userIds.length) await db.insertInto("message_mentions").values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId }))).execute();
-}
-
-/** The caller's mentions, newest first, from conversations they are still in: `?before=<message id>`, `?limit=`. */
-export async function listMentions(ctx: AppContext, user: AuthUser, query: { before?: number; limit?: number }): Promise<MessageView[]> {
-  const records = listMentionsOf(ctx.reader, user.id, query.before ?? Number.MAX_SAFE_INTEGER, query.limit ?? 50);
-  const ids = [...new Set(records.map((r) => r.conversation_id))];
-  const conversations = ids.length ? await ctx.db.selectFrom("conversations").selectAll().where("id", "in", ids).execute() : [];
-  const byId = new Map(conversations.map((c) => [c.id, c]));
-  const now = Date.now();
-  return records.map((r) => toMessageView(r, byId.get(r.conversation_id)!, ctx.fileUrls, now, user.id));
 }

@@ -285,3 +285,18 @@ export async function listReplies(ctx: AppContext, user: AuthUser, conversationI
   const now = Date.now();
   return repo.listReplies(ctx.reader, messageId, query.after ?? 0, query.limit ?? 50).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
 }
+
+/** Views of messages from any conversations (mentions, search results), in the order given, as `viewerId` sees them. */
+export async function viewsAcrossConversations(ctx: AppContext, records: repo.MessageRecord[], viewerId: number): Promise<MessageView[]> {
+  const ids = [...new Set(records.map((r) => r.conversation_id))];
+  if (ids.length === 0) return [];
+  const conversations = await ctx.db.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", ids).execute();
+  const byId = new Map(conversations.map((c) => [c.id, c]));
+  const now = Date.now();
+  return records.map((r) => toMessageView(r, byId.get(r.conversation_id)!, ctx.fileUrls, now, viewerId));
+}
+
+/** The caller's mentions, newest first, from conversations they are still in: `?before=<message id>`, `?limit=`. */
+export async function listMentions(ctx: AppContext, user: AuthUser, query: { before?: number; limit?: number }): Promise<MessageView[]> {
+  return viewsAcrossConversations(ctx, repo.listMentionsOf(ctx.reader, user.id, query.before ?? Number.MAX_SAFE_INTEGER, query.limit ?? 50), user.id);
+}

@@ -6,7 +6,8 @@ import { AppError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { findMessagesByIds } from "../messages/repository";
-import { toMessageView, type MessageView } from "../messages/view";
+import { viewsAcrossConversations } from "../messages/service";
+import type { MessageView } from "../messages/view";
 import { makeSnippet } from "./highlight";
 import { catchUpSearchIndex } from "./indexer";
 import type { SearchQueryParams } from "./model";
@@ -64,15 +65,13 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const hits = guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit)).sort(order);
   const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;
   const page = rest.slice(0, limit);
-  const records = new Map(findMessagesByIds(ctx.reader, page.map((h) => h.id)).map((r) => [r.id, r]));
-  const conversations = new Map(
-    (await ctx.db.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", [...new Set([...records.values()].map((r) => r.conversation_id))].concat(0)).execute()).map((c) => [c.id, c]),
-  );
-  const now = Date.now();
-  const results = page.flatMap((hit) => {
-    const record = records.get(hit.id);
-    if (!record || record.deleted_at !== null) return []; // deleted between the index read and now
-    return [{ ...toMessageView(record, conversations.get(record.conversation_id)!, ctx.fileUrls, now, user.id), ...makeSnippet(record.body, terms, hit.kind) }];
+  const found = new Map(findMessagesByIds(ctx.reader, page.map((h) => h.id)).map((r) => [r.id, r]));
+  // A message deleted between the index read and now is left out.
+  const shown = page.flatMap((hit) => {
+    const record = found.get(hit.id);
+    return record && record.deleted_at === null ? [{ hit, record }] : [];
   });
+  const views = await viewsAcrossConversations(ctx, shown.map((s) => s.record), user.id);
+  const results = shown.map(({ hit, record }, i) => ({ ...views[i]!, ...makeSnippet(record.body, terms, hit.kind) }));
   return { results, next: rest.length > limit ? encodeCursor(page.at(-1)!) : null };
 }
