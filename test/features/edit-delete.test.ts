@@ -10,6 +10,15 @@ const { server, api, alice, bob, carol, dave, eve, staff, group, bobCarol } = aw
 const parley = server.parley;
 const db = parley.ctx.db;
 
+/** Conversation/message path ids that name nothing: not numbers, fractions, negative, zero, beyond any id. */
+const malformedPaths = (messageId: number): [number | string, number | string][] => [
+  ["abc", messageId],
+  [bobCarol, "abc"],
+  [bobCarol, "1.5"],
+  [bobCarol, "-1"],
+  [bobCarol, "0"],
+  [bobCarol, "99999999999999999999"],
+];
 const path = (conversationId: number | string, messageId: number | string) => `/api/messages/${conversationId}/${messageId}/`;
 const edit = (user: TestUser | undefined, conversationId: number | string, messageId: number | string, body: unknown) =>
   api("PATCH", path(conversationId, messageId), { token: user?.access, body });
@@ -67,16 +76,7 @@ describe("PATCH /api/messages/{conversation_id}/{message_id}/", () => {
     expectRefused(await edit(bob, group.id, 9_999_999, { message: "x" }), 404);
     expectRefused(await edit(bob, group.id, inDirect.id, { message: "moved?" }), 404);
     expectRefused(await edit(bob, 9_999_999, inDirect.id, { message: "x" }), 404);
-    for (const [cid, mid] of [
-      ["abc", inDirect.id],
-      [bobCarol, "abc"],
-      [bobCarol, "1.5"],
-      [bobCarol, "-1"],
-      [bobCarol, "0"],
-      [bobCarol, "99999999999999999999"],
-      ["1e3", inDirect.id],
-      [bobCarol, "%00"],
-    ] as const) {
+    for (const [cid, mid] of [...malformedPaths(inDirect.id), ["1e3", inDirect.id], [bobCarol, "%00"]] as const) {
       const response = await edit(bob, cid, mid, { message: "x" });
       expect([400, 404], `${cid}/${mid}: ${response.status}`).toContain(response.status);
       expect(response.headers.get("content-type") ?? "").toContain("application/json");
@@ -195,15 +195,7 @@ describe("DELETE /api/messages/{conversation_id}/{message_id}/", () => {
     expectRefused(await remove(alice, group.id, inDirect.id), 404);
     expectRefused(await remove(staff, group.id, inDirect.id), 404);
     expectRefused(await remove(staff, 9_999_999, inDirect.id), 404);
-    for (const [cid, mid] of [
-      ["abc", inDirect.id],
-      [bobCarol, "abc"],
-      [bobCarol, "1.5"],
-      [bobCarol, "-1"],
-      [bobCarol, "0"],
-      [bobCarol, "99999999999999999999"],
-      [bobCarol, "%ZZ"],
-    ] as const) {
+    for (const [cid, mid] of [...malformedPaths(inDirect.id), [bobCarol, "%ZZ"]] as const) {
       const response = await remove(bob, cid, mid);
       expect([400, 404], `${cid}/${mid}: ${response.status}`).toContain(response.status);
     }
