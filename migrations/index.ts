@@ -8,6 +8,7 @@ import * as m0004 from "./0004_message_tombstones";
 import * as m0005 from "./0005_message_features";
 import * as m0006 from "./0006_search";
 import * as m0007 from "./0007_group_admin";
+import * as m0008 from "./0008_settings";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "0005_message_features": m0005,
   "0006_search": m0006,
   "0007_group_admin": m0007,
+  "0008_settings": m0008,
 };

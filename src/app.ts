@@ -3,7 +3,8 @@ import { Elysia } from "elysia";
 import { join } from "node:path";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
-import { isMigrated, migrateToLatest, openDatabase, type DatabaseHandle } from "./db";
+import { isMigrated, migrateToLatest, openConfiguredDatabase, type DatabaseHandle } from "./db";
+import { sqlBuilder, selectRows } from "./db/prepared";
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
@@ -14,7 +15,7 @@ import { bodyLimit, webDefaults } from "./lib/web";
 import { adminRoutes } from "./modules/admin";
 import { authRoutes } from "./modules/auth";
 import { createPasswords } from "./modules/auth/passwords";
-import { loadOrCreateSecret } from "./modules/auth/secret";
+import { loadOrCreateSecret, loadOrCreateSharedSecret } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
 import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
@@ -94,10 +95,11 @@ function registerReadings(ctx: AppContext) {
 
 export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
   const log = options.log ?? createLogger(config.logLevel);
-  const secret = config.jwtSecret ?? loadOrCreateSecret(config.dataDir);
-  const database = openDatabase(config.dataDir, config.durability);
+  const database = openConfiguredDatabase(config);
+  let secret: string;
   try {
-    if (!isMigrated(database.sqlite)) await migrateToLatest(database.db);
+    if (!(await isMigrated(database.reader))) await migrateToLatest(database.db);
+    secret = config.jwtSecret ?? (database.kind === "postgres" ? await loadOrCreateSharedSecret(database.db) : loadOrCreateSecret(config.dataDir));
   } catch (error) {
     await database.close();
     throw error;
@@ -120,7 +122,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     clientIp: clientIpSource(config.trustProxy),
   };
   registerReadings(ctx);
-  ctx.hub.lastPublished = database.sqlite.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
+  const [newest] = await selectRows(database.reader, sqlBuilder.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")));
+  ctx.hub.lastPublished = Number(newest?.seq ?? 0);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
   const app = buildRoutes(ctx, await webClientRoutes(ctx));
   let stopJobs: (() => Promise<void>) | undefined;

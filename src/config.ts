@@ -33,6 +33,10 @@ export interface Config {
   wsIdleTimeoutMs: number;
   /** Messages older than this are deleted (with their files); 0 keeps them forever. */
   messageRetentionMs: number;
+  /** PostgreSQL instead of the SQLite file in the data dir (several nodes share it); null for SQLite. */
+  databaseUrl: string | null;
+  /** Connections each node keeps to PostgreSQL at most. */
+  databasePoolSize: number;
   /** Redis for events between nodes sharing one database; null for a single node. */
   redisUrl: string | null;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
@@ -115,6 +119,8 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "maxJsonBytes", env: "PARLEY_MAX_JSON_BYTES", default: 1024 ** 2, parse: size, help: "largest accepted JSON or form body" },
   { key: "fileTtlMs", env: "PARLEY_FILE_TTL", default: 10 * 86_400_000, parse: duration(true), help: 'how long uploads are kept ("0" keeps them forever)' },
   { key: "fileUrlTtlMs", env: "PARLEY_FILE_URL_TTL", default: 15 * 60_000, parse: duration(false), help: "lifetime of a signed download URL" },
+  { key: "databaseUrl", env: "PARLEY_DATABASE_URL", default: null, parse: (t) => (/^postgres(ql)?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "postgres://parley@127.0.0.1:5432/parley"')), help: "PostgreSQL to store everything in instead of SQLite in the data dir (unset: SQLite)" },
+  { key: "databasePoolSize", env: "PARLEY_DATABASE_POOL", default: 10, parse: int(1, 1000), help: "connections to PostgreSQL per node, at most" },
   { key: "redisUrl", env: "PARLEY_REDIS_URL", default: null, parse: (t) => (/^rediss?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "redis://127.0.0.1:6379"')), help: "Redis for events between nodes sharing one database (unset: one node)" },
   { key: "messageRetentionMs", env: "PARLEY_MESSAGE_RETENTION", default: 0, parse: duration(true), help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)' },
   { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
@@ -179,11 +185,11 @@ export function loadConfig(args: string[] = [], env: Record<string, string | und
 
 /** The configuration table, for --help. */
 export function describeOptions(): string {
-  return OPTIONS.map((o) => `  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40) + ` ${o.help} (default: ${formatDefault(o.default)})`).join("\n");
+  return OPTIONS.map((o) => `  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40) + ` ${o.help} (default: ${o.key === "jwtSecret" ? "generated" : formatDefault(o.default)})`).join("\n");
 }
 
 function formatDefault(value: unknown): string {
-  if (value === null) return "generated";
+  if (value === null) return "unset";
   if (Array.isArray(value)) return value.length ? value.join(",") : "none";
   if (typeof value === "boolean") return value ? "on" : "off";
   if (typeof value === "object" && value && "capacity" in value) {

@@ -2,6 +2,7 @@
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
 import type { Db } from "./db";
+import type { Connection } from "./db/prepared";
 import type { ClientIp } from "./lib/client-ip";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
@@ -16,10 +17,10 @@ import type { EventTransport } from "./modules/realtime/transport";
 export interface AppContext {
   config: Config;
   db: Db;
-  /** The raw SQLite writer connection (savepoints inside group commits, PRAGMAs). */
-  sqlite: SqliteDatabase;
-  /** The read connection: committed data only, synchronous (hot reads, the gateway's replay). */
-  reader: SqliteDatabase;
+  /** SQLite: the raw writer connection (savepoints and hot inserts inside group commits). Null on PostgreSQL. */
+  sqlite: SqliteDatabase | null;
+  /** Where reads of committed data go: SQLite's read connection (synchronous), or PostgreSQL's pool. */
+  reader: Connection;
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;

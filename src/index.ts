@@ -29,10 +29,10 @@ const COMMANDS: Record<string, Command> = {
   },
   migrate: {
     summary: "apply pending database migrations and exit",
-    usage: "Usage: parley migrate [options]\n\nApplies pending migrations to the database in the data dir (serve does this itself).\n",
+    usage: "Usage: parley migrate [options]\n\nApplies pending migrations to the database: SQLite in the data dir, or PostgreSQL at PARLEY_DATABASE_URL (serve does this itself).\n",
     async run(config) {
-      const { openDatabase, migrateToLatest } = await import("./db");
-      const database = openDatabase(config.dataDir, config.durability);
+      const { openConfiguredDatabase, migrateToLatest } = await import("./db");
+      const database = openConfiguredDatabase(config);
       try {
         const { results = [] } = await migrateToLatest(database.db);
         return results.length ? results.map((r) => `applied ${r.migrationName}`).join("\n") : "database is up to date";

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
+import { CompiledQuery } from "kysely";
 import { createApp, type Parley } from "../src/app";
 import { loadConfig, type Config } from "../src/config";
 import { startServer, type RunningServer } from "../src/server";
+import { onPostgres, postgresDatabaseFor } from "./test-database";
 
 /** A temp data dir, removed when the test file ends. */
 export function tempDir(prefix = "parley-test-"): string {
@@ -27,9 +29,14 @@ export const GENEROUS_LIMITS: Partial<Config> = {
   limitUploadBytes: { capacity: 1024 ** 4, periodMs: 1_000 },
 };
 
-/** Configuration for tests: temp data dir, free port, cheap password hashing, quiet logs, generous rate limits. */
+/**
+ * Configuration for tests: temp data dir, free port, cheap password hashing, quiet logs, generous rate limits; and,
+ * when the suite runs on PostgreSQL (test-database.ts), a fresh database of its own.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig([], {}, { dataDir: tempDir(), port: 0, host: "127.0.0.1", passwordMemoryKib: 1024, passwordTimeCost: 1, logLevel: "silent", ...GENEROUS_LIMITS, ...overrides });
+  const dataDir = overrides.dataDir ?? tempDir();
+  const databaseUrl = onPostgres ? postgresDatabaseFor(dataDir) : null;
+  return loadConfig([], {}, { dataDir, databaseUrl, databasePoolSize: 3, port: 0, host: "127.0.0.1", passwordMemoryKib: 1024, passwordTimeCost: 1, logLevel: "silent", ...GENEROUS_LIMITS, ...overrides });
 }
 
 export interface ApiResponse<T = any> {
@@ -129,4 +136,14 @@ export function signJwt(payload: Record<string, unknown>, secret: string, alg: "
 export function decodeJwt(token: string): { header: Record<string, any>; payload: Record<string, any> } {
   const [header, payload] = token.split(".", 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")));
   return { header, payload };
+}
+
+/**
+ * Runs SQL written for the test's eyes (`?` placeholders) on the app's database, whichever it is: rows in and out
+ * for checks that the API does not show (bytes stored, rows left behind), and for ageing rows.
+ */
+export async function queryRows<T = any>(parley: Parley, text: string, params: unknown[] = []): Promise<T[]> {
+  let n = 0;
+  const statement = parley.database.kind === "postgres" ? text.replace(/\?/g, () => `$${++n}`) : text;
+  return (await parley.database.db.executeQuery<T>(CompiledQuery.raw(statement, params))).rows;
 }

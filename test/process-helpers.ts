@@ -3,6 +3,7 @@
 import { afterAll } from "bun:test";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { databaseEnvFor } from "./test-database";
 
 const ROOT = join(import.meta.dir, "..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -65,6 +66,7 @@ export async function serve(dataDir: string, extraEnv: Record<string, string> = 
     PARLEY_LOG_LEVEL: "info",
     PARLEY_PASSWORD_MEMORY_KIB: "1024",
     PARLEY_PASSWORD_TIME_COST: "1",
+    ...databaseEnvFor(dataDir),
     ...extraEnv,
   };
   const child = Bun.spawn([BUN, "src/index.ts", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {

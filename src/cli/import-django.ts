@@ -14,7 +14,7 @@ export async function importDjangoCommand(config: Config, { flags }: CommandArgs
   const options = { db: path("--db"), media: path("--media") };
   try {
     // Everything is checked (and a dry run reported) before the data dir is created or touched.
-    const preview = previewDjangoImport({ ...options, dataDir: config.dataDir });
+    const preview = await previewDjangoImport({ ...options, dataDir: config.dataDir, databaseUrl: config.databaseUrl });
     if (flags.has("--dry-run")) return formatReport(preview).trimEnd();
     const { createApp } = await import("../app");
     const parley = await createApp({ ...config, logLevel: "silent" });

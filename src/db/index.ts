@@ -2,24 +2,54 @@
 import { Database as SqliteDatabase, type Statement } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Kysely, Migrator, sql, type Compilable, type MigrationResultSet } from "kysely";
+import { Kysely, Migrator, sql, type MigrationResultSet } from "kysely";
 import { BunSqliteDialect } from "kysely-bun-sqlite";
+import { SQL } from "bun";
 import { migrations } from "../../migrations";
 import type { Durability } from "../config";
+import { BunPostgresDialect } from "./postgres-dialect";
+import { isKysely, selectRows, sqlBuilder, type Connection } from "./prepared";
 import type { Database } from "./schema";
 
 export type Db = Kysely<Database>;
 
 export interface DatabaseHandle {
+  kind: "sqlite" | "postgres";
   db: Db;
-  /** The raw SQLite connection Kysely writes through, for the few SQLite-only operations (PRAGMAs, backups). */
-  sqlite: SqliteDatabase;
   /**
-   * A second connection for reads on hot paths: synchronous, no queue behind the writer's mutex, and (WAL)
-   * it sees only committed data, never a transaction that is still open on the writer.
+   * SQLite: the raw connection Kysely writes through — group commits run their savepoints and hot inserts on it,
+   * and the few SQLite-only operations (PRAGMAs) use it. Null on PostgreSQL.
    */
-  reader: SqliteDatabase;
+  sqlite: SqliteDatabase | null;
+  /**
+   * Where reads of committed data go. SQLite: a second connection, run synchronously with no queue behind the
+   * writer's mutex, and (WAL) seeing only committed data. PostgreSQL: the pool, i.e. `db`.
+   */
+  reader: Connection;
   close(): Promise<void>;
+}
+
+/** The database the configuration names: PostgreSQL when PARLEY_DATABASE_URL is set, else SQLite in the data dir. */
+export function openConfiguredDatabase(config: { dataDir: string; durability: Durability; databaseUrl: string | null; databasePoolSize: number }): DatabaseHandle {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, config.databasePoolSize) : openDatabase(config.dataDir, config.durability);
+}
+
+/** PostgreSQL through Bun's built-in client (see postgres-dialect.ts); PostgreSQL commits durably itself. */
+export function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const client = new SQL({ url, max: poolSize, idleTimeout: 30, connectionTimeout: 10 });
+  const db = new Kysely<Database>({ dialect: new BunPostgresDialect(client) });
+  let closed = false;
+  return {
+    kind: "postgres",
+    db,
+    sqlite: null,
+    reader: db,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
 }
 
 export function databasePath(dataDir: string): string {
@@ -44,6 +74,7 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   reader.run("PRAGMA query_only = ON");
   let closed = false;
   return {
+    kind: "sqlite",
     db,
     sqlite,
     reader,
@@ -56,15 +87,6 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
       await db.destroy(); // closes the bun:sqlite connection too
     },
   };
-}
-
-/**
- * Runs a Kysely-built query synchronously on the SQLite connection (SQLite only). The gateway needs this where
- * nothing may interleave between reading the event log and subscribing a socket (see realtime/gateway.ts).
- */
-export function querySync<R>(sqlite: SqliteDatabase, query: Compilable<R>): R[] {
-  const { sql, parameters } = query.compile();
-  return sqlite.query(sql).all(...(parameters as never[])) as R[];
 }
 
 /**
@@ -103,10 +125,12 @@ function withStatementCache(sqlite: SqliteDatabase, capacity = 500): SqliteDatab
 }
 
 /** Whether every known migration is recorded as applied: one query, so a restart skips the migrator (start-up time). */
-export function isMigrated(sqlite: SqliteDatabase): boolean {
-  const table = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
-  if (!table) return false;
-  const applied = new Set(sqlite.query<{ name: string }, []>("SELECT name FROM kysely_migration").all().map((r) => r.name));
+export async function isMigrated(reader: Connection): Promise<boolean> {
+  const tableExists = isKysely(reader)
+    ? (await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(reader)).rows[0]?.found != null
+    : !!reader.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
+  if (!tableExists) return false;
+  const applied = new Set((await selectRows(reader, sqlBuilder.selectFrom("kysely_migration" as never).select("name" as never))).map((r) => (r as { name: string }).name));
   return Object.keys(migrations).every((name) => applied.has(name));
 }
 

@@ -31,15 +31,20 @@ interface Marker {
   [PARAMETER]: number;
 }
 
+/**
+ * Where a query runs: Kysely (a transaction, or PostgreSQL's pool), or a raw SQLite connection — the read connection,
+ * or the writer inside a group commit — which runs it at once, skipping Kysely's queue and driver.
+ */
+export type Connection = Kysely<any> | SqliteDatabase;
+
+export const isKysely = (connection: Connection): connection is Kysely<any> => "getExecutor" in connection;
+
 export interface PreparedQuery<Args extends unknown[], Row> {
-  /** Through Kysely (a transaction, or the database). */
-  run(executor: Kysely<any>, ...args: Args): Promise<Row[]>;
-  /** Synchronously on a raw SQLite connection: the read connection, or the writer inside a group commit. */
-  sync(connection: SqliteDatabase, ...args: Args): Row[];
+  run(connection: Connection, ...args: Args): Promise<Row[]>;
 }
 
 /**
- * `prepared((a, b) => db.selectFrom(...).where("x", "=", a)...)`; then `query.run(db, a, b)` or `query.sync(reader, a, b)`.
+ * `prepared((a, b) => db.selectFrom(...).where("x", "=", a)...)`; then `query.run(connection, a, b)`.
  * The builder receives placeholders: use each only as a value (not in `in (...)` lists, not to branch on).
  */
 export function prepared<Args extends unknown[], Row>(build: (...args: Args) => Compilable<Row>): PreparedQuery<Args, Row> {
@@ -48,15 +53,29 @@ export function prepared<Args extends unknown[], Row>(build: (...args: Args) => 
   let postgres: Compiled | undefined;
   const bind = ({ parameters, slots }: Compiled, args: unknown[]) => parameters.map((value, i) => (slots[i]! >= 0 ? args[slots[i]!] : value));
   return {
-    async run(executor, ...args) {
-      const compiled = isPostgres(executor) ? (postgres ??= compile(build, "postgres")) : (sqlite ??= compile(build, "sqlite"));
-      return (await executor.executeQuery<Row>(CompiledQuery.raw(compiled.sql, bind(compiled, args)))).rows;
-    },
-    sync(connection, ...args) {
-      const compiled = (sqlite ??= compile(build, "sqlite"));
-      return connection.query(compiled.sql).all(...(bind(compiled, args) as never[])) as Row[];
+    async run(connection, ...args) {
+      if (!isKysely(connection)) {
+        const compiled = (sqlite ??= compile(build, "sqlite"));
+        return connection.query(compiled.sql).all(...(bind(compiled, args) as never[])) as Row[];
+      }
+      const compiled = isPostgres(connection) ? (postgres ??= compile(build, "postgres")) : (sqlite ??= compile(build, "sqlite"));
+      return (await connection.executeQuery<Row>(CompiledQuery.raw(compiled.sql, bind(compiled, args)))).rows;
     },
   };
+}
+
+/**
+ * Runs a query built with Kysely's builder (any builder: `sqlBuilder` or a database's) on `connection`, compiled for
+ * the database behind it. For queries whose shape varies (`in` lists), which `prepared` cannot hold.
+ */
+export async function selectRows<R>(connection: Connection, query: Compilable<R>): Promise<R[]> {
+  if (!isKysely(connection)) {
+    const { sql, parameters } = query.compile();
+    return connection.query(sql).all(...(parameters as never[])) as R[];
+  }
+  const node = (query as unknown as OperationNodeSource).toOperationNode();
+  const compiled = isPostgres(connection) ? postgresCompiler.compileQuery(node as never, createQueryId()) : query.compile();
+  return (await connection.executeQuery<R>(compiled)).rows;
 }
 
 interface Compiled {

@@ -125,6 +125,12 @@ export interface Database {
   messages: MessageTable;
   message_mentions: MentionTable;
   events: EventTable;
+  settings: SettingTable;
+}
+
+export interface SettingTable {
+  name: string;
+  value: string;
 }
 
 export type UserRow = Selectable<UserTable>;

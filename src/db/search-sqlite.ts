@@ -4,31 +4,7 @@
 // substring of three or more characters: Chinese, Japanese and Korean, which have no spaces, and partial words).
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import { sql, type Kysely } from "kysely";
-
-/** One search term as the user wrote it: a word, or a "quoted phrase". */
-export interface SearchTerm {
-  text: string;
-  phrase: boolean;
-}
-
-export type MatchKind = "word" | "prefix" | "substring";
-
-export interface SearchHit {
-  id: number;
-  /** Better kinds first: whole words and phrases, then word prefixes, then substrings. */
-  tier: number;
-  kind: MatchKind;
-  /** bm25: lower is better (0 where the index gives no score). */
-  score: number;
-}
-
-export interface SearchQuery {
-  userId: number;
-  terms: SearchTerm[];
-  conversationId: number | null;
-  /** How many of the newest matches of each kind are ranked: very common words cost a bounded amount. */
-  window: number;
-}
+import type { MatchKind, SearchHit, SearchQuery, SearchTerm, SearchTiers } from "./search";
 
 const TABLES = ["messages_fts", "messages_trigram"] as const;
 
@@ -95,8 +71,6 @@ export function indexPendingMessages(writer: SqliteDatabase, batch: number): num
   return upTo - from;
 }
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-export const hasCjk = (text: string) => CJK.test(text);
 /** An FTS5 string literal: every term is quoted, so nothing the user types is read as query syntax. */
 const quote = (text: string) => `"${text.replaceAll('"', '""')}"`;
 
@@ -109,34 +83,14 @@ function variants(text: string, suffix = ""): string {
   const quoted = [...spellings].map((spelling) => `${quote(spelling)}${suffix}`);
   return quoted.length === 1 ? quoted[0]! : `(${quoted.join(" OR ")})`;
 }
-const length = (text: string) => [...text].length;
-
-/**
- * The caller's matching messages, unordered, from the best kind of match down, each kind asked only while fewer than
- * `wanted` were found: whole words and phrases (unicode61), then words as prefixes, then substrings of three or more
- * characters (trigram; the only kind for CJK terms), then, for one- and two-character CJK terms, a bounded scan.
- * Only messages of conversations the user is a member of are ever read.
- */
-export function searchMessages(reader: SqliteDatabase, query: SearchQuery, wanted: number): SearchHit[] {
-  const { terms } = query;
-  const hits: SearchHit[] = [];
-  const seen = new Set<number>();
-  const add = (rows: SearchHit[]) => {
-    for (const row of rows) if (!seen.has(row.id)) seen.add(row.id), hits.push(row);
+/** The tiers of search.ts over the two FTS5 indexes, run synchronously on SQLite's read connection. */
+export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): SearchTiers {
+  return {
+    words: async (terms) => ftsQuery(reader, "messages_fts", terms.map((t) => variants(t.text)).join(" "), 0, "word", query),
+    prefixes: async (terms) => ftsQuery(reader, "messages_fts", terms.map((t) => variants(t.text, t.phrase ? "" : "*")).join(" "), 1, "prefix", query),
+    substrings: async (long, short) => ftsQuery(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), 2, "substring", query, short),
+    scan: async (terms) => substringScan(reader, terms, query),
   };
-  if (!terms.some((t) => hasCjk(t.text))) {
-    add(ftsQuery(reader, "messages_fts", terms.map((t) => variants(t.text)).join(" "), 0, "word", query));
-    // Prefix queries read a word's whole doclist, so they come only when whole words found too little.
-    const prefixes = terms.map((t) => variants(t.text, t.phrase ? "" : "*")).join(" ");
-    if (hits.length < wanted && terms.some((t) => !t.phrase)) add(ftsQuery(reader, "messages_fts", prefixes, 1, "prefix", query));
-  }
-  if (hits.length < wanted) {
-    const long = terms.filter((t) => length(t.text) >= 3);
-    const short = terms.filter((t) => length(t.text) < 3);
-    if (long.length && !short.some((t) => hasCjk(t.text))) add(ftsQuery(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), 2, "substring", query, short));
-    else if (short.some((t) => hasCjk(t.text))) add(substringScan(reader, terms, query));
-  }
-  return hits;
 }
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

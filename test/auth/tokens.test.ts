@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
-import { decodeJwt, handleClient, makeApp, registerUser, signJwt, tempDir, testConfig, type Api, type ApiResponse } from "../helpers";
+import { onPostgres } from "../test-database";
+import { decodeJwt, handleClient, makeApp, queryRows, registerUser, signJwt, tempDir, testConfig, type Api, type ApiResponse } from "../helpers";
 
 const SECRET = "s".repeat(40);
 const { parley, api } = await makeApp({ jwtSecret: SECRET });
@@ -178,7 +179,36 @@ describe("a Bearer token is refused with 401 and WWW-Authenticate when it is", (
   });
 });
 
-describe("the signing secret", () => {
+describe.if(onPostgres)("the signing secret on PostgreSQL", () => {
+  test("without PARLEY_JWT_SECRET, the first node stores one in the database; every node on it signs and accepts the same tokens", async () => {
+    const config = testConfig({ jwtSecret: null });
+    const a = await createApp(config);
+    const b = await createApp(config); // a second node on the same database
+    try {
+      const secret = (await queryRows<{ value: string }>(a, "SELECT value FROM settings WHERE name = 'jwt_secret'"))[0]?.value;
+      expect(secret!.length).toBeGreaterThanOrEqual(32);
+      expect(await Bun.file(join(config.dataDir, "jwt-secret")).exists()).toBe(false);
+      const user = await registerUser(handleClient(a), "shared");
+      expect((await protectedWith(user.access, handleClient(b))).status).toBe(200);
+      expect((await protectedWith(signJwt(claims(user.id), secret!), handleClient(b))).status).toBe(200);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("two databases get different secrets, and one's tokens mean nothing to the other", async () => {
+    const a = await makeApp({ jwtSecret: null });
+    const b = await makeApp({ jwtSecret: null });
+    const secretOf = async (app: typeof a) => (await queryRows(app.parley, "SELECT value FROM settings WHERE name = 'jwt_secret'"))[0].value;
+    expect(await secretOf(a)).not.toBe(await secretOf(b));
+    const userA = await registerUser(a.api, "dbs");
+    await registerUser(b.api, "dbs");
+    expectRefused(await protectedWith(userA.access, b.api));
+  });
+});
+
+describe.skipIf(onPostgres)("the signing secret", () => {
   test("without PARLEY_JWT_SECRET, one is generated in <dataDir>/jwt-secret (mode 0600) and survives a restart", async () => {
     const config = testConfig({ jwtSecret: null });
     const first = await createApp(config);

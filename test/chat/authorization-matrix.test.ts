@@ -44,13 +44,13 @@ const sendRule = { ...contentRule, member: 201, owner: 201 } satisfies Record<Ro
 const openRule = { anonymous: 401, stranger: 200, member: 200, owner: 200, staff: 200 } satisfies Record<Role, number>;
 
 /** A refused write stored nothing; an accepted one stored one message. */
-async function sendCheck(role: Role, response: ApiResponse, before: ReturnType<typeof counts>, bytesBefore: string[]) {
+async function sendCheck(role: Role, response: ApiResponse, before: Awaited<ReturnType<typeof counts>>, bytesBefore: string[]) {
   if (response.status === 201) {
     expect(response.body.sender).toBe(users[role]!.id);
-    expect(counts(parley).messages).toBe(before.messages + 1);
+    expect((await counts(parley)).messages).toBe(before.messages + 1);
   } else {
     expectRefused(response, response.status, SECRETS);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     expect(uploadedFiles(parley)).toEqual(bytesBefore);
   }
 }
@@ -60,7 +60,7 @@ function sendCell(request: (role: Role) => Promise<ApiResponse>): Cell {
   return {
     expected: sendRule,
     async run(role) {
-      const before = counts(parley);
+      const before = await counts(parley);
       const bytesBefore = uploadedFiles(parley);
       const response = await request(role);
       await sendCheck(role, response, before, bytesBefore);
@@ -232,7 +232,7 @@ describe("malformed or unknown ids: 401 for anonymous, 404 for everyone else, ne
   ];
   for (const role of ROLES) {
     test(role, async () => {
-      const before = counts(parley);
+      const before = await counts(parley);
       for (const id of ids) {
         for (const [method, path] of paths(id)) {
           const response = await api(method!, path!, { token: tokenOf(role), body: method === "POST" ? { message: "x" } : undefined });
@@ -242,7 +242,7 @@ describe("malformed or unknown ids: 401 for anonymous, 404 for everyone else, ne
         const download = await api("GET", `/api/files/${id}/download/?expires=9999999999&signature=AAAA`, { token: tokenOf(role) });
         expect(download.status, `download ${id}`).toBe(404);
       }
-      expect(counts(parley)).toEqual(before);
+      expect(await counts(parley)).toEqual(before);
     });
   }
 });
@@ -263,7 +263,7 @@ describe("malformed bodies: 400, and nothing stored", () => {
   ];
   for (const role of ROLES) {
     test(role, async () => {
-      const before = counts(parley);
+      const before = await counts(parley);
       // Bytes that are not JSON are refused while parsing, before authentication: 400 for everyone, anonymous included.
       for (const [path, body] of unparseable) {
         const response = await api("POST", path, { token: tokenOf(role), body, headers: { "content-type": "application/json" } });
@@ -275,7 +275,7 @@ describe("malformed bodies: 400, and nothing stored", () => {
         const response = await api("POST", path, { token: tokenOf(role), body, headers: { "content-type": "application/json" } });
         expect(response.status, `${path} ${body}`).toBe(role === "anonymous" ? 401 : 400);
       }
-      expect(counts(parley)).toEqual(before);
+      expect(await counts(parley)).toEqual(before);
     });
   }
 });

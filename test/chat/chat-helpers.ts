@@ -84,9 +84,11 @@ export const makeStaff = (parley: Parley, userId: number) => parley.ctx.db.updat
 export const uploadedFiles = (parley: Parley) => readdirSync(parley.ctx.files.dir).sort();
 
 /** Row counts of the tables the chat endpoints write (events: the log every committed change appends to). */
-export function counts(parley: Parley): { messages: number; files: number; conversations: number; members: number; events: number } {
-  const count = (table: string) => parley.database.sqlite.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table}`).get()!.n;
-  return { messages: count("messages"), files: count("files"), conversations: count("conversations"), members: count("conversation_members"), events: count("events") };
+export async function counts(parley: Parley): Promise<{ messages: number; files: number; conversations: number; members: number; events: number }> {
+  const count = async (table: "messages" | "files" | "conversations" | "conversation_members" | "events") =>
+    Number((await parley.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  const [messages, files, conversations, members, events] = await Promise.all([count("messages"), count("files"), count("conversations"), count("conversation_members"), count("events")]);
+  return { messages, files, conversations, members, events };
 }
 
 /** Random bytes (crypto quality is not needed, only incompressible, non-repeating content). */

@@ -13,13 +13,13 @@ const memberIds = (conversationId: number) =>
 describe("POST /api/conversations/direct/", () => {
   test("201 with the conversation the first time, 200 with the same one after (from either side)", async () => {
     const [u, v] = await Promise.all([registerUser(api, "dm-a"), registerUser(api, "dm-b")]);
-    const before = counts(parley);
+    const before = await counts(parley);
     const first = await api("POST", "/api/conversations/direct/", { token: u.access, body: { user_id: v.id } });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ kind: "direct", name: v.username, last_message: null });
     expect(first.body.created_at).toMatch(ISO_TIMESTAMP);
     expect(first.body.members).toEqual([{ id: v.id, username: v.username, first_name: "dm-b", last_name: "Test", role: "member", last_read_message_id: null }]);
-    expect(counts(parley).conversations).toBe(before.conversations + 1);
+    expect((await counts(parley)).conversations).toBe(before.conversations + 1);
     expect(await memberIds(first.body.id)).toEqual([u.id, v.id].sort((a, b) => a - b));
     const row = await db.selectFrom("conversations").selectAll().where("id", "=", first.body.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ kind: "direct", name: null, created_by: u.id });
@@ -31,7 +31,7 @@ describe("POST /api/conversations/direct/", () => {
     expect(otherSide.status).toBe(200);
     expect(otherSide.body.id).toBe(first.body.id);
     expect(otherSide.body.members.map((m: { id: number }) => m.id)).toEqual([u.id]);
-    expect(counts(parley).conversations).toBe(before.conversations + 1);
+    expect((await counts(parley)).conversations).toBe(before.conversations + 1);
   });
 
   test("a user may open a conversation with themself and message themself", async () => {
@@ -61,19 +61,19 @@ describe("POST /api/conversations/direct/", () => {
   });
 
   test("an unknown, missing or malformed user id → 400 naming user_id, and nothing is created", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const body of [{ user_id: 9_999_999 }, {}, { user_id: "abc" }, { user_id: 0 }, { user_id: -3 }, { user_id: null }, { user_id: [alice.id] }]) {
       const response = await api("POST", "/api/conversations/direct/", { token: alice.access, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(Object.keys(response.body), JSON.stringify(body)).toEqual(["user_id"]);
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("anonymous → 401 and nothing is created", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     expect((await api("POST", "/api/conversations/direct/", { body: { user_id: alice.id } })).status).toBe(401);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 });
 

@@ -71,46 +71,46 @@ describe("POST /api/groups/create/", () => {
   test("a taken name, in any case, is refused with 400 naming the field, and nothing is created", async () => {
     const name = uniqueName("Rockets");
     await createGroup(api, alice, [], name);
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const taken of [name, name.toUpperCase(), name.toLowerCase(), `  ${name}  `]) {
       const response = await api("POST", "/api/groups/create/", { token: bob.access, body: { name: taken, members: [] } });
       expect(response.status, taken).toBe(400);
       expect(response.body, taken).toEqual({ name: ["Group name already exists."] });
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("an empty, blank, missing or over-long name is a 400 naming the field", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const body of [{ name: "" }, { name: "   " }, { members: [bob.id] }, { name: "x".repeat(101) }, { name: 42 }, { name: null }]) {
       const response = await api("POST", "/api/groups/create/", { token: alice.access, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(Object.keys(response.body), JSON.stringify(body)).toEqual(["name"]);
       expect(response.body.name.length).toBeGreaterThan(0);
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("an unknown member id is a 400 naming the field, and nothing is created", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     const name = uniqueName();
     const response = await api("POST", "/api/groups/create/", { token: alice.access, body: { name, members: [bob.id, 9_999_999] } });
     expect(response.status).toBe(400);
     expect(Object.keys(response.body)).toEqual(["members"]);
     expect(response.body.members[0]).toContain("9999999");
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     // The name was not taken by the failed attempt.
     expect((await api("POST", "/api/groups/create/", { token: alice.access, body: { name } })).status).toBe(201);
   });
 
   test("malformed members are a 400 naming the field", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const members of ["abc", "[1, 2", [0], [-1], [1.5], ["x"], "[null]", { id: 1 }, [true]]) {
       const response = await api("POST", "/api/groups/create/", { token: alice.access, body: { name: uniqueName(), members } });
       expect(response.status, JSON.stringify(members)).toBe(400);
       expect(Object.keys(response.body), JSON.stringify(members)).toEqual(["members"]);
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("anonymous → 401, malformed JSON → 400", async () => {
@@ -220,7 +220,7 @@ describe("join and leave", () => {
 
   test("an unknown group, a direct conversation's id, or a malformed id → 404 for join and leave", async () => {
     const direct = await directWith(api, alice, bob);
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const action of ["join", "leave"]) {
       for (const id of [9_999_999, direct, 0, -1, "abc", "1.5", "99999999999999999999"]) {
         const response = await api("POST", `/api/groups/${id}/${action}/`, { token: carol.access });
@@ -228,7 +228,7 @@ describe("join and leave", () => {
         expect(response.body.detail, `${action} ${id}`).toBeString();
       }
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     expect(await memberRows(direct)).toEqual([{ user_id: alice.id, role: "member" }, { user_id: bob.id, role: "member" }].sort((a, b) => a.user_id - b.user_id));
   });
 

@@ -1,7 +1,7 @@
 // Sending and reading messages: the answer's shape, receivers in the body, validation, idempotent retries,
 // members-only reads, and text stored and returned byte for byte.
 import { describe, expect, test } from "bun:test";
-import { makeApp, registerUser } from "../helpers";
+import { makeApp, queryRows, registerUser } from "../helpers";
 import { counts, createGroup, directWith, expectRefused, form, ISO_TIMESTAMP, MESSAGE_KEYS, send, sendText, uploadedFiles, registerUsers } from "./chat-helpers";
 
 const { parley, api } = await makeApp();
@@ -46,11 +46,11 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
 
   test("receiver_user sends to the caller's direct conversation with that user, created on first use; the path id is not used", async () => {
     const [u, v] = await Promise.all([registerUser(api, "ru-a"), registerUser(api, "ru-b")]);
-    const before = counts(parley);
+    const before = await counts(parley);
     const first = await send(api, u, 0, { message: "first contact", receiver_user: v.id });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ sender: u.id, receiver_user: v.id, receiver_group: null, message: "first contact" });
-    expect(counts(parley)).toMatchObject({ conversations: before.conversations + 1, messages: before.messages + 1 });
+    expect(await counts(parley)).toMatchObject({ conversations: before.conversations + 1, messages: before.messages + 1 });
     const conversation = await db.selectFrom("conversations").selectAll().where("id", "=", first.body.conversation_id).executeTakeFirstOrThrow();
     expect(conversation.kind).toBe("direct");
 
@@ -64,7 +64,7 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
     const answer = await send(api, v, 0, { message: "hello back", receiver_user: String(u.id) });
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ conversation_id: first.body.conversation_id, receiver_user: u.id });
-    expect(counts(parley).conversations).toBe(before.conversations + 1);
+    expect((await counts(parley)).conversations).toBe(before.conversations + 1);
     const history = await api("GET", `/api/messages/${first.body.conversation_id}/`, { token: v.access });
     expect(history.body.map((m: { message: string }) => m.message)).toEqual(["hello back", `via ${group.id}`, "via 999999", "via 0", "first contact"]);
   });
@@ -79,15 +79,15 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
   });
 
   test("both receivers → 400, and nothing is stored", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     const response = await send(api, alice, group.id, { message: "both", receiver_user: bob.id, receiver_group: group.id });
     expect(response.status).toBe(400);
     expect(response.body.error).toBe("Cannot send to both user and group at the same time.");
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("an unknown receiver_user → 400 naming the field; an unknown receiver_group or conversation → 404; nothing stored", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     const unknownUser = await send(api, alice, 0, { message: "x", receiver_user: 9_999_999 });
     expect(unknownUser.status).toBe(400);
     expect(Object.keys(unknownUser.body)).toEqual(["receiver_user"]);
@@ -103,21 +103,21 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
     const notGroup = await send(api, alice, 0, { message: "x", receiver_group: aliceBob });
     expect(notGroup.status).toBe(400);
     expect(Object.keys(notGroup.body)).toEqual(["receiver_group"]);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("only members may send: a stranger gets 403 by path and by receiver_group, and nothing is stored", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     expectRefused(await send(api, mallory, group.id, { message: "let me in" }), 403, [group.name]);
     expectRefused(await send(api, mallory, aliceBob, { message: "let me in" }), 403, [alice.username, bob.username]);
     expectRefused(await send(api, mallory, 0, { message: "let me in", receiver_group: group.id }), 403, [group.name]);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     // Messaging anyone directly is allowed: that is mallory's own conversation.
     expect((await send(api, mallory, 0, { message: "hi alice", receiver_user: alice.id })).status).toBe(201);
   });
 
   test("empty text without a file → 400; text over 10,000 characters → 400; exactly 10,000 → 201", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const body of [{}, { message: "" }, { message: "   \n\t " }, { message: null }, { message: 42 }]) {
       const response = await send(api, alice, group.id, body);
       expect(response.status, JSON.stringify(body)).toBe(400);
@@ -128,7 +128,7 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
     expect(tooLong.body).toEqual({ message: ["Ensure this field has no more than 10000 characters."] });
     const tooManyEmoji = await send(api, alice, group.id, { message: "😀".repeat(10_001) });
     expect(tooManyEmoji.status).toBe(400);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
 
     const longest = await send(api, alice, group.id, { message: "y".repeat(10_000) });
     expect(longest.status).toBe(201);
@@ -140,11 +140,11 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
   });
 
   test("NUL characters are refused (400), nothing stored", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     const response = await send(api, alice, group.id, { message: "before\u0000after" });
     expect(response.status).toBe(400);
     expect(Object.keys(response.body)).toEqual(["message"]);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("the same client_id twice from the same user → the same message, one row, the second marked idempotent-replay", async () => {
@@ -176,13 +176,13 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
   });
 
   test("a client_id that is empty or over 100 characters → 400", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const clientId of ["", "c".repeat(101)]) {
       const response = await send(api, alice, group.id, { message: "x", client_id: clientId });
       expect(response.status).toBe(400);
       expect(Object.keys(response.body)).toEqual(["client_id"]);
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("multipart bodies work: message, receiver_user as text", async () => {
@@ -192,7 +192,7 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
   });
 
   test("malformed bodies and ids → 400/404, anonymous → 401, never 500", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     const malformed = await api("POST", `/api/messages/${group.id}/send/`, { token: alice.access, body: "{not json", headers: { "content-type": "application/json" } });
     expect(malformed.status).toBe(400);
     expect((await send(api, alice, group.id, { message: "x", file: "not a file" })).status).toBe(400);
@@ -202,7 +202,7 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
     }
     expect((await send(api, undefined, group.id, { message: "x" })).status).toBe(401);
     expect((await send(api, undefined, "abc", { message: "x" })).status).toBe(401);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 });
 
@@ -227,9 +227,10 @@ describe("text is stored and returned byte for byte", () => {
       const response = await send(api, alice, group.id, { message: text });
       expect(response.status).toBe(201);
       expect(response.body.message).toBe(text);
-      const row = parley.database.sqlite.query<{ body: string; hex: string }, [number]>("SELECT body, hex(body) AS hex FROM messages WHERE id = ?").get(response.body.id)!;
-      expect(row.body).toBe(text);
-      expect(row.hex).toBe(Buffer.from(text, "utf8").toString("hex").toUpperCase());
+      const hex = parley.database.kind === "postgres" ? "upper(encode(convert_to(body, 'UTF8'), 'hex'))" : "hex(body)";
+      const [row] = await queryRows<{ body: string; hex: string }>(parley, `SELECT body, ${hex} AS hex FROM messages WHERE id = ?`, [response.body.id]);
+      expect(row!.body).toBe(text);
+      expect(row!.hex).toBe(Buffer.from(text, "utf8").toString("hex").toUpperCase());
       // Read back by another member: the first message after id - 1 is this one.
       const history = await api("GET", `/api/messages/${group.id}/?after=${response.body.id - 1}&limit=1`, { token: bob.access });
       expect(history.body.map((m: { id: number; message: string }) => [m.id, m.message])).toEqual([[response.body.id, text]]);

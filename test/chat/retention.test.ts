@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sweepRetention } from "../../src/modules/messages/retention";
-import { listen } from "../helpers";
+import { listen, queryRows } from "../helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
 import { createGroup, makeStaff, randomBytes, registerUsers, send, sendText, upload, uploadedFiles } from "./chat-helpers";
 
@@ -16,14 +16,13 @@ describe("retention", () => {
     const { parley } = { parley: server.parley };
     const [owner, member] = await registerUsers(api, ["keeper", "talker"] as const);
     const group = await createGroup(api, owner, [member.id]);
-    const db = parley.ctx.reader;
-
+    
     const plain = await sendText(api, owner, group.id, "old and alone");
     const withFile = (await upload(api, member, group.id, randomBytes(2048), "old.bin", "application/octet-stream", { message: "old with a file" })).body;
     const parent = await sendText(api, member, group.id, "old parent");
-    const age = (id: number, days: number) => parley.ctx.sqlite.run("UPDATE messages SET created_at = ? WHERE id = ?", [Date.now() - days * DAY, id]);
-    for (const id of [plain.id, withFile.id, parent.id]) age(id, 3);
-    parley.ctx.sqlite.run("UPDATE events SET created_at = ? WHERE message_id IN (?, ?, ?)", [Date.now() - 3 * DAY, plain.id, withFile.id, parent.id]);
+    const age = (id: number, days: number) => queryRows(parley, "UPDATE messages SET created_at = ? WHERE id = ?", [Date.now() - days * DAY, id]);
+    for (const id of [plain.id, withFile.id, parent.id]) await age(id, 3);
+    await queryRows(parley, "UPDATE events SET created_at = ? WHERE message_id IN (?, ?, ?)", [Date.now() - 3 * DAY, plain.id, withFile.id, parent.id]);
     const reply = (await send(api, owner, group.id, { message: "a fresh reply", reply_to: parent.id })).body;
     const fresh = await sendText(api, owner, group.id, "fresh");
     expect(uploadedFiles(parley)).toHaveLength(1);
@@ -50,19 +49,19 @@ describe("retention", () => {
     expect(expired.data).toEqual({ conversation_id: group.id, up_to_id: parent.id });
     socket.close();
 
-    const rows = db.query("SELECT id, body, deleted_at, file_id FROM messages WHERE conversation_id = ? ORDER BY id").all(group.id) as any[];
+    const rows = await queryRows(parley, "SELECT id, body, deleted_at, file_id FROM messages WHERE conversation_id = ? ORDER BY id", [group.id]);
     expect(rows.map((r) => r.id)).toEqual([parent.id, reply.id, fresh.id]);
     expect(rows[0]).toMatchObject({ body: "", file_id: null });
     expect(rows[0].deleted_at).toBeNumber();
-    expect(db.query("SELECT count(*) AS n FROM files").get()).toEqual({ n: 0 });
+    expect(await queryRows(parley, "SELECT count(*) AS n FROM files")).toEqual([{ n: 0 }]);
     expect(uploadedFiles(parley)).toEqual([]);
-    const logged = (db.query("SELECT data FROM events").all() as { data: string }[]).map((e) => e.data).join("\n");
+    const logged = (await queryRows<{ data: string }>(parley, "SELECT data FROM events")).map((e) => e.data).join("\n");
     for (const gone of ["old and alone", "old with a file", "old parent", "old.bin"]) expect(logged).not.toContain(gone);
 
     // A sweep with nothing new to expire announces nothing (the kept tombstone is not news again).
-    const eventsBefore = (db.query("SELECT count(*) AS n FROM events WHERE type = 'messages.expired'").get() as { n: number }).n;
+    const [{ n: eventsBefore }] = await queryRows(parley, "SELECT count(*) AS n FROM events WHERE type = 'messages.expired'");
     expect(await sweepRetention(parley.ctx)).toMatchObject({ messagesDeleted: 0, messagesTombstoned: 0 });
-    expect(db.query("SELECT count(*) AS n FROM events WHERE type = 'messages.expired'").get()).toEqual({ n: eventsBefore });
+    expect(await queryRows(parley, "SELECT count(*) AS n FROM events WHERE type = 'messages.expired'")).toEqual([{ n: eventsBefore }]);
 
     // The history shows the tombstone in its place, with its reply.
     const history = await api("GET", `/api/messages/${group.id}/`, { token: member.access });
@@ -74,9 +73,9 @@ describe("retention", () => {
     expect(history.body[2].reply_count).toBe(1);
 
     // When the reply expires too, the tombstone goes with it.
-    age(reply.id, 2);
+    await age(reply.id, 2);
     expect(await sweepRetention(parley.ctx)).toMatchObject({ messagesDeleted: 2 });
-    expect((db.query("SELECT id FROM messages WHERE conversation_id = ?").all(group.id) as any[]).map((r) => r.id)).toEqual([fresh.id]);
+    expect((await queryRows(parley, "SELECT id FROM messages WHERE conversation_id = ?", [group.id])).map((r) => r.id)).toEqual([fresh.id]);
   });
 
   test("the server's PARLEY_MESSAGE_RETENTION applies to every conversation, and a group may only shorten it", async () => {
@@ -92,19 +91,19 @@ describe("retention", () => {
       (await sendText(api, a, group.id, "thirty days old in the group")).id,
     ];
     const days = [11, 5, 5, 30];
-    ids.forEach((id, i) => parley.ctx.sqlite.run("UPDATE messages SET created_at = ? WHERE id = ?", [Date.now() - days[i]! * DAY, id]));
+    for (const [i, id] of ids.entries()) await queryRows(parley, "UPDATE messages SET created_at = ? WHERE id = ?", [Date.now() - days[i]! * DAY, id]);
     // A group asking for longer than the server keeps is still held to the server's limit.
     await makeStaff(parley, a.id);
     expect((await api("PATCH", `/api/groups/${group.id}/`, { token: a.access, body: { retention_days: 20 } })).status).toBe(200);
-    parley.ctx.sqlite.run("UPDATE messages SET created_at = ? WHERE id = ?", [Date.now() - 30 * DAY, ids[3]!]);
+    await queryRows(parley, "UPDATE messages SET created_at = ? WHERE id = ?", [Date.now() - 30 * DAY, ids[3]!]);
     const report = await sweepRetention(parley.ctx);
     expect(report.messagesDeleted).toBe(2);
-    const left = (parley.ctx.reader.query("SELECT body FROM messages ORDER BY id").all() as any[]).map((r) => r.body);
+    const left = (await queryRows(parley, "SELECT body FROM messages ORDER BY id")).map((r) => r.body);
     expect(left).toEqual(["five days old", "five days old in the group"]);
     // A shorter group setting wins over the server's.
     expect((await api("PATCH", `/api/groups/${group.id}/`, { token: a.access, body: { retention_days: 3 } })).status).toBe(200);
     expect((await sweepRetention(parley.ctx)).messagesDeleted).toBe(1);
-    expect((parley.ctx.reader.query("SELECT body FROM messages ORDER BY id").all() as any[]).map((r) => r.body)).toEqual(["five days old"]);
+    expect((await queryRows(parley, "SELECT body FROM messages ORDER BY id")).map((r) => r.body)).toEqual(["five days old"]);
   });
 
   test("upload files that no row points at are removed after an hour, and only those", async () => {

@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { directWith, sendText } from "../chat/chat-helpers";
-import { listen, registerUser, tempDir } from "../helpers";
+import { listen, queryRows, registerUser, tempDir } from "../helpers";
+import { dataDirOf, databaseEnvFor, onPostgres } from "../test-database";
 
 const ROOT = join(import.meta.dir, "../..");
 const ENTRY = process.env.PARLEY_BIN ? [resolve(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
@@ -20,7 +21,7 @@ interface Run {
 async function parley(args: string[], { stdin, env = {} }: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const child = Bun.spawn([...ENTRY, ...args], {
     cwd: ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...CHEAP_HASHING, ...env },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...CHEAP_HASHING, ...databaseEnvFor(dataDirOf(args)), ...env },
     stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
     stdout: "pipe",
     stderr: "pipe",
@@ -49,7 +50,7 @@ describe("createsuperuser", () => {
       const login = await api("POST", "/api/login/", { body: { email: "root@example.com", password: "correct horse battery" } });
       expect(login.status).toBe(200);
       expect((await api("GET", "/api/admin/users/", { token: login.body.access })).status).toBe(200);
-      const row = server.parley.ctx.reader.query("SELECT is_staff, is_superuser, password_hash FROM users WHERE id = 1").get() as Record<string, any>;
+      const [row] = await queryRows(server.parley, "SELECT is_staff, is_superuser, password_hash FROM users WHERE id = 1");
       expect(row).toMatchObject({ is_staff: 1, is_superuser: 1 });
       expect(row.password_hash).toStartWith("$argon2id$");
     } finally {
@@ -79,13 +80,13 @@ describe("createsuperuser", () => {
     expectUsageError(await parley([...args, "--username"]), /--username needs a value/);
     expect((await parley([...args, "--username", "first"], { stdin: "long enough password\n" })).code).toBe(0);
     expectUsageError(await parley([...args, "--username", "second"], { stdin: "long enough password\n" }), /email: .*already exists/);
-    const db = new Database(join(dataDir, "parley.db"), { readonly: true });
-    expect(db.query("SELECT username FROM users").all()).toEqual([{ username: "first" }]);
-    db.close();
+    const { server } = await listen({ dataDir });
+    expect(await queryRows(server.parley, "SELECT username FROM users")).toEqual([{ username: "first" }]);
+    await server.stop();
   });
 });
 
-describe("backup", () => {
+describe.skipIf(onPostgres)("backup", () => {
   test("a copy taken during a write load opens, passes integrity_check and holds only acknowledged messages", async () => {
     const { server, api, config } = await listen();
     const alice = await registerUser(api, "alice");
@@ -141,6 +142,16 @@ describe("backup", () => {
     const run = await parley(["backup", target, "--data-dir", dataDir]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^parley: no database at .*parley\.db\n$/);
+    expect(existsSync(target)).toBe(false);
+  });
+});
+
+describe.if(onPostgres)("backup on PostgreSQL", () => {
+  test("says to use pg_dump (exit 2) and writes nothing", async () => {
+    const { config } = await listen();
+    const target = join(tempDir(), "snapshot.db");
+    const run = await parley(["backup", target, "--data-dir", config.dataDir]);
+    expectUsageError(run, /the database is PostgreSQL \(PARLEY_DATABASE_URL\): back it up with pg_dump/);
     expect(existsSync(target)).toBe(false);
   });
 });

@@ -19,14 +19,14 @@ describe("migrations", () => {
     const first = openDatabase(dir);
     const applied = await migrateToLatest(first.db);
     expect(applied.results?.map((r) => r.status)).toEqual(Object.keys(migrations).map(() => "Success"));
-    expect(first.sqlite.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-    expect(first.sqlite.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
-    expect(first.sqlite.query("PRAGMA synchronous").get()).toEqual({ synchronous: 1 }); // NORMAL
+    expect(first.sqlite!.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    expect(first.sqlite!.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
+    expect(first.sqlite!.query("PRAGMA synchronous").get()).toEqual({ synchronous: 1 }); // NORMAL
     await first.close();
 
     const again = openDatabase(dir, "full");
     expect((await migrateToLatest(again.db)).results).toEqual([]);
-    expect(again.sqlite.query("PRAGMA synchronous").get()).toEqual({ synchronous: 2 }); // FULL
+    expect(again.sqlite!.query("PRAGMA synchronous").get()).toEqual({ synchronous: 2 }); // FULL
     await again.close();
   });
 });

@@ -69,7 +69,7 @@ describe("replies", () => {
     const elsewhere = await sendText(api, bob, bobCarol, "in the direct conversation");
     const deleted = await sendText(api, bob, group.id, "deleted parent");
     expect((await api("DELETE", `/api/messages/${group.id}/${deleted.id}/`, { token: bob.access })).status).toBe(204);
-    const before = counts(parley);
+    const before = await counts(parley);
     const files = uploadedFiles(parley);
     for (const replyTo of [elsewhere.id, deleted.id, 9_999_999, 0, -1, 1.5, "abc", "12abc", true, [deleted.id], { id: 1 }]) {
       const label = JSON.stringify(replyTo);
@@ -89,7 +89,7 @@ describe("replies", () => {
       expect(response.status, receiver).toBe(400);
       expect(Object.keys(response.body), receiver).toEqual(["receiver_group"]);
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     expect(uploadedFiles(parley)).toEqual(files); // a refused upload leaves no bytes behind
 
     const socket = await socketOf(bob);
@@ -99,7 +99,7 @@ describe("replies", () => {
     expect(error.data.message).toContain("reply_to");
     socket.send({ type: "message.send", ref: "bad2", conversation_id: group.id, message: "ws answer", reply_to: "7" });
     expect((await socket.next((f) => f.type === "error" && f.ref === "bad2")).data.code).toBe("invalid");
-    expect(counts(parley).messages).toBe(before.messages);
+    expect((await counts(parley)).messages).toBe(before.messages);
     await socket.close();
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Parley } from "../../src/app";
-import { listen, makeApp, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
+import { listen, makeApp, queryRows, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
 import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, registerUsers } from "../chat/chat-helpers";
 
 const { parley, api, config } = await makeApp();
@@ -294,8 +294,8 @@ describe("signed URLs", () => {
 });
 
 describe("the upload limit (PARLEY_MAX_UPLOAD_BYTES) → 413, nothing stored", () => {
-  function expectNothingStored(parley: Parley, before: ReturnType<typeof counts>, filesBefore: string[]) {
-    expect(counts(parley)).toEqual(before);
+  async function expectNothingStored(parley: Parley, before: Awaited<ReturnType<typeof counts>>, filesBefore: string[]) {
+    expect(await counts(parley)).toEqual(before);
     expect(uploadedFiles(parley)).toEqual(filesBefore);
   }
 
@@ -303,13 +303,13 @@ describe("the upload limit (PARLEY_MAX_UPLOAD_BYTES) → 413, nothing stored", (
     const small = await makeApp({ maxUploadBytes: 1024 });
     const user = await registerUser(small.api, "limit");
     const room = await createGroup(small.api, user);
-    const before = counts(small.parley);
+    const before = await counts(small.parley);
     const filesBefore = uploadedFiles(small.parley);
     for (const size of [1025, 4096, 200 * 1024]) {
       const response = await upload(small.api, user, room.id, randomBytes(size), "big.bin", "application/octet-stream", { message: "too big" });
       expect(response.status, String(size)).toBe(413);
       expect(response.body.code).toBe("payload_too_large");
-      expectNothingStored(small.parley, before, filesBefore);
+      await expectNothingStored(small.parley, before, filesBefore);
     }
     const fits = await upload(small.api, user, room.id, randomBytes(1024), "fits.bin");
     expect(fits.status).toBe(201);
@@ -321,14 +321,14 @@ describe("the upload limit (PARLEY_MAX_UPLOAD_BYTES) → 413, nothing stored", (
     const sp = server.server.parley;
     const user = await registerUser(server.api, "socket-limit");
     const room = await createGroup(server.api, user);
-    const before = counts(sp);
+    const before = await counts(sp);
     const filesBefore = uploadedFiles(sp);
     // Just over the limit (Bun's socket limit leaves room for the multipart framing; the service refuses it),
     // and far over it (refused by its Content-Length before the body is read).
     for (const size of [1025, 2000, 300 * 1024]) {
       const response = await upload(server.api, user, room.id, randomBytes(size), "big.bin", "application/octet-stream", { message: "too big" });
       expect(response.status, String(size)).toBe(413);
-      expectNothingStored(sp, before, filesBefore);
+      await expectNothingStored(sp, before, filesBefore);
     }
     // A chunked body without Content-Length is held to the limit too.
     const body = new Response(form({ message: "chunked", file: [new Blob([randomBytes(300 * 1024)]), "chunked.bin"] }));
@@ -340,7 +340,7 @@ describe("the upload limit (PARLEY_MAX_UPLOAD_BYTES) → 413, nothing stored", (
       body: stream,
     });
     expect(chunked.status).toBe(413);
-    expectNothingStored(sp, before, filesBefore);
+    await expectNothingStored(sp, before, filesBefore);
 
     const fits = await upload(server.api, user, room.id, randomBytes(1000), "fits.bin");
     expect(fits.status).toBe(201);
@@ -349,7 +349,7 @@ describe("the upload limit (PARLEY_MAX_UPLOAD_BYTES) → 413, nothing stored", (
 
 describe("a failed request leaves no row and no orphan file", () => {
   test("refused sends with a file store neither rows nor bytes", async () => {
-    const before = counts(parley);
+    const before = await counts(parley);
     const filesBefore = uploadedFiles(parley);
     const attempts: [string, () => Promise<ApiResponse>, number][] = [
       ["stranger", () => upload(api, mallory, group.id, "x", "x.txt", "text/plain"), 403],
@@ -365,24 +365,30 @@ describe("a failed request leaves no row and no orphan file", () => {
     for (const [label, attempt, status] of attempts) {
       const response = await attempt();
       expect(response.status, label).toBe(status);
-      expect(counts(parley), label).toEqual(before);
+      expect(await counts(parley), label).toEqual(before);
       expect(uploadedFiles(parley), label).toEqual(filesBefore);
     }
   });
 
   test("a database failure after the bytes were written removes them again", async () => {
-    const sqlite = parley.database.sqlite;
-    sqlite.run("CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON messages WHEN NEW.body = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+    // The database refuses the row (a trigger on SQLite, a constraint on PostgreSQL): the send fails after its bytes were written.
+    const onPostgres = parley.database.kind === "postgres";
+    await queryRows(
+      parley,
+      onPostgres
+        ? "ALTER TABLE messages ADD CONSTRAINT refuse_boom CHECK (body <> 'boom') NOT VALID"
+        : "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON messages WHEN NEW.body = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END",
+    );
     try {
-      const before = counts(parley);
+      const before = await counts(parley);
       const filesBefore = uploadedFiles(parley);
       const response = await upload(api, alice, group.id, randomBytes(2048), "doomed.bin", "application/octet-stream", { message: "boom" });
       expect(response.status).toBe(500);
-      expect(JSON.stringify(response.body)).not.toContain("trigger");
-      expect(counts(parley)).toEqual(before);
+      expect(JSON.stringify(response.body)).not.toMatch(/trigger|refuse_boom/);
+      expect(await counts(parley)).toEqual(before);
       expect(uploadedFiles(parley)).toEqual(filesBefore);
     } finally {
-      sqlite.run("DROP TRIGGER IF EXISTS temp.refuse_boom");
+      await queryRows(parley, onPostgres ? "ALTER TABLE messages DROP CONSTRAINT refuse_boom" : "DROP TRIGGER IF EXISTS temp.refuse_boom");
     }
     expect((await upload(api, alice, group.id, "fine", "fine.txt", "text/plain", { message: "boom" })).status).toBe(201);
   });

@@ -61,16 +61,16 @@ describe("PATCH /api/groups/{id}/", () => {
 
   test("a change to what it already is answers the group and logs nothing", async () => {
     const group = await createGroup(api, alice);
-    const before = counts(parley);
+    const before = await counts(parley);
     const same = await api("PATCH", `/api/groups/${group.id}/`, { token: alice.access, body: { name: group.name, private: false } });
     expect(same.status).toBe(200);
     expect(same.body.name).toBe(group.name);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 
   test("malformed bodies are a 400 naming the field (or non_field_errors), and change nothing", async () => {
     const group = await createGroup(api, alice, [bob.id]);
-    const before = { row: await groupRow(group.id), counts: counts(parley) };
+    const before = { row: await groupRow(group.id), counts: await counts(parley) };
     const cases: Array<[unknown, string]> = [
       [{ name: "" }, "name"],
       [{ name: "   " }, "name"],
@@ -94,7 +94,7 @@ describe("PATCH /api/groups/{id}/", () => {
     const broken = await api("PATCH", `/api/groups/${group.id}/`, { token: alice.access, body: "{", headers: json });
     expect(broken.status).toBe(400);
     expect(broken.body.code).toBe("bad_request");
-    expect({ row: await groupRow(group.id), counts: counts(parley) }).toEqual(before);
+    expect({ row: await groupRow(group.id), counts: await counts(parley) }).toEqual(before);
   });
 
   test("anonymous → 401 and nothing changes", async () => {
@@ -111,7 +111,7 @@ describe("POST /api/groups/{id}/members/", () => {
     const added = await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body: { user_id: bob.id } });
     expect(added.status).toBe(201);
     expect(added.body.members).toEqual([alice.id, bob.id]);
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const user_id of [bob.id, String(bob.id), alice.id]) {
       const again = await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body: { user_id } });
       expect(again.status).toBe(200);
@@ -120,7 +120,7 @@ describe("POST /api/groups/{id}/members/", () => {
         { user_id: bob.id, role: "member" },
       ]);
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     // Added means: may read and send.
     expect((await api("GET", `/api/messages/${group.id}/`, { token: bob.access })).status).toBe(200);
     await sendText(api, bob, group.id, "thanks for adding me");
@@ -128,7 +128,7 @@ describe("POST /api/groups/{id}/members/", () => {
 
   test("an unknown, missing or malformed user id is a 400 naming user_id, and nothing changes", async () => {
     const group = await createGroup(api, alice);
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const body of [{ user_id: 9_999_999 }, {}, { user_id: "abc" }, { user_id: 0 }, { user_id: -1 }, { user_id: 1.5 }, { user_id: null }, { user_id: [bob.id] }]) {
       const response = await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
@@ -136,14 +136,14 @@ describe("POST /api/groups/{id}/members/", () => {
     }
     expect((await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body: "{", headers: json })).status).toBe(400);
     expect((await api("POST", `/api/groups/${group.id}/members/`, { body: { user_id: bob.id } })).status).toBe(401);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
   });
 });
 
 describe("PATCH /api/groups/{id}/members/{user_id}/", () => {
   test("a bad role value is a 400 naming role, and nothing changes", async () => {
     const group = await createGroup(api, alice, [bob.id]);
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const body of [{ role: "king" }, { role: "OWNER" }, { role: "" }, { role: 1 }, { role: null }, {}, { role: ["admin"] }]) {
       const response = await api("PATCH", `/api/groups/${group.id}/members/${bob.id}/`, { token: alice.access, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
@@ -151,7 +151,7 @@ describe("PATCH /api/groups/{id}/members/{user_id}/", () => {
     }
     expect((await api("PATCH", `/api/groups/${group.id}/members/${bob.id}/`, { token: alice.access, body: "{", headers: json })).status).toBe(400);
     expect((await api("PATCH", `/api/groups/${group.id}/members/${bob.id}/`, { body: { role: "admin" } })).status).toBe(401);
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     expect(await memberRows(group.id)).toContainEqual({ user_id: bob.id, role: "member" });
   });
 
@@ -186,13 +186,13 @@ describe("private groups", () => {
     const groupId = created.body.id;
     await sendText(api, alice, groupId, "before carol came");
 
-    const before = counts(parley);
+    const before = await counts(parley);
     for (const user of [carol, staff]) {
       const refused = await api("POST", `/api/groups/${groupId}/join/`, { token: user.access });
       expect(refused.status).toBe(403);
       expect(refused.body).toMatchObject({ code: "forbidden", detail: "This group is private: ask one of its owners or admins to add you." });
     }
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     expect((await api("GET", `/api/messages/${groupId}/`, { token: carol.access })).status).toBe(403);
     expect((await api("GET", "/api/groups/", { token: carol.access })).body.map((g: { id: number }) => g.id)).not.toContain(groupId);
     expect(JSON.stringify((await api("GET", "/api/conversations/", { token: carol.access })).body)).not.toContain(created.body.name);
@@ -228,7 +228,7 @@ describe("private groups", () => {
 describe("the last owner", () => {
   test("cannot leave, be removed or be demoted while others remain (409), by anyone; after a handover all of it works", async () => {
     const group = await createGroup(api, alice, [bob.id]);
-    const before = { rows: await memberRows(group.id), counts: counts(parley) };
+    const before = { rows: await memberRows(group.id), counts: await counts(parley) };
     const attempts = [
       ["leave", await api("POST", `/api/groups/${group.id}/leave/`, { token: alice.access })],
       ["remove self", await api("DELETE", `/api/groups/${group.id}/members/${alice.id}/`, { token: alice.access })],
@@ -241,7 +241,7 @@ describe("the last owner", () => {
       expect(response.body.code, label).toBe("conflict");
       expect(response.body.detail, label).toContain("last owner");
     }
-    expect({ rows: await memberRows(group.id), counts: counts(parley) }).toEqual(before);
+    expect({ rows: await memberRows(group.id), counts: await counts(parley) }).toEqual(before);
 
     // Hand over: bob becomes owner; now alice may step down, and then leave.
     expect((await api("PATCH", `/api/groups/${group.id}/members/${bob.id}/`, { token: alice.access, body: { role: "owner" } })).status).toBe(200);

@@ -4,7 +4,10 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { CompiledQuery } from "kysely";
 import { createApp } from "../../src/app";
+import { openConfiguredDatabase } from "../../src/db";
+import { onPostgres } from "../test-database";
 import { importDjango } from "../../src/modules/import/service";
 import { ImportError } from "../../src/modules/import/report";
 import { listen, makeApp, tempDir, testConfig } from "../helpers";
@@ -20,14 +23,17 @@ async function emptyDataDir(): Promise<string> {
   return config.dataDir;
 }
 
-const rowCount = (dataDir: string, table: string) => {
-  const db = new Database(join(dataDir, "parley.db"), { readonly: true });
+/** Runs SQL on the database of a data dir (SQLite's file, or the PostgreSQL database standing for it). */
+async function onDatabaseOf<T>(dataDir: string, statement: string): Promise<T[]> {
+  const database = openConfiguredDatabase(testConfig({ dataDir }));
   try {
-    return (db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return (await database.db.executeQuery<T>(CompiledQuery.raw(statement))).rows;
   } finally {
-    db.close();
+    await database.close();
   }
-};
+}
+
+const rowCount = async (dataDir: string, table: string) => (await onDatabaseOf<{ n: number }>(dataDir, `SELECT count(*) AS n FROM ${table}`))[0]!.n;
 
 describe("usage", () => {
   const original = copyFixture();
@@ -62,7 +68,8 @@ describe("usage", () => {
   });
 
   test("a database that is not the original's is refused by name", async () => {
-    const parleyDb = join(await emptyDataDir(), "parley.db");
+    const parleyDb = join(tempDir(), "other.db");
+    new Database(parleyDb).run("CREATE TABLE messages (id INTEGER PRIMARY KEY, body TEXT)");
     const result = await runImport("--db", parleyDb, "--media", original.media, "--data-dir", dataDir);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`parley: import-django: --db ${parleyDb} is not a database of the original chat server: it has no authentication_customuser table\n`);
@@ -171,14 +178,18 @@ describe("failures", () => {
   test("a failure during the import leaves Parley's database and uploads as they were (exit 1)", async () => {
     const original = copyFixture();
     const dataDir = await emptyDataDir();
-    const db = new Database(join(dataDir, "parley.db"));
-    db.run("CREATE TRIGGER fail_late BEFORE INSERT ON messages WHEN NEW.id = 10 BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
-    db.close();
+    // The database refuses message 10 (a trigger on SQLite, a constraint on PostgreSQL), late in the import.
+    await onDatabaseOf(
+      dataDir,
+      onPostgres
+        ? "ALTER TABLE messages ADD CONSTRAINT disk_on_fire CHECK (id <> 10) NOT VALID"
+        : "CREATE TRIGGER fail_late BEFORE INSERT ON messages WHEN NEW.id = 10 BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+    );
     const result = await runImport("--db", original.db, "--media", original.media, "--data-dir", dataDir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe("parley: import-django: the import failed, nothing was imported: disk on fire\n");
+    expect(result.stderr).toMatch(/^parley: import-django: the import failed, nothing was imported: .*disk.on.fire.*\n$/);
     expect(result.stdout).toBe("");
-    for (const table of ["users", "conversations", "conversation_members", "messages", "files", "events"]) expect(rowCount(dataDir, table)).toBe(0);
+    for (const table of ["users", "conversations", "conversation_members", "messages", "files", "events"]) expect(await rowCount(dataDir, table)).toBe(0);
     expect(readdirSync(join(dataDir, "uploads"))).toEqual([]); // the files copied before the transaction are gone again
   });
 

@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listen, tempDir } from "../helpers";
+import { listen, queryRows, tempDir } from "../helpers";
+import { onPostgres } from "../test-database";
 import { openSocket, wsUrl } from "../ws-helpers";
 import { copyFixture, originalRows, passwordOf, runImport, sha256, snapshot } from "./import-helpers";
 
@@ -53,8 +54,8 @@ describe("parley import-django, then serve", async () => {
     }
     return tokens.get(username)!;
   };
-  const hashOf = (id: number) => server.parley.ctx.reader.query<{ password_hash: string }, [number]>("SELECT password_hash FROM users WHERE id = ?").get(id)!.password_hash;
-  const count = (table: string) => (server.parley.ctx.reader.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const hashOf = async (id: number) => (await queryRows<{ password_hash: string }>(server.parley, "SELECT password_hash FROM users WHERE id = ?", [id]))[0]!.password_hash;
+  const count = async (table: string) => (await queryRows<{ n: number }>(server.parley, `SELECT count(*) AS n FROM ${table}`))[0]!.n;
 
   test("the import succeeds, silently on stderr", () => {
     expect(imported.stderr).toBe("");
@@ -81,10 +82,10 @@ describe("parley import-django, then serve", async () => {
   });
 
   test("the Django hash is replaced with argon2id at the first login, and the password still works", async () => {
-    expect(hashOf(1)).toBe(users[0]!.password);
+    expect(await hashOf(1)).toBe(users[0]!.password);
     expect((await login("alice")).status).toBe(200);
-    expect(hashOf(1)).toStartWith("$argon2id$");
-    expect(hashOf(2)).toBe(users[1]!.password); // bob has not logged in yet
+    expect(await hashOf(1)).toStartWith("$argon2id$");
+    expect(await hashOf(2)).toBe(users[1]!.password); // bob has not logged in yet
     const again = await login("alice");
     expect(again.status).toBe(200);
     expect((await api("GET", "/api/users/protected/", { token: again.body.access })).body.email).toBe("alice@example.com");
@@ -100,8 +101,8 @@ describe("parley import-django, then serve", async () => {
     expect(users.find((u) => u.username === "erin")!.id).toBe(6);
     expect((await login("bob", "Passw0rd-alice")).status).toBe(401);
     expect((await login("erin", "Passw0rd-erin ")).status).toBe(401);
-    expect(hashOf(6)).toStartWith("$argon2id$");
-    expect(hashOf(4)).toBe(users[3]!.password); // dave cannot log in: his hash stays as it was
+    expect(await hashOf(6)).toStartWith("$argon2id$");
+    expect(await hashOf(4)).toBe(users[3]!.password); // dave cannot log in: his hash stays as it was
   });
 
   test("the inactive user is refused, with the same answer as a wrong password", async () => {
@@ -145,7 +146,7 @@ describe("parley import-django, then serve", async () => {
       [2, "devs", 3],
       [3, "empty", 0],
     ]);
-    const roles = server.parley.ctx.reader.query("SELECT conversation_id, user_id, role FROM conversation_members WHERE role = 'owner' ORDER BY conversation_id").all();
+    const roles = (await queryRows(server.parley, "SELECT conversation_id, user_id, role FROM conversation_members WHERE role = 'owner' ORDER BY conversation_id"));
     expect(roles).toEqual([
       { conversation_id: 1, user_id: 1, role: "owner" },
       { conversation_id: 2, user_id: 1, role: "owner" },
@@ -174,8 +175,8 @@ describe("parley import-django, then serve", async () => {
   });
 
   test("the message with no receiver is not imported (it was counted in the report)", async () => {
-    expect(count("messages")).toBe(10);
-    expect(server.parley.ctx.reader.query("SELECT id FROM messages WHERE id = 11").get()).toBeNull();
+    expect(await count("messages")).toBe(10);
+    expect(((await queryRows(server.parley, "SELECT id FROM messages WHERE id = 11"))[0] ?? null)).toBeNull();
   });
 
   test("a file downloads byte for byte, with its name, size and SHA-256; the expired one answers 410", async () => {
@@ -198,7 +199,7 @@ describe("parley import-django, then serve", async () => {
     expect(expired.body.error).toBe("File has expired.");
     const [old] = (await api("GET", "/api/messages/2/?limit=100", { token })).body.filter((m: any) => m.id === 7);
     expect(old).toMatchObject({ message: "old attachment", file: null, attachment: { name: "old.txt", size: 14, expired: true, expires_at: "2024-12-31T09:13:00.000Z" } });
-    const fileRow = server.parley.ctx.reader.query("SELECT expires_at FROM files ORDER BY expires_at LIMIT 1").get() as { expires_at: number };
+    const fileRow = ((await queryRows(server.parley, "SELECT expires_at FROM files ORDER BY expires_at LIMIT 1"))[0] ?? null) as { expires_at: number };
     expect(fileRow.expires_at).toBe(Date.parse("2024-12-31T09:13:00Z"));
   });
 
@@ -209,7 +210,7 @@ describe("parley import-django, then serve", async () => {
     const replayed = socket.frames.filter((f) => f.type === "message.created");
     expect(replayed.map((f) => f.data.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(replayed.map((f) => f.data.message)).toEqual(messages.slice(0, 9).map((m) => m.message));
-    const logged = server.parley.ctx.reader.query("SELECT message_id FROM events WHERE type = 'message.created' ORDER BY seq LIMIT 10").all();
+    const logged = (await queryRows(server.parley, "SELECT message_id FROM events WHERE type = 'message.created' ORDER BY seq LIMIT 10"));
     expect(logged).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((message_id) => ({ message_id }))); // so deleting one scrubs the log too
     const seqs = socket.frames.filter((f) => f.seq !== undefined).map((f) => f.seq!);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -252,13 +253,17 @@ describe("parley import-django, then serve", async () => {
   });
 
   test("a second import is refused with exit 2 and changes nothing", async () => {
-    const before = { users: count("users"), conversations: count("conversations"), messages: count("messages"), events: count("events"), files: count("files") };
+    const before = { users: await count("users"), conversations: await count("conversations"), messages: await count("messages"), events: await count("events"), files: await count("files") };
     const uploads = readdirSync(join(dataDir, "uploads"));
     const again = await runImport("--db", original.db, "--media", original.media, "--data-dir", dataDir);
     expect(again.code).toBe(2);
     expect(again.stdout).toBe("");
-    expect(again.stderr).toBe(`parley: import-django: the Parley database in ${dataDir} already has users; import only into an empty data dir (use a new --data-dir)\n`);
-    expect({ users: count("users"), conversations: count("conversations"), messages: count("messages"), events: count("events"), files: count("files") }).toEqual(before);
+    expect(again.stderr).toBe(
+      onPostgres
+        ? "parley: import-django: the PostgreSQL database at PARLEY_DATABASE_URL already has users; import only into an empty database (create a new one)\n"
+        : `parley: import-django: the Parley database in ${dataDir} already has users; import only into an empty data dir (use a new --data-dir)\n`,
+    );
+    expect({ users: await count("users"), conversations: await count("conversations"), messages: await count("messages"), events: await count("events"), files: await count("files") }).toEqual(before);
     // Nothing new in uploads (the sweeper may meanwhile have removed the expired file's bytes).
     expect(readdirSync(join(dataDir, "uploads")).filter((name) => !uploads.includes(name))).toEqual([]);
     expect(sha256(original.db)).toBe(originalDbHash);

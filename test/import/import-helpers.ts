@@ -1,6 +1,7 @@
 // The original's database (a real one, made by running it) copied to a temp dir, and the real command run on it.
 import { Database } from "bun:sqlite";
 import { chmodSync, cpSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { databaseEnvFor, dataDirOf } from "../test-database";
 import { join, resolve } from "node:path";
 import { tempDir } from "../helpers";
 
@@ -47,7 +48,7 @@ export interface RunResult {
 
 /** `parley import-django ...args` through the real entry point, with no PARLEY_* variables of the caller. */
 export async function runImport(...args: string[]): Promise<RunResult> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_")));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...databaseEnvFor(dataDirOf(args)) };
   const child = Bun.spawn([...ENTRY, "import-django", ...args], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { code, stdout, stderr };

@@ -23,7 +23,7 @@ describe("WebSocket message.send", async () => {
       socket.send({ type: "message.send", ref, conversation_id: group.id, message: `over WS ${ref}` });
       expect((await socket.next("ack")).ref).toBe(ref);
     }
-    const before = counts(parley);
+    const before = await counts(parley);
     socket.send({ type: "message.send", ref: "m4", conversation_id: group.id, message: "one too many" });
     const error = await socket.next("error");
     expect(error.ref).toBe("m4");
@@ -32,7 +32,7 @@ describe("WebSocket message.send", async () => {
     expect(error.data.retry_after_ms).toBeGreaterThan(14_000);
     expect(error.data.retry_after_ms).toBeLessThanOrEqual(15_000);
     // Nothing stored, nothing announced; the socket still answers, and REST is refused for the same user too.
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     socket.send({ type: "ping", ref: "still here" });
     expect((await socket.next("pong")).ref).toBe("still here");
     const rest = await send(api, alice, group.id, { message: "over REST again" });
@@ -52,11 +52,11 @@ describe("WebSocket message.send", async () => {
     const room = await createGroup(api, carol);
     for (let i = 0; i < 4; i++) expect((await send(api, carol, room.id, { message: `${i}` })).status).toBe(201);
     const legacy = await open(`/ws/chat/${room.id}/`, carol.access);
-    const before = counts(parley);
+    const before = await counts(parley);
     legacy.send({ message: "one too many" });
     const answer = await legacy.next((f) => "error" in f);
     expect(answer).toMatchObject({ code: "rate_limited", retry_after: 15 });
-    expect(counts(parley)).toEqual(before);
+    expect(await counts(parley)).toEqual(before);
     expect(legacy.ws.readyState).toBe(WebSocket.OPEN);
     await legacy.close();
   });

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { purgeIndexIfDue } from "../../src/modules/search/indexer";
-import { listen, makeApp, type TestUser } from "../helpers";
+import { listen, makeApp, queryRows, type TestUser } from "../helpers";
+import { onPostgres } from "../test-database";
 import { createGroup, directWith, expectRefused, registerUsers, sendText, waitFor } from "../chat/chat-helpers";
 
 const { api } = await makeApp();
@@ -217,31 +218,32 @@ describe("the index", () => {
     expect(await query("dugong")).toEqual([early.id]);
     expect((await remove(early.id)).status).toBe(204);
     expect(await query("dugong")).toEqual([]);
-    for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+    if (parley.ctx.sqlite) for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
   });
 
   test("messages written without the send path (an import, a database from before search) are indexed too", async () => {
     const { api: fresh, parley } = await makeApp();
     const [u] = await registerUsers(fresh, ["importer"] as const);
     const room = (await createGroup(fresh, u, [])).id;
-    const insert = parley.ctx.sqlite.prepare("INSERT INTO messages (conversation_id, sender_id, body, created_at, deleted_at) VALUES (?, ?, ?, ?, ?) RETURNING id");
-    const live = (insert.get(room, u.id, "imported platypus", Date.now(), null) as { id: number }).id;
-    insert.get(room, u.id, "", Date.now(), Date.now()); // a tombstone: never indexed
+    const insert = async (...values: unknown[]) =>
+      (await queryRows<{ id: number }>(parley, "INSERT INTO messages (conversation_id, sender_id, body, created_at, deleted_at) VALUES (?, ?, ?, ?, ?) RETURNING id", values))[0]!.id;
+    const live = await insert(room, u.id, "imported platypus", Date.now(), null);
+    await insert(room, u.id, "", Date.now(), Date.now()); // a tombstone: never indexed
     const query = async (q: string) => ((await fresh("GET", `/api/search/?q=${q}`, { token: u.access })).body.results as { id: number }[]).map((r) => r.id);
     expect(await query("platypus")).toEqual([live]);
-    for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+    if (parley.ctx.sqlite) for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
   });
 
-  test("a running server indexes new messages by itself, shortly after they are sent", async () => {
+  test.skipIf(onPostgres)("a running server indexes new messages by itself, shortly after they are sent", async () => {
     const { server, api: http } = await listen();
     const [u] = await registerUsers(http, ["background"] as const);
     const message = await sendText(http, u, (await createGroup(http, u, [])).id, "indexed in the background");
-    const state = () => (server.parley.ctx.reader.query("SELECT indexed_up_to FROM search_state").get() as { indexed_up_to: number }).indexed_up_to;
+    const state = () => ((server.parley.ctx.reader as import("bun:sqlite").Database).query("SELECT indexed_up_to FROM search_state").get() as { indexed_up_to: number }).indexed_up_to;
     expect(await waitFor(() => state() >= message.id)).toBe(true);
   });
 });
 
-describe("deleted text leaves the file", () => {
+describe.skipIf(onPostgres)("deleted text leaves the file", () => {
   test("after a delete and the index purge, the words are nowhere in parley.db", async () => {
     const { api: fresh, parley } = await makeApp();
     const [u] = await registerUsers(fresh, ["forgetful"] as const);
@@ -251,7 +253,7 @@ describe("deleted text leaves the file", () => {
     for (let i = 0; i < 30; i++) await sendText(fresh, u, room, `filler message ${i}`);
     expect((await fresh("GET", `/api/search/?q=${secret}`, { token: u.access })).body.results).toHaveLength(1); // indexed
     const file = () => {
-      parley.ctx.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      parley.ctx.sqlite!.run("PRAGMA wal_checkpoint(TRUNCATE)");
       return Buffer.from(readFileSync(join(parley.ctx.config.dataDir, "parley.db"))).includes(secret);
     };
     expect(file()).toBe(true);

@@ -1,7 +1,9 @@
-// No built-in secret: without PARLEY_JWT_SECRET, one is generated on first start and kept in the data dir (mode 0600).
+// No built-in secret: without PARLEY_JWT_SECRET, one is generated on first start and kept in the data dir (mode 0600),
+// or, on PostgreSQL, in the shared database, so that every node signs and accepts the same tokens.
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Db } from "../../db";
 
 export function loadOrCreateSecret(dataDir: string): string {
   const path = join(dataDir, "jwt-secret");
@@ -15,4 +17,15 @@ export function loadOrCreateSecret(dataDir: string): string {
   const secret = readFileSync(path, "utf8").trim();
   if (secret.length < 32) throw new Error(`${path} holds a secret shorter than 32 characters; delete it to generate a new one`);
   return secret;
+}
+
+/** The secret every node sharing the database uses: the first node to start stores one; the others read it. */
+export async function loadOrCreateSharedSecret(db: Db): Promise<string> {
+  await db
+    .insertInto("settings")
+    .values({ name: "jwt_secret", value: randomBytes(48).toString("base64url") })
+    .onConflict((conflict) => conflict.column("name").doNothing())
+    .execute();
+  const row = await db.selectFrom("settings").select("value").where("name", "=", "jwt_secret").executeTakeFirstOrThrow();
+  return row.value;
 }

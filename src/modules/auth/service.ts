@@ -76,7 +76,7 @@ async function checkToken(ctx: AppContext, token: string, type: "access" | "refr
     const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");
     tokenNotValid(asOther ? "Token has wrong type" : "Token is invalid or expired");
   }
-  const [row] = tokenOwner.sync(ctx.reader, claims!.jti, claims!.user_id);
+  const [row] = await tokenOwner.run(ctx.reader, claims!.jti, claims!.user_id);
   if (row?.revoked) tokenNotValid("Token is blacklisted");
   if (!row || !row.is_active || row.token_generation !== claims!.gen) tokenNotValid("Token is invalid or expired");
   const { revoked: _, ...user } = row!;

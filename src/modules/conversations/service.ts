@@ -24,8 +24,8 @@ const conversationForMember = prepared((userId: number, conversationId: number) 
 );
 
 /** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export function requireMembership(ctx: AppContext, conversationId: number, userId: number): { conversation: ConversationRow; role: MemberRow["role"] } {
-  const [row] = conversationForMember.sync(ctx.reader, userId, conversationId);
+export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
+  const [row] = await conversationForMember.run(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
   const { member: _, member_role, ...conversation } = row!;
@@ -34,7 +34,7 @@ export function requireMembership(ctx: AppContext, conversationId: number, userI
 
 /** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
 export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
-  return requireMembership(ctx, conversationId, userId).conversation;
+  return (await requireMembership(ctx, conversationId, userId)).conversation;
 }
 
 /** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */

@@ -1,8 +1,7 @@
 // Writes of the import, with the original's ids. The per-message ones are prepared once and run on the writer
 // connection inside the import's transaction (a large history means hundreds of thousands of rows).
-import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Db } from "../../db";
-import { prepared, sqlBuilder } from "../../db/prepared";
+import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
 import type { ConversationRow, MemberRow, NewUser } from "../../db/schema";
 import type { StoredUpload } from "../files/storage";
 
@@ -36,8 +35,8 @@ const insertFileRow = prepared(
       .returning("id"),
 );
 
-export function insertFile(writer: SqliteDatabase, uploaderId: number, stored: StoredUpload, createdAt: number, expiresAt: number | null): number {
-  const [row] = insertFileRow.sync(writer, uploaderId, stored.storage_name, stored.original_name, stored.content_type, stored.size, stored.sha256, createdAt, expiresAt);
+export async function insertFile(writer: Connection, uploaderId: number, stored: StoredUpload, createdAt: number, expiresAt: number | null): Promise<number> {
+  const [row] = await insertFileRow.run(writer, uploaderId, stored.storage_name, stored.original_name, stored.content_type, stored.size, stored.sha256, createdAt, expiresAt);
   return row!.id;
 }
 
@@ -45,6 +44,6 @@ const insertMessageRow = prepared((id: number, conversationId: number, senderId:
   sqlBuilder.insertInto("messages").values({ id, conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: null }),
 );
 
-export function insertMessage(writer: SqliteDatabase, id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number): void {
-  insertMessageRow.sync(writer, id, conversationId, senderId, body, fileId, createdAt);
+export async function insertMessage(writer: Connection, id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number): Promise<void> {
+  await insertMessageRow.run(writer, id, conversationId, senderId, body, fileId, createdAt);
 }

@@ -16,7 +16,8 @@ import { normalizeEmail, usernameKey } from "../users/repository";
 import { DjangoSource, parseDjangoTime, type DjangoMessage, type DjangoUser } from "./django";
 import * as repo from "./repository";
 import { ImportError, type ImportReport, type SkipReason, type UserRef } from "./report";
-import { requireEmpty, requireEmptyReadOnly } from "./target";
+import { POSTGRES, requireEmpty, requireEmptyReadOnly } from "./target";
+import { writerIn } from "../realtime/events";
 
 export interface ImportOptions {
   /** The original's db.sqlite3 (opened read-only). */
@@ -270,12 +271,12 @@ function checkMedia(media: string) {
   if (!isDir) throw new ImportError("usage", `--media ${media}: no such directory`);
 }
 
-/** What an import into `dataDir` would do, without writing anything (not even creating the data dir). */
-export function previewDjangoImport(options: ImportOptions & { dataDir: string }, now = Date.now()): ImportReport {
+/** What an import into the configured database would do, without writing anything (not even creating the data dir). */
+export async function previewDjangoImport(options: ImportOptions & { dataDir: string; databaseUrl: string | null }, now = Date.now()): Promise<ImportReport> {
   checkMedia(options.media);
   const source = DjangoSource.open(options.db);
   try {
-    requireEmptyReadOnly(options.dataDir);
+    await requireEmptyReadOnly(options);
     return plan(source, options, options.dataDir, true, now).report;
   } finally {
     source.close();
@@ -287,12 +288,13 @@ export async function importDjango(ctx: AppContext, options: ImportOptions, now 
   checkMedia(options.media);
   const source = DjangoSource.open(options.db);
   try {
-    await requireEmpty(ctx.db, ctx.config.dataDir);
+    const target = ctx.config.databaseUrl ? POSTGRES : ctx.config.dataDir;
+    await requireEmpty(ctx.db, target);
     const planned = plan(source, options, ctx.config.dataDir, false, now);
     const stored = await copyFiles(ctx, planned);
     try {
       const lastSeq = await ctx.db.transaction().execute(async (trx) => {
-        await requireEmpty(trx, ctx.config.dataDir); // the final word, in the same transaction as the writes
+        await requireEmpty(trx, target); // the final word, in the same transaction as the writes
         return write(ctx, trx, source, planned, stored, now);
       });
       ctx.hub.lastPublished = Math.max(ctx.hub.lastPublished, lastSeq);
@@ -333,7 +335,7 @@ async function copyFiles(ctx: AppContext, planned: Plan): Promise<Map<number, St
 
 /** Every row, inside the import's transaction; returns the last event seq. */
 async function write(ctx: AppContext, trx: Db, source: DjangoSource, planned: Plan, stored: Map<number, StoredUpload>, now: number): Promise<number> {
-  const writer = ctx.sqlite; // the connection `trx` holds: these statements run inside the transaction
+  const writer = writerIn(ctx, trx);
   let lastSeq = 0;
   await repo.insertUsers(trx, planned.users);
   for (const conversation of [...planned.groups.values(), ...planned.directs.values()]) {
@@ -345,7 +347,7 @@ async function write(ctx: AppContext, trx: Db, source: DjangoSource, planned: Pl
     );
     for (const m of conversation.members) {
       const data = { user_id: m.user_id, role: m.role, kind: row.kind, name: row.name };
-      lastSeq = appendUnpublished(writer, { type: "member.joined", conversation_id: row.id, user_id: m.user_id, data }, now);
+      lastSeq = await appendUnpublished(writer, { type: "member.joined", conversation_id: row.id, user_id: m.user_id, data }, now);
     }
   }
 
@@ -358,9 +360,9 @@ async function write(ctx: AppContext, trx: Db, source: DjangoSource, planned: Pl
     const conversation = route.kind === "direct" ? planned.directs.get(route.key)!.row : planned.groups.get(route.group)!.row;
     const upload = stored.get(m.id);
     const expiresAt = upload ? planned.files.get(m.id)!.expiresAt : null;
-    const fileId = upload ? repo.insertFile(writer, m.sender_id, upload, route.at, expiresAt) : null;
+    const fileId = upload ? await repo.insertFile(writer, m.sender_id, upload, route.at, expiresAt) : null;
     const body = m.message ?? "";
-    repo.insertMessage(writer, m.id, conversation.id, m.sender_id, body, fileId, route.at);
+    await repo.insertMessage(writer, m.id, conversation.id, m.sender_id, body, fileId, route.at);
     const view = toMessageView(
       {
         id: m.id,
@@ -388,15 +390,15 @@ async function write(ctx: AppContext, trx: Db, source: DjangoSource, planned: Pl
       ctx.fileUrls,
       now,
     );
-    lastSeq = appendUnpublished(writer, { type: "message.created", conversation_id: conversation.id, message_id: m.id, data: view }, now);
+    lastSeq = await appendUnpublished(writer, { type: "message.created", conversation_id: conversation.id, message_id: m.id, data: view }, now);
     imported++;
   }
   if (imported !== planned.report.messages.imported) throw new Error(`the original changed during the import (${imported} messages, planned ${planned.report.messages.imported})`);
 
   // No id the original handed out is given again, not even those of rows it had deleted.
   const next = planned.report.nextIdsAbove;
-  raiseSequence(writer, "users", next.user);
-  raiseSequence(writer, "conversations", next.conversation);
-  raiseSequence(writer, "messages", next.message);
+  await raiseSequence(writer, "users", next.user);
+  await raiseSequence(writer, "conversations", next.conversation);
+  await raiseSequence(writer, "messages", next.message);
   return lastSeq;
 }

@@ -1,7 +1,7 @@
 // The Parley database an import goes into: it must hold no user, conversation or message.
 import { existsSync } from "node:fs";
-import { databasePath, querySync, type Db } from "../../db";
-import { sqlBuilder } from "../../db/prepared";
+import { databasePath, isMigrated, openPostgres, type Db } from "../../db";
+import { selectRows, sqlBuilder } from "../../db/prepared";
 import { openReadOnly } from "../../db/read-only";
 import { ImportError } from "./report";
 
@@ -9,14 +9,19 @@ const CONTENT_TABLES = ["users", "conversations", "messages"] as const;
 
 const firstRowOf = (table: (typeof CONTENT_TABLES)[number]) => sqlBuilder.selectFrom(table).select("id").limit(1);
 
-function refusal(dataDir: string, table: string): ImportError {
-  return new ImportError("not_empty", `the Parley database in ${dataDir} already has ${table}; import only into an empty data dir (use a new --data-dir)`);
+/** `where`: the data dir, or "PostgreSQL" for the database at PARLEY_DATABASE_URL. */
+function refusal(where: string, table: string): ImportError {
+  return where === POSTGRES
+    ? new ImportError("not_empty", `the PostgreSQL database at PARLEY_DATABASE_URL already has ${table}; import only into an empty database (create a new one)`)
+    : new ImportError("not_empty", `the Parley database in ${where} already has ${table}; import only into an empty data dir (use a new --data-dir)`);
 }
 
+export const POSTGRES = "PostgreSQL";
+
 /** Refuses unless the target is empty, through a transaction or the database (inside the import's transaction: the final word). */
-export async function requireEmpty(db: Db, dataDir: string): Promise<void> {
+export async function requireEmpty(db: Db, where: string): Promise<void> {
   for (const table of CONTENT_TABLES) {
-    if (await db.selectFrom(table).select("id").limit(1).executeTakeFirst()) throw refusal(dataDir, table);
+    if (await db.selectFrom(table).select("id").limit(1).executeTakeFirst()) throw refusal(where, table);
   }
 }
 
@@ -24,14 +29,23 @@ export async function requireEmpty(db: Db, dataDir: string): Promise<void> {
  * The same check without creating or migrating anything (dry runs, and before a real import opens the
  * database): a missing database or one not migrated yet is empty.
  */
-export function requireEmptyReadOnly(dataDir: string): void {
+export async function requireEmptyReadOnly({ dataDir, databaseUrl }: { dataDir: string; databaseUrl: string | null }): Promise<void> {
+  if (databaseUrl) {
+    const postgres = openPostgres(databaseUrl, 1);
+    try {
+      if (await isMigrated(postgres.reader)) await requireEmpty(postgres.db, POSTGRES);
+    } finally {
+      await postgres.close();
+    }
+    return;
+  }
   const path = databasePath(dataDir);
   if (!existsSync(path)) return;
   const sqlite = openReadOnly(path);
   try {
     for (const table of CONTENT_TABLES) {
       const exists = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1").get(table);
-      if (exists && querySync(sqlite, firstRowOf(table)).length) throw refusal(dataDir, table);
+      if (exists && (await selectRows(sqlite, firstRowOf(table))).length) throw refusal(dataDir, table);
     }
   } finally {
     sqlite.close();

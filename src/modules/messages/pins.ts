@@ -9,7 +9,7 @@ import { currentView, messageForChange } from "./service";
 import { toMessageView, type MessageView } from "./view";
 
 export async function setPinned(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, pinned: boolean): Promise<MessageView> {
-  const { conversation, role } = requireMembership(ctx, conversationId, user.id);
+  const { conversation, role } = await requireMembership(ctx, conversationId, user.id);
   if (!isModerator(conversation, role)) forbidden("Only the group's owners and admins may pin messages.");
   await commitWithEvents(ctx, async (trx, emit) => {
     const message = await messageForChange(trx, conversation.id, messageId);
@@ -30,5 +30,5 @@ export async function setPinned(ctx: AppContext, user: AuthUser, conversationId:
 export async function listPins(ctx: AppContext, user: AuthUser, conversationId: number): Promise<MessageView[]> {
   const conversation = await requireMember(ctx, conversationId, user.id);
   const now = Date.now();
-  return repo.listPins(ctx.reader, conversation.id).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
+  return (await repo.listPins(ctx.reader, conversation.id)).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
 }

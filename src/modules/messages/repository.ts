@@ -1,8 +1,6 @@
-// Queries on messages. Reads run on the read connection; history pages walk the (conversation_id, id)
+// Queries on messages. Reads run on the read connection (ctx.reader); history pages walk the (conversation_id, id)
 // index: O(log n) at any depth. The hot ones are prepared once.
-import type { Database as SqliteDatabase } from "bun:sqlite";
-import { querySync } from "../../db";
-import { prepared, sqlBuilder } from "../../db/prepared";
+import { prepared, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { MessageRow } from "../../db/schema";
 
 function selectMessages() {
@@ -47,16 +45,16 @@ const oldestAfter = prepared((conversationId: number, after: number, limit: numb
   selectMessages().where("m.conversation_id", "=", conversationId).where("m.id", ">", after).orderBy("m.id", "asc").limit(limit),
 );
 
-export function findMessage(reader: SqliteDatabase, id: number): MessageRecord | undefined {
-  return messageById.sync(reader, id)[0];
+export async function findMessage(reader: Connection, id: number): Promise<MessageRecord | undefined> {
+  return (await messageById.run(reader, id))[0];
 }
 
-export function findMessagesByIds(reader: SqliteDatabase, ids: number[]): MessageRecord[] {
-  return ids.length ? querySync(reader, selectMessages().where("m.id", "in", ids)) : [];
+export async function findMessagesByIds(reader: Connection, ids: number[]): Promise<MessageRecord[]> {
+  return ids.length ? selectRows(reader, selectMessages().where("m.id", "in", ids)) : [];
 }
 
-export function findByClientId(reader: SqliteDatabase, senderId: number, clientId: string): MessageRecord | undefined {
-  return messageByClientId.sync(reader, senderId, clientId)[0];
+export async function findByClientId(reader: Connection, senderId: number, clientId: string): Promise<MessageRecord | undefined> {
+  return (await messageByClientId.run(reader, senderId, clientId))[0];
 }
 
 export type HistoryWindow =
@@ -65,14 +63,14 @@ export type HistoryWindow =
   | { kind: "after"; after: number; limit: number };
 
 /** A page of history: newest first, except `after`, which reads forward (oldest first). */
-export function listHistory(reader: SqliteDatabase, conversationId: number, window: HistoryWindow): MessageRecord[] {
+export async function listHistory(reader: Connection, conversationId: number, window: HistoryWindow): Promise<MessageRecord[]> {
   switch (window.kind) {
     case "offset":
-      return newestAt.sync(reader, conversationId, window.limit, window.offset);
+      return newestAt.run(reader, conversationId, window.limit, window.offset);
     case "before":
-      return newestBefore.sync(reader, conversationId, window.before ?? Number.MAX_SAFE_INTEGER, window.limit);
+      return newestBefore.run(reader, conversationId, window.before ?? Number.MAX_SAFE_INTEGER, window.limit);
     case "after":
-      return oldestAfter.sync(reader, conversationId, window.after, window.limit);
+      return oldestAfter.run(reader, conversationId, window.after, window.limit);
   }
 }
 
@@ -84,18 +82,18 @@ const pinsOf = prepared((conversationId: number) =>
 );
 
 /** Replies to a message, oldest first, after a cursor. */
-export function listReplies(reader: SqliteDatabase, parentId: number, after: number, limit: number): MessageRecord[] {
-  return repliesAfter.sync(reader, parentId, after, limit);
+export async function listReplies(reader: Connection, parentId: number, after: number, limit: number): Promise<MessageRecord[]> {
+  return repliesAfter.run(reader, parentId, after, limit);
 }
 
 /** A conversation's pinned messages, most recently pinned first. */
-export function listPins(reader: SqliteDatabase, conversationId: number): MessageRecord[] {
-  return pinsOf.sync(reader, conversationId);
+export async function listPins(reader: Connection, conversationId: number): Promise<MessageRecord[]> {
+  return pinsOf.run(reader, conversationId);
 }
 
 /** Messages mentioning the user, newest first, in conversations the user is still a member of. */
-export function listMentionsOf(reader: SqliteDatabase, userId: number, before: number, limit: number): MessageRecord[] {
-  return querySync(
+export async function listMentionsOf(reader: Connection, userId: number, before: number, limit: number): Promise<MessageRecord[]> {
+  return selectRows(
     reader,
     selectMessages()
       .innerJoin("message_mentions as mm", "mm.message_id", "m.id")
@@ -117,7 +115,7 @@ const insertMessageRow = prepared(
       .returning("id"),
 );
 
-/** Inserts on the writer connection; call only inside a transaction (a group commit's job). */
-export function insertMessage(writer: SqliteDatabase, row: NewMessage): number {
-  return insertMessageRow.sync(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions)[0]!.id;
+/** Inserts inside a group commit's transaction, on its fastest handle (see writerIn in realtime/events.ts). */
+export async function insertMessage(writer: Connection, row: NewMessage): Promise<number> {
+  return (await insertMessageRow.run(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions))[0]!.id;
 }

@@ -7,7 +7,7 @@ import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
-import { commitWithEvents } from "../realtime/events";
+import { commitWithEvents, writerIn } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
@@ -62,7 +62,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
 
   const conversation = await sendTarget(ctx, user, pathId, body);
   if (body.client_id) {
-    const earlier = repo.findByClientId(ctx.reader, user.id, body.client_id);
+    const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
     if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
   }
 
@@ -86,7 +86,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
         reply_to_id: replyTo,
         mentions: mentions.length ? JSON.stringify(mentions) : null,
       };
-      const id = repo.insertMessage(ctx.sqlite, row);
+      const id = await repo.insertMessage(writerIn(ctx, trx), row);
       if (mentions.length) await storeMentions(trx, id, conversation.id, mentions);
       // The view from what was just written (no read-back): it is also the event's data, serialized once.
       const view = toMessageView(
@@ -116,7 +116,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   } catch (error) {
     if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
     if (body.client_id && isUniqueViolation(error, "messages", ["sender_id", "client_id"])) {
-      const earlier = repo.findByClientId(ctx.reader, user.id, body.client_id);
+      const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
       if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
     }
     throw error;
@@ -148,7 +148,7 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
   const pages = newestPagesOf(ctx);
   const cached = newest ? pages.get(conversation.id, limit, user.id) : undefined;
   if (cached !== undefined) return cached;
-  const records = repo.listHistory(
+  const records = await repo.listHistory(
     ctx.reader,
     conversation.id,
     query.after !== undefined
@@ -193,8 +193,8 @@ export async function messageForChange(trx: Db, conversationId: number, messageI
 }
 
 /** The message as the caller sees it now (after a commit). */
-export function currentView(ctx: AppContext, conversation: ConversationRow, messageId: number, viewerId: number): MessageView {
-  return toMessageView(repo.findMessage(ctx.reader, messageId)!, conversation, ctx.fileUrls, Date.now(), viewerId);
+export async function currentView(ctx: AppContext, conversation: ConversationRow, messageId: number, viewerId: number): Promise<MessageView> {
+  return toMessageView((await repo.findMessage(ctx.reader, messageId))!, conversation, ctx.fileUrls, Date.now(), viewerId);
 }
 
 /** The sender edits the text; mentions are resolved again; members get `message.updated`. */
@@ -217,7 +217,7 @@ export async function editMessage(ctx: AppContext, user: AuthUser, conversationI
 
 /** The sender, a group's owners and admins, and staff may delete a message. */
 export async function deleteConversationMessage(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number): Promise<void> {
-  const role = user.is_staff ? null : requireMembership(ctx, conversationId, user.id);
+  const role = user.is_staff ? null : await requireMembership(ctx, conversationId, user.id);
   await deleteMessage(ctx, messageId, (message) => {
     if (message.conversation_id !== conversationId) notFound("Message not found.");
     return role === null || message.sender_id === user.id || (role.conversation.kind === "group" && isModerator(role.conversation, role.role));
@@ -280,10 +280,10 @@ export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]
 /** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */
 export async function listReplies(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, query: { after?: number; limit?: number }): Promise<MessageView[]> {
   const conversation = await requireMember(ctx, conversationId, user.id);
-  const parent = repo.findMessage(ctx.reader, messageId);
+  const parent = await repo.findMessage(ctx.reader, messageId);
   if (!parent || parent.conversation_id !== conversation.id) notFound("Message not found.");
   const now = Date.now();
-  return repo.listReplies(ctx.reader, messageId, query.after ?? 0, query.limit ?? 50).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
+  return (await repo.listReplies(ctx.reader, messageId, query.after ?? 0, query.limit ?? 50)).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
 }
 
 /** Views of messages from any conversations (mentions, search results), in the order given, as `viewerId` sees them. */
@@ -298,5 +298,5 @@ export async function viewsAcrossConversations(ctx: AppContext, records: repo.Me
 
 /** The caller's mentions, newest first, from conversations they are still in: `?before=<message id>`, `?limit=`. */
 export async function listMentions(ctx: AppContext, user: AuthUser, query: { before?: number; limit?: number }): Promise<MessageView[]> {
-  return viewsAcrossConversations(ctx, repo.listMentionsOf(ctx.reader, user.id, query.before ?? Number.MAX_SAFE_INTEGER, query.limit ?? 50), user.id);
+  return viewsAcrossConversations(ctx, await repo.listMentionsOf(ctx.reader, user.id, query.before ?? Number.MAX_SAFE_INTEGER, query.limit ?? 50), user.id);
 }

@@ -6,12 +6,12 @@ import type { AppContext } from "../../context";
 import { databasePath, isMigrated } from "../../db";
 import { errorBody, jsonResponse } from "../../lib/http";
 
-/** Ready means: not shutting down, the database file writable, every migration applied, the writer answering. */
+/** Ready means: not shutting down, the database (file) writable, every migration applied, the writer answering. */
 async function readiness(ctx: AppContext): Promise<string | null> {
   if (ctx.lifecycle.draining) return "shutting down";
   try {
-    accessSync(databasePath(ctx.config.dataDir), constants.W_OK);
-    if (!isMigrated(ctx.reader)) return "database not migrated";
+    if (ctx.sqlite) accessSync(databasePath(ctx.config.dataDir), constants.W_OK);
+    if (!(await isMigrated(ctx.reader))) return "database not migrated";
     await sql`SELECT 1`.execute(ctx.db);
     return null;
   } catch (error) {

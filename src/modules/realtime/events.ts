@@ -1,8 +1,8 @@
 // The durable event log and the one way anything reaches sockets: a service emits events inside its
 // transaction; they are appended to `events` there, and published (in seq order) only after the commit.
-import type { Database as SqliteDatabase } from "bun:sqlite";
+import { sql } from "kysely";
 import type { Db } from "../../db";
-import { prepared, sqlBuilder } from "../../db/prepared";
+import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
 import type { AppContext } from "../../context";
 
 export type EventType =
@@ -62,6 +62,26 @@ export function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit)
   return committerOf(ctx).enqueue(work);
 }
 
+/**
+ * The fastest handle on a group commit's transaction for prepared statements: on SQLite the raw writer connection
+ * (the transaction holds it, so its statements land inside; no trip through Kysely's driver), else the transaction.
+ */
+export const writerIn = (ctx: AppContext, trx: Db): Connection => ctx.sqlite ?? trx;
+
+/**
+ * Taken by every transaction that appends events, on PostgreSQL: seqs come from a sequence, handed out in the order
+ * inserts run, not the order transactions commit; two nodes committing at once could make seq 8 visible before
+ * seq 7, and a reader past 8 would never see 7. Holding this lock until commit makes seq order commit order.
+ * (SQLite has one writer at a time already.) One lock per group commit, so its cost is shared by the batch.
+ */
+const EVENT_LOG_LOCK = 0x7061726c; // "parl"
+
+/** Statements that bracket each job of a group commit, on the connection its transaction holds. */
+async function onTransaction(ctx: AppContext, trx: Db, statement: string): Promise<void> {
+  if (ctx.sqlite) ctx.sqlite.run(statement);
+  else await sql.raw(statement).execute(trx);
+}
+
 interface Job {
   work: (trx: Db, emit: Emit) => Promise<unknown>;
   resolve(value: unknown): void;
@@ -104,18 +124,20 @@ class GroupCommitter {
     const started = performance.now();
     try {
       await ctx.db.transaction().execute(async (trx) => {
+        if (!ctx.sqlite) await sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK})`.execute(trx);
+        const writer = writerIn(ctx, trx);
         for (const job of jobs) {
           const events: LoggedEvent[] = [];
-          // Savepoints through the raw connection: kysely-bun-sqlite has no savepoint API, and the
-          // transaction holds its only connection, so these statements land inside it.
-          ctx.sqlite.run("SAVEPOINT job");
+          // Savepoints as plain statements: kysely-bun-sqlite has no savepoint API, and the transaction holds its
+          // only connection (on PostgreSQL, its reserved one), so these statements land inside it.
+          await onTransaction(ctx, trx, "SAVEPOINT job");
           try {
-            const result = await job.work(trx, async (event) => appendEvent(ctx.sqlite, event, events));
-            ctx.sqlite.run("RELEASE job");
+            const result = await job.work(trx, (event) => appendEvent(writer, event, events));
+            await onTransaction(ctx, trx, "RELEASE SAVEPOINT job");
             done.push({ job, result, events });
           } catch (error) {
-            ctx.sqlite.run("ROLLBACK TO job");
-            ctx.sqlite.run("RELEASE job");
+            await onTransaction(ctx, trx, "ROLLBACK TO SAVEPOINT job");
+            await onTransaction(ctx, trx, "RELEASE SAVEPOINT job");
             failed.push({ job, error });
           }
         }
@@ -142,11 +164,11 @@ const insertEvent = prepared((conversationId: number, userId: number | null, typ
     .returning("seq"),
 );
 
-/** Appends on the writer connection, inside the group commit's transaction. */
-function appendEvent(writer: SqliteDatabase, event: ChatEvent, into: LoggedEvent[]): void {
+/** Appends inside the group commit's transaction. */
+async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[]): Promise<void> {
   const dataJson = JSON.stringify(event.data);
   const isPrivate = event.private === true && event.user_id != null;
-  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, Date.now(), isPrivate ? 1 : 0, event.message_id ?? null) as [
+  const [{ seq }] = (await insertEvent.run(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, Date.now(), isPrivate ? 1 : 0, event.message_id ?? null)) as [
     { seq: number },
   ];
   into.push({
@@ -161,9 +183,9 @@ function appendEvent(writer: SqliteDatabase, event: ChatEvent, into: LoggedEvent
 }
 
 /** Appends an event to the log without publishing it: for bulk writes nobody can be listening to yet (the import). */
-export function appendUnpublished(writer: SqliteDatabase, event: ChatEvent, createdAt = Date.now()): number {
+export async function appendUnpublished(writer: Connection, event: ChatEvent, createdAt = Date.now()): Promise<number> {
   const isPrivate = event.private === true && event.user_id != null;
-  const [{ seq }] = insertEvent.sync(writer, event.conversation_id, event.user_id ?? null, event.type, JSON.stringify(event.data), createdAt, isPrivate ? 1 : 0, event.message_id ?? null) as [
+  const [{ seq }] = (await insertEvent.run(writer, event.conversation_id, event.user_id ?? null, event.type, JSON.stringify(event.data), createdAt, isPrivate ? 1 : 0, event.message_id ?? null)) as [
     { seq: number },
   ];
   return seq;
@@ -180,8 +202,8 @@ const loggedAfter = prepared((after: number, before: number, limit: number) =>
 );
 
 /** Committed events with after < seq < before, in seq order, as the publisher made them (frames included). */
-export function readLoggedEvents(reader: SqliteDatabase, after: number, before: number, limit = 10_000): LoggedEvent[] {
-  const rows = loggedAfter.sync(reader, after, before, limit);
+export async function readLoggedEvents(reader: Connection, after: number, before: number, limit = 10_000): Promise<LoggedEvent[]> {
+  const rows = await loggedAfter.run(reader, after, before, limit);
   return rows.map((row) => ({
     seq: row.seq,
     type: row.type as EventType,

@@ -19,6 +19,8 @@ interface SocketData {
   since: number | null;
   /** Set on the original's endpoint: the one conversation this socket hears. */
   legacyConversation: number | null;
+  /** Settles when the socket is subscribed and has its replay (operations sent before that wait for it). */
+  connected?: Promise<void>;
 }
 
 type GatewaySocket = Socket & { data: SocketData };
@@ -29,16 +31,26 @@ export function gatewayRoutes(ctx: AppContext) {
   const handlers = {
     open(ws: GatewaySocket) {
       const { user, since, legacyConversation } = ws.data;
-      let state;
-      if (legacyConversation === null) state = realtime.connect(ctx, ws, user, since);
-      else {
+      const online = () => void realtime.announcePresence(ctx, user.id, "online");
+      if (legacyConversation !== null) {
         ws.subscribe(legacyTopic(legacyConversation));
-        state = realtime.newSocketState(user, ctx.hub.lastPublished, legacyConversation);
+        if (ctx.hub.add(ws, realtime.newSocketState(user, ctx.hub.lastPublished, legacyConversation))) online();
+        return;
       }
-      if (ctx.hub.add(ws, state)) void realtime.announcePresence(ctx, user.id, "online");
+      ws.data.connected = realtime.connect(ctx, ws, user, since).then(
+        (connected) => {
+          delete ws.data.connected;
+          if (connected?.first) online();
+        },
+        (error) => {
+          ctx.log.error("websocket connect failed", { error: String(error) });
+          ws.close(1011, "Internal error");
+        },
+      );
     },
 
     async message(ws: GatewaySocket, raw: string | Buffer) {
+      if (ws.data.connected) await ws.data.connected;
       const state = ctx.hub.state(ws);
       if (!state) return;
       if (ctx.config.rateLimits && !realtime.allowOperation(state)) {

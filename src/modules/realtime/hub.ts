@@ -23,6 +23,8 @@ export interface SocketState {
 
 /** The part of Bun's ServerWebSocket the gateway uses (Elysia hands out the raw socket under its own type). */
 export interface Socket {
+  /** 1 while open. */
+  readonly readyState: number;
   send(data: string): number;
   subscribe(topic: string): unknown;
   unsubscribe(topic: string): unknown;
@@ -60,9 +62,11 @@ export class Hub {
   }
 
   /** Reads committed events after a seq (and before another) from the event log: how gaps are filled. */
-  private readLog: ((after: number, before: number) => LoggedEvent[]) | null = null;
+  private readLog: ((after: number, before: number) => Promise<LoggedEvent[]>) | null = null;
+  /** The catch-up running now, if any: one at a time, so two never deliver the same events. */
+  private catchingUp: Promise<number> | null = null;
 
-  setLogReader(read: (after: number, before: number) => LoggedEvent[]) {
+  setLogReader(read: (after: number, before: number) => Promise<LoggedEvent[]>) {
     this.readLog = read;
   }
 
@@ -77,11 +81,11 @@ export class Hub {
     // A hole that persists is an event whose publish was lost (another node's notice that never came): read it
     // from the log. What the log does not hold either (a seq no transaction kept) is skipped.
     if (this.waiting.size && !this.gapTimer) {
-      this.gapTimer = setTimeout(() => {
-        this.gapTimer = null;
-        if (!this.waiting.size) return;
+      this.gapTimer = setTimeout(async () => {
+        if (!this.waiting.size) return void (this.gapTimer = null);
         const before = Math.min(...this.waiting.keys());
-        const filled = this.catchUp(before);
+        const filled = await this.catchUp(before).catch(() => 0);
+        this.gapTimer = null;
         if (this.lastPublished < before - 1) this.log.warn("event log gap skipped", { after: this.lastPublished, before, filled });
         this.lastPublished = Math.max(this.lastPublished, before - 1);
         this.drain();
@@ -90,16 +94,29 @@ export class Hub {
   }
 
   /** Delivers, from the log, every committed event after lastPublished (and before `before`); returns how many. */
-  catchUp(before = Number.MAX_SAFE_INTEGER): number {
-    const events = this.readLog?.(this.lastPublished, before) ?? [];
-    this.filledFromLog += events.length;
+  async catchUp(before = Number.MAX_SAFE_INTEGER): Promise<number> {
+    while (this.catchingUp) await this.catchingUp.catch(() => 0);
+    this.catchingUp = this.readLogAfter(before);
+    try {
+      return await this.catchingUp;
+    } finally {
+      this.catchingUp = null;
+    }
+  }
+
+  private async readLogAfter(before: number): Promise<number> {
+    const events = (await this.readLog?.(this.lastPublished, before)) ?? [];
+    let filled = 0;
     for (const event of events) {
+      if (event.seq <= this.lastPublished) continue; // published while the log was being read
       this.waiting.delete(event.seq);
       this.lastPublished = event.seq;
       this.deliver(event);
+      filled++;
     }
+    this.filledFromLog += filled;
     this.drain();
-    return events.length;
+    return filled;
   }
 
   private drain() {

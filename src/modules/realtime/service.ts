@@ -1,12 +1,12 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
-import { querySync } from "../../db";
+import { prepared, sqlBuilder } from "../../db/prepared";
 import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { markRead } from "../conversations/read-state";
 import { requireMember } from "../conversations/service";
 import { sendMessage } from "../messages/service";
-import { commitWithEvents } from "./events";
+import { commitWithEvents, eventFrame } from "./events";
 import type { Socket, SocketState } from "./hub";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
@@ -18,10 +18,12 @@ const TYPING_INTERVAL_MS = 2_000;
 const BUCKET_SIZE = 100;
 const REFILL_PER_SECOND = 20;
 
-export function memberConversationIds(ctx: AppContext, userId: number): number[] {
-  return querySync(ctx.reader, ctx.db.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id")).map(
-    (r) => r.conversation_id,
-  );
+const memberConversations = prepared((userId: number) =>
+  sqlBuilder.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id"),
+);
+
+export async function memberConversationIds(ctx: AppContext, userId: number): Promise<number[]> {
+  return (await memberConversations.run(ctx.reader, userId)).map((r) => r.conversation_id);
 }
 
 /** Users who share at least one conversation with `userId` (who see their presence), themself included. */
@@ -37,54 +39,75 @@ export async function contactsOf(ctx: AppContext, userId: number): Promise<numbe
 }
 
 /**
- * Subscribes a new socket and replays what it missed, in one synchronous step: no event can be published
- * between the log read and the subscriptions, so the client sees every event once — replayed up to
- * hub.lastPublished, live after it. `since` null means a fresh connection (no replay).
+ * Subscribes a new socket and replays what it missed (`since` null: a fresh connection, no replay). Reads take a
+ * while (on PostgreSQL always a round trip), so it reads until nothing was published meanwhile, then in one
+ * synchronous step subscribes, says hello and sends the replay: the client sees every event once — replayed up to
+ * the hello's seq, live after it. Returns the socket's state, added to the hub, or null if it closed meanwhile.
  */
-export function connect(ctx: AppContext, socket: Socket, user: { id: number; username: string }, since: number | null): SocketState {
-  const upTo = ctx.hub.lastPublished;
-  const conversations = memberConversationIds(ctx, user.id);
+export async function connect(ctx: AppContext, socket: Socket, user: { id: number; username: string }, since: number | null): Promise<{ state: SocketState; first: boolean } | null> {
+  let conversations: number[];
+  let upTo: number;
+  let from = since;
+  const missed: string[] = [];
+  let resync: string | null = null;
+  do {
+    upTo = ctx.hub.lastPublished;
+    const [ids, page]: [number[], Awaited<ReturnType<typeof readMissed>> | null] = await Promise.all([
+      memberConversationIds(ctx, user.id),
+      from === null || resync ? null : readMissed(ctx, user.id, from, upTo, MAX_REPLAY - missed.length),
+    ]);
+    conversations = ids;
+    if (page && "resync" in page) resync = page.resync;
+    else if (page) missed.push(...page.frames);
+    from = from === null ? null : upTo;
+  } while (ctx.hub.lastPublished !== upTo);
+  if (socket.readyState !== 1) return null;
   const state = newSocketState(user, upTo);
+  const first = ctx.hub.add(socket, state);
   socket.subscribe(userTopic(user.id));
   for (const id of conversations) socket.subscribe(conversationTopic(id));
   socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations, seq: upTo } }));
-  if (since !== null) replay(ctx, socket, user.id, since, upTo);
-  return state;
+  if (resync) socket.send(resyncFrame(resync, upTo));
+  else socket.cork(() => missed.forEach((frame) => socket.send(frame)));
+  return { state, first };
 }
 
+const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "resync", data: { reason, seq } });
+
 /** Sends the logged events after `since` (up to `upTo`) in the user's conversations, or `resync` if the log can't. */
-export function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
-  const [oldest] = querySync(ctx.reader, ctx.db.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
-  const oldestSeq = oldest?.seq ?? upTo + 1;
+export async function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
+  const page = await readMissed(ctx, userId, since, upTo, MAX_REPLAY);
+  if ("resync" in page) socket.send(resyncFrame(page.resync, upTo));
+  else socket.cork(() => page.frames.forEach((frame) => socket.send(frame)));
+}
+
+const oldestSeq = prepared(() => sqlBuilder.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
+const missedEvents = prepared((userId: number, since: number, upTo: number, limit: number) =>
+  sqlBuilder
+    .selectFrom("events")
+    .select(["seq", "type", "conversation_id", "data"])
+    .where("seq", ">", since)
+    .where("seq", "<=", upTo)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
+        eb("user_id", "=", userId),
+      ]),
+    )
+    .orderBy("seq")
+    .limit(limit),
+);
+
+/** The frames of the user's events with since < seq <= upTo, or why the client must refetch over REST instead. */
+async function readMissed(ctx: AppContext, userId: number, since: number, upTo: number, limit: number): Promise<{ frames: string[] } | { resync: string }> {
+  if (since > upTo) return { resync: "Unknown seq." };
+  if (since === upTo) return { frames: [] };
+  const [oldest] = await oldestSeq.run(ctx.reader);
   // The log has been trimmed past `since`, or `since` is from another database: the client must refetch.
-  const trimmed = since < oldestSeq - 1 && since < upTo;
-  if (trimmed || since > upTo) {
-    socket.send(JSON.stringify({ type: "resync", data: { reason: trimmed ? "The event log no longer reaches back that far." : "Unknown seq.", seq: upTo } }));
-    return;
-  }
-  const rows = querySync(
-    ctx.sqlite,
-    ctx.db
-      .selectFrom("events")
-      .select(["seq", "type", "conversation_id", "data"])
-      .where("seq", ">", since)
-      .where("seq", "<=", upTo)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
-          eb("user_id", "=", userId),
-        ]),
-      )
-      .orderBy("seq")
-      .limit(MAX_REPLAY + 1),
-  );
-  if (rows.length > MAX_REPLAY) {
-    socket.send(JSON.stringify({ type: "resync", data: { reason: "Too many events missed; refetch over REST.", seq: upTo } }));
-    return;
-  }
-  socket.cork(() => {
-    for (const row of rows) socket.send(`{"type":${JSON.stringify(row.type)},"conversation_id":${row.conversation_id},"seq":${row.seq},"data":${row.data}}`);
-  });
+  if (since < (oldest?.seq ?? upTo + 1) - 1) return { resync: "The event log no longer reaches back that far." };
+  const rows = await missedEvents.run(ctx.reader, userId, since, upTo, limit + 1);
+  if (rows.length > limit) return { resync: "Too many events missed; refetch over REST." };
+  return { frames: rows.map((row) => eventFrame(row.type, row.conversation_id, row.seq, row.data)) };
 }
 
 export function newSocketState(user: { id: number; username: string }, subscribedAt: number, legacyConversation: number | null = null): SocketState {
@@ -175,8 +198,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       }
       case "sync": {
         if (typeof op.since !== "number" || !Number.isSafeInteger(op.since) || op.since < 0) invalidField("since", "Give the last seq you saw.");
-        replay(ctx, socket, user.id, op.since as number, state.subscribedAt);
-        return;
+        return replay(ctx, socket, user.id, op.since as number, state.subscribedAt);
       }
       default:
         throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);

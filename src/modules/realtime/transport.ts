@@ -80,7 +80,7 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
       subscriber = sub;
       connected = true;
       ctx.log.info("redis connected", { channel });
-      ctx.hub.catchUp(); // what was committed elsewhere while this node was not listening
+      void catchUp(); // what was committed elsewhere while this node was not listening
       void presence.renew(); // this node's users, again, after an outage
     } catch (error) {
       down(error);
@@ -97,9 +97,10 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
   shareRateLimits(ctx.limits, () => (connected ? publisher : null), `parley:limits:${cluster}`);
   const presence = redisPresence(() => (connected ? publisher : null), ctx.hub, `parley:presence:${cluster}`, node);
   const renewal = setInterval(() => void presence.renew(), PRESENCE_TTL_MS / 3);
+  const catchUp = () => ctx.hub.catchUp().catch((error) => ctx.log.warn("reading the event log failed", { error: String(error) }));
   void connect();
   // The safety net: a notice lost on the way (or the last one before an outage) is read from the log within a second.
-  const poll = setInterval(() => ctx.hub.catchUp(), POLL_MS);
+  const poll = setInterval(() => void catchUp(), POLL_MS);
 
   return {
     get connected() {

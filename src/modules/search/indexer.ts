@@ -1,5 +1,7 @@
 // Keeps the search index up with new messages: in batches, shortly after they are sent, and before any search
 // (so a search always sees every message sent before it). Edits and deletes reach the index at once (triggers).
+// SQLite only: PostgreSQL keeps its search indexes up to date on every write (see db/search-postgres.ts).
+import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { AppContext } from "../../context";
 import { indexIsBehind, indexPendingMessages, purgeDeletedFromIndex } from "../../db/search-sqlite";
 import { commitWithEvents } from "../realtime/events";
@@ -13,12 +15,13 @@ const running = new WeakMap<AppContext, Promise<void>>();
 
 /** Indexes every message written so far; concurrent callers share one run. */
 export function catchUpSearchIndex(ctx: AppContext): Promise<void> {
-  if (!indexIsBehind(ctx.reader)) return Promise.resolve();
+  const { sqlite } = ctx;
+  if (!sqlite || !indexIsBehind(ctx.reader as SqliteDatabase)) return Promise.resolve(); // SQLite: the reader is its read connection
   let run = running.get(ctx);
   if (!run) {
     run = (async () => {
       try {
-        while ((await commitWithEvents(ctx, async () => indexPendingMessages(ctx.sqlite, BATCH))) > 0);
+        while ((await commitWithEvents(ctx, async () => indexPendingMessages(sqlite, BATCH))) > 0);
       } finally {
         running.delete(ctx);
       }
@@ -64,9 +67,10 @@ export function markIndexForPurge(ctx: AppContext): void {
 /** Housekeeping: rewrites the index without deleted words when deletions happened and an interval has passed. */
 export async function purgeIndexIfDue(ctx: AppContext, now = Date.now(), interval = PURGE_INTERVAL_MS): Promise<boolean> {
   const state = purge.get(ctx);
-  if (!state?.pending || now - state.lastAt < interval) return false;
+  const { sqlite } = ctx;
+  if (!sqlite || !state?.pending || now - state.lastAt < interval) return false;
   state.pending = false;
   state.lastAt = now;
-  await commitWithEvents(ctx, async () => purgeDeletedFromIndex(ctx.sqlite));
+  await commitWithEvents(ctx, async () => purgeDeletedFromIndex(sqlite));
   return true;
 }

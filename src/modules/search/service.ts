@@ -1,7 +1,7 @@
 // Searching the caller's messages. The query is parsed here into plain terms; the database adapter turns them into
 // its own query language (FTS5 on SQLite), so no user input is ever read as query syntax.
 import type { AppContext } from "../../context";
-import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search-sqlite";
+import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search";
 import { AppError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
@@ -46,9 +46,9 @@ function decodeCursor(text: string): SearchHit {
 }
 
 /** Terms are always quoted, so the index should never refuse them; but what a user typed must never be a 500. */
-function guarded<T>(ctx: AppContext, run: () => T): T {
+async function guarded<T>(ctx: AppContext, run: () => Promise<T>): Promise<T> {
   try {
-    return run();
+    return await run();
   } catch (error) {
     ctx.log.warn("search failed", { error: String(error) });
     throw new AppError(400, "bad_request", "Cannot search for that; try other words.");
@@ -62,10 +62,10 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const after = params.before === undefined ? null : decodeCursor(params.before);
   await catchUpSearchIndex(ctx); // every message sent before this search is found by it
   const limit = params.limit ?? 20;
-  const hits = guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit)).sort(order);
+  const hits = (await guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit))).sort(order);
   const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;
   const page = rest.slice(0, limit);
-  const found = new Map(findMessagesByIds(ctx.reader, page.map((h) => h.id)).map((r) => [r.id, r]));
+  const found = new Map((await findMessagesByIds(ctx.reader, page.map((h) => h.id))).map((r) => [r.id, r]));
   // A message deleted between the index read and now is left out.
   const shown = page.flatMap((hit) => {
     const record = found.get(hit.id);
