@@ -84,6 +84,21 @@ The data dir (--data-dir) must hold no users, conversations or messages. Exit co
     args: { valued: ["--db", "--media"], switches: ["--dry-run"] },
     run: async (config, args) => (await import("./cli/import-django")).importDjangoCommand(config, args),
   },
+  "copy-to-postgres": {
+    summary: "copy the SQLite database in the data dir into an empty PostgreSQL database",
+    usage: `Usage: parley copy-to-postgres <postgres-url> [options]
+
+Moves an installation from SQLite onto PostgreSQL: migrates the (empty) PostgreSQL database at <postgres-url>, then
+copies every row of <data-dir>/parley.db into it in one transaction, keeping ids and event seqs, so links, tokens
+and clients resuming with a seq keep working. The generated signing secret goes along, so users stay logged in.
+Stop the server first. The uploads are not copied: they stay in <data-dir>/uploads, which every node must see.
+Then serve with PARLEY_DATABASE_URL=<postgres-url>. The SQLite file is only read and stays as it was.
+
+Exit codes: 0 copied, 2 bad usage or a PostgreSQL database that is not empty, 1 the copy failed (nothing copied).
+`,
+    positionals: 1,
+    run: async (config, args) => (await import("./cli/copy-to-postgres")).copyToPostgres(config, args),
+  },
   version: {
     summary: "print the version",
     usage: "Usage: parley version\n",

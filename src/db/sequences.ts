@@ -3,12 +3,14 @@
 import { sql } from "kysely";
 import { isKysely, type Connection } from "./prepared";
 
-/** Makes the next id of `table` at least `above + 1` and above every id in it (never lowers it). Inside the caller's transaction. */
-export async function raiseSequence(connection: Connection, table: string, above: number): Promise<void> {
+/**
+ * Makes the next id of `table` (its `column`) at least `above + 1` and above every id in it (never lowers it).
+ * Inside the caller's transaction.
+ */
+export async function raiseSequence(connection: Connection, table: string, above: number, column = "id"): Promise<void> {
   if (isKysely(connection)) {
-    await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(${above}::bigint, (select coalesce(max(id), 0) from ${sql.table(table)}), nextval(pg_get_serial_sequence(${table}, 'id'))))`.execute(
-      connection,
-    );
+    const sequence = sql`pg_get_serial_sequence(${table}, ${column})`;
+    await sql`select setval(${sequence}, greatest(${above}::bigint, (select coalesce(max(${sql.ref(column)}), 0) from ${sql.table(table)}), nextval(${sequence})))`.execute(connection);
     return;
   }
   const updated = connection.run("UPDATE sqlite_sequence SET seq = ?1 WHERE name = ?2 AND seq < ?1", [above, table]);
