@@ -9,7 +9,7 @@ import type { Metrics } from "./lib/metrics";
 import type { RateLimits } from "./lib/rate-limit";
 import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
-import type { FileStorage } from "./modules/files/storage";
+import type { UploadStore } from "./modules/files/storage";
 import type { FileUrls } from "./modules/files/urls";
 import type { Hub } from "./modules/realtime/hub";
 import type { EventTransport } from "./modules/realtime/transport";
@@ -24,7 +24,7 @@ export interface AppContext {
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;
-  files: FileStorage;
+  files: UploadStore;
   fileUrls: FileUrls;
   hub: Hub;
   metrics: Metrics;

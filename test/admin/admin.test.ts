@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { listen, registerUser, type TestUser } from "../helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
+import { uploadsDir } from "../chat/chat-helpers";
 
 describe("admin API", async () => {
   const { server, api } = await listen();
@@ -71,7 +72,7 @@ describe("admin API", async () => {
     form.append("file", new File(["secret bytes"], "secret.txt", { type: "text/plain" }));
     const sent = (await api("POST", `/api/messages/${group.id}/send/`, { token: alice.access, body: form })).body;
     const kept = (await api("POST", `/api/messages/${group.id}/send/`, { token: alice.access, body: { message: "keep me" } })).body;
-    const uploads = server.parley.ctx.files.dir;
+    const uploads = uploadsDir(server.parley);
     const file = await db.selectFrom("files").select("storage_name").executeTakeFirstOrThrow();
     expect(existsSync(`${uploads}/${file.storage_name}`)).toBe(true);
 

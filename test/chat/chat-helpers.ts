@@ -1,5 +1,6 @@
 // Helpers shared by the chat and file tests: groups, sends, multipart bodies, and looks at the database and the uploads dir.
 import { expect } from "bun:test";
+import { join } from "node:path";
 import { readdirSync } from "node:fs";
 import type { Parley } from "../../src/app";
 import { registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
@@ -81,7 +82,11 @@ export function upload(api: Api, user: TestUser | undefined, conversationId: num
 export const makeStaff = (parley: Parley, userId: number) => parley.ctx.db.updateTable("users").set({ is_staff: 1 }).where("id", "=", userId).execute();
 
 /** The names in the uploads directory. */
-export const uploadedFiles = (parley: Parley) => readdirSync(parley.ctx.files.dir).sort();
+export const uploadedFiles = (parley: Parley) => readdirSync(uploadsDir(parley)).sort();
+
+/** Where the local upload store keeps the bytes: <data dir>/uploads, under server-made names. */
+export const uploadsDir = (parley: Parley) => join(parley.ctx.config.dataDir, "uploads");
+export const uploadPath = (parley: Parley, storageName: string) => join(uploadsDir(parley), storageName);
 
 /** Row counts of the tables the chat endpoints write (events: the log every committed change appends to). */
 export async function counts(parley: Parley): Promise<{ messages: number; files: number; conversations: number; members: number; events: number }> {

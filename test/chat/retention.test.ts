@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { sweepRetention } from "../../src/modules/messages/retention";
 import { listen, queryRows } from "../helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { createGroup, makeStaff, randomBytes, registerUsers, send, sendText, upload, uploadedFiles } from "./chat-helpers";
+import { createGroup, makeStaff, randomBytes, registerUsers, send, sendText, upload, uploadedFiles, uploadsDir } from "./chat-helpers";
 
 const DAY = 86_400_000;
 
@@ -109,8 +109,8 @@ describe("retention", () => {
   test("upload files that no row points at are removed after an hour, and only those", async () => {
     const { server } = await listen();
     const { parley } = server;
-    const orphan = join(parley.ctx.files.dir, "0190-orphan");
-    const young = join(parley.ctx.files.dir, "0190-young");
+    const orphan = join(uploadsDir(parley), "0190-orphan");
+    const young = join(uploadsDir(parley), "0190-young");
     writeFileSync(orphan, "left behind by a crash");
     writeFileSync(young, "a send in progress");
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);

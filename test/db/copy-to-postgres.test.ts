@@ -51,8 +51,8 @@ describe.skipIf(onPostgres || !reachable)("parley copy-to-postgres", () => {
       direct: await history(api, alice, direct),
       conversations: (await api("GET", "/api/conversations/", { token: alice.access })).body,
     };
-    const [{ seq: lastSeq }] = await queryRows<{ seq: number }>(sqliteSide.server.parley, "SELECT max(seq) AS seq FROM events");
-    const [{ id: lastId }] = await queryRows<{ id: number }>(sqliteSide.server.parley, "SELECT max(id) AS id FROM messages");
+    const lastSeq = (await queryRows<{ seq: number }>(sqliteSide.server.parley, "SELECT max(seq) AS seq FROM events"))[0]!.seq;
+    const lastId = (await queryRows<{ id: number }>(sqliteSide.server.parley, "SELECT max(id) AS id FROM messages"))[0]!.id;
     await sqliteSide.server.stop();
 
     const url = postgresDatabaseFor(`${config.dataDir}#copy`);

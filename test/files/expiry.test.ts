@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import type { Parley } from "../../src/app";
 import { sweepExpiredFiles } from "../../src/modules/files/service";
 import { listen, makeApp, registerUser, type Api } from "../helpers";
-import { createGroup, upload, uploadedFiles, waitFor } from "../chat/chat-helpers";
+import { createGroup, upload, uploadedFiles, uploadPath, waitFor } from "../chat/chat-helpers";
 
 async function setup(api: Api) {
   const [owner, member] = await Promise.all([registerUser(api, "owner"), registerUser(api, "member")]);
@@ -28,7 +28,7 @@ describe("a short PARLEY_FILE_TTL", () => {
     expect(sent.status).toBe(201);
     const row = await fileOf(parley, sent.body.id);
     expect(row.expires_at).toBe(row.created_at + 1);
-    const path = parley.ctx.files.pathOf(row.storage_name);
+    const path = uploadPath(parley, row.storage_name);
     expect(existsSync(path)).toBe(true);
     expect(await waitFor(() => Date.now() > row.expires_at!)).toBe(true);
 
@@ -107,7 +107,7 @@ describe("PARLEY_FILE_TTL 0", () => {
     const row = await fileOf(parley, sent.body.id);
     expect(row.expires_at).toBeNull();
     expect(await sweepExpiredFiles(parley.ctx, Date.now() + 100 * 365 * 86_400_000)).toBe(0);
-    expect(existsSync(parley.ctx.files.pathOf(row.storage_name))).toBe(true);
+    expect(existsSync(uploadPath(parley, row.storage_name))).toBe(true);
     const info = await api("GET", `/api/messages/files/${sent.body.id}/`, { token: member.access });
     expect(info.status).toBe(200);
     expect(info.body.expires_at).toBeNull();
@@ -123,7 +123,7 @@ describe("a listening server sweeps on its own", () => {
     const sent = await upload(api, owner, group.id, "swept by housekeeping", "swept.txt", "text/plain");
     expect(sent.status).toBe(201);
     const row = await fileOf(parley, sent.body.id);
-    const path = parley.ctx.files.pathOf(row.storage_name);
+    const path = uploadPath(parley, row.storage_name);
     expect(existsSync(path)).toBe(true);
     expect(row.deleted_at).toBeNull();
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Parley } from "../../src/app";
 import { listen, makeApp, queryRows, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
-import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, registerUsers } from "../chat/chat-helpers";
+import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, uploadsDir, registerUsers } from "../chat/chat-helpers";
 
 const { parley, api, config } = await makeApp();
 const db = parley.ctx.db;
@@ -63,12 +63,12 @@ describe("upload and download round trip", () => {
     expect(sent.body.attachment.expires_at).toBe(new Date(row.expires_at!).toISOString());
 
     // The bytes on disk, under <data dir>/uploads/<server-made name>.
-    expect(sp.ctx.files.dir).toBe(join(server.config.dataDir, "uploads"));
+    expect(uploadsDir(sp)).toBe(join(server.config.dataDir, "uploads"));
     expect(row.storage_name).not.toContain("report");
-    expect(readdirSync(sp.ctx.files.dir)).toEqual([row.storage_name]);
-    const onDisk = readFileSync(join(sp.ctx.files.dir, row.storage_name));
+    expect(readdirSync(uploadsDir(sp))).toEqual([row.storage_name]);
+    const onDisk = readFileSync(join(uploadsDir(sp), row.storage_name));
     expect(Buffer.compare(onDisk, Buffer.from(payload))).toBe(0);
-    expect(statSync(join(sp.ctx.files.dir, row.storage_name)).mode & 0o077).toBe(0); // not readable by others
+    expect(statSync(join(uploadsDir(sp), row.storage_name)).mode & 0o077).toBe(0); // not readable by others
 
     // The signed URL downloads the same bytes, with no Authorization header at all.
     const response = await fetch(server.server.url + sent.body.file);
@@ -115,8 +115,8 @@ describe("upload and download round trip", () => {
     const dataDirNames = allNames(config.dataDir);
     for (const name of ["evil.sh", "evil.bat", "passwd", "..\\..\\evil.bat"]) expect(dataDirNames).not.toContain(name);
     for (const stored of uploadedFiles(parley)) expect(stored).toMatch(/^[0-9a-f-]{36}$/);
-    expect(existsSync(resolve(parley.ctx.files.dir, "../../evil.sh"))).toBe(false);
-    expect(existsSync(resolve(parley.ctx.files.dir, "../evil.sh"))).toBe(false);
+    expect(existsSync(resolve(uploadsDir(parley), "../../evil.sh"))).toBe(false);
+    expect(existsSync(resolve(uploadsDir(parley), "../evil.sh"))).toBe(false);
   });
 });
 

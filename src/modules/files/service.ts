@@ -75,7 +75,7 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
     "content-disposition": `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(file!.original_name)}`,
   };
   if (headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers: common });
-  const body = Bun.file(ctx.files.pathOf(file!.storage_name));
+  const body = ctx.files.read(file!.storage_name);
   const rangeHeader = headers.get("range");
   const ifRange = headers.get("if-range");
   if (rangeHeader && (!ifRange || ifRange === etag)) {

@@ -1,7 +1,9 @@
-// Uploaded bytes on local disk, under <data dir>/uploads/ with server-made names. The rows live in `files`.
+// Where uploaded bytes live, behind one interface: on local disk under <data dir>/uploads/ with server-made names
+// (several nodes share that folder: NFS or any shared mount). The rows live in `files`. Another store (an
+// S3-compatible bucket) implements UploadStore and nothing else changes.
 import { randomUUIDv7 } from "bun";
 import { mkdirSync } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface StoredUpload {
@@ -41,7 +43,19 @@ function contentTypeFor(claimed: string, head: Uint8Array): string {
   return type;
 }
 
-export class FileStorage {
+export interface UploadStore {
+  /** Stores the bytes durably under a new name (they survive a crash once this resolves) and describes them. */
+  save(upload: Blob & { name?: string }): Promise<StoredUpload>;
+  /** The stored bytes, sliceable for Range requests. */
+  read(storageName: string): Blob;
+  /** Removes the bytes; a name that is already gone is no error. */
+  remove(storageName: string): Promise<void>;
+  /** The stored names last written before `before` (epoch ms): candidates for the orphan sweep. */
+  storedBefore(before: number): Promise<string[]>;
+}
+
+/** Uploads on local disk (or a mount every node shares). */
+export class FileStorage implements UploadStore {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
@@ -86,7 +100,21 @@ export class FileStorage {
     }
   }
 
+  read(storageName: string): Blob {
+    return Bun.file(this.pathOf(storageName));
+  }
+
   async remove(storageName: string): Promise<void> {
     await rm(this.pathOf(storageName), { force: true });
+  }
+
+  async storedBefore(before: number): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const old: string[] = [];
+    for (const name of names) {
+      const info = await stat(this.pathOf(name)).catch(() => null);
+      if (info?.isFile() && info.mtimeMs < before) old.push(name);
+    }
+    return old;
   }
 }

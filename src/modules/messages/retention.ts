@@ -1,7 +1,6 @@
 // Message retention, for administrators who must meet deletion laws: messages older than the server's
 // PARLEY_MESSAGE_RETENTION or their group's retention_days (the shorter wins) are deleted with their files, and the
 // event log forgets them too. A message that still has live replies stays as a tombstone until they go.
-import { readdir, stat } from "node:fs/promises";
 import type { AppContext } from "../../context";
 import { commitWithEvents } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
@@ -95,7 +94,8 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
 
 /** Upload files with no `files` row (a crash between writing the bytes and committing the message). */
 async function removeOrphanUploads(ctx: AppContext, now: number): Promise<number> {
-  const names = await readdir(ctx.files.dir).catch(() => [] as string[]);
+  // Younger files may belong to a send still in progress.
+  const names = await ctx.files.storedBefore(now - ORPHAN_GRACE_MS);
   if (names.length === 0) return 0;
   const known = new Set<string>();
   for (let i = 0; i < names.length; i += 500) {
@@ -105,8 +105,6 @@ async function removeOrphanUploads(ctx: AppContext, now: number): Promise<number
   let removed = 0;
   for (const name of names) {
     if (known.has(name)) continue;
-    const info = await stat(ctx.files.pathOf(name)).catch(() => null);
-    if (!info?.isFile() || now - info.mtimeMs < ORPHAN_GRACE_MS) continue;
     await ctx.files.remove(name);
     removed++;
   }
