@@ -18,24 +18,7 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   const runOnce = async () => {
     try {
       pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
-      const files = await sweepExpiredFiles(ctx);
-      const tokens = await sweepRevokedTokens(ctx);
-      const clientIds = await expireClientIds(ctx);
-      const retention = await sweepRetention(ctx);
-      await purgeIndexIfDue(ctx);
-      await sql`PRAGMA optimize`.execute(ctx.db); // keeps the query planner's statistics fresh (cheap when nothing changed)
-      const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
-      if (files || tokens || clientIds || expired) {
-        ctx.log.info("housekeeping", {
-          expired_files_removed: files,
-          revoked_tokens_removed: tokens,
-          client_ids_expired: clientIds,
-          messages_deleted: retention.messagesDeleted,
-          messages_tombstoned: retention.messagesTombstoned,
-          events_deleted: retention.eventsDeleted,
-          orphan_uploads_removed: retention.orphanFilesRemoved,
-        });
-      }
+      await asTheOnlySweeper(ctx, () => sweepDatabase(ctx));
     } catch (error) {
       ctx.log.error("housekeeping failed", { error: String(error) });
     }
@@ -54,4 +37,42 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
     clearInterval(slowConsumers);
     await running;
   };
+}
+
+/** Expired files, revoked tokens, old client_ids, retention; the search index purge and statistics on SQLite. */
+async function sweepDatabase(ctx: AppContext): Promise<void> {
+  const files = await sweepExpiredFiles(ctx);
+  const tokens = await sweepRevokedTokens(ctx);
+  const clientIds = await expireClientIds(ctx);
+  const retention = await sweepRetention(ctx);
+  await purgeIndexIfDue(ctx);
+  // Keeps SQLite's query planner statistics fresh (cheap when nothing changed); PostgreSQL's autovacuum does this.
+  if (ctx.sqlite) await sql`PRAGMA optimize`.execute(ctx.db);
+  const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
+  if (files || tokens || clientIds || expired) {
+    ctx.log.info("housekeeping", {
+      expired_files_removed: files,
+      revoked_tokens_removed: tokens,
+      client_ids_expired: clientIds,
+      messages_deleted: retention.messagesDeleted,
+      messages_tombstoned: retention.messagesTombstoned,
+      events_deleted: retention.eventsDeleted,
+      orphan_uploads_removed: retention.orphanFilesRemoved,
+    });
+  }
+}
+
+const HOUSEKEEPING_LOCK = 0x70617273; // "pars"
+
+/**
+ * On PostgreSQL several nodes share the database: one at a time sweeps it (the others find the lock taken and skip
+ * this round), so nothing expires twice or is announced twice. The lock is held by a transaction left open while
+ * the sweep runs on other connections, and released with it — also when the node dies.
+ */
+async function asTheOnlySweeper(ctx: AppContext, sweep: () => Promise<void>): Promise<void> {
+  if (ctx.sqlite) return sweep();
+  await ctx.db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ taken: boolean }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as taken`.execute(trx);
+    if (rows[0]?.taken) await sweep();
+  });
 }

@@ -11,10 +11,11 @@ import { history } from "./scenarios/history";
 import { idle } from "./scenarios/idle";
 import { login } from "./scenarios/login";
 import { nodes } from "./scenarios/nodes";
+import { postgres } from "./scenarios/postgres";
 import { search } from "./scenarios/search";
 import { send } from "./scenarios/send";
 
-const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, conversations, search, nodes, idle, login, binary };
+const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, conversations, search, nodes, postgres, idle, login, binary };
 
 // The load generator pins itself to its own core (the servers take the other), re-executing under taskset.
 if (TASKSET && process.env.PARLEY_BENCH_PINNED !== "1") {

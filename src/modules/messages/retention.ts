@@ -54,7 +54,8 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
     const expired = batch.filter((m) => m.created_at < cutoff);
     if (expired.length === 0) break;
     after = expired.at(-1)!.id;
-    const files = await commitWithEvents(ctx, async (trx, emit) => {
+    // The job only returns what it did (a group commit may run it twice: see realtime/events.ts); counted after the commit.
+    const done = await commitWithEvents(ctx, async (trx, emit) => {
       // Parents with live replies keep their place as tombstones; everything else goes entirely. Replies come
       // after their parents, so drop first: a parent whose replies all went in this batch can go too.
       let dropped = 0;
@@ -65,7 +66,6 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
         const files = await tombstone(trx, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
         await trx.deleteFrom("events").where("message_id", "in", ids).execute();
         await trx.deleteFrom("messages").where("id", "in", ids).execute();
-        report.messagesDeleted += ids.length;
         return files;
       };
       const removed = await drop(expired.filter((m) => m.reply_count === 0));
@@ -76,18 +76,20 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
       removed.push(...(await drop(parents.filter((m) => !stillAnswered.has(m.id)))));
       const keep = parents.filter((m) => stillAnswered.has(m.id) && m.deleted_at === null);
       removed.push(...(await tombstone(trx, keep.map((m) => m.id))));
-      report.messagesTombstoned += keep.length;
       const events = await trx
         .deleteFrom("events")
         .where("conversation_id", "=", conversationId)
         .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(BATCH * 4))
         .executeTakeFirst();
-      report.eventsDeleted += Number(events.numDeletedRows);
+
       // Tombstones kept for their replies come back in every sweep: say something only when something went.
       if (dropped + keep.length > 0) await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
-      return removed;
+      return { files: removed, deleted: dropped, tombstoned: keep.length, events: Number(events.numDeletedRows) };
     });
-    for (const storageName of files) await ctx.files.remove(storageName);
+    report.messagesDeleted += done.deleted;
+    report.messagesTombstoned += done.tombstoned;
+    report.eventsDeleted += done.events;
+    for (const storageName of done.files) await ctx.files.remove(storageName);
     if (expired.length < batch.length || batch.length < BATCH) break;
   }
 }

@@ -55,8 +55,10 @@ export function eventFrame(type: string, conversationId: number, seq: number, da
 /**
  * Runs `work` in a transaction; the events it emits are logged in that transaction and published after the
  * commit, and the promise settles only then. Works that arrive in the same event-loop turn share one
- * transaction (group commit: one fsync for many under PARLEY_DURABILITY=full), each inside its own savepoint,
- * so one that fails is rolled back alone and the others still commit.
+ * transaction (group commit: one fsync for many under PARLEY_DURABILITY=full), so one that fails is rolled back
+ * alone and the others still commit. `work` may run twice (on PostgreSQL a batch in which one failed runs again,
+ * each in a savepoint): it must change nothing but the database, through `trx` and `emit`; anything else it did
+ * goes in its result, acted on after the commit.
  */
 export function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
   return committerOf(ctx).enqueue(work);
@@ -117,33 +119,15 @@ class GroupCommitter {
 
   private async commit(jobs: Job[]) {
     const { ctx } = this;
-    const done: Array<{ job: Job; result: unknown; events: LoggedEvent[] }> = [];
     // Failures are reported after the batch settles, so a caller that reacts by reading (e.g. a duplicate
     // client_id looking up the first message) sees what the batch committed.
-    const failed: Array<{ job: Job; error: unknown }> = [];
+    const failed: Failed[] = [];
     const started = performance.now();
+    let done: Done[];
     try {
-      await ctx.db.transaction().execute(async (trx) => {
-        if (!ctx.sqlite) await sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK})`.execute(trx);
-        const writer = writerIn(ctx, trx);
-        for (const job of jobs) {
-          const events: LoggedEvent[] = [];
-          // Savepoints as plain statements: kysely-bun-sqlite has no savepoint API, and the transaction holds its
-          // only connection (on PostgreSQL, its reserved one), so these statements land inside it.
-          await onTransaction(ctx, trx, "SAVEPOINT job");
-          try {
-            const result = await job.work(trx, (event) => appendEvent(writer, event, events));
-            await onTransaction(ctx, trx, "RELEASE SAVEPOINT job");
-            done.push({ job, result, events });
-          } catch (error) {
-            await onTransaction(ctx, trx, "ROLLBACK TO SAVEPOINT job");
-            await onTransaction(ctx, trx, "RELEASE SAVEPOINT job");
-            failed.push({ job, error });
-          }
-        }
-      });
+      done = (!ctx.sqlite && (await this.runTogether(jobs, failed))) || (await this.runIsolated(jobs, failed));
     } catch (error) {
-      for (const { job } of done) job.reject(error);
+      for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(error);
       return;
     } finally {
       ctx.metrics.dbTransactions.observe((performance.now() - started) / 1000);
@@ -155,6 +139,85 @@ class GroupCommitter {
     }
     ctx.transport?.send(done.flatMap((d) => d.events)); // the other nodes, when there are any
   }
+
+  /** Every job in its own savepoint: one that fails is rolled back alone and the others still commit. */
+  private async runIsolated(jobs: Job[], failed: Failed[]): Promise<Done[]> {
+    const { ctx } = this;
+    const done: Done[] = [];
+    await ctx.db.transaction().execute(async (trx) => {
+      await lockEventLog(ctx, trx);
+      const writer = writerIn(ctx, trx);
+      for (const job of jobs) {
+        const events: LoggedEvent[] = [];
+        // Savepoints as plain statements: kysely-bun-sqlite has no savepoint API, and the transaction holds its
+        // only connection (on PostgreSQL, its reserved one), so these statements land inside it.
+        await onTransaction(ctx, trx, "SAVEPOINT job");
+        try {
+          const result = await job.work(trx, (event) => appendEvent(writer, event, events));
+          await onTransaction(ctx, trx, "RELEASE SAVEPOINT job");
+          done.push({ job, result, events });
+        } catch (error) {
+          await onTransaction(ctx, trx, "ROLLBACK TO SAVEPOINT job");
+          await onTransaction(ctx, trx, "RELEASE SAVEPOINT job");
+          failed.push({ job, error });
+        }
+      }
+    });
+    return done;
+  }
+
+  /**
+   * PostgreSQL, where every statement is a round trip: first all jobs together with no savepoints, their event
+   * inserts pipelined behind their other statements (nothing waits for them until the end). Most batches succeed
+   * so, in a round trip or two per job instead of four or five. If any job fails, everything is rolled back and the
+   * batch runs again isolated (null); a batch of one needs no second run: its failure is its own.
+   */
+  private async runTogether(jobs: Job[], failed: Failed[]): Promise<Done[] | null> {
+    const { ctx } = this;
+    const done: Done[] = [];
+    let failing: Job | null = null;
+    try {
+      await ctx.db.transaction().execute(async (trx) => {
+        await lockEventLog(ctx, trx);
+        const appends: Promise<void>[] = [];
+        for (const job of jobs) {
+          const events: LoggedEvent[] = [];
+          failing = job;
+          const result = await job.work(trx, (event) => {
+            const append = appendEvent(trx, event, events);
+            append.catch(() => undefined); // awaited below, with the others
+            appends.push(append);
+            return Promise.resolve();
+          });
+          done.push({ job, result, events });
+        }
+        failing = null;
+        await Promise.all(appends);
+      });
+      return done;
+    } catch (error) {
+      if (jobs.length > 1) return null;
+      if (failing) failed.push({ job: failing, error });
+      else throw error;
+      return [];
+    }
+  }
+}
+
+interface Done {
+  job: Job;
+  result: unknown;
+  events: LoggedEvent[];
+}
+
+interface Failed {
+  job: Job;
+  error: unknown;
+}
+
+/** On PostgreSQL, the lock that makes seq order commit order (see EVENT_LOG_LOCK); held until the commit. */
+async function lockEventLog(ctx: AppContext, trx: Db): Promise<void> {
+  if (!ctx.sqlite) await sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK})`.execute(trx);
 }
 
 const insertEvent = prepared((conversationId: number, userId: number | null, type: string, data: string, createdAt: number, isPrivate: number, messageId: number | null) =>

@@ -46,7 +46,8 @@ export class Hub {
   private readonly sockets = new Map<number, Set<Socket>>();
   private readonly states = new WeakMap<Socket, SocketState>();
   private readonly waiting = new Map<number, LoggedEvent>();
-  private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Set while a hole below a waiting event is being read from the log. */
+  private fillingGap = false;
   private readonly deliverListeners: Array<(event: LoggedEvent) => void> = [];
   private relay: ((signal: Signal) => void) | null = null;
   /** Every logged event up to this seq has been published. */
@@ -71,25 +72,35 @@ export class Hub {
   }
 
   /**
-   * Publishes committed events strictly in seq order: a commit that finishes early waits for the one before it. An
-   * event at or below lastPublished was delivered already (from the log, when it filled a gap) and is dropped.
+   * Publishes committed events strictly in seq order. An event at or below lastPublished was delivered already (from
+   * the log, when it filled a hole) and is dropped. A hole below a committed event is final: one writer at a time
+   * appends to the log (SQLite's write lock, PostgreSQL's advisory lock, see events.ts), so whatever fills it was
+   * committed earlier — another node's event whose notice is late or lost — or never will be (a seq that a
+   * rolled-back transaction took: PostgreSQL's sequences do not roll back). So the log is read for it at once.
    */
   publish(event: LoggedEvent) {
     if (event.seq <= this.lastPublished) return;
     this.waiting.set(event.seq, event);
     this.drain();
-    // A hole that persists is an event whose publish was lost (another node's notice that never came): read it
-    // from the log. What the log does not hold either (a seq no transaction kept) is skipped.
-    if (this.waiting.size && !this.gapTimer) {
-      this.gapTimer = setTimeout(async () => {
-        if (!this.waiting.size) return void (this.gapTimer = null);
+    if (this.waiting.size) void this.fillGaps();
+  }
+
+  private async fillGaps() {
+    if (this.fillingGap) return;
+    this.fillingGap = true;
+    try {
+      while (this.waiting.size) {
         const before = Math.min(...this.waiting.keys());
-        const filled = await this.catchUp(before).catch(() => 0);
-        this.gapTimer = null;
-        if (this.lastPublished < before - 1) this.log.warn("event log gap skipped", { after: this.lastPublished, before, filled });
+        const filled = await this.catchUp(before).catch((error) => {
+          this.log.warn("reading the event log failed", { error: String(error) });
+          return 0;
+        });
+        if (this.lastPublished < before - 1) this.log.debug("event log hole skipped", { after: this.lastPublished, before, filled });
         this.lastPublished = Math.max(this.lastPublished, before - 1);
         this.drain();
-      }, 250);
+      }
+    } finally {
+      this.fillingGap = false;
     }
   }
 

@@ -9,20 +9,20 @@ import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
 import { SECRET, measured, percentile, spawnBare, spawnParley, spawnServer, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
 
-interface Member {
+export interface Member {
   send(text: string): void;
   /** Called with the raw delivery; `text` parses the sent text out of it (only used at low rates). */
   onDelivery(handler: (raw: string) => void): void;
   close(): void;
 }
 
-interface Target {
+export interface Target {
   name: string;
   connect(index: number): Promise<Member>;
   text(raw: string): string;
 }
 
-function plainSocket(url: string, isDelivery: (data: string) => boolean, frame: (text: string) => string): Promise<Member> {
+export function plainSocket(url: string, isDelivery: (data: string) => boolean, frame: (text: string) => string): Promise<Member> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     let handler: (raw: string) => void = () => {};
@@ -44,17 +44,17 @@ function ioSocket(url: string, room: string): Promise<Member> {
   });
 }
 
-async function connectAll(target: Target, count: number): Promise<Member[]> {
+export async function connectAll(target: Target, count: number): Promise<Member[]> {
   const members: Member[] = [];
   for (let i = 0; i < count; i += 100) members.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, k) => target.connect(i + k)))));
   return members;
 }
 
 /** Waits until no delivery-or-other traffic arrives for `quietMs` (presence storms after connecting settle first). */
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends as fast as the sender's own deliveries allow (at most `window` in flight); deliveries per second. */
-async function throughput(members: Member[], messages: number, padding: number, window = 256) {
+export async function throughput(members: Member[], messages: number, padding: number, window = 256) {
   const expected = messages * members.length;
   let delivered = 0;
   let sent = 0;
@@ -84,7 +84,7 @@ async function throughput(members: Member[], messages: number, padding: number, 
 }
 
 /** Sends `rate` messages per second for `seconds`, each carrying its send time; end-to-end latency at every receiver. */
-async function latency(target: Target, members: Member[], rate: number, seconds: number) {
+export async function latency(target: Target, members: Member[], rate: number, seconds: number) {
   const latencies: number[] = [];
   members.forEach((member) => member.onDelivery((raw) => latencies.push(performance.now() - Number(target.text(raw).slice(2)))));
   const total = Math.round(rate * seconds);
@@ -107,8 +107,22 @@ async function latency(target: Target, members: Member[], rate: number, seconds:
  * JSON: ids, sender, timestamp, ...), so the baselines are sent that much more text. Otherwise the
  * comparison would mostly measure the client parsing bigger frames.
  */
-const FRAME_BYTES = 400;
-const PARLEY_ENVELOPE_BYTES = 290;
+export const FRAME_BYTES = 400;
+export const PARLEY_ENVELOPE_BYTES = 290;
+
+/** Members of one Parley group over /ws: they send into it and count its message.created frames. */
+export function parleyRoom(server: ChildServer, tokenOf: string[], groupId: number): Target {
+  return {
+    name: "Parley",
+    connect: (i) =>
+      plainSocket(
+        `${server.url.replace("http", "ws")}/ws?token=${tokenOf[i]}`,
+        (data) => data.startsWith('{"type":"message.created"'),
+        (text) => `{"type":"message.send","conversation_id":${groupId},"message":"${text}"}`,
+      ),
+    text: (raw) => JSON.parse(raw).data.message as string,
+  };
+}
 
 export async function fanout({ quick }: ScenarioOptions): Promise<ScenarioResult> {
   const sizes = quick ? [100, 1000] : [10, 100, 1000];
@@ -134,19 +148,7 @@ export async function fanout({ quick }: ScenarioOptions): Promise<ScenarioResult
         start: () => spawnServer(["node", "test/bench/socketio-server.mjs"]),
         target: (server, size) => ({ name: "socket.io (Node.js)", connect: () => ioSocket(server.url, `r${size}`), text: (raw) => raw }),
       },
-      {
-        start: () => spawnParley(dataDir),
-        target: (server, _size, roomIndex) => ({
-          name: "Parley",
-          connect: (i) =>
-            plainSocket(
-              `${server.url.replace("http", "ws")}/ws?token=${tokenOf[i]}`,
-              (data) => data.startsWith('{"type":"message.created"'),
-              (text) => `{"type":"message.send","conversation_id":${groupIds[roomIndex]},"message":"${text}"}`,
-            ),
-          text: (raw) => JSON.parse(raw).data.message as string,
-        }),
-      },
+      { start: () => spawnParley(dataDir), target: (server, _size, roomIndex) => parleyRoom(server, tokenOf, groupIds[roomIndex]!) },
     ];
 
     for (const { start, target: makeTarget } of servers) {

@@ -9,9 +9,9 @@ import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
 import { SECRET, percentile, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
 
-const REDIS_URL = "redis://127.0.0.1:6379";
+export const REDIS_URL = "redis://127.0.0.1:6379";
 
-async function redisAnswers(): Promise<boolean> {
+export async function redisAnswers(): Promise<boolean> {
   const client = new RedisClient(REDIS_URL, { autoReconnect: false, connectionTimeout: 1_000 });
   try {
     await client.connect();
@@ -38,9 +38,27 @@ export async function nodes({ quick }: ScenarioOptions): Promise<ScenarioResult>
   const dataDir = mkdtempSync(join(tmpdir(), "parley-bench-nodes-"));
   try {
     const [group] = await fillDataDir(dataDir, { users: 3, groups: [{ members: 3 }] });
+    return {
+      scenario: "nodes",
+      rows: await crossNodeLatency(dataDir, { PARLEY_REDIS_URL: REDIS_URL }, group!, rate, seconds),
+      notes: [
+        `Two Parley processes on one data dir (SQLite WAL) and the local Redis; ${rate * seconds} messages sent over WebSocket on A at ${rate}/s; send to arrival, both sockets in the client process.`,
+        "Both nodes run on the server core. The same on PostgreSQL: the postgres scenario.",
+      ],
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Two nodes A and B with `env`; users 1 and 2 on A, user 3 on B, all in `group`: send to arrival on the same node and
+ * on the other one, at a steady `rate` (so latency is not queueing).
+ */
+export async function crossNodeLatency(dataDir: string, env: Record<string, string>, group: number, rate: number, seconds: number): Promise<ScenarioResult["rows"]> {
+  {
     const tokens = createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 });
     const token = async (user: number) => (await tokens.issue("access", user, 0)).token;
-    const env = { PARLEY_REDIS_URL: REDIS_URL };
     const a = await spawnParley(dataDir, env);
     const b = await spawnParley(dataDir, env);
     for (const server of [a, b]) {
@@ -82,15 +100,6 @@ export async function nodes({ quick }: ScenarioOptions): Promise<ScenarioResult>
       const sorted = [...values].sort((x, y) => x - y);
       return { delivered: values.length, "p50 ms": percentile(sorted, 50), "p99 ms": percentile(sorted, 99), "max ms": sorted.at(-1) ?? Number.NaN };
     };
-    return {
-      scenario: "nodes",
-      rows: { "same node (A → A)": row(latencies.same), "other node (A → Redis → B)": row(latencies.other) },
-      notes: [
-        `Two Parley processes on one data dir (SQLite WAL) and the local Redis; ${total} messages sent over WebSocket on A at ${rate}/s; send to arrival, both sockets in the client process.`,
-        "Both nodes run on the server core; PostgreSQL for nodes on several machines is still to come (issue #10).",
-      ],
-    };
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    return { "same node (A → A)": row(latencies.same), "other node (A → Redis → B)": row(latencies.other) };
   }
 }

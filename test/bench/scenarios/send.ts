@@ -11,7 +11,7 @@ import { SECRET, httpLoad, measured, percentile, spawnBare, spawnParley, type Ch
 
 const USERS = 100;
 
-async function wsSends(server: ChildServer, tokens: string[], groupOf: (user: number) => number, seconds: number, window = 8) {
+export async function wsSends(server: ChildServer, tokens: string[], groupOf: (user: number) => number, seconds: number, window = 8) {
   const latencies: number[] = [];
   const sockets = await Promise.all(
     tokens.map(
