@@ -114,6 +114,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,
+    transaction: database.transaction,
     hub: new Hub(log),
     metrics: new Metrics(),
     lifecycle: { draining: false },

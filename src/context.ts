@@ -1,7 +1,7 @@
 // What every service needs, built once per app by createApp and passed down explicitly.
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
-import type { Db } from "./db";
+import type { DatabaseHandle, Db } from "./db";
 import type { Connection } from "./db/prepared";
 import type { ClientIp } from "./lib/client-ip";
 import type { Logger } from "./lib/log";
@@ -19,6 +19,8 @@ export interface AppContext {
   db: Db;
   /** SQLite: the raw writer connection (savepoints and hot inserts inside group commits). Null on PostgreSQL. */
   sqlite: SqliteDatabase | null;
+  /** A write transaction (the group commit's): see DatabaseHandle.transaction. */
+  transaction: DatabaseHandle["transaction"];
   /** Where reads of committed data go: SQLite's read connection (synchronous), or PostgreSQL's pool. */
   reader: Connection;
   log: Logger;

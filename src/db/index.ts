@@ -26,6 +26,11 @@ export interface DatabaseHandle {
    * writer's mutex, and (WAL) seeing only committed data. PostgreSQL: the pool, i.e. `db`.
    */
   reader: Connection;
+  /**
+   * The write transactions of the group commit: Kysely's on SQLite; on PostgreSQL one whose queries may be pipelined
+   * (see postgres-dialect.ts pipelinedTransaction).
+   */
+  transaction<T>(work: (trx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -37,13 +42,15 @@ export function openConfiguredDatabase(config: { dataDir: string; durability: Du
 /** PostgreSQL through Bun's built-in client (see postgres-dialect.ts); PostgreSQL commits durably itself. */
 export function openPostgres(url: string, poolSize: number): DatabaseHandle {
   const client = new SQL({ url, max: poolSize, idleTimeout: 30, connectionTimeout: 10 });
-  const db = new Kysely<Database>({ dialect: new BunPostgresDialect(client) });
+  const dialect = new BunPostgresDialect(client);
+  const db = new Kysely<Database>({ dialect });
   let closed = false;
   return {
     kind: "postgres",
     db,
     sqlite: null,
     reader: db,
+    transaction: (work) => dialect.transaction(work as never) as never,
     async close() {
       if (closed) return;
       closed = true;
@@ -78,6 +85,7 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
     db,
     sqlite,
     reader,
+    transaction: (work) => db.transaction().execute(work),
     async close() {
       if (closed) return;
       closed = true;

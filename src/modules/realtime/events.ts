@@ -144,7 +144,7 @@ class GroupCommitter {
   private async runIsolated(jobs: Job[], failed: Failed[]): Promise<Done[]> {
     const { ctx } = this;
     const done: Done[] = [];
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.transaction(async (trx) => {
       await lockEventLog(ctx, trx);
       const writer = writerIn(ctx, trx);
       for (const job of jobs) {
@@ -177,7 +177,7 @@ class GroupCommitter {
     const done: Done[] = [];
     let failing: Job | null = null;
     try {
-      await ctx.db.transaction().execute(async (trx) => {
+      await ctx.transaction(async (trx) => {
         await lockEventLog(ctx, trx);
         const appends: Promise<void>[] = [];
         for (const job of jobs) {
