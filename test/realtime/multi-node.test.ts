@@ -119,6 +119,19 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
     expect(logout.status).toBe(200);
     expect((await bobOnB.closed).code).toBe(1008);
     expect((await resumed.closed).code).toBe(1008); // his socket on A too
+    // Revocation and idempotency keys live in the shared database: the same answer whichever node a request hits.
+    expect((await apiB("GET", "/api/users/protected/", { token: bob.access })).status).toBe(401);
+    expect((await apiB("POST", "/api/token/refresh/", { body: { refresh: bob.refresh } })).status).toBe(401);
+    const retried = { message: "sent once, retried on the other node", client_id: `retry-${crypto.randomUUID()}` };
+    const first = await apiA("POST", `/api/messages/${group}/send/`, { token: alice.access, body: retried });
+    const retry = await apiB("POST", `/api/messages/${group}/send/`, { token: alice.access, body: retried });
+    expect(first.status).toBe(201);
+    expect(retry.headers.get("idempotent-replay")).toBe("true");
+    expect(retry.body.id).toBe(first.body.id);
+    // One event: a second one would arrive before this later message (frames come in seq order).
+    await apiB("POST", `/api/messages/${group}/send/`, { token: alice.access, body: { message: "after the retry" } });
+    await onA.next((f) => f.type === "message.created" && f.data.message === "after the retry");
+    expect(onA.frames.filter((f) => f.type === "message.created" && f.data.client_id === retried.client_id)).toHaveLength(1);
     onA.close();
   }, 30_000);
 
