@@ -8,10 +8,10 @@ import { SQL } from "bun";
 import { copySqliteToPostgres } from "../../../src/db/copy-to-postgres";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { SECRET, httpLoad, measured, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { SECRET, measured, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
 import { FRAME_BYTES, PARLEY_ENVELOPE_BYTES, connectAll, parleyRoom, settle, throughput } from "./fanout";
 import { REDIS_URL, crossNodeLatency, redisAnswers } from "./nodes";
-import { wsSends } from "./send";
+import { restSends, wsSends } from "./send";
 
 const ADMIN_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PAIRS = 50;
@@ -49,17 +49,7 @@ export async function postgres({ quick }: ScenarioOptions): Promise<ScenarioResu
     for (const { label, env } of modes) {
       const server = await spawnParley(dataDir, env);
       const ws = await measured(server, () => wsSends(server, tokens.slice(0, 2 * PAIRS), pairOf, seconds));
-      const rest = await measured(server, () =>
-        httpLoad({
-          url: `${server.url}/api/messages/${pairOf(1)}/send/`,
-          method: "POST",
-          headers: { authorization: `Bearer ${tokens[0]}`, "content-type": "application/json" },
-          body: '{"message":"benchmark send over REST"}',
-          seconds,
-          connections: 64,
-          expect: 201,
-        }),
-      );
+      const rest = await measured(server, () => restSends(server, tokens[0]!, pairOf(1), seconds));
       const members = await connectAll(parleyRoom(server, tokens, room), ROOM);
       await settle(1500);
       const fan = await measured(server, () => throughput(members, quick ? 150 : 400, FRAME_BYTES - PARLEY_ENVELOPE_BYTES));

@@ -62,6 +62,22 @@ export async function wsSends(server: ChildServer, tokens: string[], groupOf: (u
   return { per_second: acked / elapsed, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
 }
 
+/**
+ * One user sending into one conversation on 64 connections. (One user per connection would need a script per user;
+ * over REST every request is authenticated and authorized the same way, so it is the same work.)
+ */
+export function restSends(server: ChildServer, token: string, conversationId: number, seconds: number) {
+  return httpLoad({
+    url: `${server.url}/api/messages/${conversationId}/send/`,
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: '{"message":"benchmark send over REST"}',
+    seconds,
+    connections: 64,
+    expect: 201,
+  });
+}
+
 function rawInserts(path: string, synchronous: "NORMAL" | "FULL", batch: number) {
   const db = new Database(path);
   db.run("PRAGMA journal_mode = WAL");
@@ -95,19 +111,7 @@ export async function send({ quick }: ScenarioOptions): Promise<ScenarioResult> 
     for (const durability of quick ? ["normal"] : ["normal", "full"]) {
       const server = await spawnParley(dataDir, { PARLEY_DURABILITY: durability });
       const ws = await measured(server, () => wsSends(server, tokens, groupOf, seconds));
-      // One user per connection would need a script per user; over REST every request is authenticated and
-      // authorized the same way, so one user sending into their conversation on 64 connections is the same work.
-      const rest = await measured(server, () =>
-        httpLoad({
-          url: `${server.url}/api/messages/${groupOf(1)}/send/`,
-          method: "POST",
-          headers: { authorization: `Bearer ${tokens[0]}`, "content-type": "application/json" },
-          body: '{"message":"benchmark send over REST"}',
-          seconds,
-          connections: 64,
-          expect: 201,
-        }),
-      );
+      const rest = await measured(server, () => restSends(server, tokens[0]!, groupOf(1), seconds));
       await server.stop();
       const row = (r: { per_second: number; p50_ms: number; p99_ms: number; server_cpu_seconds: number; server_peak_rss_mib: number }) => ({
         "messages/s": r.per_second,
