@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { listen, queryRows, type Api, type TestUser } from "../helpers";
 import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat/chat-helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { onPostgres, POSTGRES_ADMIN_URL, postgresDatabaseFor } from "../test-database";
+import { onPostgres, POSTGRES_ADMIN_URL, postgresAnswers, postgresDatabaseFor } from "../test-database";
 
 const ROOT = join(import.meta.dir, "../..");
 const ENTRY = process.env.PARLEY_BIN ? [join(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
-const reachable = Bun.spawnSync(["psql", POSTGRES_ADMIN_URL, "-Atc", "select 1"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-if (!reachable) console.warn(`copy-to-postgres tests skipped: no PostgreSQL answers at ${POSTGRES_ADMIN_URL} (set PARLEY_TEST_POSTGRES_URL)`);
+const reachable = postgresAnswers();
+if (!reachable) console.warn(`copy-to-postgres tests skipped: no PostgreSQL answers at ${POSTGRES_ADMIN_URL} through psql (set PARLEY_TEST_POSTGRES_URL)`);
 
 async function copyCommand(args: string[]) {
   const child = Bun.spawn([...ENTRY, "copy-to-postgres", ...args], {

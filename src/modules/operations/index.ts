@@ -15,7 +15,9 @@ async function readiness(ctx: AppContext): Promise<string | null> {
     await sql`SELECT 1`.execute(ctx.db);
     return null;
   } catch (error) {
-    return `database unavailable: ${(error as Error).message}`;
+    // The detail (hosts, paths) goes to the log, not to whoever asks /readyz.
+    ctx.log.warn("readiness check failed", { error: String(error) });
+    return "database unavailable";
   }
 }
 

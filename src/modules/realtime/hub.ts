@@ -90,6 +90,8 @@ export class Hub {
     this.fillingGap = true;
     try {
       while (this.waiting.size) {
+        for (const seq of this.waiting.keys()) if (seq <= this.lastPublished) this.waiting.delete(seq); // delivered meanwhile
+        if (!this.waiting.size) break;
         const before = Math.min(...this.waiting.keys());
         const filled = await this.catchUp(before).catch((error) => {
           this.log.warn("reading the event log failed", { error: String(error) });
