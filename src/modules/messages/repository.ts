@@ -2,6 +2,7 @@
 // index: O(log n) at any depth. The hot ones are prepared once.
 import { prepared, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { MessageRow } from "../../db/schema";
+import type { Pipeline } from "../realtime/events";
 
 function selectMessages() {
   return sqlBuilder
@@ -115,7 +116,22 @@ const insertMessageRow = prepared(
       .returning("id"),
 );
 
-/** Inserts inside a group commit's transaction, on its fastest handle (see writerIn in realtime/events.ts). */
-export async function insertMessage(writer: Connection, row: NewMessage): Promise<number> {
+const insertMessageWithId = prepared(
+  (id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number, clientId: string | null, replyToId: number | null, mentions: string | null) =>
+    sqlBuilder
+      .insertInto("messages")
+      .values({ id, conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: clientId, reply_to_id: replyToId, mentions }),
+);
+
+/**
+ * Inserts inside a group commit's transaction, on its fastest handle (see writerIn in realtime/events.ts); in a
+ * PostgreSQL batch's pipeline, with an id taken ahead and without waiting for the answer.
+ */
+export async function insertMessage(writer: Connection, row: NewMessage, pipeline: Pipeline | null = null): Promise<number> {
+  if (pipeline) {
+    const id = await pipeline.nextMessageId();
+    pipeline.defer(insertMessageWithId.run(writer, id, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions));
+    return id;
+  }
   return (await insertMessageRow.run(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions))[0]!.id;
 }

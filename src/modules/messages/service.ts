@@ -7,7 +7,7 @@ import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
-import { commitWithEvents, writerIn } from "../realtime/events";
+import { commitWithEvents, pipelineOf, writerIn } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
@@ -86,7 +86,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
         reply_to_id: replyTo,
         mentions: mentions.length ? JSON.stringify(mentions) : null,
       };
-      const id = await repo.insertMessage(writerIn(ctx, trx), row);
+      const id = await repo.insertMessage(writerIn(ctx, trx), row, pipelineOf(trx));
       if (mentions.length) await storeMentions(trx, id, conversation.id, mentions);
       // The view from what was just written (no read-back): it is also the event's data, serialized once.
       const view = toMessageView(
@@ -111,7 +111,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
       );
       await emit({ type: "message.created", conversation_id: conversation.id, message_id: id, data: view });
       return view;
-    });
+    }, { messages: 1 });
     return { message, created: true };
   } catch (error) {
     if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit

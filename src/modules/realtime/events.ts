@@ -60,8 +60,8 @@ export function eventFrame(type: string, conversationId: number, seq: number, da
  * each in a savepoint): it must change nothing but the database, through `trx` and `emit`; anything else it did
  * goes in its result, acted on after the commit.
  */
-export function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
-  return committerOf(ctx).enqueue(work);
+export function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit) => Promise<T>, expected: { messages?: number } = {}): Promise<T> {
+  return committerOf(ctx).enqueue(work, expected.messages ?? 0);
 }
 
 /**
@@ -69,6 +69,24 @@ export function commitWithEvents<T>(ctx: AppContext, work: (trx: Db, emit: Emit)
  * (the transaction holds it, so its statements land inside; no trip through Kysely's driver), else the transaction.
  */
 export const writerIn = (ctx: AppContext, trx: Db): Connection => ctx.sqlite ?? trx;
+
+/**
+ * On PostgreSQL, while a batch runs without savepoints (see runTogether): message ids taken ahead for the batch in
+ * one round trip, and inserts whose answers nobody waits for — sent at once, pipelined behind the statements before
+ * them, awaited all together before the commit. A send then costs no round trip of its own.
+ */
+export interface Pipeline {
+  nextMessageId(): Promise<number>;
+  defer(query: Promise<unknown>): void;
+}
+
+const pipelines = new WeakMap<Db, Pipeline>();
+
+/** The batch's pipeline when `trx` is a PostgreSQL batch running without savepoints; null otherwise. */
+export const pipelineOf = (trx: Db): Pipeline | null => pipelines.get(trx) ?? null;
+
+const messageIdsAhead = (trx: Db, count: number) =>
+  sql<{ id: number }>`select nextval(pg_get_serial_sequence('messages', 'id')) as id from generate_series(1, ${count}::int)`.execute(trx);
 
 /**
  * Taken by every transaction that appends events, on PostgreSQL: seqs come from a sequence, handed out in the order
@@ -86,6 +104,8 @@ async function onTransaction(ctx: AppContext, trx: Db, statement: string): Promi
 
 interface Job {
   work: (trx: Db, emit: Emit) => Promise<unknown>;
+  /** How many messages the work inserts (a send: one): ids taken ahead for it on PostgreSQL (see Pipeline). */
+  messages: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -99,9 +119,9 @@ class GroupCommitter {
 
   constructor(private readonly ctx: AppContext) {}
 
-  enqueue<T>(work: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
+  enqueue<T>(work: (trx: Db, emit: Emit) => Promise<T>, messages: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, messages, resolve: resolve as (value: unknown) => void, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());
@@ -167,10 +187,10 @@ class GroupCommitter {
   }
 
   /**
-   * PostgreSQL, where every statement is a round trip: first all jobs together with no savepoints, their event
-   * inserts pipelined behind their other statements (nothing waits for them until the end). Most batches succeed
-   * so, in a round trip or two per job instead of four or five. If any job fails, everything is rolled back and the
-   * batch runs again isolated (null); a batch of one needs no second run: its failure is its own.
+   * PostgreSQL, where every statement is a round trip: first all jobs together with no savepoints, their message and
+   * event inserts pipelined (see Pipeline): nothing waits for them until the end. Most batches succeed so, in a few
+   * round trips for the whole batch instead of four or five per job. If any job fails, everything is rolled back and
+   * the batch runs again isolated (null); a batch of one needs no second run: its failure is its own.
    */
   private async runTogether(jobs: Job[], failed: Failed[]): Promise<Done[] | null> {
     const { ctx } = this;
@@ -178,21 +198,28 @@ class GroupCommitter {
     let failing: Job | null = null;
     try {
       await ctx.transaction(async (trx) => {
-        await lockEventLog(ctx, trx);
-        const appends: Promise<void>[] = [];
+        const locked = lockEventLog(ctx, trx);
+        const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
+        const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
+        await locked;
+        const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
+        const deferred: Promise<unknown>[] = [];
+        const defer = (query: Promise<unknown>) => {
+          query.catch(() => undefined); // awaited below, with the others
+          deferred.push(query);
+        };
+        pipelines.set(trx, {
+          nextMessageId: async () => ids.shift() ?? (await messageIdsAhead(trx, 1)).rows[0]!.id,
+          defer,
+        });
         for (const job of jobs) {
           const events: LoggedEvent[] = [];
           failing = job;
-          const result = await job.work(trx, (event) => {
-            const append = appendEvent(trx, event, events);
-            append.catch(() => undefined); // awaited below, with the others
-            appends.push(append);
-            return Promise.resolve();
-          });
+          const result = await job.work(trx, async (event) => defer(appendEvent(trx, event, events)));
           done.push({ job, result, events });
         }
         failing = null;
-        await Promise.all(appends);
+        await Promise.all(deferred);
       });
       return done;
     } catch (error) {
