@@ -15,14 +15,7 @@ import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
  */
 export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
-  const runOnce = async () => {
-    try {
-      pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
-      await asTheOnlySweeper(ctx, () => sweepDatabase(ctx));
-    } catch (error) {
-      ctx.log.error("housekeeping failed", { error: String(error) });
-    }
-  };
+  const runOnce = () => housekeepOnce(ctx);
   const timer = setInterval(() => {
     running = running.then(runOnce);
   }, ctx.config.sweepIntervalMs);
@@ -37,6 +30,16 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
     clearInterval(slowConsumers);
     await running;
   };
+}
+
+/** One round of housekeeping (what the interval runs); errors are logged, never thrown. */
+export async function housekeepOnce(ctx: AppContext): Promise<void> {
+  try {
+    pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
+    await asTheOnlySweeper(ctx, () => sweepDatabase(ctx));
+  } catch (error) {
+    ctx.log.error("housekeeping failed", { error: String(error) });
+  }
 }
 
 /** Expired files, revoked tokens, old client_ids, retention; the search index purge and statistics on SQLite. */
