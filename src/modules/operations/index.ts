@@ -1,6 +1,6 @@
 // Liveness, readiness and metrics, for load balancers and Prometheus.
 import { accessSync, constants } from "node:fs";
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import { sql } from "kysely";
 import type { AppContext } from "../../context";
 import { databasePath, isMigrated } from "../../db";

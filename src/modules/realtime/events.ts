@@ -255,10 +255,10 @@ const insertEvent = prepared((conversationId: number, userId: number | null, typ
 );
 
 /** Appends inside the group commit's transaction. */
-async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[]): Promise<void> {
+async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[], createdAt = Date.now()): Promise<void> {
   const dataJson = JSON.stringify(event.data);
   const isPrivate = event.private === true && event.user_id != null;
-  const [{ seq }] = (await insertEvent.run(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, Date.now(), isPrivate ? 1 : 0, event.message_id ?? null)) as [
+  const [{ seq }] = (await insertEvent.run(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, createdAt, isPrivate ? 1 : 0, event.message_id ?? null)) as [
     { seq: number },
   ];
   into.push({
@@ -274,11 +274,9 @@ async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEve
 
 /** Appends an event to the log without publishing it: for bulk writes nobody can be listening to yet (the import). */
 export async function appendUnpublished(writer: Connection, event: ChatEvent, createdAt = Date.now()): Promise<number> {
-  const isPrivate = event.private === true && event.user_id != null;
-  const [{ seq }] = (await insertEvent.run(writer, event.conversation_id, event.user_id ?? null, event.type, JSON.stringify(event.data), createdAt, isPrivate ? 1 : 0, event.message_id ?? null)) as [
-    { seq: number },
-  ];
-  return seq;
+  const logged: LoggedEvent[] = [];
+  await appendEvent(writer, event, logged, createdAt);
+  return logged[0]!.seq;
 }
 
 const loggedAfter = prepared((after: number, before: number, limit: number) =>
