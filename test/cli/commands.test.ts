@@ -163,6 +163,7 @@ describe("usage", () => {
       ["migrate", "Usage: parley migrate [options]"],
       ["createsuperuser", "Usage: parley createsuperuser"],
       ["backup", "Usage: parley backup <file> [options]"],
+      ["copy-to-postgres", "Usage: parley copy-to-postgres <postgres-url> [options]"],
       ["version", "Usage: parley version"],
     ]) {
       const run = await parley([command!, "--help"]);
@@ -171,8 +172,9 @@ describe("usage", () => {
     }
     const general = await parley(["--help"]);
     expect(general.code).toBe(0);
-    for (const command of ["serve", "migrate", "createsuperuser", "backup", "version"]) expect(general.stdout).toContain(`  ${command} `);
+    for (const command of ["serve", "migrate", "createsuperuser", "backup", "import-django", "copy-to-postgres", "version"]) expect(general.stdout).toContain(`  ${command} `);
     expect(general.stdout).toContain("PARLEY_DATA_DIR");
+    expect(general.stdout).toContain("PARLEY_DATABASE_URL");
   });
 
   test("an unknown command, an unknown option and a bad config value exit 2 with one clear line", async () => {

@@ -13,10 +13,10 @@ const ENTRY = process.env.PARLEY_BIN ? [join(ROOT, process.env.PARLEY_BIN)] : [j
 const reachable = postgresAnswers();
 if (!reachable) console.warn(`copy-to-postgres tests skipped: no PostgreSQL answers at ${POSTGRES_ADMIN_URL} through psql (set PARLEY_TEST_POSTGRES_URL)`);
 
-async function copyCommand(args: string[]) {
+async function copyCommand(args: string[], env: Record<string, string> = {}) {
   const child = Bun.spawn([...ENTRY, "copy-to-postgres", ...args], {
     cwd: ROOT,
-    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))),
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -100,5 +100,9 @@ describe.skipIf(onPostgres || !reachable)("parley copy-to-postgres", () => {
     const missing = await copyCommand([postgresDatabaseFor(`${config.dataDir}#missing`), "--data-dir", join(config.dataDir, "nothing-here")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^parley: copy-to-postgres: no database at .*parley\.db\n$/);
+    const target = postgresDatabaseFor(`${config.dataDir}#configured`);
+    const fromPostgres = await copyCommand([target, "--data-dir", config.dataDir], { PARLEY_DATABASE_URL: target });
+    expect(fromPostgres.code).toBe(2);
+    expect(fromPostgres.stderr).toBe("parley: copy-to-postgres: copies from the SQLite database in the data dir: unset PARLEY_DATABASE_URL for this command\n");
   });
 });
