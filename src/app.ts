@@ -93,6 +93,12 @@ function registerReadings(ctx: AppContext) {
   });
 }
 
+/** host:port/database of a PostgreSQL URL, without the user and password. */
+function postgresWhere(url: string): string {
+  const { hostname, port, pathname } = new URL(url);
+  return `${hostname}:${port || 5432}${pathname}`;
+}
+
 export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
   const log = options.log ?? createLogger(config.logLevel);
   const database = openConfiguredDatabase(config);
@@ -101,7 +107,9 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     if (!(await isMigrated(database.reader))) await migrateToLatest(database.db);
     secret = config.jwtSecret ?? (database.kind === "postgres" ? await loadOrCreateSharedSecret(database.db) : loadOrCreateSecret(config.dataDir));
   } catch (error) {
-    await database.close();
+    await database.close().catch(() => undefined);
+    // Say which database (never its password): "Failed to connect" alone does not tell a self-hoster where to look.
+    if (config.databaseUrl) throw new Error(`PostgreSQL at ${postgresWhere(config.databaseUrl)} (PARLEY_DATABASE_URL): ${(error as Error).message}`, { cause: error });
     throw error;
   }
   const ctx: AppContext = {

@@ -177,6 +177,13 @@ describe("usage", () => {
     expect(general.stdout).toContain("PARLEY_DATABASE_URL");
   });
 
+  test("a PostgreSQL that does not answer stops the start with exit 1 and one line saying where, not the password", async () => {
+    const run = await parley(["serve", "--port", "0", "--data-dir", tempDir()], { env: { PARLEY_DATABASE_URL: "postgres://parley:hunter2-secret@127.0.0.1:1/parley" } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^parley: PostgreSQL at 127\.0\.0\.1:1\/parley \(PARLEY_DATABASE_URL\): .+\n$/);
+    expect(run.stderr + run.stdout).not.toContain("hunter2");
+  });
+
   test("an unknown command, an unknown option and a bad config value exit 2 with one clear line", async () => {
     expectUsageError(await parley(["frobnicate"]), /^parley: unknown command "frobnicate"; see parley --help$/);
     expectUsageError(await parley(["migrate", "--colour", "red"]), /^parley: bad configuration: unknown option --colour$/);
