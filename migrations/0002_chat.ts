@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { generatedId } from "../src/db/dialect";
+import { generatedId, growingId } from "../src/db/dialect";
 
 export async function up(db: Kysely<any>): Promise<void> {
   // One table, one id sequence for groups and direct conversations: a conversation id is never ambiguous.
@@ -20,14 +20,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("user_id", "integer", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("role", "text", (c) => c.notNull().defaultTo("member"))
     .addColumn("joined_at", "bigint", (c) => c.notNull())
-    .addColumn("last_read_message_id", "integer")
+    .addColumn("last_read_message_id", growingId(db))
     .addPrimaryKeyConstraint("conversation_members_pk", ["conversation_id", "user_id"])
     .execute();
   await db.schema.createIndex("conversation_members_user").on("conversation_members").columns(["user_id", "conversation_id"]).execute();
 
   await db.schema
     .createTable("files")
-    .addColumn("id", "integer", generatedId(db))
+    .addColumn("id", growingId(db), generatedId(db))
     .addColumn("uploader_id", "integer", (c) => c.references("users.id").onDelete("set null"))
     .addColumn("storage_name", "text", (c) => c.notNull().unique())
     .addColumn("original_name", "text", (c) => c.notNull())
@@ -42,11 +42,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable("messages")
-    .addColumn("id", "integer", generatedId(db))
+    .addColumn("id", growingId(db), generatedId(db))
     .addColumn("conversation_id", "integer", (c) => c.notNull().references("conversations.id").onDelete("cascade"))
     .addColumn("sender_id", "integer", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("body", "text", (c) => c.notNull())
-    .addColumn("file_id", "integer", (c) => c.references("files.id").onDelete("set null"))
+    .addColumn("file_id", growingId(db), (c) => c.references("files.id").onDelete("set null"))
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .addColumn("client_id", "text")
     .execute();

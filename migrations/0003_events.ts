@@ -1,12 +1,12 @@
 import { sql, type Kysely } from "kysely";
-import { generatedId } from "../src/db/dialect";
+import { generatedId, growingId } from "../src/db/dialect";
 
 // The durable event log: every change the gateway announces, appended in the same transaction as the change.
 // Clients resume from a seq; retention may trim the oldest rows.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("events")
-    .addColumn("seq", "integer", generatedId(db))
+    .addColumn("seq", growingId(db), generatedId(db))
     .addColumn("conversation_id", "integer", (c) => c.notNull())
     // The user the event is also for when they are not (or no longer) a member, e.g. the one who left.
     .addColumn("user_id", "integer")

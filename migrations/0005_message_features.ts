@@ -1,10 +1,10 @@
 import { sql, type Kysely } from "kysely";
-import { isPostgres } from "../src/db/dialect";
+import { growingId, isPostgres } from "../src/db/dialect";
 
 // Edits, replies, reactions, mentions, pins, read state with mute, per-group retention, and private events.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("messages").addColumn("edited_at", "bigint").execute();
-  await db.schema.alterTable("messages").addColumn("reply_to_id", "integer", (c) => c.references("messages.id").onDelete("set null")).execute();
+  await db.schema.alterTable("messages").addColumn("reply_to_id", growingId(db), (c) => c.references("messages.id").onDelete("set null")).execute();
   // Kept with the row so a history page needs no extra query: replies that are not deleted, reactions as
   // {"emoji": [user ids in order]}, mentioned user ids.
   await db.schema.alterTable("messages").addColumn("reply_count", "integer", (c) => c.notNull().defaultTo(0)).execute();
@@ -23,7 +23,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("message_mentions")
     .addColumn("user_id", "integer", (c) => c.notNull().references("users.id").onDelete("cascade"))
-    .addColumn("message_id", "integer", (c) => c.notNull().references("messages.id").onDelete("cascade"))
+    .addColumn("message_id", growingId(db), (c) => c.notNull().references("messages.id").onDelete("cascade"))
     .addColumn("conversation_id", "integer", (c) => c.notNull())
     .addPrimaryKeyConstraint("message_mentions_pk", ["user_id", "message_id"])
     .execute();
@@ -36,7 +36,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // A private event is for `user_id` alone (their unread counts, their mute), not for the conversation's members.
   await db.schema.alterTable("events").addColumn("private", "integer", (c) => c.notNull().defaultTo(0)).execute();
   // The message an event carries, so deleting a message can scrub its text from the log too.
-  await db.schema.alterTable("events").addColumn("message_id", "integer").execute();
+  await db.schema.alterTable("events").addColumn("message_id", growingId(db)).execute();
   await db.schema.createIndex("events_message").on("events").column("message_id").where(sql.ref("message_id"), "is not", null).execute();
   const loggedId = isPostgres(db) ? sql`(data::json ->> 'id')::integer` : sql`json_extract(data, '$.id')`;
   await sql`UPDATE events SET message_id = ${loggedId} WHERE type IN ('message.created', 'message.deleted')`.execute(db);

@@ -7,6 +7,13 @@ import type { ColumnDefinitionBuilder, Kysely } from "kysely";
  */
 export const isPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter.supportsTransactionalDdl;
 
+/**
+ * The column type of ids that grow with traffic (messages, files, the event log's seq, and columns pointing at them):
+ * PostgreSQL's `integer` stops at 2^31 (weeks of events for a busy cluster), so bigint there; SQLite's INTEGER is
+ * 64-bit already, and an INTEGER PRIMARY KEY must be spelled exactly so to be the rowid.
+ */
+export const growingId = (db: Kysely<any>) => (isPostgres(db) ? "bigint" : "integer");
+
 /** An integer primary key the database numbers itself: AUTOINCREMENT on SQLite (never reused), identity on PostgreSQL. */
 export const generatedId = (db: Kysely<any>) => (column: ColumnDefinitionBuilder) =>
   isPostgres(db) ? column.primaryKey().generatedByDefaultAsIdentity() : column.primaryKey().autoIncrement();

@@ -3,7 +3,7 @@
 // without one the tests are skipped and say why.
 import { SQL } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
-import { Kysely, Migrator, NO_MIGRATIONS } from "kysely";
+import { Kysely, Migrator, NO_MIGRATIONS, sql } from "kysely";
 import { migrations } from "../../migrations";
 import { migrateToLatest } from "../../src/db";
 import { isPostgres, isUniqueViolation } from "../../src/db/dialect";
@@ -67,6 +67,12 @@ describe.skipIf(problem !== null)("migrations on PostgreSQL", () => {
     expect(event.seq).toBe(1);
     const counted = await db.selectFrom("messages").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     expect(counted.n).toBe(1); // int8 arrives as a number, as from SQLite
+    // Ids that grow with traffic are 64-bit, as SQLite's are: PostgreSQL's integer would run out at 2^31 events.
+    const { rows: types } = await sql<{ column: string; type: string }>`
+      select table_name || '.' || column_name as column, data_type as type from information_schema.columns
+       where (table_name, column_name) in (('messages', 'id'), ('events', 'seq'), ('files', 'id'), ('messages', 'reply_to_id'), ('events', 'message_id'))
+       order by 1`.execute(db);
+    expect(types).toEqual(["events.message_id", "events.seq", "files.id", "messages.id", "messages.reply_to_id"].map((column) => ({ column, type: "bigint" })));
 
     // A query prepared once runs on both databases: compiled for each on first use ($1 placeholders here).
     const newest = prepared((conversationId: number, limit: number) =>
