@@ -41,6 +41,9 @@ export type Signal =
   | { kind: "users"; user_ids: number[]; frame: string }
   | { kind: "disconnect"; user_id: number; code: number; reason: string };
 
+/** How many recently published events the hub keeps at least: a few milliseconds' worth on a busy cluster. */
+const RECENT_EVENTS = 1024;
+
 export class Hub {
   private server: Server<any> | null = null;
   private readonly sockets = new Map<number, Set<Socket>>();
@@ -50,6 +53,8 @@ export class Hub {
   private fillingGap = false;
   private readonly deliverListeners: Array<(event: LoggedEvent) => void> = [];
   private relay: ((signal: Signal) => void) | null = null;
+  /** The last events published, each with lastPublished before it (see publishedAfter). */
+  private readonly recent: Array<{ after: number; event: LoggedEvent }> = [];
   /** Every logged event up to this seq has been published. */
   lastPublished = 0;
   delivered = 0;
@@ -123,8 +128,7 @@ export class Hub {
     for (const event of events) {
       if (event.seq <= this.lastPublished) continue; // published while the log was being read
       this.waiting.delete(event.seq);
-      this.lastPublished = event.seq;
-      this.deliver(event);
+      this.advance(event);
       filled++;
     }
     this.filledFromLog += filled;
@@ -136,9 +140,31 @@ export class Hub {
     let next: LoggedEvent | undefined;
     while ((next = this.waiting.get(this.lastPublished + 1))) {
       this.waiting.delete(next.seq);
-      this.lastPublished = next.seq;
-      this.deliver(next);
+      this.advance(next);
     }
+  }
+
+  /** Publishes the next event in seq order, and keeps it among the recent ones. */
+  private advance(event: LoggedEvent) {
+    this.recent.push({ after: this.lastPublished, event });
+    if (this.recent.length > 2 * RECENT_EVENTS) this.recent.splice(0, RECENT_EVENTS);
+    this.lastPublished = event.seq;
+    this.deliver(event);
+  }
+
+  /**
+   * Every event published after `after`, in order, if this node still holds them all in memory; null when it cannot
+   * be sure (too long ago, or lastPublished moved without publishing: a hole skipped, an import) — read the log then.
+   * For a socket that read the log up to `after`: what was published while it read, without another read.
+   */
+  publishedAfter(after: number): LoggedEvent[] | null {
+    if (after === this.lastPublished) return [];
+    let i = this.recent.length;
+    while (i > 0 && this.recent[i - 1]!.event.seq > after) i--;
+    const since = this.recent.slice(i);
+    if (since.length === 0 || since[0]!.after > after || since.at(-1)!.event.seq !== this.lastPublished) return null;
+    for (let k = 1; k < since.length; k++) if (since[k]!.after !== since[k - 1]!.event.seq) return null;
+    return since.map((entry) => entry.event);
   }
 
   /** Calls `listener` for every event as it is published (caches of derived state forget what changed). */

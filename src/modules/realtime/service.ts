@@ -5,7 +5,7 @@ import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { markRead } from "../conversations/read-state";
 import { sendMessage } from "../messages/service";
-import { eventFrame } from "./events";
+import { eventFrame, type LoggedEvent } from "./events";
 import type { Socket, SocketState } from "./hub";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
@@ -38,34 +38,48 @@ export async function contactsOf(ctx: AppContext, userId: number): Promise<numbe
 }
 
 /**
- * Subscribes a new socket and replays what it missed (`since` null: a fresh connection, no replay). Reads take a
- * while (on PostgreSQL always a round trip), so it reads until nothing was published meanwhile, then in one
- * synchronous step subscribes, says hello and sends the replay: the client sees every event once — replayed up to
- * the hello's seq, live after it. Returns the socket's state, added to the hub, or null if it closed meanwhile.
+ * Subscribes a new socket and replays what it missed (`since` null: a fresh connection, no replay). Reading the log
+ * takes a while (on PostgreSQL always a round trip) and events are published meanwhile; those the hub still holds
+ * in memory are added to the replay (and membership changes among them to the subscriptions), so that in one
+ * synchronous step it subscribes, says hello and sends the replay: the client sees every event once — replayed up
+ * to the hello's seq, live after it. Returns the socket's state, added to the hub, or null if it closed meanwhile.
  */
 export async function connect(ctx: AppContext, socket: Socket, user: { id: number; username: string }, since: number | null): Promise<{ state: SocketState; first: boolean } | null> {
-  let conversations: number[];
-  let upTo: number;
+  let conversations: Set<number>;
+  let meanwhile: LoggedEvent[] | null;
   let from = since;
   const missed: string[] = [];
   let resync: string | null = null;
+  // A seq from another node may be ahead of what this one has published yet: take what the log has first.
+  if (since !== null && since > ctx.hub.lastPublished) await ctx.hub.catchUp().catch(() => 0);
   do {
-    upTo = ctx.hub.lastPublished;
+    const upTo = ctx.hub.lastPublished;
     const [ids, page]: [number[], Awaited<ReturnType<typeof readMissed>> | null] = await Promise.all([
       memberConversationIds(ctx, user.id),
       from === null || resync ? null : readMissed(ctx, user.id, from, upTo, MAX_REPLAY - missed.length),
     ]);
-    conversations = ids;
+    conversations = new Set(ids);
     if (page && "resync" in page) resync = page.resync;
     else if (page) missed.push(...page.frames);
-    from = from === null ? null : upTo;
-  } while (ctx.hub.lastPublished !== upTo);
+    if (from !== null) from = upTo;
+    meanwhile = ctx.hub.publishedAfter(upTo); // null: too much went by, read the log again
+  } while (meanwhile === null);
+  // As the hub delivers them (hub.ts deliver): a join subscribes before its event, a leave unsubscribes after it.
+  for (const event of meanwhile) {
+    const mine = event.user_id === user.id;
+    if (event.type === "member.joined" && mine) conversations.add(event.conversation_id);
+    if (since !== null && (event.private ? mine : mine || conversations.has(event.conversation_id))) missed.push(event.frame);
+    if (event.type === "member.left" && mine) conversations.delete(event.conversation_id);
+  }
+  if (missed.length > MAX_REPLAY) resync ??= "Too many events missed; refetch over REST.";
   if (socket.readyState !== 1) return null;
+  const upTo = ctx.hub.lastPublished;
   const state = newSocketState(user, upTo);
   const first = ctx.hub.add(socket, state);
+  const subscribed = [...conversations].sort((a, b) => a - b);
   socket.subscribe(userTopic(user.id));
-  for (const id of conversations) socket.subscribe(conversationTopic(id));
-  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations, seq: upTo } }));
+  for (const id of subscribed) socket.subscribe(conversationTopic(id));
+  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo } }));
   if (resync) socket.send(resyncFrame(resync, upTo));
   else socket.cork(() => missed.forEach((frame) => socket.send(frame)));
   return { state, first };
