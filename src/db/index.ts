@@ -134,6 +134,7 @@ function withStatementCache(sqlite: SqliteDatabase, capacity = 500): SqliteDatab
 
 /** Whether every known migration is recorded as applied: one query, so a restart skips the migrator (start-up time). */
 export async function isMigrated(reader: Connection): Promise<boolean> {
+  // A Kysely reader is PostgreSQL's pool; SQLite's reader is its raw read connection.
   const tableExists = isKysely(reader)
     ? (await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(reader)).rows[0]?.found != null
     : !!reader.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();

@@ -7,15 +7,14 @@
 //     silent success.
 import type { ReservedSQL, SQL } from "bun";
 import {
-  Kysely as KyselyInstance,
   CompiledQuery,
+  Kysely,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
   type DatabaseConnection,
   type Dialect,
   type Driver,
-  type Kysely,
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
@@ -137,7 +136,7 @@ class BoundDriver implements Driver {
 export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
   const connection = new BunPostgresConnection(client);
   connection.reserved = await client.reserve();
-  const trx = new KyselyInstance<any>({
+  const trx = new Kysely<any>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
       createDriver: () => new BoundDriver(connection),
