@@ -94,12 +94,12 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
     }
   }
 
-  // Typing and closing a user's sockets are not logged: they go out only while Redis is there (a lost typing
-  // notice is harmless; a lost close leaves a socket whose token no longer works once it reconnects).
   const announce = async (notice: Omit<Notice, "node">) => {
     if (connected && publisher) await publisher.publish(channel, JSON.stringify({ node, ...notice } satisfies Notice)).catch(down);
   };
   const heartbeat = (kind: NonNullable<Notice["heartbeat"]>) => announce({ heartbeat: kind });
+  // Typing and closing a user's sockets are not logged: they go out only while Redis is there (a lost typing
+  // notice is harmless; a lost close leaves a socket whose token no longer works once it reconnects).
   ctx.hub.setRelay((signal) => void announce({ signal }));
   // Rate limits count across nodes, in buckets in Redis (each node its own while Redis is unreachable).
   shareRateLimits(ctx.limits, () => (connected ? publisher : null), `parley:limits:${cluster}`);
@@ -132,7 +132,8 @@ export function startRedisTransport(ctx: AppContext, url: string): EventTranspor
       void announce({ events: events.map(({ seq, type, conversation_id, user_id, private: isPrivate, frame }) => ({ seq, type, conversation_id, user_id, private: isPrivate, frame })) });
     },
     async close() {
-      await heartbeat("bye"); // the others stop counting this node now, not PRESENCE_TTL_MS from now
+      // The others stop counting this node now, not PRESENCE_TTL_MS from now (a Redis that does not answer can't hold up the stop).
+      await Promise.race([heartbeat("bye"), Bun.sleep(RECONNECT_MS)]);
       closed = true;
       clearTimeout(retry);
       clearInterval(poll);
