@@ -29,6 +29,7 @@ import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { readLoggedEvents } from "./modules/realtime/events";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
+import { joinCluster, type Cluster } from "./modules/realtime/cluster";
 import { userRoutes } from "./modules/users";
 import { webClientRoutes } from "./modules/web-client";
 import { startHousekeeping } from "./housekeeping";
@@ -84,6 +85,7 @@ function registerReadings(ctx: AppContext) {
   if (ctx.config.redisUrl) {
     metrics.reading("parley_redis_up", "1 when the Redis link to the other nodes is up, 0 when down.", "gauge", () => (ctx.transport?.connected ? 1 : 0));
     metrics.reading("parley_events_received_total", "Events other nodes announced through Redis.", "counter", () => ctx.transport?.received ?? 0);
+    metrics.reading("parley_cluster_nodes", "Nodes of this cluster this node hears through Redis, itself included.", "gauge", () => ctx.transport?.nodes ?? 1);
     metrics.reading("parley_events_from_log_total", "Events read from the log because their announcement never came.", "counter", () => hub.filledFromLog);
   }
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
@@ -103,8 +105,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const log = options.log ?? createLogger(config.logLevel);
   const database = openConfiguredDatabase(config);
   let secret: string;
+  let cluster: Cluster;
   try {
     if (!(await isMigrated(database.reader))) await migrateToLatest(database.db);
+    cluster = await joinCluster(database.db);
     secret = config.jwtSecret ?? (database.kind === "postgres" ? await loadOrCreateSharedSecret(database.db) : loadOrCreateSecret(config.dataDir));
   } catch (error) {
     await database.close().catch(() => undefined);
@@ -127,6 +131,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     metrics: new Metrics(),
     lifecycle: { draining: false },
     limits: createRateLimits(config),
+    cluster,
     transport: null,
     clientIp: clientIpSource(config.trustProxy),
   };

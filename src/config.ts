@@ -39,6 +39,8 @@ export interface Config {
   databasePoolSize: number;
   /** Redis for events between nodes sharing one database; null for a single node. */
   redisUrl: string | null;
+  /** With Redis: how often a node reads the event log for announcements it missed; 0 never (tests, diagnosis). */
+  logPollMs: number;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
   rateLimits: boolean;
   /** Behind a reverse proxy: the client's address is the last one in X-Forwarded-For, not the socket's. */
@@ -122,6 +124,7 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "databaseUrl", env: "PARLEY_DATABASE_URL", default: null, parse: (t) => (/^postgres(ql)?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "postgres://parley@127.0.0.1:5432/parley"')), help: "PostgreSQL to store everything in instead of SQLite in the data dir (unset: SQLite)" },
   { key: "databasePoolSize", env: "PARLEY_DATABASE_POOL", default: 10, parse: int(1, 1000), help: "connections to PostgreSQL per node, at most" },
   { key: "redisUrl", env: "PARLEY_REDIS_URL", default: null, parse: (t) => (/^rediss?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "redis://127.0.0.1:6379"')), help: "Redis for events between nodes sharing one database (unset: one node)" },
+  { key: "logPollMs", env: "PARLEY_LOG_POLL", default: 1_000, parse: duration(true), help: 'with Redis: how often a node reads the event log for events whose announcement it missed ("0": never; for tests and diagnosis)' },
   { key: "messageRetentionMs", env: "PARLEY_MESSAGE_RETENTION", default: 0, parse: duration(true), help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)' },
   { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
   { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },

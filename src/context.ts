@@ -11,6 +11,7 @@ import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
 import type { UploadStore } from "./modules/files/storage";
 import type { FileUrls } from "./modules/files/urls";
+import type { Cluster } from "./modules/realtime/cluster";
 import type { Hub } from "./modules/realtime/hub";
 import type { EventTransport } from "./modules/realtime/transport";
 
@@ -32,6 +33,8 @@ export interface AppContext {
   metrics: Metrics;
   /** Token buckets for login, register, refresh, sends and upload bytes (all unlimited with PARLEY_RATE_LIMITS=off). */
   limits: RateLimits;
+  /** The database's cluster id (names every Redis channel and key) and this node's id. */
+  cluster: Cluster;
   /** Carries committed events to the other nodes (PARLEY_REDIS_URL); null for a single node. Set when serving. */
   transport: EventTransport | null;
   /** The rate-limit key of a request's client (its address; see PARLEY_TRUST_PROXY). */

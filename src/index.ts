@@ -156,7 +156,8 @@ async function serve(config: Config): Promise<void> {
   const { startServer } = await import("./server");
   const server = await startServer(config);
   const { log } = server.parley.ctx;
-  log.info("listening", { url: server.url, data_dir: config.dataDir });
+  const { cluster } = server.parley.ctx;
+  log.info("listening", { url: server.url, data_dir: config.dataDir, cluster_id: cluster.id, node_id: cluster.node });
   const shutdown = async (signal: string) => {
     log.info("shutting down", { signal });
     await server.stop();

@@ -66,7 +66,7 @@ export async function serve(dataDir: string, extraEnv: Record<string, string> = 
     PARLEY_LOG_LEVEL: "info",
     PARLEY_PASSWORD_MEMORY_KIB: "1024",
     PARLEY_PASSWORD_TIME_COST: "1",
-    ...databaseEnvFor(dataDir),
+    ...(extraEnv.PARLEY_DATABASE_URL ? {} : databaseEnvFor(dataDir)), // a test naming the database shares it between data dirs
     ...extraEnv,
   };
   const child = Bun.spawn([BUN, "src/index.ts", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {

@@ -12,7 +12,7 @@ import { raiseSequence } from "./sequences";
  * from. Everything else in parley.db is SQLite's own: the FTS5 tables and search_state (PostgreSQL indexes message
  * text itself), sqlite_sequence and Kysely's migration tables (the target has its own).
  */
-export const COPIED_TABLES: Array<{ table: string; id: string | null }> = [
+export const COPIED_TABLES: Array<{ table: string; id: string | null; where?: string }> = [
   { table: "users", id: "id" },
   { table: "revoked_tokens", id: null },
   { table: "conversations", id: "id" },
@@ -21,7 +21,7 @@ export const COPIED_TABLES: Array<{ table: string; id: string | null }> = [
   { table: "messages", id: "id" },
   { table: "message_mentions", id: null },
   { table: "events", id: "seq" },
-  { table: "settings", id: null },
+  { table: "settings", id: null, where: "name <> 'cluster_id'" }, // a new database is a new cluster: it keeps (or makes) its own id
 ];
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
@@ -54,8 +54,8 @@ export async function copySqliteToPostgres(dataDir: string, url: string, secret:
           throw new CopyRefused(`the PostgreSQL database already has ${table}; copy only into an empty database`);
         }
       }
-      for (const { table, id } of COPIED_TABLES) {
-        rows[table] = await copyTable(source, trx, table, id);
+      for (const { table, id, where } of COPIED_TABLES) {
+        rows[table] = await copyTable(source, trx, table, id, where);
         if (id) {
           const [{ top }] = source.query<{ top: number | null }, []>(`SELECT max(${id}) AS top FROM ${table}`).all() as [{ top: number | null }];
           await raiseSequence(trx, table, top ?? 0, id);
@@ -71,7 +71,7 @@ export async function copySqliteToPostgres(dataDir: string, url: string, secret:
   }
 }
 
-async function copyTable(source: SqliteDatabase, trx: Db, table: string, id: string | null): Promise<number> {
+async function copyTable(source: SqliteDatabase, trx: Db, table: string, id: string | null, where?: string): Promise<number> {
   let copied = 0;
   let batch: Record<string, unknown>[] = [];
   const flush = async () => {
@@ -79,7 +79,7 @@ async function copyTable(source: SqliteDatabase, trx: Db, table: string, id: str
     copied += batch.length;
     batch = [];
   };
-  for (const row of source.query(`SELECT * FROM ${table}${id ? ` ORDER BY ${id}` : ""}`).iterate()) {
+  for (const row of source.query(`SELECT * FROM ${table}${where ? ` WHERE ${where}` : ""}${id ? ` ORDER BY ${id}` : ""}`).iterate()) {
     batch.push(row as Record<string, unknown>);
     if (batch.length === BATCH) await flush();
   }

@@ -12,7 +12,10 @@ test("serve, SIGTERM, serve again on the same data dir: the old access token sti
   const first = await serve(dataDir);
   expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   const listening = first.lines.map(parse).find((entry) => entry?.msg === "listening")!;
+  const { cluster_id: clusterId, node_id: nodeId } = listening;
   expect(listening).toMatchObject({ level: "info", data_dir: dataDir });
+  expect(clusterId).toMatch(/^[0-9a-f]{24}$/);
+  expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
 
   const api = httpClient(first.url);
   expect((await api("GET", "/healthz")).body).toEqual({ status: "ok" });
@@ -38,6 +41,10 @@ test("serve, SIGTERM, serve again on the same data dir: the old access token sti
   if (!onPostgres) expect(statSync(join(dataDir, "jwt-secret")).mode & 0o777).toBe(0o600);
 
   const second = await serve(dataDir);
+  // The cluster id is the database's: the same after a restart (the node id is new).
+  const relistening = second.lines.map(parse).find((entry) => entry?.msg === "listening")!;
+  expect(relistening.cluster_id).toBe(clusterId);
+  expect(relistening.node_id).not.toBe(nodeId);
   const again = httpClient(second.url);
   const protectedResponse = await again("GET", "/api/users/protected/", { token: access });
   expect(protectedResponse.status).toBe(200);

@@ -67,6 +67,9 @@ describe.skipIf(onPostgres || !reachable)("parley copy-to-postgres", () => {
 
     const { server, api: pg } = await listen({ dataDir: config.dataDir, databaseUrl: url, jwtSecret: null });
     expect(server.parley.database.kind).toBe("postgres");
+    // A new database is a new cluster: the copy does not take the SQLite database's cluster id along.
+    expect(server.parley.ctx.cluster.id).toMatch(/^[0-9a-f]{24}$/);
+    expect(server.parley.ctx.cluster.id).not.toBe(sqliteSide.server.parley.ctx.cluster.id);
     // Sessions survive the move: the old access token works, and so do passwords.
     expect((await pg("GET", "/api/users/protected/", { token: alice.access })).status).toBe(200);
     expect((await pg("POST", "/api/login/", { body: { email: bob.email, password: bob.password } })).status).toBe(200);

@@ -1,12 +1,16 @@
-// Several nodes: two Parley processes on one data dir (SQLite in WAL mode takes several processes) and one Redis.
-// Members on different nodes get every message exactly once and in seq order; a client resumes on the other node
-// with the seq it got from the first; a node whose Redis is unreachable still delivers the other node's events
-// (read from the log) and says so in /readyz and /metrics. Skipped, with the reason, when no Redis answers.
+// Several nodes: Parley processes on one PostgreSQL database and one Redis, each with a data dir of its own (the
+// cluster is the database, not a path). Members on different nodes get every message exactly once and in seq order;
+// a client resumes on the other node with the seq it got from the first; logouts, typing, presence and rate limits
+// cross nodes through Redis, fast, not through the log poll; two databases on one Redis never hear each other; a
+// node whose Redis is unreachable still delivers the other node's events (read from the log) and says so in /readyz
+// and /metrics. Needs PostgreSQL and Redis, in either pass (on the SQLite pass it makes its own PostgreSQL
+// databases): skipped, with the reason, when either does not answer.
 import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { waitFor } from "../chat/chat-helpers";
 import { httpClient, registerUser, tempDir, type Api } from "../helpers";
-import { serve, stop, type Server } from "../process-helpers";
+import { parse, serve, stop, type Server } from "../process-helpers";
+import { POSTGRES_ADMIN_URL, postgresAnswers, postgresDatabaseFor } from "../test-database";
 import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -24,21 +28,57 @@ async function unreachableAt(url: string): Promise<string | null> {
   }
 }
 
-const problem = await unreachableAt(REDIS_URL);
-if (problem) console.warn(`multi-node tests SKIPPED: no Redis at ${REDIS_URL} (${problem}). Set PARLEY_TEST_REDIS_URL to run them.`);
+const redisProblem = await unreachableAt(REDIS_URL);
+const problem = redisProblem
+  ? `no Redis at ${REDIS_URL} (${redisProblem}). Set PARLEY_TEST_REDIS_URL to run them.`
+  : postgresAnswers()
+    ? null
+    : `no PostgreSQL at ${POSTGRES_ADMIN_URL}. Set PARLEY_TEST_POSTGRES_URL to run them.`;
+if (problem) console.warn(`multi-node tests SKIPPED: ${problem}`);
 
 const nodes: Server[] = [];
 afterAll(async () => {
   for (const node of nodes) await stop(node).catch(() => undefined);
 });
 
-async function node(dataDir: string, redisUrl = REDIS_URL, env: Record<string, string> = { PARLEY_RATE_LIMITS: "off" }): Promise<Server> {
-  const started = await serve(dataDir, { PARLEY_REDIS_URL: redisUrl, ...env });
+let databases = 0;
+/** A new cluster: a fresh PostgreSQL database, for its nodes to share. */
+const newDatabase = () => postgresDatabaseFor(`multi-node cluster ${++databases}`);
+
+interface NodeOptions {
+  redisUrl?: string;
+  env?: Record<string, string>;
+  /** By default every node gets a new data dir of its own. */
+  dataDir?: string;
+}
+
+/** A node of the cluster on `database`. */
+async function node(database: string, { redisUrl = REDIS_URL, env = { PARLEY_RATE_LIMITS: "off" }, dataDir = tempDir() }: NodeOptions = {}): Promise<Server> {
+  const started = await serve(dataDir, { PARLEY_DATABASE_URL: database, PARLEY_DATABASE_POOL: "4", PARLEY_REDIS_URL: redisUrl, ...env });
   nodes.push(started);
   // A reachable Redis is connected before the test goes on (a node may start before its link is up).
   if (redisUrl === REDIS_URL) await waitFor(async () => (await httpClient(started.url)("GET", "/readyz")).body?.redis === "up");
   return started;
 }
+
+/** `count` nodes on one new database, started at once (so they race to create the cluster id). */
+async function cluster(count: number, options: NodeOptions = {}): Promise<Server[]> {
+  const database = newDatabase();
+  return Promise.all(Array.from({ length: count }, () => node(database, options)));
+}
+
+const readyz = async (server: Server) => (await httpClient(server.url)("GET", "/readyz")).body;
+
+/** Waits until every node says it hears `count` nodes; returns their cluster ids. */
+async function hearing(servers: Server[], count: number): Promise<string[]> {
+  for (const server of servers) await waitFor(async () => (await readyz(server))?.cluster?.nodes === count);
+  const bodies = await Promise.all(servers.map(readyz));
+  for (const body of bodies) expect(body).toEqual({ status: "ready", redis: "up", cluster: { id: expect.stringMatching(/^[0-9a-f]{24}$/), nodes: count } });
+  return bodies.map((body) => body.cluster.id);
+}
+
+/** The cluster id a node logged when it started. */
+const loggedClusterId = (server: Server) => server.lines.map(parse).find((entry) => entry?.msg === "listening")?.cluster_id as string;
 
 async function socket(server: Server, token: string, since?: number): Promise<TestSocket> {
   const ws = await openSocket(wsUrl(server.url, "/ws", token, since === undefined ? {} : { since: String(since) }));
@@ -53,7 +93,7 @@ async function messages(ws: TestSocket, count: number): Promise<Frame[]> {
   return frames;
 }
 
-/** Two users on a new data dir, in one group: `owner` and `member`, registered through `registerOn`'s API. */
+/** Two users in one group: `owner` and `member`, registered through `registerOn`'s API. */
 async function pairInGroup(servers: [Server, Server], names: [string, string], groupName: string, registerOn: 0 | 1 = 0) {
   const apis: [Api, Api] = [httpClient(servers[0].url), httpClient(servers[1].url)];
   const api = apis[registerOn];
@@ -63,11 +103,9 @@ async function pairInGroup(servers: [Server, Server], names: [string, string], g
   return { apis, owner, member, group };
 }
 
-describe.skipIf(problem !== null)("several nodes, one database, one Redis", () => {
+describe.skipIf(problem !== null)("several nodes, one database, one Redis, a data dir each", () => {
   test("members on different nodes get every message once, in seq order; resume works on the other node", async () => {
-    const dataDir = tempDir();
-    const a = await node(dataDir);
-    const b = await node(dataDir);
+    const [a, b] = (await cluster(2)) as [Server, Server];
     const apiA = httpClient(a.url);
     const apiB = httpClient(b.url);
     const alice = await registerUser(apiA, "alice");
@@ -103,21 +141,22 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
     const resumed = await socket(a, bob.access, lastSeenOnB);
     expect((await messages(resumed, 2)).map((f) => f.data.message)).toEqual(["while away 1", "while away 2"]);
 
-    const ready = await apiA("GET", "/readyz");
-    expect(ready.body).toEqual({ status: "ready", redis: "up" });
+    // One cluster: the id the database holds, logged by each node at start; each hears the other.
+    const ids = await hearing([a, b], 2);
+    expect(new Set([...ids, loggedClusterId(a), loggedClusterId(b)]).size).toBe(1);
     // Through Redis, not the log: each node heard the other's events announced.
     for (const server of [a, b]) {
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       expect(metrics).toContain("parley_redis_up 1");
       expect(Number(/parley_events_received_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(10);
     }
-    // Typing crosses nodes (not logged: through Redis only), and logging out on A closes the sockets on B.
+    // Typing crosses nodes (not logged: through Redis only), and logging out on A closes the sockets on B at once.
     const bobOnB = await socket(b, bob.access);
     bobOnB.send({ type: "typing", conversation_id: group });
     expect((await onA.next("typing")).data).toMatchObject({ user_id: bob.id });
     const logout = await apiA("POST", "/api/logout/", { token: bob.access, body: { refresh: bob.refresh } });
     expect(logout.status).toBe(200);
-    expect((await bobOnB.closed).code).toBe(1008);
+    expect(await Promise.race([bobOnB.closed.then(({ code }) => code), Bun.sleep(1_000).then(() => "still open after 1 s")])).toBe(1008);
     expect((await resumed.closed).code).toBe(1008); // his socket on A too
     // Revocation and idempotency keys live in the shared database: the same answer whichever node a request hits.
     expect((await apiB("GET", "/api/users/protected/", { token: bob.access })).status).toBe(401);
@@ -136,8 +175,9 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
   }, 30_000);
 
   test("three nodes, everyone sending at once: every member gets every message once, in seq order", async () => {
-    const dataDir = tempDir();
-    const servers = [await node(dataDir), await node(dataDir), await node(dataDir)];
+    const servers = await cluster(3);
+    const [id] = await hearing(servers, 3); // three nodes started at once agree on one cluster id
+    expect(servers.map(loggedClusterId)).toEqual([id!, id!, id!]);
     const apis = servers.map((server) => httpClient(server.url));
     const users = [await registerUser(apis[0]!, "kim"), await registerUser(apis[1]!, "lee"), await registerUser(apis[2]!, "max")];
     const group = (await apis[0]!("POST", "/api/groups/create/", { token: users[0]!.access, body: { name: "three nodes", members: [users[1]!.id, users[2]!.id] } })).body.id;
@@ -160,12 +200,13 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
       ws.close();
     }
+    // A node that stops says so: the others count two at once, not when its heartbeats run out.
+    await stop(servers[2]!);
+    await hearing(servers.slice(0, 2), 2);
   }, 30_000);
 
   test("presence is one answer across nodes: online once, offline only when the last socket anywhere closes", async () => {
-    const dataDir = tempDir();
-    const a = await node(dataDir);
-    const b = await node(dataDir);
+    const [a, b] = (await cluster(2)) as [Server, Server];
     const {
       apis: [apiA, apiB],
       owner: erin,
@@ -178,6 +219,12 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
     expect((await watcher.next("presence")).data).toEqual({ user_id: erin.id, status: "online" });
     expect((await presence(apiB)).body).toEqual([{ user_id: erin.id, status: "online" }]); // asked on the other node
     const erinOnB = await socket(b, erin.access); // a second device, on the other node: nothing new to say
+    // Her entry for each node is in the cluster's key (B records its entry just after the hello: wait for it).
+    const [id] = await hearing([a, b], 2);
+    const redis = new RedisClient(REDIS_URL);
+    const key = `parley:presence:${id}:${erin.id}`;
+    expect(await waitFor(async () => Number(await redis.send("ZCARD", [key])) === 2)).toBe(true);
+    redis.close();
     await erinOnA.close();
     expect((await presence(apiA)).body).toEqual([{ user_id: erin.id, status: "online" }]); // still on B
     await erinOnB.close();
@@ -188,10 +235,8 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
   }, 30_000);
 
   test("rate limits count across nodes: the fourth login try for one account is refused, whichever node takes it", async () => {
-    const dataDir = tempDir();
     const limits = { PARLEY_LIMIT_LOGIN_ACCOUNT: "3/10m", PARLEY_LIMIT_LOGIN_IP: "100/1m", PARLEY_LIMIT_REGISTER_IP: "100/1m" };
-    const a = await node(dataDir, REDIS_URL, limits);
-    const b = await node(dataDir, REDIS_URL, limits);
+    const [a, b] = (await cluster(2, { env: limits })) as [Server, Server];
     const apiA = httpClient(a.url);
     const apiB = httpClient(b.url);
     const email = `limited-${Date.now()}@example.com`;
@@ -210,9 +255,7 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
     const url = `redis://127.0.0.1:${port}`;
     try {
       await waitFor(async () => (await unreachableAt(url)) === null);
-      const dataDir = tempDir();
-      const a = await node(dataDir, url);
-      const b = await node(dataDir, url);
+      const [a, b] = (await cluster(2, { redisUrl: url })) as [Server, Server];
       for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up");
       const {
         apis: [apiA, apiB],
@@ -242,9 +285,7 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
   }, 40_000);
 
   test("kill -9 of a node under write load loses nothing acknowledged; its client resumes on the other node without a gap", async () => {
-    const dataDir = tempDir();
-    const a = await node(dataDir);
-    const b = await node(dataDir);
+    const [a, b] = (await cluster(2)) as [Server, Server];
     const {
       apis: [apiA, apiB],
       owner: ivy,
@@ -292,9 +333,9 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
   }, 40_000);
 
   test("a node that cannot reach Redis keeps serving and still delivers the other node's events, from the log", async () => {
-    const dataDir = tempDir();
-    const a = await node(dataDir);
-    const cut = await node(dataDir, "redis://127.0.0.1:1"); // nothing listens there
+    const database = newDatabase();
+    const a = await node(database);
+    const cut = await node(database, { redisUrl: "redis://127.0.0.1:1" }); // nothing listens there
     const {
       apis: [apiA, apiCut],
       owner: alice,
@@ -308,10 +349,68 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis", () =
     // It serves its own clients as usual, and says Redis is down.
     expect((await apiCut("POST", `/api/messages/${group}/send/`, { token: bob.access, body: { message: "local" } })).status).toBe(201);
     expect((await onCut.next("message.created")).data.message).toBe("local");
-    expect((await apiCut("GET", "/readyz")).body).toEqual({ status: "ready", redis: "down" });
+    expect((await apiCut("GET", "/readyz")).body).toEqual({ status: "ready", redis: "down", cluster: { id: loggedClusterId(a), nodes: 1 } });
     const metrics = await (await fetch(`${cut.url}/metrics`)).text();
     expect(metrics).toContain("parley_redis_up 0");
     expect(Number(/parley_events_from_log_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(1);
     onCut.close();
+  }, 30_000);
+
+  test("with the log poll off, a message sent on A reaches a socket on B through Redis alone, in milliseconds", async () => {
+    const [a, b] = (await cluster(2, { env: { PARLEY_RATE_LIMITS: "off", PARLEY_LOG_POLL: "0" } })) as [Server, Server];
+    await hearing([a, b], 2);
+    const {
+      apis: [apiA],
+      owner: sender,
+      member: reader,
+      group,
+    } = await pairInGroup([a, b], ["fast", "far"], "latency");
+    const onB = await socket(b, reader.access);
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const sentAt = performance.now();
+      const sent = apiA("POST", `/api/messages/${group}/send/`, { token: sender.access, body: { message: `quick ${i}` } });
+      expect((await onB.next("message.created")).data.message).toBe(`quick ${i}`);
+      latencies.push(performance.now() - sentAt);
+      expect((await sent).status).toBe(201);
+    }
+    latencies.sort((x, y) => x - y);
+    const p50 = latencies[10]!;
+    console.log(`cross-node delivery with the poll off, 20 messages: p50 ${p50.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
+    expect(p50).toBeLessThan(100);
+    // Every one came announced: none was read from the log.
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    expect(metrics).toContain("parley_events_from_log_total 0");
+    expect(Number(/parley_events_received_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(20);
+    expect(metrics).toContain("parley_cluster_nodes 2");
+    onB.close();
+  }, 30_000);
+
+  test("two databases on one Redis, nodes on the same data dir path: two clusters that never hear each other", async () => {
+    const dataDir = tempDir(); // the same path for both: it is the database that makes the cluster
+    const env = { PARLEY_RATE_LIMITS: "off", PARLEY_LOG_POLL: "0" };
+    const x = await node(newDatabase(), { dataDir, env });
+    const y = await node(newDatabase(), { dataDir, env });
+    // Both fresh databases hand out the same ids: a notice that crossed would reach y's member of "the same" group.
+    const inX = await pairInGroup([x, x], ["xavier", "xena"], "in x");
+    const inY = await pairInGroup([y, y], ["yann", "yola"], "in y");
+    expect([inY.owner.id, inY.member.id, inY.group]).toEqual([inX.owner.id, inX.member.id, inX.group]);
+    const onY = await socket(y, inY.member.access);
+    const onX = await socket(x, inX.member.access);
+    await inX.apis[0]("POST", `/api/messages/${inX.group}/send/`, { token: inX.owner.access, body: { message: "only for x" } });
+    expect((await onX.next("message.created")).data.message).toBe("only for x");
+    await inY.apis[0]("POST", `/api/messages/${inY.group}/send/`, { token: inY.owner.access, body: { message: "only for y" } });
+    expect((await onY.next("message.created")).data.message).toBe("only for y"); // heard nothing before it
+    // Typing and presence stay in their cluster too.
+    onX.send({ type: "typing", conversation_id: inX.group });
+    const xOwner = await socket(x, inX.owner.access);
+    await inY.apis[0]("POST", `/api/messages/${inY.group}/send/`, { token: inY.owner.access, body: { message: "marker" } });
+    await onY.next((f) => f.type === "message.created" && f.data.message === "marker");
+    expect(onY.frames.filter((f) => f.type === "typing" || (f.type === "presence" && f.data.status === "online"))).toEqual([]);
+    const [idX, idY] = [await hearing([x], 1), await hearing([y], 1)].map(([id]) => id);
+    expect(idX).not.toBe(idY);
+    const metrics = await (await fetch(`${y.url}/metrics`)).text();
+    expect(metrics).toContain("parley_events_received_total 0");
+    for (const ws of [onX, onY, xOwner]) ws.close();
   }, 30_000);
 });

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../db";
+import { sharedSetting } from "../../db/settings";
 
 export function loadOrCreateSecret(dataDir: string): string {
   const path = join(dataDir, "jwt-secret");
@@ -20,12 +21,6 @@ export function loadOrCreateSecret(dataDir: string): string {
 }
 
 /** The secret every node sharing the database uses: the first node to start stores one; the others read it. */
-export async function loadOrCreateSharedSecret(db: Db): Promise<string> {
-  await db
-    .insertInto("settings")
-    .values({ name: "jwt_secret", value: randomBytes(48).toString("base64url") })
-    .onConflict((conflict) => conflict.column("name").doNothing())
-    .execute();
-  const row = await db.selectFrom("settings").select("value").where("name", "=", "jwt_secret").executeTakeFirstOrThrow();
-  return row.value;
+export function loadOrCreateSharedSecret(db: Db): Promise<string> {
+  return sharedSetting(db, "jwt_secret", () => randomBytes(48).toString("base64url"));
 }

@@ -30,8 +30,9 @@ export const operationRoutes = (ctx: AppContext) =>
         const problem = await readiness(ctx);
         if (problem) return jsonResponse(503, { status: "unavailable", reason: problem });
         // Without Redis a node still serves its own clients and reads the other nodes' events from the log: ready,
-        // but say so (and parley_redis_up in /metrics).
-        return ctx.transport ? { status: "ready", redis: ctx.transport.connected ? "up" : "down" } : { status: "ready" };
+        // but say so (and parley_redis_up in /metrics). The node count shows a split: nodes that should hear each other but do not.
+        const { transport } = ctx;
+        return transport ? { status: "ready", redis: transport.connected ? "up" : "down", cluster: { id: ctx.cluster.id, nodes: transport.nodes } } : { status: "ready" };
       },
       { detail: { summary: "Readiness: database writable and migrated; 503 while shutting down" } },
     )
