@@ -13,6 +13,7 @@ const ROUTES: [string, string, boolean][] = [
   ["/api/token/refresh/", "post", false],
   ["/api/logout/", "post", true],
   ["/api/users/protected/", "get", true],
+  ["/api/ws-ticket/", "post", true],
   ["/api/{user_id}/", "get", true],
   ["/api/{user_id}/update/", "patch", true],
   ["/api/{user_id}/update/", "put", true],

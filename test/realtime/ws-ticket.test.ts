@@ -1,15 +1,16 @@
 // Opening a WebSocket without the access token in its URL: POST /api/ws-ticket/ gives a single-use ticket, valid
 // for 30 seconds and only while the token that asked for it is; ?token= keeps working for older clients.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { housekeepOnce } from "../../src/housekeeping";
 import { createGroup } from "../chat/chat-helpers";
 import { listen, queryRows, registerUser } from "../helpers";
+import { serve, stop } from "../process-helpers";
 import { openSocket, upgradeStatus, wsUrl } from "../ws-helpers";
 
 const sha256 = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex");
 
 describe("WebSocket tickets", async () => {
-  const { server, api } = await listen();
+  const { server, api, config } = await listen();
   const parley = server.parley;
   const [alice, bob, staff] = await Promise.all(["alice", "bob", "staff"].map((name) => registerUser(api, name)));
   await queryRows(parley, "UPDATE users SET is_staff = 1 WHERE id = ?", [staff!.id]);
@@ -66,6 +67,17 @@ describe("WebSocket tickets", async () => {
     expect((await api("POST", `/api/admin/users/${alice!.id}/deactivate/`, { token: staff!.access })).status).toBe(200);
     expect(await upgradeStatus(server.url, `/ws?ticket=${beforeDeactivation}`)).toBe(401);
     expect((await api("POST", `/api/admin/users/${alice!.id}/reactivate/`, { token: staff!.access })).status).toBe(200);
+  });
+
+  test("a ticket issued by one node opens a socket on another node of the same database, once", async () => {
+    const other = await serve(config.dataDir);
+    afterAll(() => stop(other));
+    const { ticket } = await ticketFor(bob!.access);
+    const socket = await openSocket(wsUrl(other.url, "/ws", undefined, { ticket }));
+    expect((await socket.next("hello")).data.user.id).toBe(bob!.id);
+    expect(await upgradeStatus(server.url, `/ws?ticket=${ticket}`)).toBe(401);
+    expect(await upgradeStatus(other.url, `/ws?ticket=${ticket}`)).toBe(401);
+    await socket.close();
   });
 
   test("the original's /ws/chat/{id}/ takes a ticket too, and ?token= still works on both", async () => {
