@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { AppContext } from "./context";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
+import { sweepWsTickets } from "./modules/auth/ws-tickets";
 import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
 import { purgeIndexIfDue, startSearchIndexer } from "./modules/search/indexer";
@@ -42,20 +43,22 @@ export async function housekeepOnce(ctx: AppContext): Promise<void> {
   }
 }
 
-/** Expired files, revoked tokens, old client_ids, retention; the search index purge and statistics on SQLite. */
+/** Expired files, revoked tokens and WebSocket tickets, old client_ids, retention; the search index purge and statistics on SQLite. */
 async function sweepDatabase(ctx: AppContext): Promise<void> {
   const files = await sweepExpiredFiles(ctx);
   const tokens = await sweepRevokedTokens(ctx);
+  const tickets = await sweepWsTickets(ctx);
   const clientIds = await expireClientIds(ctx);
   const retention = await sweepRetention(ctx);
   await purgeIndexIfDue(ctx);
   // Keeps SQLite's query planner statistics fresh (cheap when nothing changed); PostgreSQL's autovacuum does this.
   if (ctx.sqlite) await sql`PRAGMA optimize`.execute(ctx.db);
   const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
-  if (files || tokens || clientIds || expired) {
+  if (files || tokens || tickets || clientIds || expired) {
     ctx.log.info("housekeeping", {
       expired_files_removed: files,
       revoked_tokens_removed: tokens,
+      ws_tickets_removed: tickets,
       client_ids_expired: clientIds,
       messages_deleted: retention.messagesDeleted,
       messages_tombstoned: retention.messagesTombstoned,

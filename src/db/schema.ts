@@ -29,6 +29,16 @@ export interface RevokedTokenTable {
   expires_at: number;
 }
 
+/** A single-use ticket for opening a WebSocket (see modules/auth/ws-tickets.ts). */
+export interface WsTicketTable {
+  /** SHA-256 of the ticket, hex. */
+  hash: string;
+  user_id: number;
+  /** The claims (JSON) of the access token that asked for it: the ticket dies with that token. */
+  claims: string;
+  expires_at: number;
+}
+
 export interface ConversationTable {
   id: Generated<number>;
   kind: "group" | "direct";
@@ -119,6 +129,7 @@ export interface EventTable {
 export interface Database {
   users: UserTable;
   revoked_tokens: RevokedTokenTable;
+  ws_tickets: WsTicketTable;
   conversations: ConversationTable;
   conversation_members: MemberTable;
   files: FileTable;

@@ -79,13 +79,17 @@ export class Live {
 
   private async open() {
     this.setState(this.attempts === 0 ? "connecting" : "reconnecting");
-    // A token that expired while away is refreshed first; after repeated failures, check the session is still valid
-    // (a revoked token's upgrade is refused, which the browser reports only as a closed socket).
-    const fresh = await this.api.ensureFresh();
-    if (fresh && this.attempts >= 2) await this.api.request("GET", "/api/users/protected/").catch(() => {});
+    // A single-use ticket goes in the URL, not the access token (proxies log URLs). Asking for it also refreshes a
+    // token that expired while away, and ends a session the server ended (a refused upgrade says nothing why).
+    let ticket: string;
+    try {
+      ({ ticket } = await this.api.request<{ ticket: string }>("POST", "/api/ws-ticket/"));
+    } catch {
+      if (this.running) return this.api.session ? this.retryLater() : this.stop();
+      return;
+    }
     if (!this.running) return;
-    if (!this.api.session) return this.stop();
-    const query = new URLSearchParams({ token: this.api.session.access });
+    const query = new URLSearchParams({ ticket });
     if (this.lastSeq !== null) query.set("since", String(this.lastSeq));
     const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?${query}`);
     this.socket = socket;
@@ -108,6 +112,10 @@ export class Live {
     this.socket = null;
     clearInterval(this.pingTimer);
     if (!this.running) return;
+    this.retryLater();
+  }
+
+  private retryLater() {
     this.setState("reconnecting");
     // 0.5 s, 1 s, 2 s … up to 15 s, with jitter so a restarted server is not hit by every client at once.
     const delay = Math.min(15_000, 500 * 2 ** this.attempts) * (0.5 + Math.random() / 2);

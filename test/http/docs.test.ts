@@ -1,4 +1,5 @@
 // API documentation: the OpenAPI document lists every account route, and the Swagger UI page works offline.
+import SwaggerParser from "@apidevtools/swagger-parser";
 import { describe, expect, test } from "bun:test";
 import { makeApp } from "../helpers";
 
@@ -12,6 +13,7 @@ const ROUTES: [string, string, boolean][] = [
   ["/api/token/refresh/", "post", false],
   ["/api/logout/", "post", true],
   ["/api/users/protected/", "get", true],
+  ["/api/ws-ticket/", "post", true],
   ["/api/{user_id}/", "get", true],
   ["/api/{user_id}/update/", "patch", true],
   ["/api/{user_id}/update/", "put", true],
@@ -29,6 +31,13 @@ describe("GET /swagger/json", async () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe("Parley API");
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  });
+
+  test("is valid OpenAPI, as a client generator's validator checks it (every response has a description)", async () => {
+    let problem = "";
+    // validate() dereferences in place: give it a copy.
+    await SwaggerParser.validate(structuredClone(doc)).catch((error: Error) => (problem = error.message));
+    expect(problem).toBe("");
   });
 
   test.each(ROUTES)("lists %s %s with the right security", (path, method, secured) => {

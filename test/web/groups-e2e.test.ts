@@ -41,7 +41,11 @@ describe("web client in Chromium: groups, history, resume", async () => {
       const sent = await api("POST", `/api/messages/${history.id}/send/`, { token: i % 2 ? alice.access : bob.access, body: { message: `history ${i}` } });
       if (sent.status !== 201) throw new Error(`seed message ${i}: ${sent.status}`);
     }
-    await api("POST", "/api/conversations/direct/", { token: alice.access, body: { user_id: carol.id } });
+    // A direct conversation both have written in: only then do the two see each other's presence.
+    const direct = (await api("POST", "/api/conversations/direct/", { token: alice.access, body: { user_id: carol.id } })).body;
+    for (const [from, message] of [[alice, "hello carol"], [carol, "hello alice"]] as const) {
+      if ((await api("POST", `/api/messages/${direct.id}/send/`, { token: from.access, body: { message } })).status !== 201) throw new Error(`seed ${message}`);
+    }
     browser = await launchChromium();
     for (const name of ["alice", "carol"]) {
       const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
@@ -66,7 +70,7 @@ describe("web client in Chromium: groups, history, resume", async () => {
     const { page } = pages.alice!;
     const links = conversations(page).getByRole("link");
     await eventually(async () => expect(await links.count()).toBe(2));
-    // The direct conversation with carol (no messages) was created after the group's last message.
+    // The direct conversation with carol was written in after the group's last message.
     const names = await links.allInnerTexts();
     expect(names[0]).toContain(carol.username);
     expect(names[1]).toContain("History");

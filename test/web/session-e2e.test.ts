@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { listen } from "../helpers";
+import { upgradeStatus } from "../ws-helpers";
 import { ARTIFACTS, eventually, launchChromium, shown, watchPage } from "./browser-helpers";
 
 const STEP = 30_000;
@@ -17,12 +18,15 @@ describe("web client session in Chromium", async () => {
     await browser?.close();
   });
   const { server, api } = await listen({ accessTtlMs: 3_000 });
+  /** Every WebSocket URL the page opened. */
+  const socketUrls: string[] = [];
   const session = async () => JSON.parse((await page.evaluate(() => localStorage.getItem("parley.session"))) ?? "null");
 
   beforeAll(async () => {
     browser = await launchChromium();
     page = await (await browser.newContext()).newPage();
     watch = watchPage(page);
+    page.on("websocket", (socket) => socketUrls.push(socket.url()));
     await page.goto(server.url);
   }, STEP);
 
@@ -84,5 +88,16 @@ describe("web client session in Chromium", async () => {
     await page.keyboard.press("Enter");
     await shown(page.getByRole("log").getByText("typed, not clicked"));
     expect(watch.problems).toEqual([]);
+  }, STEP);
+
+  test("every socket the page opened carried a single-use ticket in its URL, never a token", async () => {
+    expect(socketUrls.length).toBeGreaterThanOrEqual(2); // one per login at least
+    for (const url of socketUrls) {
+      const query = new URL(url).searchParams;
+      expect(query.has("token")).toBe(false);
+      expect(url).not.toContain("eyJ"); // no JWT anywhere in it
+      expect(query.get("ticket")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    }
+    expect(await upgradeStatus(server.url, `/ws?ticket=${new URL(socketUrls[0]!).searchParams.get("ticket")}`)).toBe(401); // spent
   }, STEP);
 });

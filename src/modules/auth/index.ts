@@ -1,9 +1,10 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { findUserById } from "../users/repository";
-import { loginBody, loginResponse, messageResponse, protectedResponse, refreshBody, tokenPair } from "./model";
+import { loginBody, loginResponse, messageResponse, protectedResponse, refreshBody, tokenPair, wsTicket } from "./model";
 import { requireUser } from "./plugin";
 import * as auth from "./service";
+import { issueWsTicket } from "./ws-tickets";
 
 const security = [{ bearerAuth: [] }];
 
@@ -33,6 +34,14 @@ export const authRoutes = (ctx: AppContext) =>
       },
       { body: refreshBody, response: messageResponse, detail: { summary: "Log out: revoke this refresh token and the access token used", security } },
     )
+    .post("/ws-ticket/", ({ user }) => issueWsTicket(ctx, user), {
+      response: wsTicket,
+      detail: {
+        summary: "A single-use ticket for opening a WebSocket without the access token in its URL",
+        description: "Valid once, for 30 seconds, and only while the access token used here is valid (logout, a password change or deactivation end it too). Reverse proxies log URLs: prefer this to ?token=.",
+        security,
+      },
+    })
     .get(
       "/users/protected/",
       async ({ user }) => ({ message: "Access granted!", email: (await findUserById(ctx.db, user.id))!.email }),

@@ -10,3 +10,7 @@ export const loginResponse = t.Object({ refresh: t.String(), access: t.String(),
 export const tokenPair = t.Object({ access: t.String(), refresh: t.String() });
 export const messageResponse = t.Object({ message: t.String() });
 export const protectedResponse = t.Object({ message: t.String(), email: t.String() });
+export const wsTicket = t.Object({
+  ticket: t.String({ description: "Give it as /ws?ticket=… (or /ws/chat/{id}/?ticket=…) within expires_in seconds; it works once." }),
+  expires_in: t.Integer({ description: "Seconds the ticket stays valid: 30 (less when the access token expires sooner)." }),
+});

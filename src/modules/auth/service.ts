@@ -76,11 +76,23 @@ async function checkToken(ctx: AppContext, token: string, type: "access" | "refr
     const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");
     tokenNotValid(asOther ? "Token has wrong type" : "Token is invalid or expired");
   }
-  const [row] = await tokenOwner.run(ctx.reader, claims!.jti, claims!.user_id);
+  return { user: await holderOf(ctx, claims!), claims: claims! };
+}
+
+/** The user a verified token's claims name, if that token is unrevoked, the account active and its generation current. */
+async function holderOf(ctx: AppContext, claims: TokenClaims): Promise<UserRow> {
+  const [row] = await tokenOwner.run(ctx.reader, claims.jti, claims.user_id);
   if (row?.revoked) tokenNotValid("Token is blacklisted");
-  if (!row || !row.is_active || row.token_generation !== claims!.gen) tokenNotValid("Token is invalid or expired");
+  if (!row || !row.is_active || row.token_generation !== claims.gen) tokenNotValid("Token is invalid or expired");
   const { revoked: _, ...user } = row!;
-  return { user, claims: claims! };
+  return user;
+}
+
+const asCaller = (user: UserRow, claims: TokenClaims): AuthUser => ({ id: user.id, username: user.username, is_staff: !!user.is_staff, token: claims });
+
+/** The caller stored access-token claims stand for, checked now (a WebSocket ticket carries the claims of its token). */
+export async function callerOf(ctx: AppContext, claims: TokenClaims): Promise<AuthUser> {
+  return asCaller(await holderOf(ctx, claims), claims);
 }
 
 export async function authenticate(ctx: AppContext, authorization: string | undefined | null): Promise<AuthUser> {
@@ -88,7 +100,7 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization!);
   if (!match) tokenNotValid("Authorization header must be: Bearer <token>");
   const { user, claims } = await checkToken(ctx, match![1]!, "access");
-  return { id: user.id, username: user.username, is_staff: !!user.is_staff, token: claims };
+  return asCaller(user, claims);
 }
 
 async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {

@@ -2,6 +2,7 @@
 import { sql } from "kysely";
 import type { Db } from "../../db";
 import type { Insertable } from "kysely";
+import { prepared, sqlBuilder } from "../../db/prepared";
 import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
 
 export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
@@ -15,6 +16,25 @@ export function findConversation(db: Db, id: number): Promise<ConversationRow | 
 export function findMembership(db: Db, conversationId: number, userId: number): Promise<MemberRow | undefined> {
   return db.selectFrom("conversation_members").selectAll().where("conversation_id", "=", conversationId).where("user_id", "=", userId).executeTakeFirst();
 }
+
+/**
+ * Who sees `userId`'s presence (and whose they see), themself included where they qualify: members of a group they
+ * are in, and the other member of a direct conversation in which both have written; opening one is not enough.
+ */
+export const presenceContacts = prepared((userId: number) =>
+  sqlBuilder
+    .selectFrom("conversation_members as mine")
+    .innerJoin("conversations as c", "c.id", "mine.conversation_id")
+    .innerJoin("conversation_members as theirs", "theirs.conversation_id", "mine.conversation_id")
+    .select("theirs.user_id")
+    .distinct()
+    .where("mine.user_id", "=", userId)
+    .where((eb) => {
+      const wrote = (member: "mine.user_id" | "theirs.user_id") =>
+        eb.exists(eb.selectFrom("messages as m").select("m.id").whereRef("m.conversation_id", "=", "c.id").whereRef("m.sender_id", "=", member));
+      return eb.or([eb("c.kind", "=", "group"), eb.and([wrote("mine.user_id"), wrote("theirs.user_id")])]);
+    }),
+);
 
 export function findGroupByName(db: Db, name: string): Promise<ConversationRow | undefined> {
   return db.selectFrom("conversations").selectAll().where("name_key", "=", groupNameKey(name)).executeTakeFirst();

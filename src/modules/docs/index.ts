@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import uiBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import uiCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import { version } from "../../../package.json";
+import { toOpenApiPaths } from "./openapi";
 
 const page = `<!doctype html>
 <html lang="en">
@@ -45,7 +46,7 @@ async function openApiDocument(routes: RouteInfo[]) {
   return {
     openapi: "3.0.3",
     info: { title: "Parley API", version, description: "A real-time chat server: REST, WebSockets and files, in one executable." },
-    paths: filterPaths(schema, { excludeStaticFile: true, exclude: [] }),
+    paths: toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })),
     components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
   };
 }

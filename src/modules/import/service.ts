@@ -1,7 +1,7 @@
 // Moving from the original Django server: its users (with their password hashes), groups, messages and files
 // into an empty Parley. First a plan from the original (read-only) and the media dir, then the files are copied,
 // then everything is written in one transaction: a failure leaves Parley's database (and uploads) as they were.
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
@@ -135,7 +135,7 @@ function planUsers(source: DjangoSource, report: ImportReport): { users: UserIns
   return { users, usernames };
 }
 
-/** The file of message `m`, if it has one: found under the media dir, or reported missing. */
+/** The file of message `m`, if it has one: found under the media dir (`mediaRoot`, its real path), or reported missing. */
 function planFile(m: DjangoMessage, mediaRoot: string, report: ImportReport, now: number): PlannedFile | null {
   if (!m.file) return null;
   report.files.found++;
@@ -145,16 +145,20 @@ function planFile(m: DjangoMessage, mediaRoot: string, report: ImportReport, now
     return null;
   };
   if (!path.startsWith(mediaRoot + sep)) return missing("outside the media directory");
+  let real: string;
   let size: number;
   try {
-    const stat = statSync(path);
+    real = realpathSync(path);
+    const stat = statSync(real);
     if (!stat.isFile()) return missing("not a regular file");
     size = stat.size;
   } catch {
     return missing("not found");
   }
+  // A link, or a linked directory on the way, may lead anywhere (/etc/passwd): where it leads must be inside too.
+  if (!real.startsWith(mediaRoot + sep)) return missing("a link to outside the media directory, skipped");
   try {
-    accessSync(path, constants.R_OK);
+    accessSync(real, constants.R_OK);
   } catch {
     return missing("not readable");
   }
@@ -163,12 +167,13 @@ function planFile(m: DjangoMessage, mediaRoot: string, report: ImportReport, now
   if (expiry && expiry.ms <= now) report.files.expired++;
   report.files.copied++;
   report.files.bytes += size;
-  return { relative: m.file, path, size, expiresAt: expiry?.ms ?? null };
+  return { relative: m.file, path: real, size, expiresAt: expiry?.ms ?? null };
 }
 
 /** Everything the import will write, decided from the original alone (a dry run prints this and stops). */
 function plan(source: DjangoSource, options: ImportOptions, target: string, dryRun: boolean, now: number): Plan {
   const mediaRoot = resolve(options.media);
+  const realMediaRoot = realpathSync(mediaRoot); // files are checked against where links lead, so the root too
   const report: ImportReport = {
     dryRun,
     source: { db: resolve(options.db), media: mediaRoot },
@@ -227,7 +232,7 @@ function plan(source: DjangoSource, options: ImportOptions, target: string, dryR
       lastGroupMessage.set(route.group, m.id);
       if (!members.get(route.group)!.has(m.sender_id)) report.groups.postsByNonMembers++;
     }
-    const file = planFile(m, mediaRoot, report, now);
+    const file = planFile(m, realMediaRoot, report, now);
     if (file) files.set(m.id, file);
   }
 

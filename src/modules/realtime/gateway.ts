@@ -7,6 +7,7 @@ import type { AppContext } from "../../context";
 import { AppError } from "../../lib/errors";
 import { errorBody, errorResponse, jsonResponse } from "../../lib/http";
 import { authenticate, type AuthUser } from "../auth/service";
+import { redeemWsTicket } from "../auth/ws-tickets";
 import { requireMember } from "../conversations/service";
 import { sendMessage } from "../messages/service";
 import type { Socket } from "./hub";
@@ -93,13 +94,17 @@ export function gatewayRoutes(ctx: AppContext) {
     }
   }
 
-  /** Authenticates (Bearer header, or ?token= since browsers cannot set headers on a WebSocket) before upgrading. */
+  /**
+   * Authenticates before upgrading: a Bearer header, or — since browsers cannot set headers on a WebSocket — a
+   * single-use ?ticket= from POST /api/ws-ticket/, or the access token itself in ?token= (older clients).
+   */
   async function upgrade(request: Request, server: Server<SocketData>, legacyConversation: number | null): Promise<Response | undefined> {
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const token = url.searchParams.get("token");
+    const ticket = url.searchParams.get("ticket");
     try {
-      const user = await authenticate(ctx, request.headers.get("authorization") ?? (token ? `Bearer ${token}` : undefined));
+      const user = ticket !== null ? await redeemWsTicket(ctx, ticket) : await authenticate(ctx, request.headers.get("authorization") ?? (token ? `Bearer ${token}` : undefined));
       if (legacyConversation !== null) await requireMember(ctx, legacyConversation, user.id);
       if (since !== null && !/^\d{1,15}$/.test(since)) return jsonResponse(400, { since: ["since must be a seq number."] });
       const data: SocketData = Object.assign(Object.create(handlers), { user, since: since === null ? null : Number(since), legacyConversation });

@@ -4,6 +4,7 @@ import { prepared, sqlBuilder } from "../../db/prepared";
 import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { markRead } from "../conversations/read-state";
+import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
 import { eventFrame, type LoggedEvent } from "./events";
 import type { Socket, SocketState } from "./hub";
@@ -25,16 +26,9 @@ export async function memberConversationIds(ctx: AppContext, userId: number): Pr
   return (await memberConversations.run(ctx.reader, userId)).map((r) => r.conversation_id);
 }
 
-/** Users who share at least one conversation with `userId` (who see their presence), themself included. */
+/** Users who see `userId`'s presence, themself included where they qualify (the rule: presenceContacts). */
 export async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
-  const rows = await ctx.db
-    .selectFrom("conversation_members as mine")
-    .innerJoin("conversation_members as theirs", "theirs.conversation_id", "mine.conversation_id")
-    .select("theirs.user_id")
-    .distinct()
-    .where("mine.user_id", "=", userId)
-    .execute();
-  return rows.map((r) => r.user_id);
+  return (await presenceContacts.run(ctx.reader, userId)).map((r) => r.user_id);
 }
 
 /**
@@ -152,7 +146,7 @@ export async function announcePresence(ctx: AppContext, userId: number, status: 
   if (changed) ctx.hub.sendToUsers((await contactsOf(ctx, userId)).filter((id) => id !== userId), presenceFrame(userId, status));
 }
 
-/** The current presence of users who share a conversation with the caller (others are left out). */
+/** The current presence of the caller's contacts among `userIds` (others are left out). */
 export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: number[]) {
   const visible = new Set(await contactsOf(ctx, user.id));
   visible.add(user.id);
