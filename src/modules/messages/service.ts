@@ -238,16 +238,17 @@ export async function deleteConversationMessage(ctx: AppContext, user: AuthUser,
  * its order, and members get `message.deleted`. Deleting again changes nothing. `mayDelete` is the caller's rule.
  */
 export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
-  const removedFile = await commitWithEvents(ctx, async (trx, emit) => {
+  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
     const message = await trx.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
     if (!message) notFound("Message not found.");
     if (!mayDelete(message!)) forbidden("You may not delete this message.");
     if (message!.deleted_at !== null) return null;
     const removed = await tombstone(trx, [messageId]);
     await emit({ type: "message.deleted", conversation_id: message!.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message!.conversation_id } });
-    return removed[0] ?? null;
+    return removed;
   });
-  if (removedFile) await ctx.files.remove(removedFile); // bytes go once the rows that point at them are gone
+  if (removedFiles === null) return; // deleted before: nothing changed
+  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once the rows that point at them are gone
   markIndexForPurge(ctx);
   await truncateWal(ctx);
 }
