@@ -1,10 +1,12 @@
 // What a delete (message, account, admin, retention) or an edit removes, no API gives back afterwards — not a /ws
 // replay from seq 0 (to a member or to someone who joins later), not the original's socket, the history, search or
-// a file URL — and no byte of it is left in parley.db, its write-ahead log or the uploads dir.
+// a file URL — and no byte of it is left in parley.db, its write-ahead log (once the checkpoint the removal
+// scheduled has run) or the uploads dir.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { databasePath } from "../../src/db";
+import { walTruncated } from "../../src/db/wal";
 import { sweepRetention } from "../../src/modules/messages/retention";
 import { listen, queryRows, registerUser, type TestUser } from "../helpers";
 import { onPostgres } from "../test-database";
@@ -83,6 +85,7 @@ async function expectGone(member: TestUser, groupId: number, markers: string[], 
 
   const history = await api("GET", `/api/messages/${groupId}/?limit=100`, { token: member.access });
   expect(history.status).toBe(200);
+  await walTruncated(parley.ctx); // the checkpoint the removal scheduled (it does not start one of its own)
   for (const marker of markers) {
     expect(JSON.stringify(history.body)).not.toContain(marker);
     expect(await searchFor(member, marker)).toEqual([]);

@@ -5,7 +5,7 @@ import type { AppContext } from "../../context";
 import { commitWithEvents } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
 import { tombstone } from "./service";
-import { truncateWal } from "../../db/wal";
+import { truncateWalSoon } from "../../db/wal";
 
 /** Messages handled per transaction: keeps each write short, so sends never wait long behind the sweeper. */
 const BATCH = 500;
@@ -38,7 +38,7 @@ export async function sweepRetention(ctx: AppContext, now = Date.now()): Promise
   report.orphanFilesRemoved = await removeOrphanUploads(ctx, now);
   if (report.messagesDeleted + report.messagesTombstoned > 0) {
     markIndexForPurge(ctx);
-    await truncateWal(ctx);
+    truncateWalSoon(ctx);
   }
   return report;
 }

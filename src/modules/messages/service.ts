@@ -8,7 +8,7 @@ import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
 import { commitWithEvents, pipelineOf, writerIn, type Emit } from "../realtime/events";
-import { truncateWal } from "../../db/wal";
+import { truncateWalSoon } from "../../db/wal";
 import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
@@ -219,7 +219,7 @@ export async function editMessage(ctx: AppContext, user: AuthUser, conversationI
     await emit({ type: "message.updated", conversation_id: conversation.id, message_id: messageId, data });
     return true;
   });
-  if (edited) await truncateWal(ctx);
+  if (edited) truncateWalSoon(ctx);
   return currentView(ctx, conversation, messageId, user.id);
 }
 
@@ -250,7 +250,7 @@ export async function deleteMessage(ctx: AppContext, messageId: number, mayDelet
   if (removedFiles === null) return; // deleted before: nothing changed
   for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once the rows that point at them are gone
   markIndexForPurge(ctx);
-  await truncateWal(ctx);
+  truncateWalSoon(ctx);
 }
 
 /** Messages tombstoned per statement when a whole account's go: bounded lists of ids on both databases. */

@@ -9,7 +9,7 @@ import { newestPagesOf } from "../messages/newest-pages";
 import { eraseMessagesOf } from "../messages/service";
 import { commitWithEvents } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
-import { truncateWal } from "../../db/wal";
+import { truncateWalSoon } from "../../db/wal";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 
@@ -120,5 +120,5 @@ export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): 
   newestPagesOf(ctx).clear(); // the tombstones went with the account, without events of their own
   markIndexForPurge(ctx);
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
-  await truncateWal(ctx);
+  truncateWalSoon(ctx);
 }
