@@ -10,6 +10,7 @@ import * as m0006 from "./0006_search";
 import * as m0007 from "./0007_group_admin";
 import * as m0008 from "./0008_settings";
 import * as m0009 from "./0009_ws_tickets";
+import * as m0010 from "./0010_search_secure_delete";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "0007_group_admin": m0007,
   "0008_settings": m0008,
   "0009_ws_tickets": m0009,
+  "0010_search_secure_delete": m0010,
 };

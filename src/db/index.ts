@@ -59,6 +59,9 @@ export function openPostgres(url: string, poolSize: number): DatabaseHandle {
   };
 }
 
+/** How long a SQLite connection waits for a lock before it answers busy. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 export function databasePath(dataDir: string): string {
   return join(dataDir, "parley.db");
 }
@@ -68,16 +71,16 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   const sqlite = new SqliteDatabase(databasePath(dataDir), { create: true, strict: true });
   sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run("PRAGMA foreign_keys = ON");
-  sqlite.run("PRAGMA busy_timeout = 5000");
+  sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // Deleted and edited text is overwritten in the database pages, not left in free space: a deleted message is gone
-  // from the file, not just hidden (FAST: no extra I/O where the page is written anyway).
-  sqlite.run("PRAGMA secure_delete = FAST");
+  // from the file, not just hidden. ON, not FAST: FAST leaves freed overflow pages (a long message's text) unwiped.
+  sqlite.run("PRAGMA secure_delete = ON");
   // In WAL mode, NORMAL syncs at checkpoints only: a crash of the process loses no committed transaction,
   // a power loss may lose the last ones. FULL syncs the WAL on every commit.
   sqlite.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   const db = new Kysely<Database>({ dialect: new BunSqliteDialect({ database: withStatementCache(sqlite) }) });
   const reader = new SqliteDatabase(databasePath(dataDir), { strict: true });
-  reader.run("PRAGMA busy_timeout = 5000");
+  reader.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   reader.run("PRAGMA query_only = ON");
   let closed = false;
   return {

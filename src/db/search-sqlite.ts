@@ -34,6 +34,14 @@ export async function installSearchIndex(db: Kysely<any>): Promise<void> {
   }
 }
 
+/**
+ * FTS5's secure-delete: a delete (the triggers' on edit and delete) takes the words out of the index's pages at once,
+ * instead of marking them until a merge: deleted and edited-out text must be gone from the file, not just unsearchable.
+ */
+export async function secureDeleteInSearchIndex(db: Kysely<any>, on = true): Promise<void> {
+  for (const table of TABLES) await sql`INSERT INTO ${sql.raw(table)}(${sql.raw(table)}, rank) VALUES ('secure-delete', ${on ? 1 : 0})`.execute(db);
+}
+
 export async function uninstallSearchIndex(db: Kysely<any>): Promise<void> {
   for (const table of TABLES) {
     for (const suffix of ["update", "delete"]) await sql`DROP TRIGGER ${sql.raw(`${table}_${suffix}`)}`.execute(db);

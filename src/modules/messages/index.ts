@@ -54,7 +54,7 @@ const messageActionRoutes = (ctx: AppContext) =>
       params: messageParams,
       body: editBody,
       response: messageView,
-      detail: { summary: "Edit a message (the sender only)", description: "Sets `edited_at`; mentions are resolved again; members get `message.updated`.", security },
+      detail: { summary: "Edit a message (the sender only)", description: "Sets `edited_at`; mentions are resolved again; members get `message.updated`. The old text is gone from the event log and the database.", security },
     })
     .delete(
       "/:conversation_id/:message_id/",

@@ -5,6 +5,7 @@ import type { AppContext } from "../../context";
 import { commitWithEvents } from "../realtime/events";
 import { markIndexForPurge } from "../search/indexer";
 import { tombstone } from "./service";
+import { truncateWalSoon } from "../../db/wal";
 
 /** Messages handled per transaction: keeps each write short, so sends never wait long behind the sweeper. */
 const BATCH = 500;
@@ -35,7 +36,10 @@ export async function sweepRetention(ctx: AppContext, now = Date.now()): Promise
     if (retention !== null) await expireConversation(ctx, conversation.id, now - retention, report);
   }
   report.orphanFilesRemoved = await removeOrphanUploads(ctx, now);
-  if (report.messagesDeleted + report.messagesTombstoned > 0) markIndexForPurge(ctx);
+  if (report.messagesDeleted + report.messagesTombstoned > 0) {
+    markIndexForPurge(ctx);
+    truncateWalSoon(ctx);
+  }
   return report;
 }
 

@@ -7,7 +7,8 @@ import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
-import { commitWithEvents, pipelineOf, writerIn } from "../realtime/events";
+import { commitWithEvents, pipelineOf, writerIn, type Emit } from "../realtime/events";
+import { truncateWalSoon } from "../../db/wal";
 import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
@@ -200,18 +201,25 @@ export async function currentView(ctx: AppContext, conversation: ConversationRow
 /** The sender edits the text; mentions are resolved again; members get `message.updated`. */
 export async function editMessage(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, text: string): Promise<MessageView> {
   const conversation = await requireMember(ctx, conversationId, user.id);
-  await commitWithEvents(ctx, async (trx, emit) => {
+  const edited = await commitWithEvents(ctx, async (trx, emit) => {
     const message = await messageForChange(trx, conversation.id, messageId);
     if (message.sender_id !== user.id) forbidden("Only the sender may edit a message.");
     checkText(text, message.file_id !== null);
-    if (text === message.body) return;
+    if (text === message.body) return false;
     const mentions = await resolveMentions(trx, conversation.id, message.sender_id, text);
     const editedAt = Date.now();
     await trx.updateTable("messages").set({ body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null }).where("id", "=", messageId).execute();
     await storeMentions(trx, messageId, conversation.id, mentions);
     const data = { id: messageId, conversation_id: conversation.id, message: text, edited_at: new Date(editedAt).toISOString(), mentions };
+    // The old text leaves the log too: the logged message.created now says what the message says, and the earlier
+    // message.updated (at most one: each edit removes the one before) is superseded by this one, so an edit costs
+    // the same however often the message was edited.
+    await trx.deleteFrom("events").where("message_id", "=", messageId).where("type", "=", "message.updated").execute();
+    await scrubLoggedContent(trx, [messageId], { message: text, edited_at: data.edited_at, mentions });
     await emit({ type: "message.updated", conversation_id: conversation.id, message_id: messageId, data });
+    return true;
   });
+  if (edited) truncateWalSoon(ctx);
   return currentView(ctx, conversation, messageId, user.id);
 }
 
@@ -230,17 +238,39 @@ export async function deleteConversationMessage(ctx: AppContext, user: AuthUser,
  * its order, and members get `message.deleted`. Deleting again changes nothing. `mayDelete` is the caller's rule.
  */
 export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
-  const removedFile = await commitWithEvents(ctx, async (trx, emit) => {
+  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
     const message = await trx.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
     if (!message) notFound("Message not found.");
     if (!mayDelete(message!)) forbidden("You may not delete this message.");
     if (message!.deleted_at !== null) return null;
     const removed = await tombstone(trx, [messageId]);
     await emit({ type: "message.deleted", conversation_id: message!.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message!.conversation_id } });
-    return removed[0] ?? null;
+    return removed;
   });
-  if (removedFile) await ctx.files.remove(removedFile); // bytes go once the rows that point at them are gone
+  if (removedFiles === null) return; // deleted before: nothing changed
+  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once the rows that point at them are gone
   markIndexForPurge(ctx);
+  truncateWalSoon(ctx);
+}
+
+/** Messages tombstoned per statement when a whole account's go: bounded lists of ids on both databases. */
+const ERASE_BATCH = 500;
+
+/**
+ * Tombstones every message `senderId` sent, inside the caller's transaction (an account being deleted), and tells
+ * the members each is gone; returns the storage names of the files removed with them and of any other file the
+ * account uploaded, whose rows go too.
+ */
+export async function eraseMessagesOf(trx: Db, emit: Emit, senderId: number): Promise<string[]> {
+  const messages = await trx.selectFrom("messages").select(["id", "conversation_id"]).where("sender_id", "=", senderId).where("deleted_at", "is", null).orderBy("id").execute();
+  const removed: string[] = [];
+  for (let i = 0; i < messages.length; i += ERASE_BATCH) {
+    const batch = messages.slice(i, i + ERASE_BATCH);
+    removed.push(...(await tombstone(trx, batch.map((m) => m.id))));
+    for (const m of batch) await emit({ type: "message.deleted", conversation_id: m.conversation_id, message_id: m.id, data: { id: m.id, conversation_id: m.conversation_id } });
+  }
+  const files = await trx.deleteFrom("files").where("uploader_id", "=", senderId).returning("storage_name").execute();
+  return [...removed, ...files.map((f) => f.storage_name)];
 }
 
 /** What a deleted message's logged events say instead of its content. */
@@ -269,12 +299,21 @@ export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]
   await trx.deleteFrom("message_mentions").where("message_id", "in", ids).execute();
   if (files.length) await trx.deleteFrom("files").where("id", "in", files.map((f) => f.id)).execute();
   // A client resuming from an old seq replays message.created: it must get the tombstone, not the text.
-  const logged = await trx.selectFrom("events").select(["seq", "data"]).where("message_id", "in", ids).where("type", "in", ["message.created", "message.updated"]).execute();
+  await scrubLoggedContent(trx, ids, TOMBSTONE_FIELDS);
+  return files.map((f) => f.storage_name);
+}
+
+/**
+ * Rewrites what the logged message.created and message.updated events of these messages say with `fields` (what
+ * they say now), inside the transaction that changed them: a client resuming from an old seq replays the log, and
+ * must not get text that was deleted or edited out.
+ */
+async function scrubLoggedContent(trx: Db, messageIds: number[], fields: Record<string, unknown>): Promise<void> {
+  const logged = await trx.selectFrom("events").select(["seq", "data"]).where("message_id", "in", messageIds).where("type", "in", ["message.created", "message.updated"]).execute();
   for (const event of logged) {
-    const scrubbed = { ...JSON.parse(event.data), ...TOMBSTONE_FIELDS };
+    const scrubbed = { ...JSON.parse(event.data), ...fields };
     await trx.updateTable("events").set({ data: JSON.stringify(scrubbed) }).where("seq", "=", event.seq).execute();
   }
-  return files.map((f) => f.storage_name);
 }
 
 /** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */

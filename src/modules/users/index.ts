@@ -46,5 +46,5 @@ export const userRoutes = (ctx: AppContext) =>
         await users.deleteUser(ctx, user, params.user_id);
         set.status = 204;
       },
-      { params: userIdParams, detail: { summary: "Delete an account", description: "Only the account's owner or staff. Its tokens stop working.", security } },
+      { params: userIdParams, detail: { summary: "Delete an account", description: "Only the account's owner or staff. Its tokens stop working; its messages (members get `message.deleted`, the event log keeps no text of them) and its files go with it.", security } },
     );

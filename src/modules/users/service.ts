@@ -6,6 +6,10 @@ import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
 import { newestPagesOf } from "../messages/newest-pages";
+import { eraseMessagesOf } from "../messages/service";
+import { commitWithEvents } from "../realtime/events";
+import { markIndexForPurge } from "../search/indexer";
+import { truncateWalSoon } from "../../db/wal";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 
@@ -100,10 +104,21 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
   return updated ?? notFound();
 }
 
+/**
+ * Memberships and the user's messages go with the account (as in the original); tokens die with the row. Their
+ * messages are tombstoned first, in the same transaction, which takes their text out of the event log (members
+ * hear `message.deleted` for each), and the files they uploaded go, rows and bytes, whatever PARLEY_FILE_TTL says.
+ */
 export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): Promise<void> {
   const user = await ownedAccount(ctx, actor, id);
-  // Memberships and the user's messages go with the account (as in the original); tokens die with the row.
-  if (!(await repo.deleteUserRow(ctx.db, user.id))) notFound();
-  newestPagesOf(ctx).clear(); // their messages went with them, without events
+  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
+    const files = await eraseMessagesOf(trx, emit, user.id);
+    if (!(await repo.deleteUserRow(trx, user.id))) notFound();
+    return files;
+  });
+  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once no row points at them
+  newestPagesOf(ctx).clear(); // the tombstones went with the account, without events of their own
+  markIndexForPurge(ctx);
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
+  truncateWalSoon(ctx);
 }
