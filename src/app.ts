@@ -21,9 +21,10 @@ import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
 import { operationRoutes } from "./modules/operations";
 import { fileRoutes } from "./modules/files";
+import { multipartUploads } from "./modules/files/multipart";
 import { FileStorage } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
-import { mentionRoutes, messageRoutes } from "./modules/messages";
+import { mentionRoutes, messageFileRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
@@ -62,6 +63,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(errorHandling(ctx.log))
     .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
+    .use(multipartUploads(ctx, messageFileRoutes))
     .use(operationRoutes(ctx))
     .use(docsRoutes(() => app.routes as never))
     .use(fileRoutes(ctx))
