@@ -119,8 +119,8 @@ async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
  */
 async function revokeFamily(ctx: AppContext, claims: TokenClaims): Promise<never> {
   const family = tokenFamily(claims);
-  // The family's newest token was issued before now, so it has expired by then.
-  const expires_at = Date.now() + Math.max(ctx.config.refreshTtlMs, ctx.config.accessTtlMs);
+  // The family's newest token was issued before now, so it has expired by then (exp is rounded up to a second).
+  const expires_at = Date.now() + Math.max(ctx.config.refreshTtlMs, ctx.config.accessTtlMs) + 1_000;
   await ctx.db
     .insertInto("revoked_tokens")
     .values({ jti: familyKey(family), expires_at })
