@@ -1,9 +1,8 @@
 // createApp assembles Parley from its modules around one database; tests build one against a temp data dir.
 import { Elysia } from "elysia";
-import { join } from "node:path";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
-import { isMigrated, migrateToLatest, openConfiguredDatabase, type DatabaseHandle } from "./db";
+import { databasePath, isMigrated, migrateToLatest, openConfiguredDatabase, type DatabaseHandle } from "./db";
 import { sqlBuilder, selectRows } from "./db/prepared";
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
@@ -12,18 +11,20 @@ import { clientIpSource } from "./lib/client-ip";
 import { createRateLimits } from "./lib/rate-limit";
 import { observability } from "./lib/observability";
 import { bodyLimit, webDefaults } from "./lib/web";
+import { tightenModes } from "./lib/private-files";
 import { adminRoutes } from "./modules/admin";
 import { authRoutes } from "./modules/auth";
 import { createPasswords } from "./modules/auth/passwords";
-import { loadOrCreateSecret, loadOrCreateSharedSecret } from "./modules/auth/secret";
+import { loadOrCreateSecret, loadOrCreateSharedSecret, secretPath } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
 import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
 import { operationRoutes } from "./modules/operations";
 import { fileRoutes } from "./modules/files";
-import { FileStorage } from "./modules/files/storage";
+import { multipartUploads } from "./modules/files/multipart";
+import { FileStorage, uploadsDir } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
-import { mentionRoutes, messageRoutes } from "./modules/messages";
+import { mentionRoutes, messageFileRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
@@ -63,6 +64,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(errorHandling(ctx.log))
     .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
+    .use(multipartUploads(ctx, messageFileRoutes))
     .use(operationRoutes(ctx))
     .use(docsRoutes(() => app.routes as never))
     .use(fileRoutes(ctx))
@@ -95,6 +97,15 @@ function registerReadings(ctx: AppContext) {
   });
 }
 
+/** Takes away what an older version (or a copy) left readable by other users in the data dir, saying so once. */
+function tightenDataDir(config: Config, log: Logger) {
+  const database = databasePath(config.dataDir);
+  const paths = [config.dataDir, database, `${database}-wal`, `${database}-shm`, secretPath(config.dataDir), uploadsDir(config.dataDir)];
+  const { tightened, failed } = tightenModes(paths);
+  if (tightened.length) log.warn("data dir files were readable by other users; now by this one only", { tightened });
+  if (failed.length) log.warn("could not make these private to this user (are they another user's?)", { paths: failed });
+}
+
 /** host:port/database of a PostgreSQL URL, without the user and password. */
 function postgresWhere(url: string): string {
   const { hostname, port, pathname } = new URL(url);
@@ -103,6 +114,7 @@ function postgresWhere(url: string): string {
 
 export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<Parley> {
   const log = options.log ?? createLogger(config.logLevel);
+  tightenDataDir(config, log);
   const database = openConfiguredDatabase(config);
   let secret: string;
   let cluster: Cluster;
@@ -122,7 +134,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
-    files: new FileStorage(join(config.dataDir, "uploads")),
+    files: new FileStorage(uploadsDir(config.dataDir)),
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,

@@ -1,11 +1,12 @@
 // The one place that owns the database: opens it, applies the SQLite-only settings, migrates, closes.
 import { Database as SqliteDatabase, type Statement } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, Migrator, sql, type MigrationResultSet } from "kysely";
 import { BunSqliteDialect } from "kysely-bun-sqlite";
 import { SQL } from "bun";
 import { migrations } from "../../migrations";
+import { createPrivateFile, makePrivateDir } from "../lib/private-files";
 import type { Durability } from "../config";
 import { BunPostgresDialect } from "./postgres-dialect";
 import { isKysely, selectRows, sqlBuilder, type Connection } from "./prepared";
@@ -67,7 +68,9 @@ export function databasePath(dataDir: string): string {
 }
 
 export function openDatabase(dataDir: string, durability: Durability = "normal"): DatabaseHandle {
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
+  // SQLite would create it 0644; its -wal and -shm files take the database file's mode.
+  createPrivateFile(databasePath(dataDir));
   const sqlite = new SqliteDatabase(databasePath(dataDir), { create: true, strict: true });
   sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run("PRAGMA foreign_keys = ON");
@@ -169,6 +172,7 @@ export function backupDatabase(dataDir: string, target: string): BackupResult {
   const source = databasePath(dataDir);
   if (!existsSync(source)) throw new Error(`no database at ${source}`);
   const partial = `${target}.partial-${process.pid}`;
+  createPrivateFile(partial, { exclusive: true }); // VACUUM INTO fills an empty file, keeping its mode
   const live = new SqliteDatabase(source, { readonly: true });
   try {
     live.run("PRAGMA busy_timeout = 10000");

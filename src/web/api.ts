@@ -155,13 +155,28 @@ export class Api {
     return this.session !== null;
   }
 
-  /** Rotates the token pair; one refresh at a time. A refused refresh token ends the session. */
+  /**
+   * Rotates the token pair; one refresh at a time, across tabs too (the server ends the whole login when a refresh
+   * token is used twice). A refused refresh token ends the session.
+   */
   refresh(): Promise<boolean> {
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
+    this.refreshing ??= this.refreshAlone().finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
+  private async refreshAlone(): Promise<boolean> {
+    if (!navigator.locks) return this.doRefresh();
+    return (await navigator.locks.request("parley.refresh", () => this.doRefresh())) as boolean;
+  }
+
   private async doRefresh(): Promise<boolean> {
+    // Another tab may have rotated while this one waited for the lock: take its pair rather than spend ours again.
+    const latest = readStored();
+    if (latest && this.session && latest.user.id === this.session.user.id && latest.refresh !== this.session.refresh) {
+      this.session = latest;
+      this.scheduleRefresh();
+      return true;
+    }
     const session = this.session;
     if (!session) return false;
     let status = 0;

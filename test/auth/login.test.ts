@@ -79,15 +79,16 @@ describe("POST /api/token/refresh/", () => {
     expect(await isRevoked(user.refresh)).toBe(true);
     expect((await protectedWith(first.body.access)).status).toBe(200);
 
-    const again = await api("POST", "/api/token/refresh/", { body: { refresh: user.refresh } });
-    expect(again.status).toBe(401);
-    expect(again.body.detail).toBe("Token is blacklisted");
-    expect(again.headers.get("www-authenticate")).toStartWith("Bearer");
-
     const next = await api("POST", "/api/token/refresh/", { body: { refresh: first.body.refresh } });
     expect(next.status).toBe(200);
     // The access token issued alongside the old refresh token is not touched by the rotation.
     expect((await protectedWith(user.access)).status).toBe(200);
+
+    // Using a spent one again is refused, and ends the login (see refresh-reuse.test.ts).
+    const again = await api("POST", "/api/token/refresh/", { body: { refresh: user.refresh } });
+    expect(again.status).toBe(401);
+    expect(again.body.detail).toStartWith("Token is blacklisted");
+    expect(again.headers.get("www-authenticate")).toStartWith("Bearer");
   });
 
   test("of two concurrent uses of one refresh token, exactly one wins", async () => {
@@ -136,7 +137,7 @@ describe("POST /api/logout/", () => {
     expect((await protectedWith(user.access)).status).toBe(401);
     const refresh = await api("POST", "/api/token/refresh/", { body: { refresh: user.refresh } });
     expect(refresh.status).toBe(401);
-    expect(refresh.body.detail).toBe("Token is blacklisted");
+    expect(refresh.body.detail).toStartWith("Token is blacklisted");
 
     expect((await protectedWith(other.body.access)).status).toBe(200);
     expect((await api("POST", "/api/token/refresh/", { body: { refresh: other.body.refresh } })).status).toBe(200);

@@ -76,4 +76,18 @@ describe("/metrics behind PARLEY_METRICS_TOKEN", async () => {
     expect((await api("GET", "/metrics", { headers: { authorization: "Bearer wrong-token-wrong" } })).status).toBe(401);
     expect((await api("GET", "/metrics", { headers: { authorization: "Bearer a-long-metrics-token" } })).status).toBe(200);
   });
+
+  test("wrong tokens of every length are refused; the right one is accepted whatever the scheme's case (compared as digests)", async () => {
+    const metrics = (authorization: string) => api("GET", "/metrics", { headers: { authorization } });
+    for (const wrong of ["Bearer ", "Bearer a", "Bearer a-long-metrics-toke", "Bearer a-long-metrics-tokeN", "Bearer a-long-metrics-token-", "a-long-metrics-token", "Basic a-long-metrics-token"]) {
+      const answer = await metrics(wrong);
+      expect(answer.status, wrong).toBe(401);
+      expect(answer.body).toMatchObject({ code: "not_authenticated" });
+    }
+    for (const right of ["Bearer a-long-metrics-token", "bearer a-long-metrics-token", "BEARER  a-long-metrics-token"]) {
+      const answer = await metrics(right);
+      expect(answer.status, right).toBe(200);
+      expect(answer.body).toContain("parley_");
+    }
+  });
 });

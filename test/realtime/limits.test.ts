@@ -81,7 +81,7 @@ describe("gateway limits", async () => {
 
     const login = (await api("POST", "/api/login/", { body: { email: user.email, password: user.password } })).body;
     const three = await open(login.access);
-    await api("PATCH", `/api/${user.id}/update/`, { token: login.access, body: { password: "a brand new password" } });
+    await api("PATCH", `/api/${user.id}/update/`, { token: login.access, body: { password: "a brand new password", current_password: user.password } });
     expect((await three.closed).code).toBe(1008);
 
     const again = (await api("POST", "/api/login/", { body: { email: user.email, password: "a brand new password" } })).body;

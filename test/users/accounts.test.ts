@@ -51,7 +51,7 @@ describe("POST /api/register/", () => {
     expect(await userRow(response.body.user.id)).toMatchObject({ is_staff: 0, is_superuser: 0, is_active: 1, token_generation: 0 });
   });
 
-  test("form-encoded and multipart bodies work too", async () => {
+  test("form-encoded bodies work too; multipart ones are refused (415: no file to take)", async () => {
     const formBody = newAccount({ is_staff: "1" });
     const form = await api("POST", "/api/register/", {
       body: new URLSearchParams(formBody as Record<string, string>).toString(),
@@ -66,10 +66,9 @@ describe("POST /api/register/", () => {
     const data = new FormData();
     for (const [key, value] of Object.entries({ ...multipartBody, is_superuser: "1" })) data.set(key, String(value));
     const multipart = await api("POST", "/api/register/", { body: data });
-    expect(multipart.status).toBe(201);
-    expect(multipart.body.user).toMatchObject({ username: multipartBody.username, email: multipartBody.email, first_name: "Ada" });
-    expect((await userRow(multipart.body.user.id))?.is_superuser).toBe(0);
-    expect((await login(multipartBody.email, multipartBody.password)).status).toBe(200);
+    expect(multipart.status).toBe(415);
+    expect(multipart.body.code).toBe("unsupported_media_type");
+    expect((await login(multipartBody.email, multipartBody.password)).status).toBe(401);
 
     const badForm = await api("POST", "/api/register/", {
       body: new URLSearchParams({ username: "formless" }).toString(),
@@ -196,7 +195,7 @@ describe("profiles, updates and deletion", () => {
 
   test("PATCH changes some fields; the email is lower-cased, a username may change case", async () => {
     const user = await registerUser(api, "patcher");
-    const response = await patch(user, user.id, { first_name: "Grace", email: `NEW.${user.email.toUpperCase()}` });
+    const response = await patch(user, user.id, { first_name: "Grace", email: `NEW.${user.email.toUpperCase()}`, current_password: user.password });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id: user.id, username: user.username, first_name: "Grace", last_name: "Test", email: `new.${user.email}` });
     expect(await userRow(user.id)).toMatchObject({ first_name: "Grace", email: `new.${user.email}`, token_generation: 0 });
@@ -222,7 +221,7 @@ describe("profiles, updates and deletion", () => {
     const username = await patch(user, user.id, { username: other.username.toUpperCase() });
     expect(username.status).toBe(400);
     expect(username.body).toEqual({ username: ["A user with that username already exists."] });
-    const email = await patch(user, user.id, { email: other.email.toUpperCase() });
+    const email = await patch(user, user.id, { email: other.email.toUpperCase(), current_password: user.password });
     expect(email.status).toBe(400);
     expect(email.body).toEqual({ email: ["user with this email already exists."] });
     const short = await patch(user, user.id, { password: "short" });
@@ -264,7 +263,7 @@ describe("profiles, updates and deletion", () => {
     const before = (await userRow(user.id))!;
     const body = { username: `${user.username}x`, email: `x.${user.email}`, password: "a brand new password", first_name: "New", last_name: "Name" };
 
-    const response = await put(user, user.id, body);
+    const response = await put(user, user.id, { ...body, current_password: user.password });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id: user.id, username: body.username, email: body.email, first_name: "New", last_name: "Name" });
     expect(JSON.stringify(response.body)).not.toContain(body.password);
@@ -286,7 +285,7 @@ describe("profiles, updates and deletion", () => {
 
   test("a PATCH of the password alone also ends every session", async () => {
     const user = await registerUser(api, "repass");
-    const response = await patch(user, user.id, { password: "another good password" });
+    const response = await patch(user, user.id, { password: "another good password", current_password: user.password });
     expect(response.status).toBe(200);
     expect((await protectedWith(user.access)).status).toBe(401);
     expect((await api("POST", "/api/token/refresh/", { body: { refresh: user.refresh } })).status).toBe(401);
@@ -339,7 +338,7 @@ describe("profiles, updates and deletion", () => {
       expect((await userRow(target.id))?.first_name, label("PATCH row")).toBe(want.patch === 200 ? `by-${actorName}` : `target${actorName}`);
 
       const replacement = { username: `${target.username}r`, email: `r.${target.email}`, password: target.password, first_name: "Put", last_name: actorName };
-      const replaced = await put(actor, target.id, replacement);
+      const replaced = await put(actor, target.id, actorName === "self" ? { ...replacement, current_password: target.password } : replacement);
       expect(replaced.status, label("PUT")).toBe(want.put);
       expect((await userRow(target.id))?.username, label("PUT row")).toBe(want.put === 200 ? replacement.username : target.username);
       if (want.put === 200) expect(replaced.body.email, label("PUT email shown")).toBe(replacement.email);
@@ -378,5 +377,78 @@ describe("profiles, updates and deletion", () => {
     expect((await protectedWith(user.access)).status).toBe(401);
     expect((await get(staff, user.id)).status).toBe(404);
     expect((await del(staff, user.id)).status).toBe(404);
+  });
+
+  describe("changing the password or the email needs the current password", () => {
+    const rowOf = async (id: number) => (await userRow(id))!;
+
+    test("PATCH of the password or the email without current_password, or with a wrong one: 400 naming current_password, nothing changed", async () => {
+      const user = await registerUser(api, "guarded");
+      const before = await rowOf(user.id);
+      const changes = [{ password: "a stolen new password" }, { email: `thief.${user.email}` }, { email: `thief.${user.email}`, first_name: "Mallory" }];
+      for (const change of changes) {
+        for (const [given, message] of [
+          [undefined, "Enter your current password to change your password or email."],
+          ["", "Enter your current password to change your password or email."],
+          ["not the password", "Your current password was entered incorrectly."],
+        ] as const) {
+          const body = given === undefined ? change : { ...change, current_password: given };
+          const response = await patch(user, user.id, body);
+          expect(response.status, JSON.stringify(body)).toBe(400);
+          expect(response.body).toEqual({ current_password: [message] });
+        }
+      }
+      expect(await rowOf(user.id)).toEqual(before);
+      expect((await protectedWith(user.access)).status).toBe(200);
+      expect((await login(user.email, user.password)).status).toBe(200);
+    });
+
+    test("PUT with a new password needs it too; the right current_password lets both through", async () => {
+      const user = await registerUser(api, "guardput");
+      const body = { username: user.username, email: user.email, password: "a replaced password", first_name: "P", last_name: "Q" };
+      expect((await put(user, user.id, body)).body).toEqual({ current_password: ["Enter your current password to change your password or email."] });
+      expect((await put(user, user.id, { ...body, current_password: "wrong wrong wrong" })).body).toEqual({ current_password: ["Your current password was entered incorrectly."] });
+      expect((await rowOf(user.id)).first_name).toBe("guardput");
+      const replaced = await put(user, user.id, { ...body, current_password: user.password });
+      expect(replaced.status).toBe(200);
+      expect(JSON.stringify(replaced.body)).not.toContain(user.password);
+      expect((await login(user.email, "a replaced password")).status).toBe(200);
+
+      const patcher = await registerUser(api, "guardemail");
+      const moved = await patch(patcher, patcher.id, { email: `moved.${patcher.email}`, current_password: patcher.password });
+      expect(moved.status).toBe(200);
+      expect((await rowOf(patcher.id)).email).toBe(`moved.${patcher.email}`);
+      expect((await protectedWith(patcher.access)).status).toBe(200); // an email change alone keeps the sessions
+    });
+
+    test("other fields, and the same email in another case, need no password", async () => {
+      const user = await registerUser(api, "freeform");
+      const response = await patch(user, user.id, { first_name: "Free", last_name: "Form", username: `${user.username}z`, email: user.email.toUpperCase() });
+      expect(response.status).toBe(200);
+      expect(await rowOf(user.id)).toMatchObject({ first_name: "Free", last_name: "Form", username: `${user.username}z`, email: user.email });
+    });
+
+    test("staff changing someone else's password or email need none; staff changing their own do", async () => {
+      const staff = await registerUser(api, "resetter");
+      await makeStaff(staff.id);
+      const user = await registerUser(api, "forgetful");
+      expect((await patch(staff, user.id, { password: "reset by the staff", email: `reset.${user.email}` })).status).toBe(200);
+      expect((await login(`reset.${user.email}`, "reset by the staff")).status).toBe(200);
+      const own = await patch(staff, staff.id, { password: "a staff password" });
+      expect(own.status).toBe(400);
+      expect(own.body).toEqual({ current_password: ["Enter your current password to change your password or email."] });
+    });
+
+    test("wrong guesses share the login's per-account limit (429), and the body never echoes them", async () => {
+      const limited = await makeApp({ limitLoginAccount: { capacity: 3, periodMs: 60_000 } });
+      const user = await registerUser(limited.api, "guessed");
+      const guess = (current_password: string) => limited.api("PATCH", `/api/${user.id}/update/`, { token: user.access, body: { password: "taken over 123", current_password } });
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await guess(`guess number ${i}`));
+      expect(answers.map((a) => a.status)).toEqual([400, 400, 429, 429]); // the login above took one
+      for (const answer of answers) expect(JSON.stringify(answer.body)).not.toContain("guess number");
+      expect(answers[3]!.headers.get("retry-after")).toBeTruthy();
+      expect((await guess(user.password)).status).toBe(429);
+    });
   });
 });

@@ -1,14 +1,17 @@
 // No built-in secret: without PARLEY_JWT_SECRET, one is generated on first start and kept in the data dir (mode 0600),
 // or, on PostgreSQL, in the shared database, so that every node signs and accepts the same tokens.
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../../db";
 import { sharedSetting } from "../../db/settings";
+import { makePrivateDir } from "../../lib/private-files";
+
+export const secretPath = (dataDir: string) => join(dataDir, "jwt-secret");
 
 export function loadOrCreateSecret(dataDir: string): string {
-  const path = join(dataDir, "jwt-secret");
-  mkdirSync(dataDir, { recursive: true });
+  const path = secretPath(dataDir);
+  makePrivateDir(dataDir);
   try {
     writeFileSync(path, randomBytes(48).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
   } catch (error) {

@@ -1,11 +1,12 @@
 // Logging in, token rotation, logout, and turning a Bearer token into the current user.
+import { randomUUIDv7 } from "bun";
 import type { AppContext } from "../../context";
 import { prepared, sqlBuilder } from "../../db/prepared";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import { findUserByEmail, normalizeEmail } from "../users/repository";
-import type { TokenClaims } from "./tokens";
+import { tokenFamily, type TokenClaims } from "./tokens";
 
 /** The authenticated caller, as every service sees it. */
 export interface AuthUser {
@@ -24,13 +25,17 @@ export interface LoginResult {
   id: number;
 }
 
-/** The user a token names, with whether the token was revoked: on every authenticated request. */
-const tokenOwner = prepared((jti: string, userId: number) =>
+/** revoked_tokens holds revoked token ids and, under this key, revoked families (every token of one login). */
+const familyKey = (family: string) => `family:${family}`;
+
+/** The user a token names, with whether the token or its family was revoked: on every authenticated request. */
+const tokenOwner = prepared((jti: string, family: string, userId: number) =>
   sqlBuilder
     .selectFrom("users")
     .leftJoin("revoked_tokens", (join) => join.on("revoked_tokens.jti", "=", jti))
+    .leftJoin("revoked_tokens as revoked_family", (join) => join.on("revoked_family.jti", "=", family))
     .selectAll("users")
-    .select("revoked_tokens.jti as revoked")
+    .select(["revoked_tokens.jti as revoked", "revoked_family.jti as family_revoked"])
     .where("users.id", "=", userId),
 );
 
@@ -46,7 +51,7 @@ export async function login(ctx: AppContext, email: string, password: string, ip
   const matches = await ctx.passwords.verify(password, hash);
   if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");
   if (ctx.passwords.needsRehash(user.password_hash)) await upgradePasswordHash(ctx, user, password);
-  const pair = await issuePair(ctx, user);
+  const pair = await issuePair(ctx, user, randomUUIDv7());
   return { ...pair, email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), id: user.id };
 }
 
@@ -61,38 +66,48 @@ async function upgradePasswordHash(ctx: AppContext, user: UserRow, password: str
   }
 }
 
-async function issuePair(ctx: AppContext, user: UserRow) {
+/** A new access and refresh token of one family (a login, or the login a rotated token descends from). */
+async function issuePair(ctx: AppContext, user: UserRow, family: string) {
   const [access, refresh] = await Promise.all([
-    ctx.tokens.issue("access", user.id, user.token_generation),
-    ctx.tokens.issue("refresh", user.id, user.token_generation),
+    ctx.tokens.issue("access", user.id, user.token_generation, family),
+    ctx.tokens.issue("refresh", user.id, user.token_generation, family),
   ]);
   return { access: access.token, refresh: refresh.token };
 }
 
-/** The user a token of this type stands for, if it is valid, unrevoked and the account still active. */
-async function checkToken(ctx: AppContext, token: string, type: "access" | "refresh"): Promise<{ user: UserRow; claims: TokenClaims }> {
+/** The user a validly signed token of this type stands for, and whether it or its family was revoked; refused if the account is not active. */
+async function readToken(ctx: AppContext, token: string, type: "access" | "refresh"): Promise<{ user: UserRow; claims: TokenClaims; revoked: "token" | "family" | null }> {
   const claims = await ctx.tokens.verify(token, type);
   if (!claims) {
     const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");
     tokenNotValid(asOther ? "Token has wrong type" : "Token is invalid or expired");
   }
-  return { user: await holderOf(ctx, claims!), claims: claims! };
+  return { ...(await holderOf(ctx, claims!)), claims: claims! };
 }
 
-/** The user a verified token's claims name, if that token is unrevoked, the account active and its generation current. */
-async function holderOf(ctx: AppContext, claims: TokenClaims): Promise<UserRow> {
-  const [row] = await tokenOwner.run(ctx.reader, claims.jti, claims.user_id);
-  if (row?.revoked) tokenNotValid("Token is blacklisted");
-  if (!row || !row.is_active || row.token_generation !== claims.gen) tokenNotValid("Token is invalid or expired");
-  const { revoked: _, ...user } = row!;
-  return user;
+/** The user verified claims name, and whether the token or its family was revoked; refused if the account is not active or its generation moved on. */
+async function holderOf(ctx: AppContext, claims: TokenClaims): Promise<{ user: UserRow; revoked: "token" | "family" | null }> {
+  const [row] = await tokenOwner.run(ctx.reader, claims.jti, familyKey(tokenFamily(claims)), claims.user_id);
+  const revoked = row?.family_revoked ? "family" : row?.revoked ? "token" : null;
+  if (!revoked && (!row || !row.is_active || row.token_generation !== claims.gen)) tokenNotValid("Token is invalid or expired");
+  const { revoked: _, family_revoked: __, ...user } = row ?? {};
+  return { user: user as UserRow, revoked };
+}
+
+/** The user a token of this type stands for, if it is valid, unrevoked and the account still active. */
+async function checkToken(ctx: AppContext, token: string, type: "access" | "refresh"): Promise<{ user: UserRow; claims: TokenClaims }> {
+  const { user, claims, revoked } = await readToken(ctx, token, type);
+  if (revoked) tokenNotValid("Token is blacklisted");
+  return { user, claims };
 }
 
 const asCaller = (user: UserRow, claims: TokenClaims): AuthUser => ({ id: user.id, username: user.username, is_staff: !!user.is_staff, token: claims });
 
 /** The caller stored access-token claims stand for, checked now (a WebSocket ticket carries the claims of its token). */
 export async function callerOf(ctx: AppContext, claims: TokenClaims): Promise<AuthUser> {
-  return asCaller(await holderOf(ctx, claims), claims);
+  const { user, revoked } = await holderOf(ctx, claims);
+  if (revoked) tokenNotValid("Token is blacklisted");
+  return asCaller(user, claims);
 }
 
 export async function authenticate(ctx: AppContext, authorization: string | undefined | null): Promise<AuthUser> {
@@ -112,15 +127,38 @@ async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
-/** Rotates a refresh token: the old one is revoked (using it again is refused) and a new pair issued. */
+/**
+ * Ends a login after its refresh token was used twice (a sign of theft, OAuth 2.0 Security BCP): every token of the
+ * family stops working, whoever holds it, and their sockets close on every node; other logins of the user go on.
+ */
+async function revokeFamily(ctx: AppContext, claims: TokenClaims): Promise<never> {
+  const family = tokenFamily(claims);
+  // The family's newest token was issued before now, so it has expired by then (exp is rounded up to a second).
+  const expires_at = Date.now() + Math.max(ctx.config.refreshTtlMs, ctx.config.accessTtlMs) + 1_000;
+  await ctx.db
+    .insertInto("revoked_tokens")
+    .values({ jti: familyKey(family), expires_at })
+    .onConflict((oc) => oc.column("jti").doNothing())
+    .execute();
+  ctx.hub.disconnectUser(claims.user_id, 1008, "Session revoked", family);
+  ctx.log.warn("a spent refresh token was used again: its login is revoked", { user_id: claims.user_id });
+  return tokenNotValid("Token is blacklisted; it was already used, so every token of this login is revoked. Log in again.");
+}
+
+/**
+ * Rotates a refresh token: the old one is revoked and a new pair of the same family issued. Using a rotated (or
+ * logged-out) refresh token again revokes its whole family.
+ */
 export async function refresh(ctx: AppContext, refreshToken: string, ip: string): Promise<{ access: string; refresh: string }> {
   await enforce(ctx.limits.refreshPerIp, ip, "Too many token refreshes from this address.");
-  const { user, claims } = await checkToken(ctx, refreshToken, "refresh");
+  const { user, claims, revoked } = await readToken(ctx, refreshToken, "refresh");
+  if (revoked === "family") tokenNotValid("Token is blacklisted");
+  if (revoked === "token") return revokeFamily(ctx, claims);
   // Before the rotation: a refused refresh leaves the token usable for a later try.
   await enforce(ctx.limits.refreshPerAccount, String(user.id), "Too many token refreshes for this account.");
-  // The insert is the lock: of two concurrent uses of one refresh token, only one wins.
-  if (!(await revoke(ctx, claims))) tokenNotValid("Token is blacklisted");
-  return issuePair(ctx, user);
+  // The insert is the lock: of two concurrent uses of one refresh token, one wins and the others count as reuse.
+  if (!(await revoke(ctx, claims))) return revokeFamily(ctx, claims);
+  return issuePair(ctx, user, tokenFamily(claims));
 }
 
 /** Ends a session: both the refresh token given and the access token used for the call stop working. */

@@ -12,10 +12,16 @@ export interface TokenClaims {
   iat: number;
   /** The user's token generation when issued; a bump of it ends every older token. */
   gen: number;
+  /** The login the token descends from (its family): every pair rotated from one login shares it. */
+  fam?: string;
 }
 
+/** A token's family; a token issued before families existed heads its own. */
+export const tokenFamily = (claims: TokenClaims): string => claims.fam ?? claims.jti;
+
 export interface Tokens {
-  issue(type: TokenType, userId: number, generation: number): Promise<{ token: string; claims: TokenClaims }>;
+  /** Without a family, the token starts one of its own. */
+  issue(type: TokenType, userId: number, generation: number, family?: string): Promise<{ token: string; claims: TokenClaims }>;
   /** The claims of a validly signed, unexpired HS256 token of that type; null for anything else. */
   verify(token: string, type: TokenType): Promise<TokenClaims | null>;
 }
@@ -27,9 +33,10 @@ export function createTokens(secret: string, ttlMs: Record<TokenType, number>): 
   const signer = jwt({ secret, alg: "HS256" }).decorator.jwt;
   const verified = new Map<string, TokenClaims>();
   return {
-    async issue(type, userId, generation) {
+    async issue(type, userId, generation, family) {
       const iat = Math.floor(Date.now() / 1000);
-      const claims: TokenClaims = { token_type: type, user_id: userId, jti: randomUUIDv7(), iat, exp: iat + Math.ceil(ttlMs[type] / 1000), gen: generation };
+      const jti = randomUUIDv7();
+      const claims: TokenClaims = { token_type: type, user_id: userId, jti, iat, exp: iat + Math.ceil(ttlMs[type] / 1000), gen: generation, fam: family ?? jti };
       const { iat: _, ...signed } = claims; // the signer stamps iat itself
       return { token: await signer.sign(signed), claims };
     },

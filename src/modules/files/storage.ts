@@ -2,9 +2,9 @@
 // (several nodes share that folder: NFS or any shared mount). The rows live in `files`. Another store (an
 // S3-compatible bucket) implements UploadStore and nothing else changes.
 import { randomUUIDv7 } from "bun";
-import { mkdirSync } from "node:fs";
 import { open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { makePrivateDir } from "../../lib/private-files";
 
 export interface StoredUpload {
   storage_name: string;
@@ -54,10 +54,13 @@ export interface UploadStore {
   storedBefore(before: number): Promise<string[]>;
 }
 
+/** Where a data dir keeps its uploads. */
+export const uploadsDir = (dataDir: string) => join(dataDir, "uploads");
+
 /** Uploads on local disk (or a mount every node shares). */
 export class FileStorage implements UploadStore {
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
   }
 
   pathOf(storageName: string): string {

@@ -11,6 +11,9 @@ const security = [{ bearerAuth: [] }];
 /** An answer whose JSON is already serialized (the history page may come from a cache). */
 const jsonText = (json: string) => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } });
 
+/** The routes that take a file, as "METHOD route": the only ones that read multipart bodies (files/multipart.ts). */
+export const messageFileRoutes = ["POST /api/messages/:conversation_id/send/"];
+
 export const messageRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api/messages", tags: ["Messages"] })
     .use(requireUser(ctx))
@@ -28,7 +31,7 @@ export const messageRoutes = (ctx: AppContext) =>
         body: sendBody,
         response: { 201: messageView },
         detail: {
-          summary: "Send a message (JSON, or multipart with a file)",
+          summary: "Send a message (JSON, or multipart with a file: at most 16 parts, read only once the token checked out)",
           description:
             "With `receiver_user` the message goes to the caller's direct conversation with that user (created on first use); with `receiver_group` to that group; otherwise to the conversation in the path. Members only. A repeated `client_id` returns the first message (header Idempotent-Replay: true). Sends (REST and WebSocket together) and uploaded bytes are rate-limited per user (429 with Retry-After).",
           security,

@@ -1,4 +1,5 @@
 // Liveness, readiness and metrics, for load balancers and Prometheus.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { Elysia } from "elysia";
 import { sql } from "kysely";
@@ -21,6 +22,14 @@ async function readiness(ctx: AppContext): Promise<string | null> {
   }
 }
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+/** Whether `authorization` is `Bearer <token>`, compared in constant time (digests: equal lengths whatever was sent). */
+function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const given = /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1] ?? "";
+  return timingSafeEqual(sha256(given), sha256(token));
+}
+
 export const operationRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Operations"] })
     .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness: the process answers" } })
@@ -40,7 +49,7 @@ export const operationRoutes = (ctx: AppContext) =>
       "/metrics",
       ({ headers }) => {
         const token = ctx.config.metricsToken;
-        if (token && headers.authorization !== `Bearer ${token}`) {
+        if (token && !bearerMatches(headers.authorization, token)) {
           return jsonResponse(401, errorBody("not_authenticated", "A metrics token is required."), { "www-authenticate": 'Bearer realm="metrics"' });
         }
         return new Response(ctx.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });

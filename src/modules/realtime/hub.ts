@@ -10,6 +10,8 @@ export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 export interface SocketState {
   userId: number;
   username: string;
+  /** The login (token family) the socket authenticated with: revoking it closes the socket. */
+  family: string;
   /** The seq this socket has heard everything up to through its subscriptions (replays stop here). */
   subscribedAt: number;
   /** Set for sockets of the original's endpoint, which hear one conversation in the original's format. */
@@ -39,7 +41,7 @@ export interface Socket {
 export type Signal =
   | { kind: "typing"; conversation_id: number; frame: string }
   | { kind: "users"; user_ids: number[]; frame: string }
-  | { kind: "disconnect"; user_id: number; code: number; reason: string };
+  | { kind: "disconnect"; user_id: number; code: number; reason: string; family?: string };
 
 /** How many recently published events the hub keeps at least: a few milliseconds' worth on a busy cluster. */
 const RECENT_EVENTS = 1024;
@@ -253,10 +255,11 @@ export class Hub {
     return n;
   }
 
-  /** Closes every socket of a user (logout, deactivation, deletion), on every node. */
-  disconnectUser(userId: number, code = 1008, reason = "Session ended") {
-    this.apply({ kind: "disconnect", user_id: userId, code, reason });
-    this.relay?.({ kind: "disconnect", user_id: userId, code, reason });
+  /** Closes every socket of a user (logout, deactivation, deletion), or those of one login (`family`), on every node. */
+  disconnectUser(userId: number, code = 1008, reason = "Session ended", family?: string) {
+    const signal: Signal = { kind: "disconnect", user_id: userId, code, reason, family };
+    this.apply(signal);
+    this.relay?.(signal);
   }
 
   /** Sends a typing frame to a conversation's sockets, on every node (`from`: the typist's socket, left out). */
@@ -273,8 +276,11 @@ export class Hub {
 
   /** Acts on a signal, for this node's sockets only (from this node, or from another through the transport). */
   apply(signal: Signal) {
-    if (signal.kind === "disconnect") for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) socket.close(signal.code, signal.reason);
-    else if (signal.kind === "users") for (const id of signal.user_ids) this.server?.publish(userTopic(id), signal.frame);
+    if (signal.kind === "disconnect") {
+      for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) {
+        if (signal.family === undefined || this.states.get(socket)?.family === signal.family) socket.close(signal.code, signal.reason);
+      }
+    } else if (signal.kind === "users") for (const id of signal.user_ids) this.server?.publish(userTopic(id), signal.frame);
     else this.server?.publish(conversationTopic(signal.conversation_id), signal.frame);
   }
 

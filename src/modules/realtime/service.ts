@@ -3,6 +3,7 @@ import type { AppContext } from "../../context";
 import { prepared, sqlBuilder } from "../../db/prepared";
 import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
+import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
 import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
@@ -38,7 +39,7 @@ export async function contactsOf(ctx: AppContext, userId: number): Promise<numbe
  * synchronous step it subscribes, says hello and sends the replay: the client sees every event once — replayed up
  * to the hello's seq, live after it. Returns the socket's state, added to the hub, or null if it closed meanwhile.
  */
-export async function connect(ctx: AppContext, socket: Socket, user: { id: number; username: string }, since: number | null): Promise<{ state: SocketState; first: boolean } | null> {
+export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, since: number | null): Promise<{ state: SocketState; first: boolean } | null> {
   let conversations: Set<number>;
   let meanwhile: LoggedEvent[] | null;
   let from = since;
@@ -117,8 +118,8 @@ async function readMissed(ctx: AppContext, userId: number, since: number, upTo: 
   return { frames: rows.map((row) => eventFrame(row.type, row.conversation_id, row.seq, row.data)) };
 }
 
-export function newSocketState(user: { id: number; username: string }, subscribedAt: number, legacyConversation: number | null = null): SocketState {
-  return { userId: user.id, username: user.username, subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
+export function newSocketState(user: Pick<AuthUser, "id" | "username" | "token">, subscribedAt: number, legacyConversation: number | null = null): SocketState {
+  return { userId: user.id, username: user.username, family: tokenFamily(user.token), subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
 }
 
 /** Takes one token from the socket's bucket; false when it is flooding. */

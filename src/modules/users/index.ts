@@ -32,13 +32,18 @@ export const userRoutes = (ctx: AppContext) =>
       params: userIdParams,
       body: patchUserBody,
       response: publicUser,
-      detail: { summary: "Change some fields of your account", description: "Only the account's owner or staff. A new password ends every session of the account.", security },
+      detail: {
+        summary: "Change some fields of your account",
+        description:
+          "Only the account's owner or staff. Changing your own password or email needs `current_password` (missing or wrong: 400 naming it); staff changing another account do not. A new password ends every session of the account.",
+        security,
+      },
     })
     .put("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
       params: userIdParams,
       body: replaceUserBody,
       response: publicUser,
-      detail: { summary: "Replace your account's fields (all five required)", security },
+      detail: { summary: "Replace your account's fields (all five required)", description: "As PATCH: your own new password or email needs `current_password`.", security },
     })
     .delete(
       "/:user_id/delete/",

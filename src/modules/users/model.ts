@@ -13,8 +13,14 @@ const name = t.String({ maxLength: 150, error: "Ensure this field has no more th
 export const registerBody = t.Object({ username, email, password, first_name: t.Optional(name), last_name: t.Optional(name) });
 export type RegisterBody = typeof registerBody.static;
 
+const currentPassword = t.String({
+  maxLength: 1024,
+  error: "Enter your current password.",
+  description: "Your current password: needed to change your own password or email.",
+});
+
 /** PUT replaces the whole profile (all five fields); PATCH changes any of them. */
-export const replaceUserBody = t.Object({ username, email, password, first_name: name, last_name: name });
+export const replaceUserBody = t.Object({ username, email, password, first_name: name, last_name: name, current_password: t.Optional(currentPassword) });
 export const patchUserBody = t.Partial(replaceUserBody);
 export type UserChanges = typeof patchUserBody.static;
 

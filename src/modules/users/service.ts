@@ -86,10 +86,23 @@ async function ownedAccount(ctx: AppContext, actor: AuthUser, id: number): Promi
   return user;
 }
 
+/**
+ * Changing one's own password or email takes the current password, so that a stolen access token cannot take the
+ * account over for good. Staff changing someone else's account are exempt. Guesses share the login's per-account limit.
+ */
+async function checkCurrentPassword(ctx: AppContext, actor: AuthUser, user: UserRow, changes: UserChanges): Promise<void> {
+  const changesCredentials = changes.password !== undefined || (changes.email !== undefined && repo.normalizeEmail(changes.email) !== user.email);
+  if (!changesCredentials || actor.id !== user.id) return;
+  if (!changes.current_password) invalidField("current_password", "Enter your current password to change your password or email.");
+  await enforce(ctx.limits.loginPerAccount, user.email, "Too many password attempts for this account.");
+  if (!(await ctx.passwords.verify(changes.current_password!, user.password_hash))) invalidField("current_password", "Your current password was entered incorrectly.");
+}
+
 export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, changes: UserChanges): Promise<UserRow> {
   const user = await ownedAccount(ctx, actor, id);
+  await checkCurrentPassword(ctx, actor, user, changes);
   await checkIdentifiers(ctx, changes.username, changes.email, user.id);
-  const { password, ...profile } = changes;
+  const { password, current_password: _, ...profile } = changes;
   const password_hash = password === undefined ? undefined : await ctx.passwords.hash(password);
   const updated = await ctx.db
     .transaction()
