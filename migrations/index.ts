@@ -9,6 +9,7 @@ import * as m0005 from "./0005_message_features";
 import * as m0006 from "./0006_search";
 import * as m0007 from "./0007_group_admin";
 import * as m0008 from "./0008_settings";
+import * as m0009 from "./0009_search_by_conversation";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   "0006_search": m0006,
   "0007_group_admin": m0007,
   "0008_settings": m0008,
+  "0009_search_by_conversation": m0009,
 };
