@@ -152,6 +152,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
     (trigramHits ??= tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, query.window, short));
   return {
     async words(terms) {
+      await yieldToEventLoop();
       const match = terms.map((t) => variants(t.text)).join(" ");
       if (terms.every((t) => isRare(reader, t))) return ftsQuery(reader, "messages_fts", match, 0, "word", query);
       return hitsOf(await tagged(reader, "messages_fts", match, conversations, query.window), 0, "word");
@@ -159,6 +160,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
     async prefixes(terms) {
       // An FTS5 prefix query merges the postings of every word with that prefix on the server; instead the trigram
       // index finds the caller's messages containing the terms, and those where each starts a word are kept.
+      await yieldToEventLoop();
       const long = terms.filter((t) => [...t.text].length >= 3);
       const short = terms.filter((t) => [...t.text].length < 3);
       const candidates = long.length ? await containing(long, short) : (await substringScan(reader, terms, query)).map((hit) => hit.id);
@@ -167,7 +169,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       return hitsOf(candidates.filter(startsWords), 1, "prefix");
     },
     substrings: async (long, short) => hitsOf(await containing(long, short), 2, "substring"),
-    scan: async (terms) => substringScan(reader, terms, query),
+    scan: async (terms) => (await yieldToEventLoop(), substringScan(reader, terms, query)),
   };
 }
 
@@ -200,7 +202,7 @@ async function tagged(reader: SqliteDatabase, table: string, match: string, conv
   );
   let ids: number[] = [];
   for (let i = 0; i < conversations.length; i += TAGS_PER_QUERY) {
-    if (i > 0) await yieldToEventLoop();
+    await yieldToEventLoop();
     const tags = conversations.slice(i, i + TAGS_PER_QUERY).map((id) => quote(conversationTag(id))).join(" OR ");
     const above = ids.length >= window ? ids[window - 1]! : 0;
     const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map((t) => likePattern(t.text)), window);
