@@ -29,7 +29,7 @@ beforeAll(async () => {
   const now = Date.now();
   const range = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)`;
   await queryRows(server.parley, `${range} INSERT INTO conversations (kind, name, name_key, created_by, created_at) SELECT 'group', 'crowd' || i, 'crowd' || i, ?, ? FROM n`, [GROUPS, crowd.id, now]);
-  const [{ first }] = await queryRows<{ first: number }>(server.parley, "SELECT min(id) AS first FROM conversations WHERE name_key LIKE 'crowd%'");
+  const { first } = (await queryRows<{ first: number }>(server.parley, "SELECT min(id) AS first FROM conversations WHERE name_key LIKE 'crowd%'"))[0]!;
   await queryRows(server.parley, "INSERT INTO conversation_members (conversation_id, user_id, role, joined_at) SELECT id, ?, 'owner', ? FROM conversations WHERE name_key LIKE 'crowd%'", [crowd.id, now]);
   // Every other message says "common", and every other one of the small conversation's.
   await queryRows(
@@ -55,7 +55,7 @@ describe("a search in a small conversation on a large server", () => {
     for (let i = 0; i < 7; i++) times.push((await timed(path, alice.access)).ms);
     console.log(`search at ${MESSAGES.toLocaleString("en")} messages: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(1)).join(", ")})`);
     expect(median(times)).toBeLessThan(50);
-  });
+  }, 30_000);
 
   test("/healthz sent with a burst of such searches stays fast", async () => {
     const path = "/api/search/?q=common&limit=20";
@@ -70,5 +70,5 @@ describe("a search in a small conversation on a large server", () => {
     }
     console.log(`/healthz during searches: ${healthz.map((t) => t.toFixed(1)).join(", ")} ms`);
     expect(median(healthz)).toBeLessThan(50);
-  });
+  }, 30_000);
 });
