@@ -171,7 +171,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       return hitsOf(candidates.filter(startsWords), 1, "prefix");
     },
     substrings: async (long, short) => hitsOf(await containing(long, short), 2, "substring"),
-    scan: async (terms) => (await yieldToEventLoop(), substringScan(reader, terms, query)),
+    scan: (terms) => substringScan(reader, terms, query),
   };
 }
 
@@ -241,19 +241,33 @@ function ftsQuery(reader: SqliteDatabase, table: string, match: string, tier: nu
   return rows.map((row) => ({ ...row, tier, kind }));
 }
 
-/** One- and two-character CJK terms are below trigram's reach: a scan of the user's newest 20,000 messages. */
-function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): SearchHit[] {
-  const likes = terms.map(() => "AND body LIKE ? ESCAPE '\\'").join(" ");
-  const rows = reader
-    .query<{ id: number }, (string | number | null)[]>(
-      `SELECT id FROM (
-         SELECT m.id, m.body FROM messages AS m
-           JOIN conversation_members AS cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?
-          WHERE m.deleted_at IS NULL AND m.conversation_id = coalesce(?, m.conversation_id)
-          ORDER BY m.id DESC LIMIT 20000)
-        WHERE 1 ${likes}
-        ORDER BY id DESC LIMIT ?`,
-    )
-    .all(query.userId, query.conversationId, ...terms.map((t) => likePattern(t.text)), query.window);
-  return rows.map((row) => ({ id: row.id, tier: 3, kind: "substring", score: 0 }));
+/** How many of the caller's newest messages a scan reads, and how many each of its statements reads at most. */
+const SCAN_MESSAGES = 20_000;
+const SCAN_IDS = 5_000;
+
+/**
+ * Terms below trigram's reach (one- and two-character CJK, short prefixes): the caller's newest 20,000 messages,
+ * read a range of ids at a time, newest first, with the event loop free in between; the range widens while it
+ * holds few of the caller's messages (reading those costs index lookups per conversation, not per id).
+ */
+async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): Promise<SearchHit[]> {
+  const likes = terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  const statement = reader.query<{ id: number; hit: number }, (string | number | null)[]>(
+    `SELECT m.id, (1 ${likes}) AS hit FROM messages AS m
+      WHERE m.id BETWEEN ? AND ? AND m.deleted_at IS NULL
+        AND m.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ? AND conversation_id = coalesce(?, conversation_id))`,
+  );
+  const newest = reader.query<{ id: number | null }, []>("SELECT max(id) AS id FROM messages").get()?.id ?? 0;
+  const hits: SearchHit[] = [];
+  let read = 0;
+  for (let top = newest, span = SCAN_IDS; top > 0 && read < SCAN_MESSAGES && hits.length < query.window; ) {
+    await yieldToEventLoop();
+    const rows = statement.all(...terms.map((t) => likePattern(t.text)), Math.max(1, top - span + 1), top, query.userId, query.conversationId);
+    top -= span;
+    span = rows.length < SCAN_IDS / 4 ? Math.min(span * 8, 16 * SCAN_IDS) : SCAN_IDS;
+    rows.sort((a, b) => b.id - a.id);
+    for (const row of rows.slice(0, SCAN_MESSAGES - read)) if (row.hit && hits.length < query.window) hits.push({ id: row.id, tier: 3, kind: "substring", score: 0 });
+    read += rows.length;
+  }
+  return hits;
 }

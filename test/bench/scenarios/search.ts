@@ -43,8 +43,8 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
     const fillSeconds = (performance.now() - started) / 1000;
     // Pick the words from the data itself: the most common one, and one found in a handful of messages.
     const db = new Database(join(dataDir, "parley.db"));
-    db.run("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'messages_fts', 'row')");
-    const vocab = db.query<{ term: string; doc: number }, []>("SELECT term, doc FROM temp.vocab ORDER BY doc DESC").all();
+    db.run("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'messages_fts', 'col')");
+    const vocab = db.query<{ term: string; doc: number }, []>("SELECT term, doc FROM temp.vocab WHERE col = 'body' ORDER BY doc DESC").all();
     db.close();
     const common = vocab[0]!.term;
     const rare = vocab.find((v) => v.doc <= 5 && /^[a-z]{6,}$/.test(v.term))!.term;
