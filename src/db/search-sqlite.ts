@@ -128,8 +128,6 @@ function variants(text: string, suffix = ""): string {
 }
 /** Conversation tags per MATCH: FTS5 advances every child of an OR at each step, so a few dozen at a time. */
 const TAGS_PER_QUERY = 32;
-/** Message ids per MATCH: two long posting lists that rarely meet cost at most this many steps between yields. */
-const IDS_PER_QUERY = 100_000;
 /**
  * A word in fewer messages than this on the whole server is ranked by bm25, whose weights count the word's postings
  * server-wide; a commoner one is found through the caller's tags and its matches come newest first.
@@ -191,31 +189,25 @@ function readBodies(reader: SqliteDatabase, ids: number[]): Map<number, string> 
 
 /**
  * The newest `window` messages of `conversations` matching `match` (and containing each of `alsoContaining`, which
- * trigrams cannot find), newest first: each statement ANDs the terms with a few dozen conversation tags within a
- * range of IDS_PER_QUERY ids, from the newest range down, until `window` are found.
+ * trigrams cannot find), newest first: each statement ANDs the terms with a few dozen conversation tags, and once
+ * `window` are found the next ones look only above the oldest of them. (Not in ranges of rowids: FTS5 walks a
+ * descending doclist from its end down to a range's top, which made ten ranges cost ten times one walk.)
  */
 async function tagged(reader: SqliteDatabase, table: string, match: string, conversations: number[], window: number, alsoContaining: SearchTerm[] = []): Promise<number[]> {
   const likes = alsoContaining.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
   const statement = reader.query<{ id: number }, (string | number)[]>(
     `SELECT f.rowid AS id FROM ${table} AS f ${likes ? "JOIN messages AS m ON m.id = f.rowid" : ""}
-      WHERE ${table} MATCH ? AND f.rowid BETWEEN ? AND ? ${likes}
+      WHERE ${table} MATCH ? AND f.rowid > ? ${likes}
       ORDER BY f.rowid DESC
       LIMIT ?`,
   );
-  const groups: string[] = [];
-  for (let i = 0; i < conversations.length; i += TAGS_PER_QUERY) {
-    groups.push(conversations.slice(i, i + TAGS_PER_QUERY).map((id) => quote(conversationTag(id))).join(" OR "));
-  }
-  const newest = groups.length ? (reader.query<{ id: number | null }, []>("SELECT max(id) AS id FROM messages").get()?.id ?? 0) : 0;
   let ids: number[] = [];
-  for (let top = newest; top > 0 && ids.length < window; top -= IDS_PER_QUERY) {
-    const found: number[] = [];
-    for (const tags of groups) {
-      await yieldToEventLoop();
-      const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, Math.max(1, top - IDS_PER_QUERY + 1), top, ...alsoContaining.map((t) => likePattern(t.text)), window - ids.length);
-      for (const row of rows) found.push(row.id);
-    }
-    ids = ids.concat(found.sort((a, b) => b - a).slice(0, window - ids.length));
+  for (let i = 0; i < conversations.length; i += TAGS_PER_QUERY) {
+    await yieldToEventLoop();
+    const tags = conversations.slice(i, i + TAGS_PER_QUERY).map((id) => quote(conversationTag(id))).join(" OR ");
+    const above = ids.length >= window ? ids[window - 1]! : 0;
+    const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map((t) => likePattern(t.text)), window);
+    ids = ids.concat(rows.map((row) => row.id)).sort((a, b) => b - a).slice(0, window);
   }
   return ids;
 }
