@@ -10,7 +10,8 @@ import * as m0006 from "./0006_search";
 import * as m0007 from "./0007_group_admin";
 import * as m0008 from "./0008_settings";
 import * as m0009 from "./0009_ws_tickets";
-import * as m0010 from "./0010_search_secure_delete";
+import * as m0010 from "./0010_search_by_conversation";
+import * as m0011 from "./0011_search_secure_delete";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   "0007_group_admin": m0007,
   "0008_settings": m0008,
   "0009_ws_tickets": m0009,
-  "0010_search_secure_delete": m0010,
+  "0010_search_by_conversation": m0010,
+  "0011_search_secure_delete": m0011,
 };

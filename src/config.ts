@@ -53,6 +53,7 @@ export interface Config {
   limitRefreshAccount: Rate;
   limitSend: Rate;
   limitUploadBytes: Rate;
+  limitSearch: Rate;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +143,7 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "limitRefreshAccount", env: "PARLEY_LIMIT_REFRESH_ACCOUNT", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per user: burst/refill period" },
   { key: "limitSend", env: "PARLEY_LIMIT_SEND", default: { capacity: 20, periodMs: 4_000 }, parse: rate("count"), help: "message sends per user (REST and WebSocket): burst/refill period" },
   { key: "limitUploadBytes", env: "PARLEY_LIMIT_UPLOAD_BYTES", default: { capacity: 200 * 1024 ** 2, periodMs: 600_000 }, parse: rate("bytes"), help: "uploaded bytes per user: burst/refill period" },
+  { key: "limitSearch", env: "PARLEY_LIMIT_SEARCH", default: { capacity: 30, periodMs: 60_000 }, parse: rate("count"), help: "searches per user: burst/refill period" },
   { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },
 ];
 

@@ -27,6 +27,7 @@ export const GENEROUS_LIMITS: Partial<Config> = {
   limitRefreshAccount: plenty,
   limitSend: plenty,
   limitUploadBytes: { capacity: 1024 ** 4, periodMs: 1_000 },
+  limitSearch: plenty,
 };
 
 /**

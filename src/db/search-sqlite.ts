@@ -1,37 +1,27 @@
 // Full-text search on SQLite (FTS5), the one place that knows FTS5: the index tables, the triggers that keep them
-// in step with `messages`, and the MATCH queries. Two external-content indexes over messages.body (no copy of the
-// text): `unicode61` (words, prefixes and phrases, diacritics folded: "bucher" finds "Bücher") and `trigram` (any
-// substring of three or more characters: Chinese, Japanese and Korean, which have no spaces, and partial words).
+// in step with `messages`, and the MATCH queries. Two contentless indexes over messages.body (no copy of the text):
+// `unicode61` (words, prefixes and phrases, diacritics folded: "bucher" finds "Bücher") and `trigram` (any substring
+// of three or more characters: Chinese, Japanese and Korean, which have no spaces, and partial words). Each row also
+// carries its conversation's tag, so a search walks only the caller's conversations' postings.
 import type { Database as SqliteDatabase } from "bun:sqlite";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import { findRanges } from "../modules/search/highlight";
 import type { MatchKind, SearchHit, SearchQuery, SearchTerm, SearchTiers } from "./search";
 
 const TABLES = ["messages_fts", "messages_trigram"] as const;
+const TOKENIZERS = { messages_fts: "unicode61 remove_diacritics 2", messages_trigram: "trigram remove_diacritics 1" } as const;
 
 /**
- * Creates the indexes (the migration calls this). New messages are indexed in batches by indexPendingMessages,
- * not by a trigger per insert: FTS5 writes a segment at every savepoint, and every send runs in one (group commit),
- * which made each send five times dearer. `search_state.indexed_up_to` is the id up to which messages are indexed;
- * edits and deletes of those are applied to the index at once, in the same transaction, by triggers.
+ * Creates the indexes (migration 0006 calls this; 0010 replaces them by the tagged form). New messages are indexed
+ * in batches by indexPendingMessages, not by a trigger per insert: FTS5 writes a segment at every savepoint, and
+ * every send runs in one (group commit), which made each send five times dearer. `search_state.indexed_up_to` is
+ * the id up to which messages are indexed; edits and deletes of those are applied to the index at once, in the same
+ * transaction, by triggers.
  */
 export async function installSearchIndex(db: Kysely<any>): Promise<void> {
-  await sql`CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')`.execute(db);
-  await sql`CREATE VIRTUAL TABLE messages_trigram USING fts5(body, content='messages', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(db);
+  await createIndexTables(db, false);
   await sql`CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_up_to INTEGER NOT NULL)`.execute(db);
   await sql`INSERT INTO search_state (id, indexed_up_to) VALUES (1, 0)`.execute(db);
-  // Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
-  for (const table of TABLES) {
-    const t = sql.raw(table);
-    const indexed = (row: "old" | "new") => sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
-    // One trigger, statements in order (SQLite fires separate triggers newest first): out with the old, in with the new.
-    await sql`CREATE TRIGGER ${sql.raw(`${table}_update`)} AFTER UPDATE OF body, deleted_at ON messages BEGIN
-      INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE ${indexed("old")};
-      INSERT INTO ${t}(rowid, body) SELECT new.id, new.body WHERE ${indexed("new")};
-    END`.execute(db);
-    await sql`CREATE TRIGGER ${sql.raw(`${table}_delete`)} AFTER DELETE ON messages WHEN ${indexed("old")} BEGIN
-      INSERT INTO ${t}(${t}, rowid, body) VALUES ('delete', old.id, old.body);
-    END`.execute(db);
-  }
 }
 
 /**
@@ -43,11 +33,64 @@ export async function secureDeleteInSearchIndex(db: Kysely<any>, on = true): Pro
 }
 
 export async function uninstallSearchIndex(db: Kysely<any>): Promise<void> {
+  await dropIndexTables(db);
+  await sql`DROP TABLE search_state`.execute(db);
+}
+
+/**
+ * A conversation's tag in the index: its id as three private-use characters (base 6,400, so ids up to 2.6 * 10^11),
+ * one token to unicode61 and one trigram to trigram, which no text typed by a person contains. A search ANDs the
+ * caller's tags with the terms, and FTS5 intersects the two posting lists, skipping through the longer one.
+ */
+export const conversationTag = (id: number) =>
+  String.fromCharCode(0xe000 + (Math.floor(id / 40_960_000) % 6400), 0xe000 + (Math.floor(id / 6400) % 6400), 0xe000 + (id % 6400));
+const tagSql = (column: string) => `char(57344 + ${column} / 40960000 % 6400, 57344 + ${column} / 6400 % 6400, 57344 + ${column} % 6400)`;
+const tagOf = (column: string) => sql.raw(tagSql(column));
+
+/** Migration 0010: the indexes again, in the tagged form, with everything indexed so far (`tagged` false: back). */
+export async function tagSearchIndex(db: Kysely<any>, tagged = true): Promise<void> {
+  await dropIndexTables(db);
+  await createIndexTables(db, tagged);
+  const upTo = sql`deleted_at IS NULL AND body <> '' AND id <= (SELECT indexed_up_to FROM search_state)`;
+  for (const table of TABLES) {
+    const t = sql.raw(table);
+    if (tagged) await sql`INSERT INTO ${t}(rowid, body, conversation_tag) SELECT id, body, ${tagOf("conversation_id")} FROM messages WHERE ${upTo}`.execute(db);
+    else await sql`INSERT INTO ${t}(rowid, body) SELECT id, body FROM messages WHERE ${upTo}`.execute(db);
+  }
+}
+
+async function dropIndexTables(db: Kysely<any>): Promise<void> {
   for (const table of TABLES) {
     for (const suffix of ["update", "delete"]) await sql`DROP TRIGGER ${sql.raw(`${table}_${suffix}`)}`.execute(db);
     await sql`DROP TABLE ${sql.raw(table)}`.execute(db);
   }
-  await sql`DROP TABLE search_state`.execute(db);
+}
+
+/**
+ * Untagged (0006): external-content tables over messages.body. Tagged (0010): contentless tables (no copy of the
+ * text either) with a second column holding the message's conversation tag, deleted by rowid.
+ */
+async function createIndexTables(db: Kysely<any>, tagged: boolean): Promise<void> {
+  for (const table of TABLES) {
+    const t = sql.raw(table);
+    const form = tagged ? "body, conversation_tag, content='', contentless_delete=1" : "body, content='messages', content_rowid='id'";
+    await sql`CREATE VIRTUAL TABLE ${t} USING fts5(${sql.raw(form)}, tokenize='${sql.raw(TOKENIZERS[table])}')`.execute(db);
+    // Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
+    const indexed = (row: "old" | "new") => sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
+    const remove = (when: RawBuilder<unknown>) =>
+      tagged ? sql`DELETE FROM ${t} WHERE rowid = old.id AND ${when}` : sql`INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE ${when}`;
+    const insert = tagged
+      ? sql`INSERT INTO ${t}(rowid, body, conversation_tag) SELECT new.id, new.body, ${tagOf("new.conversation_id")} WHERE ${indexed("new")}`
+      : sql`INSERT INTO ${t}(rowid, body) SELECT new.id, new.body WHERE ${indexed("new")}`;
+    // One trigger, statements in order (SQLite fires separate triggers newest first): out with the old, in with the new.
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_update`)} AFTER UPDATE OF body, deleted_at ON messages BEGIN
+      ${remove(indexed("old"))};
+      ${insert};
+    END`.execute(db);
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_delete`)} AFTER DELETE ON messages BEGIN
+      ${remove(indexed("old"))};
+    END`.execute(db);
+  }
 }
 
 /**
@@ -73,7 +116,7 @@ export function indexPendingMessages(writer: SqliteDatabase, batch: number): num
   const upTo = writer.query<{ upTo: number | null }, [number, number]>("SELECT max(id) AS upTo FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)").get(from, batch)?.upTo;
   if (upTo === null || upTo === undefined) return 0;
   for (const table of TABLES) {
-    writer.run(`INSERT INTO ${table}(rowid, body) SELECT id, body FROM messages WHERE id > ? AND id <= ? AND deleted_at IS NULL AND body <> ''`, [from, upTo]);
+    writer.run(`INSERT INTO ${table}(rowid, body, conversation_tag) SELECT id, body, ${tagSql("conversation_id")} FROM messages WHERE id > ? AND id <= ? AND deleted_at IS NULL AND body <> ''`, [from, upTo]);
   }
   writer.run("UPDATE search_state SET indexed_up_to = ? WHERE id = 1", [upTo]);
   return upTo - from;
@@ -91,52 +134,140 @@ function variants(text: string, suffix = ""): string {
   const quoted = [...spellings].map((spelling) => `${quote(spelling)}${suffix}`);
   return quoted.length === 1 ? quoted[0]! : `(${quoted.join(" OR ")})`;
 }
-/** The tiers of search.ts over the two FTS5 indexes, run synchronously on SQLite's read connection. */
+/** Conversation tags per MATCH: FTS5 advances every child of an OR at each step, so a few dozen at a time. */
+const TAGS_PER_QUERY = 32;
+/**
+ * A word in fewer messages than this on the whole server is ranked by bm25, whose weights count the word's postings
+ * server-wide; a commoner one is found through the caller's tags and its matches come newest first.
+ */
+const RARE = 2_000;
+
+/** Lets other requests and sockets run between two bounded pieces of a search. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The tiers of search.ts over the two FTS5 indexes, on SQLite's read connection: every MATCH is either bounded by
+ * RARE postings or intersected with the caller's conversation tags, a few dozen conversations per statement with
+ * the event loop free in between, so a search costs what the caller's own conversations hold, not the server.
+ */
 export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): SearchTiers {
+  const conversations =
+    query.conversationId !== null
+      ? [query.conversationId]
+      : reader.query<{ id: number }, [number]>("SELECT conversation_id AS id FROM conversation_members WHERE user_id = ? ORDER BY conversation_id").all(query.userId).map((r) => r.id);
+  let trigramHits: Promise<number[]> | undefined;
+  const containing = (long: SearchTerm[], short: SearchTerm[]) =>
+    (trigramHits ??= tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, query.window, short));
   return {
-    words: async (terms) => ftsQuery(reader, "messages_fts", terms.map((t) => variants(t.text)).join(" "), 0, "word", query),
-    prefixes: async (terms) => ftsQuery(reader, "messages_fts", terms.map((t) => variants(t.text, t.phrase ? "" : "*")).join(" "), 1, "prefix", query),
-    substrings: async (long, short) => ftsQuery(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), 2, "substring", query, short),
-    scan: async (terms) => substringScan(reader, terms, query),
+    async words(terms) {
+      await yieldToEventLoop();
+      const match = terms.map((t) => variants(t.text)).join(" ");
+      if (terms.every((t) => isRare(reader, t))) return ftsQuery(reader, "messages_fts", match, 0, "word", query);
+      return hitsOf(await tagged(reader, "messages_fts", match, conversations, query.window), 0, "word");
+    },
+    async prefixes(terms) {
+      // An FTS5 prefix query merges the postings of every word with that prefix on the server; instead the trigram
+      // index finds the caller's messages containing the terms, and those where each starts a word are kept.
+      await yieldToEventLoop();
+      const long = terms.filter((t) => [...t.text].length >= 3);
+      const short = terms.filter((t) => [...t.text].length < 3);
+      const candidates = long.length ? await containing(long, short) : (await substringScan(reader, terms, query)).map((hit) => hit.id);
+      const bodies = readBodies(reader, candidates);
+      const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
+      return hitsOf(candidates.filter(startsWords), 1, "prefix");
+    },
+    substrings: async (long, short) => hitsOf(await containing(long, short), 2, "substring"),
+    scan: (terms) => substringScan(reader, terms, query),
   };
+}
+
+const hitsOf = (ids: number[], tier: number, kind: MatchKind): SearchHit[] => ids.map((id) => ({ id, tier, kind, score: 0 }));
+
+/** Whether a one-word term is in fewer than RARE messages (reads at most RARE postings). */
+function isRare(reader: SqliteDatabase, term: SearchTerm): boolean {
+  if (!/^[\p{L}\p{N}]+$/u.test(term.text)) return false; // a phrase: its words' postings may be long even when it is rare
+  const { n } = reader.query<{ n: number }, [string, number]>("SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)").get(`body : ${variants(term.text)}`, RARE)!;
+  return n < RARE;
+}
+
+function readBodies(reader: SqliteDatabase, ids: number[]): Map<number, string> {
+  const rows = reader.query<{ id: number; body: string }, [string]>("SELECT id, body FROM messages WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(ids));
+  return new Map(rows.map((row) => [row.id, row.body]));
+}
+
+/**
+ * The newest `window` messages of `conversations` matching `match` (and containing each of `alsoContaining`, which
+ * trigrams cannot find), newest first: each statement ANDs the terms with a few dozen conversation tags, and once
+ * `window` are found the next ones look only above the oldest of them. (Not in ranges of rowids: FTS5 walks a
+ * descending doclist from its end down to a range's top, which made ten ranges cost ten times one walk.)
+ */
+async function tagged(reader: SqliteDatabase, table: string, match: string, conversations: number[], window: number, alsoContaining: SearchTerm[] = []): Promise<number[]> {
+  const likes = alsoContaining.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  const statement = reader.query<{ id: number }, (string | number)[]>(
+    `SELECT f.rowid AS id FROM ${table} AS f ${likes ? "JOIN messages AS m ON m.id = f.rowid" : ""}
+      WHERE ${table} MATCH ? AND f.rowid > ? ${likes}
+      ORDER BY f.rowid DESC
+      LIMIT ?`,
+  );
+  let ids: number[] = [];
+  for (let i = 0; i < conversations.length; i += TAGS_PER_QUERY) {
+    await yieldToEventLoop();
+    const tags = conversations.slice(i, i + TAGS_PER_QUERY).map((id) => quote(conversationTag(id))).join(" OR ");
+    const above = ids.length >= window ? ids[window - 1]! : 0;
+    const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map((t) => likePattern(t.text)), window);
+    ids = ids.concat(rows.map((row) => row.id)).sort((a, b) => b - a).slice(0, window);
+  }
+  return ids;
 }
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * Newest matches first (FTS5 walks its doclists backwards by rowid), only in the user's conversations, at most
- * `window` of them, with their bm25. Trigram ignores terms under three characters: `alsoContaining` must still
- * appear in the text.
+ * Rare words only (see RARE): newest matches first, only in the user's conversations, at most `window` of them,
+ * with their bm25.
  */
-function ftsQuery(reader: SqliteDatabase, table: string, match: string, tier: number, kind: MatchKind, query: SearchQuery, alsoContaining: SearchTerm[] = []): SearchHit[] {
-  const likes = alsoContaining.map((_, i) => `AND m.body LIKE ?${5 + i} ESCAPE '\\'`).join(" ");
+function ftsQuery(reader: SqliteDatabase, table: string, match: string, tier: number, kind: MatchKind, query: SearchQuery): SearchHit[] {
   const rows = reader
     .query<{ id: number; score: number }, (string | number | null)[]>(
       `SELECT f.rowid AS id, bm25(${table}) AS score
          FROM ${table} AS f
          JOIN messages AS m ON m.id = f.rowid
          JOIN conversation_members AS cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?1
-        WHERE ${table} MATCH ?2 AND m.conversation_id = coalesce(?4, m.conversation_id) ${likes}
+        WHERE ${table} MATCH ?2 AND m.conversation_id = coalesce(?4, m.conversation_id)
         ORDER BY f.rowid DESC
         LIMIT ?3`,
     )
-    .all(query.userId, match, query.window, query.conversationId, ...alsoContaining.map((t) => likePattern(t.text)));
+    .all(query.userId, `body : (${match})`, query.window, query.conversationId);
   return rows.map((row) => ({ ...row, tier, kind }));
 }
 
-/** One- and two-character CJK terms are below trigram's reach: a scan of the user's newest 20,000 messages. */
-function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): SearchHit[] {
-  const likes = terms.map(() => "AND body LIKE ? ESCAPE '\\'").join(" ");
-  const rows = reader
-    .query<{ id: number }, (string | number | null)[]>(
-      `SELECT id FROM (
-         SELECT m.id, m.body FROM messages AS m
-           JOIN conversation_members AS cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?
-          WHERE m.deleted_at IS NULL AND m.conversation_id = coalesce(?, m.conversation_id)
-          ORDER BY m.id DESC LIMIT 20000)
-        WHERE 1 ${likes}
-        ORDER BY id DESC LIMIT ?`,
-    )
-    .all(query.userId, query.conversationId, ...terms.map((t) => likePattern(t.text)), query.window);
-  return rows.map((row) => ({ id: row.id, tier: 3, kind: "substring", score: 0 }));
+/** How many of the caller's newest messages a scan reads, and how many each of its statements reads at most. */
+const SCAN_MESSAGES = 20_000;
+const SCAN_IDS = 5_000;
+
+/**
+ * Terms below trigram's reach (one- and two-character CJK, short prefixes): the caller's newest 20,000 messages,
+ * read a range of ids at a time, newest first, with the event loop free in between; the range widens while it
+ * holds few of the caller's messages (reading those costs index lookups per conversation, not per id).
+ */
+async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): Promise<SearchHit[]> {
+  const likes = terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  const statement = reader.query<{ id: number; hit: number }, (string | number | null)[]>(
+    `SELECT m.id, (1 ${likes}) AS hit FROM messages AS m
+      WHERE m.id BETWEEN ? AND ? AND m.deleted_at IS NULL
+        AND m.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ? AND conversation_id = coalesce(?, conversation_id))`,
+  );
+  const newest = reader.query<{ id: number | null }, []>("SELECT max(id) AS id FROM messages").get()?.id ?? 0;
+  const hits: SearchHit[] = [];
+  let read = 0;
+  for (let top = newest, span = SCAN_IDS; top > 0 && read < SCAN_MESSAGES && hits.length < query.window; ) {
+    await yieldToEventLoop();
+    const rows = statement.all(...terms.map((t) => likePattern(t.text)), Math.max(1, top - span + 1), top, query.userId, query.conversationId);
+    top -= span;
+    span = rows.length < SCAN_IDS / 4 ? Math.min(span * 8, 16 * SCAN_IDS) : SCAN_IDS;
+    rows.sort((a, b) => b.id - a.id);
+    for (const row of rows.slice(0, SCAN_MESSAGES - read)) if (row.hit && hits.length < query.window) hits.push({ id: row.id, tier: 3, kind: "substring", score: 0 });
+    read += rows.length;
+  }
+  return hits;
 }

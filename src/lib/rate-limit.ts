@@ -94,6 +94,8 @@ export interface RateLimits {
   sendPerUser: RateLimiter;
   /** Uploaded bytes per user. */
   uploadBytesPerUser: RateLimiter;
+  /** Searches per user. */
+  searchPerUser: RateLimiter;
 }
 
 export function createRateLimits(config: Config, now: () => number = Date.now): RateLimits {
@@ -107,6 +109,7 @@ export function createRateLimits(config: Config, now: () => number = Date.now): 
     refreshPerAccount: make(config.limitRefreshAccount),
     sendPerUser: make(config.limitSend),
     uploadBytesPerUser: make(config.limitUploadBytes),
+    searchPerUser: make(config.limitSearch),
   };
 }
 

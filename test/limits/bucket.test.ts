@@ -168,6 +168,7 @@ describe("limit options", () => {
       limitRefreshAccount: { capacity: 10, periodMs: 60_000 },
       limitSend: { capacity: 20, periodMs: 4_000 },
       limitUploadBytes: { capacity: 200 * 1024 ** 2, periodMs: 600_000 },
+      limitSearch: { capacity: 30, periodMs: 60_000 },
     });
     const config = loadConfig([], {
       PARLEY_TRUST_PROXY: "on",
@@ -178,6 +179,7 @@ describe("limit options", () => {
       PARLEY_LIMIT_REFRESH_ACCOUNT: "7/90s",
       PARLEY_LIMIT_SEND: " 50 / 10s ",
       PARLEY_LIMIT_UPLOAD_BYTES: "1GiB/1h",
+      PARLEY_LIMIT_SEARCH: "5/10s",
     });
     expect(config).toMatchObject({
       trustProxy: true,
@@ -188,6 +190,7 @@ describe("limit options", () => {
       limitRefreshAccount: { capacity: 7, periodMs: 90_000 },
       limitSend: { capacity: 50, periodMs: 10_000 },
       limitUploadBytes: { capacity: 1024 ** 3, periodMs: 3_600_000 },
+      limitSearch: { capacity: 5, periodMs: 10_000 },
     });
   });
 
@@ -222,6 +225,7 @@ describe("limit options", () => {
       "(default: 20/4s)",
       "PARLEY_LIMIT_UPLOAD_BYTES",
       "(default: 200MiB/10m)",
+      "PARLEY_LIMIT_SEARCH",
     ]) {
       expect(help).toContain(line);
     }

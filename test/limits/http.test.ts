@@ -190,6 +190,19 @@ describe("upload bytes", () => {
   });
 });
 
+describe("searches", () => {
+  test("per user: the fourth search within the minute answers 429 before any search runs; other users still search", async () => {
+    const { api } = await makeApp({ limitSearch: per(3, 60_000) }); // 3, then one every 20 s
+    const alice = await registerUser(api, "alice");
+    const bob = await registerUser(api, "bob");
+    const search = (user: { access: string }, q = "anything") => api("GET", `/api/search/?q=${q}`, { token: user.access });
+    for (let i = 0; i < 3; i++) expect((await search(alice)).status).toBe(200);
+    expectLimited(await search(alice), 20, /^Too many searches; slow down\./);
+    expectLimited(await search(alice, "!!!"), 20, /searches/); // refused before the query is even read
+    expect((await search(bob)).status).toBe(200);
+  });
+});
+
 describe("PARLEY_RATE_LIMITS=off", () => {
   test("lets everything through, however small the limits", async () => {
     const tiny = per(1, 3_600_000);
@@ -202,6 +215,7 @@ describe("PARLEY_RATE_LIMITS=off", () => {
       limitRefreshAccount: tiny,
       limitSend: tiny,
       limitUploadBytes: tiny,
+      limitSearch: tiny,
     };
     const { api } = await makeApp(limits);
     const users = [await registerUser(api, "free"), await registerUser(api, "free"), await registerUser(api, "free")];
@@ -216,6 +230,7 @@ describe("PARLEY_RATE_LIMITS=off", () => {
     const group = await createGroup(api, alice);
     for (let i = 0; i < 10; i++) expect((await send(api, alice, group.id, { message: `free ${i}` })).status).toBe(201);
     for (let i = 0; i < 3; i++) expect((await upload(api, alice, group.id, randomBytes(10_000), "f.bin")).status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await api("GET", "/api/search/?q=free", { token: alice.access })).status).toBe(200);
   });
 
   test("and the same limits with PARLEY_RATE_LIMITS on refuse at once", async () => {

@@ -13,6 +13,11 @@ const LEAD = 40;
 
 /** Lower case without accents, with a map from each folded unit back to where it came from in the original. */
 function fold(text: string): { folded: string; from: number[]; to: number[] } {
+  // Plain ASCII folds by lower case alone, one unit to one unit (the common case, and far cheaper).
+  if (/^[\x00-\x7f]*$/.test(text)) {
+    const from = Array.from({ length: text.length }, (_, i) => i);
+    return { folded: text.toLowerCase(), from, to: from.map((i) => i + 1) };
+  }
   let folded = "";
   const from: number[] = [];
   const to: number[] = [];

@@ -3,6 +3,7 @@
 import type { AppContext } from "../../context";
 import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search";
 import { AppError, invalidField } from "../../lib/errors";
+import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { findMessagesByIds } from "../messages/repository";
@@ -56,6 +57,7 @@ async function guarded<T>(ctx: AppContext, run: () => Promise<T>): Promise<T> {
 }
 
 export async function search(ctx: AppContext, user: AuthUser, params: SearchQueryParams): Promise<{ results: SearchResult[]; next: string | null }> {
+  await enforce(ctx.limits.searchPerUser, String(user.id), "Too many searches; slow down.");
   const terms = parseTerms(params.q);
   const conversationId = params.conversation_id ?? null;
   if (conversationId !== null) await requireMember(ctx, conversationId, user.id);

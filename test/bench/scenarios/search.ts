@@ -1,5 +1,7 @@
 // Search over 1M messages: a rare word, a common word, a prefix, a phrase, a partial word (substring) and Chinese,
-// each over HTTP as the only load, beside the client's own ceiling (a bare Bun server answering the same bytes).
+// each over HTTP as the only load, beside the client's own ceiling (a bare Bun server answering the same bytes); then a
+// stranger to those messages (a member of a 20-message conversation only) searching the common word, and /healthz
+// timed while searches run.
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,12 +38,13 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
   const dataDir = mkdtempSync(join(tmpdir(), "parley-bench-search-"));
   try {
     const started = performance.now();
-    await fillDataDir(dataDir, { users: 2, groups: [{ members: 2, messages, text: corpus(messages) }] });
+    const small = 20;
+    await fillDataDir(dataDir, { users: 4, groups: [{ members: 2, messages, text: corpus(messages) }, { members: 2, firstMember: 3, messages: small, text: corpus(small) }] });
     const fillSeconds = (performance.now() - started) / 1000;
     // Pick the words from the data itself: the most common one, and one found in a handful of messages.
     const db = new Database(join(dataDir, "parley.db"));
-    db.run("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'messages_fts', 'row')");
-    const vocab = db.query<{ term: string; doc: number }, []>("SELECT term, doc FROM temp.vocab ORDER BY doc DESC").all();
+    db.run("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'messages_fts', 'col')");
+    const vocab = db.query<{ term: string; doc: number }, []>("SELECT term, doc FROM temp.vocab WHERE col = 'body' ORDER BY doc DESC").all();
     db.close();
     const common = vocab[0]!.term;
     const rare = vocab.find((v) => v.doc <= 5 && /^[a-z]{6,}$/.test(v.term))!.term;
@@ -54,12 +57,18 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
       ["Chinese (\"项目\")", "项目"],
       ["Chinese, 4 characters (\"北京会议\")", "北京会议"],
     ];
-    const token = (await createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 }).issue("access", 1, 0)).token;
-    const headers = { authorization: `Bearer ${token}` };
+    const tokens = createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 });
+    const headers = { authorization: `Bearer ${(await tokens.issue("access", 1, 0)).token}` };
+    const stranger = { authorization: `Bearer ${(await tokens.issue("access", 3, 0)).token}` };
     const server = await spawnParley(dataDir);
     const rows: Record<string, Record<string, number | string>> = {};
     let bytes = 0;
-    for (const [label, q] of queries) {
+    const searches: [string, string, Record<string, string>][] = [
+      ...queries.map(([label, q]): [string, string, Record<string, string>] => [label, q, headers]),
+      [`a stranger's search of the common word (member of one ${small}-message conversation only)`, common, stranger],
+      [`a stranger's search of the prefix ("${common.slice(0, 3)}")`, common.slice(0, 3), stranger],
+    ];
+    for (const [label, q, headers] of searches) {
       const url = `${server.url}/api/search/?q=${encodeURIComponent(q)}&limit=20`;
       const body = await (await fetch(url, { headers })).text();
       bytes = Math.max(bytes, body.length);
@@ -67,6 +76,13 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
       await httpLoad({ url, headers, seconds: 1, connections: concurrency, expect: 200 }); // warm-up
       const r = await measured(server, () => httpLoad({ url, headers, seconds, connections: concurrency, expect: 200 }));
       rows[`Parley, ${label}`] = { results: found, "req/s": r.per_second, "p50 ms": r.p50_ms, "p99 ms": r.p99_ms, "server CPU s": r.server_cpu_seconds, "peak RSS MiB": r.server_peak_rss_mib };
+    }
+    // /healthz from a second connection while one connection searches without pause: how long others wait.
+    for (const [label, q, who] of [["the member searches the common word", common, headers], ["the stranger searches the common word", common, stranger]] as const) {
+      const search = httpLoad({ url: `${server.url}/api/search/?q=${encodeURIComponent(q)}&limit=20`, headers: who, seconds, connections: concurrency, expect: 200 });
+      const health = await httpLoad({ url: `${server.url}/healthz`, seconds, connections: 1, expect: 200 });
+      const searched = await search;
+      rows[`/healthz while ${label}`] = { "req/s": health.per_second, "p50 ms": health.p50_ms, "p99 ms": health.p99_ms, "searches/s": searched.per_second };
     }
     await server.stop();
     const bare = await spawnBare();
@@ -78,7 +94,8 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
       rows,
       notes: [
         `${messages.toLocaleString("en")} messages of made-up words (long-tailed), a tenth with Chinese; filled and indexed (FTS5 unicode61 + trigram) in ${fillSeconds.toFixed(0)} s.`,
-        `${concurrency} connection, ${seconds} s per query, 20 results a page with snippets; the newest 2,000 matches of each kind are ranked by bm25.`,
+        `${concurrency} connection, ${seconds} s per query, 20 results a page with snippets; the newest 2,000 matches of each kind are ranked (bm25 for words in fewer than 2,000 messages, newest first otherwise).`,
+        `The stranger is in one conversation of ${small} messages; the other ${messages.toLocaleString("en")} are in a conversation they are not in.`,
       ],
     };
   } finally {
