@@ -1,5 +1,5 @@
 // Full-text search on SQLite (FTS5), the one place that knows FTS5: the index tables, the triggers that keep them
-// in step with `messages`, and the MATCH queries. Two contentless indexes over messages.body (no copy of the text):
+// in step with `messages`, and the MATCH queries. Two external-content indexes over messages.body (no copy of the text):
 // `unicode61` (words, prefixes and phrases, diacritics folded: "bucher" finds "Bücher") and `trigram` (any substring
 // of three or more characters: Chinese, Japanese and Korean, which have no spaces, and partial words). Each row also
 // carries its conversation's tag, so a search walks only the caller's conversations' postings.
@@ -64,21 +64,30 @@ async function dropIndexTables(db: Kysely<any>): Promise<void> {
     for (const suffix of ["update", "delete"]) await sql`DROP TRIGGER ${sql.raw(`${table}_${suffix}`)}`.execute(db);
     await sql`DROP TABLE ${sql.raw(table)}`.execute(db);
   }
+  await sql`DROP VIEW IF EXISTS ${sql.raw(SOURCE)}`.execute(db);
 }
 
+/** What the tagged indexes are over: each message's text and its conversation's tag (a view, so no copy of either). */
+const SOURCE = "messages_search_source";
+
 /**
- * Untagged (0006): external-content tables over messages.body. Tagged (0010): contentless tables (no copy of the
- * text either) with a second column holding the message's conversation tag, deleted by rowid.
+ * Untagged (0006): external-content tables over messages.body. Tagged (0010): external-content tables over a view
+ * that adds the message's conversation tag. Not contentless: FTS5 can take a contentless row's words out of its
+ * pages only at a merge (it never learns them again), while a delete that repeats the words lets secure-delete
+ * remove them at once.
  */
 async function createIndexTables(db: Kysely<any>, tagged: boolean): Promise<void> {
+  if (tagged) await sql`CREATE VIEW ${sql.raw(SOURCE)} AS SELECT id, body, ${tagOf("conversation_id")} AS conversation_tag FROM messages`.execute(db);
   for (const table of TABLES) {
     const t = sql.raw(table);
-    const form = tagged ? "body, conversation_tag, content='', contentless_delete=1" : "body, content='messages', content_rowid='id'";
+    const form = tagged ? `body, conversation_tag, content='${SOURCE}', content_rowid='id'` : "body, content='messages', content_rowid='id'";
     await sql`CREATE VIRTUAL TABLE ${t} USING fts5(${sql.raw(form)}, tokenize='${sql.raw(TOKENIZERS[table])}')`.execute(db);
     // Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
     const indexed = (row: "old" | "new") => sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
     const remove = (when: RawBuilder<unknown>) =>
-      tagged ? sql`DELETE FROM ${t} WHERE rowid = old.id AND ${when}` : sql`INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE ${when}`;
+      tagged
+        ? sql`INSERT INTO ${t}(${t}, rowid, body, conversation_tag) SELECT 'delete', old.id, old.body, ${tagOf("old.conversation_id")} WHERE ${when}`
+        : sql`INSERT INTO ${t}(${t}, rowid, body) SELECT 'delete', old.id, old.body WHERE ${when}`;
     const insert = tagged
       ? sql`INSERT INTO ${t}(rowid, body, conversation_tag) SELECT new.id, new.body, ${tagOf("new.conversation_id")} WHERE ${indexed("new")}`
       : sql`INSERT INTO ${t}(rowid, body) SELECT new.id, new.body WHERE ${indexed("new")}`;
