@@ -1,30 +1,25 @@
 // One open conversation: its header, the message log (older pages on scroll up), typing and read markers, and
-// the composer (Enter sends, Shift+Enter makes a new line; a file goes with the next send, with upload progress).
-import { field, formatSize, h, replace, sameOriginUrl } from "./dom";
+// the composer below them.
+import { type ComposerDeps, Composer } from "./composer";
+import { h, replace, sameOriginUrl } from "./dom";
 import { type MessageViewActions, messageNode, pendingNode } from "./message-view";
 import type { Change, PendingMessage } from "./store";
 import type { Conversation, Message } from "./types";
 
 /** All the pane reads and asks of the rest of the app. */
-export interface PaneDeps {
+export interface PaneDeps extends ComposerDeps {
   readonly meId: number;
-  /** Unsent text per conversation, kept while switching. */
-  readonly drafts: Map<number, string>;
   isOnline(userId: number): boolean;
   hasOlder(conversationId: number): boolean;
   typingIn(conversationId: number): string[];
-  send(conversationId: number, text: string, file: File | null): void;
   retry(p: PendingMessage): void;
   discard(p: PendingMessage): void;
   loadOlder(conversationId: number): void;
   markRead(conversationId: number): void;
-  sendTyping(conversationId: number): void;
   leave(conversation: Conversation): void;
   /** A fresh signed URL for a message's file; rejects with the reason. */
   fileUrl(messageId: number): Promise<string>;
 }
-
-const TYPING_EVERY_MS = 2_000;
 
 export class ConversationPane {
   readonly element: HTMLElement;
@@ -33,13 +28,8 @@ export class ConversationPane {
   private readonly olderStatus = h("p", { class: "older muted", "aria-live": "polite" });
   private readonly typingLine = h("p", { class: "typing", "aria-live": "polite" });
   private readonly error = h("p", { class: "form-error", role: "alert" });
-  private readonly text: HTMLTextAreaElement;
-  private readonly fileInput = h("input", { type: "file", hidden: true, name: "file" });
-  private readonly fileChip = h("div", { class: "file-chip", hidden: true });
-  private file: File | null = null;
-  private typingSentAt = 0;
+  private readonly composer: Composer;
   private readonly nodes = new Map<string, HTMLElement>();
-
   private readonly nodeActions: MessageViewActions;
 
   constructor(
@@ -47,36 +37,12 @@ export class ConversationPane {
     private conversation: Conversation,
   ) {
     this.nodeActions = { meId: deps.meId, freshFileUrl: (id) => this.freshFileUrl(id), retry: (p) => deps.retry(p), discard: (p) => deps.discard(p) };
-    const message = field("Message", h("textarea", { name: "message", rows: 1, placeholder: "Write a message…", maxlength: 10000 }));
-    this.text = message.input as HTMLTextAreaElement;
-    const attach = h("button", { type: "button", class: "quiet", onclick: () => this.fileInput.click() }, "Attach");
-    const send = h("button", { type: "submit", class: "primary" }, "Send");
-    const form = h("form", { class: "composer" }, this.fileChip, message.wrapper, h("div", { class: "composer-actions" }, attach, this.fileInput, send));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.submit();
-    });
-    this.text.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this.submit();
-      }
-    });
-    this.text.value = deps.drafts.get(conversation.id) ?? "";
-    this.text.addEventListener("input", () => {
-      this.autosize();
-      this.deps.drafts.set(this.conversation.id, this.text.value);
-      if (this.text.value.trim() && Date.now() - this.typingSentAt > TYPING_EVERY_MS) {
-        this.typingSentAt = Date.now();
-        this.deps.sendTyping(this.conversation.id);
-      }
-    });
-    this.fileInput.addEventListener("change", () => this.setFile(this.fileInput.files?.[0] ?? null));
+    this.composer = new Composer(conversation.id, deps);
     this.log.addEventListener("scroll", () => {
       if (this.log.scrollTop < 150) this.deps.loadOlder(this.conversation.id);
       if (this.atBottom()) this.deps.markRead(this.conversation.id);
     });
-    this.element = h("div", { class: "conversation" }, this.header, this.error, h("div", { class: "log-wrap" }, this.log), this.typingLine, form);
+    this.element = h("div", { class: "conversation" }, this.header, this.error, h("div", { class: "log-wrap" }, this.log), this.typingLine, this.composer.element);
     this.renderHeader();
   }
 
@@ -123,7 +89,7 @@ export class ConversationPane {
   }
 
   focusComposer() {
-    this.text.focus();
+    this.composer.focus();
   }
 
   focusHeading() {
@@ -289,40 +255,5 @@ export class ConversationPane {
   private renderTyping() {
     const names = this.deps.typingIn(this.conversation.id);
     this.typingLine.textContent = names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`;
-  }
-
-  // ---- the composer ----
-
-  private setFile(file: File | null) {
-    this.file = file;
-    if (!file) {
-      this.fileChip.hidden = true;
-      replace(this.fileChip);
-      this.fileInput.value = "";
-      return;
-    }
-    replace(
-      this.fileChip,
-      h("span", {}, `📎 ${file.name} (${formatSize(file.size)})`),
-      h("button", { type: "button", class: "quiet", onclick: () => this.setFile(null) }, "Remove file"),
-    );
-    this.fileChip.hidden = false;
-    this.text.focus();
-  }
-
-  private submit() {
-    const text = this.text.value;
-    if (!text.trim() && !this.file) return;
-    this.deps.send(this.conversation.id, text.trim() ? text : "", this.file);
-    this.text.value = "";
-    this.deps.drafts.delete(this.conversation.id);
-    this.autosize();
-    this.setFile(null);
-    this.text.focus();
-  }
-
-  private autosize() {
-    this.text.style.height = "auto";
-    this.text.style.height = `${Math.min(this.text.scrollHeight, 200)}px`;
   }
 }
