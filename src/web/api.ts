@@ -265,3 +265,8 @@ export class Api {
     throw toApiError(result.status, result.body);
   }
 }
+
+/** Any failure as a sentence for the user. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : "Something went wrong.";
+}
