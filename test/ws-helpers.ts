@@ -107,3 +107,27 @@ export async function upgradeStatus(httpUrl: string, path: string, headers: Reco
   await response.body?.cancel();
   return response.status;
 }
+
+/** The raw HTTP request that upgrades `path` (for a TCP socket that speaks WebSocket by hand). */
+export const rawUpgradeRequest = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+/** A socket of `token` on `path` (by default /ws, resuming after `since` when given), past its hello frame on /ws. */
+export async function connect(httpUrl: string, token: string, { since, path = "/ws" }: { since?: number; path?: string } = {}): Promise<TestSocket> {
+  const socket = await openSocket(wsUrl(httpUrl, path, token, since === undefined ? {} : { since: String(since) }));
+  if (path === "/ws") await socket.next("hello");
+  return socket;
+}
+
+/** The next `count` frames of `type` a socket receives. */
+export async function nextFrames(socket: TestSocket, type: string, count: number): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  while (frames.length < count) frames.push(await socket.next(type));
+  return frames;
+}
+
+/** Matches the message.created frame of a message with this text. */
+export const createdWith = (text: string) => (f: Frame) => f.type === "message.created" && f.data?.message === text;
+
+/** Matches the presence frame saying this user went `status`. */
+export const presenceFrame = (userId: number, status: string) => (f: Frame) => f.type === "presence" && f.data.user_id === userId && f.data.status === status;

@@ -11,7 +11,7 @@ import { waitFor } from "../chat/chat-helpers";
 import { httpClient, registerUser, tempDir, type Api } from "../helpers";
 import { parse, serve, stop, type Server } from "../process-helpers";
 import { POSTGRES_ADMIN_URL, postgresAnswers, postgresDatabaseFor } from "../test-database";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
+import { connect, nextFrames, openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -80,18 +80,9 @@ async function hearing(servers: Server[], count: number): Promise<string[]> {
 /** The cluster id a node logged when it started. */
 const loggedClusterId = (server: Server) => server.lines.map(parse).find((entry) => entry?.msg === "listening")?.cluster_id as string;
 
-async function socket(server: Server, token: string, since?: number): Promise<TestSocket> {
-  const ws = await openSocket(wsUrl(server.url, "/ws", token, since === undefined ? {} : { since: String(since) }));
-  await ws.next("hello");
-  return ws;
-}
-
+const socket = (server: Server, token: string, since?: number): Promise<TestSocket> => connect(server.url, token, { since });
 /** The next `count` message.created frames a socket receives. */
-async function messages(ws: TestSocket, count: number): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  while (frames.length < count) frames.push(await ws.next("message.created"));
-  return frames;
-}
+const messages = (ws: TestSocket, count: number): Promise<Frame[]> => nextFrames(ws, "message.created", count);
 
 /** Two users in one group: `owner` and `member`, registered through `registerOn`'s API. */
 async function pairInGroup(servers: [Server, Server], names: [string, string], groupName: string, registerOn: 0 | 1 = 0) {
