@@ -1,9 +1,9 @@
 // The newest page is served from a cache: it must never show a stale history.
 import { describe, expect, test } from "bun:test";
-import { makeApp, registerUser } from "../helpers";
+import { makeApp, queryRows, registerUser } from "../helpers";
 
 describe("the newest page of a conversation", async () => {
-  const { api } = await makeApp();
+  const { api, parley } = await makeApp();
   const alice = await registerUser(api, "alice");
   const bob = await registerUser(api, "bob");
   const group = (await api("POST", "/api/groups/create/", { token: alice.access, body: { name: "cache", members: [bob.id] } })).body;
@@ -20,6 +20,18 @@ describe("the newest page of a conversation", async () => {
     await send(alice.access, "three");
     expect(await newest(1)).toEqual(["three"]);
     expect(await newest()).toEqual(["three", "two", "one"]);
+  });
+
+  test("serves a repeated read from the cache: a row changed behind its back (no event) shows only once the conversation changes", async () => {
+    const room = (await api("POST", "/api/groups/create/", { token: alice.access, body: { name: "cache hit", members: [bob.id] } })).body;
+    const page = async (limit: number) => (await api("GET", `/api/messages/${room.id}/?limit=${limit}`, { token: bob.access })).body.map((m: any) => m.message);
+    const sent = (await api("POST", `/api/messages/${room.id}/send/`, { token: alice.access, body: { message: "as sent" } })).body;
+    expect(await page(5)).toEqual(["as sent"]);
+    await queryRows(parley, "UPDATE messages SET body = ? WHERE id = ?", ["changed behind the cache", sent.id]);
+    expect(await page(6)).toEqual(["changed behind the cache"]); // a page not read before comes from the database
+    expect(await page(5)).toEqual(["as sent"]); // the page read before does not: a cache hit
+    await api("POST", `/api/messages/${room.id}/send/`, { token: alice.access, body: { message: "next" } });
+    expect(await page(5)).toEqual(["next", "changed behind the cache"]);
   });
 
   test("drops the messages of a deleted user at once", async () => {

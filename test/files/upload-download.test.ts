@@ -1,6 +1,6 @@
 // Attachments: stored under server-made names with their metadata, downloaded byte for byte through signed URLs
 // (ETag, Range, safe content headers), refused when the signature is wrong or old, and held to the upload limit.
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Parley } from "../../src/app";
@@ -150,7 +150,7 @@ describe("download headers", () => {
   const payload = randomBytes(4096);
   let url = "";
   let etag = "";
-  test("setup", async () => {
+  beforeAll(async () => {
     const sent = await uploadOk(api, alice, payload, "data.bin", "application/octet-stream");
     url = sent.file;
     etag = `"${sha256Hex(payload)}"`;
