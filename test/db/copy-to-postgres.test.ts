@@ -7,10 +7,9 @@ import { listen, queryRows, type Api, type TestUser } from "../helpers";
 import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat/chat-helpers";
 import { run } from "../process-helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { onPostgres, POSTGRES_ADMIN_URL, postgresAnswers, postgresDatabaseFor } from "../test-database";
+import { onPostgres, postgresDatabaseFor } from "../test-database";
+import { postgresProblem, skipWithout } from "../test-services";
 
-const reachable = postgresAnswers();
-if (!reachable) console.warn(`copy-to-postgres tests skipped: no PostgreSQL answers at ${POSTGRES_ADMIN_URL} through psql (set PARLEY_TEST_POSTGRES_URL)`);
 
 const copyCommand = (args: string[], env: Record<string, string> = {}) => run(["copy-to-postgres", ...args], { env });
 
@@ -22,7 +21,7 @@ async function history(api: Api, user: TestUser, conversationId: number) {
 }
 
 // The source is SQLite, whichever database the rest of the suite runs on.
-describe.skipIf(onPostgres || !reachable)("parley copy-to-postgres", () => {
+describe.skipIf(onPostgres || skipWithout("copy-to-postgres tests", postgresProblem()))("parley copy-to-postgres", () => {
   test("moves everything: logins and tokens, history with replies, reactions and files, read state, search, resume by seq", async () => {
     const sqliteSide = await listen({ jwtSecret: null, databaseUrl: null });
     const { api, config } = sqliteSide;
