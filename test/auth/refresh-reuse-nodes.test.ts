@@ -1,7 +1,7 @@
 // A refresh token reused on one node ends its login's sockets on the other node too (the disconnect signal crosses
 // through Redis), and only that login's. Skipped when no Redis answers, as the multi-node tests are.
 import { afterAll, describe, expect, test } from "bun:test";
-import { waitFor } from "../chat/chat-helpers";
+import { waitFor } from "../chat-helpers";
 import { httpClient, registerUser, tempDir } from "../helpers";
 import { serve, stop, type Server } from "../process-helpers";
 import { REDIS_URL, redisProblem, skipWithout } from "../test-services";

@@ -1,7 +1,7 @@
 // A refresh token used twice revokes its whole login (the token family, OAuth 2.0 Security BCP): the thief's and the
 // victim's tokens and sockets alike; the user's other logins go on.
 import { describe, expect, test } from "bun:test";
-import { createGroup, sendText } from "../chat/chat-helpers";
+import { createGroup, sendText } from "../chat-helpers";
 import { decodeJwt, listen, queryRows, registerUser, signJwt, type TestUser } from "../helpers";
 import { connect as connectTo, type TestSocket } from "../ws-helpers";
 

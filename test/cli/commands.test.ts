@@ -4,7 +4,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { directWith, sendText } from "../chat/chat-helpers";
+import { directWith, sendText } from "../chat-helpers";
 import { listen, queryRows, registerUser, tempDir } from "../helpers";
 import { run as parley, type Run } from "../process-helpers";
 import { onPostgres } from "../test-database";

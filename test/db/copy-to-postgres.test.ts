@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { listen, queryRows, type Api, type TestUser } from "../helpers";
-import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat/chat-helpers";
+import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat-helpers";
 import { run } from "../process-helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
 import { onPostgres, postgresDatabaseFor } from "../test-database";

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Parley } from "../../src/app";
 import { listen, makeApp, queryRows, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
-import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, uploadsDir, registerUsers } from "../chat/chat-helpers";
+import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, uploadsDir, registerUsers } from "../chat-helpers";
 
 const { parley, api, config } = await makeApp();
 const db = parley.ctx.db;

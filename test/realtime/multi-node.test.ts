@@ -7,7 +7,7 @@
 // databases): skipped, with the reason, when either does not answer (failed under PARLEY_TEST_REQUIRE_SERVICES=1).
 import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
-import { waitFor } from "../chat/chat-helpers";
+import { waitFor } from "../chat-helpers";
 import { httpClient, registerUser, tempDir, type Api } from "../helpers";
 import { parse, serve, stop, type Server } from "../process-helpers";
 import { postgresDatabaseFor } from "../test-database";

@@ -1,7 +1,7 @@
 // Who hears whose presence: members of a group together, and the two sides of a direct conversation once both have
 // written in it — not someone who merely opened a direct conversation with you.
 import { describe, expect, test } from "bun:test";
-import { createGroup, directWith, registerUsers } from "../chat/chat-helpers";
+import { createGroup, directWith, registerUsers } from "../chat-helpers";
 import { listen } from "../helpers";
 import { connect, presenceFrame } from "../ws-helpers";
 

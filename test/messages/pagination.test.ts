@@ -2,7 +2,7 @@
 // A 57-message conversation, interleaved with another conversation's messages, walked every way: every id exactly once.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { makeApp, registerUser } from "../helpers";
-import { createGroup, directWith, sendText, registerUsers } from "./chat-helpers";
+import { createGroup, directWith, sendText, registerUsers } from "../chat-helpers";
 
 const { api } = await makeApp();
 const [alice, bob, carol] = await registerUsers(api, ["alice", "bob", "carol"]);

@@ -2,7 +2,7 @@
 // `error` frame (rate_limited, the op's ref, retry_after), stores nothing, and the socket stays open.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { counts, createGroup, send } from "../chat/chat-helpers";
+import { counts, createGroup, send } from "../chat-helpers";
 import { connect } from "../ws-helpers";
 
 describe("WebSocket message.send", async () => {

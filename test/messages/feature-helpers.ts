@@ -3,7 +3,7 @@
 import type { RunningServer } from "../../src/server";
 import { listen, type Api, type TestUser } from "../helpers";
 import { connect, type TestSocket } from "../ws-helpers";
-import { createGroup, directWith, makeStaff, registerUsers } from "../chat/chat-helpers";
+import { createGroup, directWith, makeStaff, registerUsers } from "../chat-helpers";
 
 /** The newest seq in the event log. */
 export async function lastSeq(server: RunningServer): Promise<number> {

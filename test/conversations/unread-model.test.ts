@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { listen, type TestUser } from "../helpers";
 import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
-import { createGroup, directWith, registerUsers, send } from "../chat/chat-helpers";
+import { createGroup, directWith, registerUsers, send } from "../chat-helpers";
 
 const SEED = Number(process.env.PARLEY_TEST_SEED ?? 20_251_124);
 const OPERATIONS = 300;
