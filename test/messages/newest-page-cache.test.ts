@@ -44,12 +44,15 @@ describe("the newest page of a conversation", async () => {
   });
 
   test("is only ever handed to members, and page 2 and cursors are read fresh", async () => {
+    const room = (await api("POST", "/api/groups/create/", { token: alice.access, body: { name: "fresh reads", members: [bob.id] } })).body;
+    for (const message of ["first", "second", "third"]) await api("POST", `/api/messages/${room.id}/send/`, { token: alice.access, body: { message } });
+    expect((await api("GET", `/api/messages/${room.id}/`, { token: alice.access })).status).toBe(200); // the page is cached now
     const stranger = await registerUser(api, "stranger");
-    expect((await api("GET", `/api/messages/${group.id}/`, { token: stranger.access })).status).toBe(403);
-    const all = (await api("GET", `/api/messages/${group.id}/?limit=100`, { token: bob.access })).body;
-    const before = (await api("GET", `/api/messages/${group.id}/?before=${all[0].id}&limit=100`, { token: bob.access })).body;
+    expect((await api("GET", `/api/messages/${room.id}/`, { token: stranger.access })).status).toBe(403);
+    const all = (await api("GET", `/api/messages/${room.id}/?limit=100`, { token: bob.access })).body;
+    const before = (await api("GET", `/api/messages/${room.id}/?before=${all[0].id}&limit=100`, { token: bob.access })).body;
     expect(before.map((m: any) => m.id)).toEqual(all.slice(1).map((m: any) => m.id));
-    const answer = await api("GET", `/api/messages/${group.id}/`, { token: bob.access });
+    const answer = await api("GET", `/api/messages/${room.id}/`, { token: bob.access });
     expect(answer.headers.get("content-type")).toContain("application/json");
     expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
   });
