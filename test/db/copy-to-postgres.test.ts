@@ -10,7 +10,6 @@ import { openSocket, wsUrl } from "../ws-helpers";
 import { onPostgres, postgresDatabaseFor } from "../test-database";
 import { postgresProblem, skipWithout } from "../test-services";
 
-
 const copyCommand = (args: string[], env: Record<string, string> = {}) => run(["copy-to-postgres", ...args], { env });
 
 /** A conversation's whole history as alice sees it, without the signed file links (they carry their signing time). */

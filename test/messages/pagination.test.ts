@@ -38,7 +38,7 @@ function expectWalk(seen: number[], expected: number[]) {
   for (const id of seen) expect(otherIds).not.toContain(id);
 }
 
-describe("setup", () => {
+describe("the fixture", () => {
   test("the two conversations' ids interleave", () => {
     expect(groupIds).toHaveLength(TOTAL);
     expect(otherIds.length).toBeGreaterThan(30);

@@ -5,7 +5,6 @@ import { createGroup, directWith, registerUsers } from "../chat-helpers";
 import { listen } from "../helpers";
 import { connect, presenceFrame } from "../ws-helpers";
 
-
 describe("presence goes only to people who really share a conversation", async () => {
   const { server, api } = await listen();
   const [xavier, stranger, colleague] = await registerUsers(api, ["xavier", "stranger", "colleague"] as const);

@@ -3,7 +3,6 @@ import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
 import { connect, presenceFrame, upgradeStatus } from "../ws-helpers";
 
-
 describe("presence, typing, read, and /ws/chat/{id}/", async () => {
   const { server, api } = await listen();
   const [alice, bob, carol, stranger] = await Promise.all(["alice", "bob", "carol", "stranger"].map((n) => registerUser(api, n)));

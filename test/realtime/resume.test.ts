@@ -3,7 +3,6 @@ import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
 import { createdWith, openSocket, wsUrl } from "../ws-helpers";
 
-
 describe("resume from the event log", async () => {
   const { server, api } = await listen();
   const alice = await registerUser(api, "alice");
@@ -47,6 +46,7 @@ describe("resume from the event log", async () => {
   });
 
   test("a sync operation on an open socket replays too", async () => {
+    for (let i = 1; i <= 3; i++) await send(`to sync ${i}`); // three events to replay, whatever ran before
     const socket = await openSocket(wsUrl(server.url, "/ws", bob.access));
     const now = (await socket.next("hello")).data.seq as number;
     socket.send({ type: "sync", since: now - 3 });
