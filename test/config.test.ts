@@ -1,11 +1,9 @@
 // Configuration: flags and PARLEY_* variables, human-written units, every problem reported, and the CLI's answer to them.
 import { describe, expect, test } from "bun:test";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { ConfigError, describeOptions, loadConfig } from "../src/config";
 import { parseDuration, parseSize } from "../src/lib/units";
-
-const ROOT = join(import.meta.dir, "..");
-const BUN = join(ROOT, "node_modules/.bin/bun");
+import { run as parley } from "./process-helpers";
 
 /** The problems loadConfig reports, or [] when it accepts. */
 function problems(args: string[], env: Record<string, string> = {}): string[] {
@@ -171,21 +169,11 @@ describe("loadConfig", () => {
 });
 
 describe("the command line", () => {
-  /** The environment without any PARLEY_* variable of the machine running the tests. */
-  const cleanEnv = (extra: Record<string, string> = {}) => ({
-    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))),
-    ...extra,
-  });
-
-  async function run(args: string[], env: Record<string, string> = {}) {
-    const child = Bun.spawn([BUN, "src/index.ts", ...args], { cwd: ROOT, env: cleanEnv(env), stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { stdout, stderr, exitCode };
-  }
+  const run = (args: string[], env: Record<string, string> = {}) => parley(args, { env });
 
   test("a bad value exits 2 with one line on stderr", async () => {
-    const { exitCode, stderr, stdout } = await run(["--port", "abc"]);
-    expect(exitCode).toBe(2);
+    const { code, stderr, stdout } = await run(["--port", "abc"]);
+    expect(code).toBe(2);
     expect(stderr).toStartWith("parley: bad configuration: ");
     expect(stderr).toContain("--port");
     expect(stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -193,8 +181,8 @@ describe("the command line", () => {
   });
 
   test("every bad value is on that one line, from flags and from the environment", async () => {
-    const { exitCode, stderr } = await run(["serve", "--port", "abc"], { PARLEY_ACCESS_TTL: "forever", PARLEY_JWT_SECRET: "secret-but-short" });
-    expect(exitCode).toBe(2);
+    const { code, stderr } = await run(["serve", "--port", "abc"], { PARLEY_ACCESS_TTL: "forever", PARLEY_JWT_SECRET: "secret-but-short" });
+    expect(code).toBe(2);
     const lines = stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toStartWith("parley: bad configuration: ");
@@ -204,13 +192,13 @@ describe("the command line", () => {
 
   test("an unknown command exits 2; version and --help exit 0", async () => {
     const unknown = await run(["launch"]);
-    expect(unknown.exitCode).toBe(2);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toStartWith("parley: unknown command");
     const version = await run(["version"]);
-    expect(version.exitCode).toBe(0);
+    expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^parley \d+\.\d+\.\d+/);
     const help = await run(["--help"]);
-    expect(help.exitCode).toBe(0);
+    expect(help.code).toBe(0);
     expect(help.stdout).toContain("PARLEY_MAX_JSON_BYTES");
   });
 });

@@ -16,7 +16,7 @@ export function tempDir(prefix = "parley-test-"): string {
   return dir;
 }
 
-/** Rate limits that tests (many users from one address, quick sends) never reach; test/limits/ sets its own. */
+/** Rate limits that tests (many users from one address, quick sends) never reach; the rate-limit tests (test/lib/rate-limit-*.test.ts) set their own. */
 const plenty = { capacity: 1_000_000, periodMs: 1_000 };
 export const GENEROUS_LIMITS: Partial<Config> = {
   limitLoginIp: plenty,

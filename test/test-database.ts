@@ -12,15 +12,6 @@ function admin(statement: string): void {
   if (result.exitCode !== 0) throw new Error(`psql ${statement}: ${result.stderr.toString().trim()}`);
 }
 
-/** Whether psql is installed and the admin URL answers (tests that need PostgreSQL skip, saying why, when not). */
-export function postgresAnswers(): boolean {
-  try {
-    return Bun.spawnSync(["psql", POSTGRES_ADMIN_URL, "-Atc", "select 1"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-  } catch {
-    return false; // no psql on this machine
-  }
-}
-
 const created = new Map<string, string>();
 let dropsRegistered = false;
 

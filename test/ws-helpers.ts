@@ -36,6 +36,24 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
     let resolveClosed!: (v: { code: number; reason: string }) => void;
     const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
     let cursor = 0;
+    /** Resolves with what `find` finds, now or after a later frame; rejects on close or after `timeoutMs`. */
+    const awaitFrame = (find: () => Frame | undefined, match: unknown, timeoutMs: number, got: () => string) =>
+      new Promise<Frame>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${got()}`)), timeoutMs);
+        const check = () => {
+          const found = find();
+          if (found) {
+            clearTimeout(timer);
+            return res(found);
+          }
+          if (ws.readyState === WebSocket.CLOSED) {
+            clearTimeout(timer);
+            return rej(new Error(`socket closed before a frame matching ${String(match)}`));
+          }
+          waiters.push(check);
+        };
+        check();
+      });
     ws.onmessage = (event) => {
       frames.push(JSON.parse(String(event.data)));
       for (const w of waiters.splice(0)) w();
@@ -57,43 +75,18 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
         },
         seen(match, timeoutMs = 3000) {
           const test = typeof match === "string" ? (f: Frame) => f.type === match : match;
-          return new Promise((res, rej) => {
-            const timer = setTimeout(() => rej(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${JSON.stringify(frames)}`)), timeoutMs);
-            const check = () => {
-              const found = frames.find(test);
-              if (found) {
-                clearTimeout(timer);
-                return res(found);
-              }
-              if (ws.readyState === WebSocket.CLOSED) {
-                clearTimeout(timer);
-                return rej(new Error(`socket closed before a frame matching ${String(match)}`));
-              }
-              waiters.push(check);
-            };
-            check();
-          });
+          return awaitFrame(() => frames.find(test), match, timeoutMs, () => JSON.stringify(frames));
         },
         next(match, timeoutMs = 3000) {
           const test = typeof match === "string" ? (f: Frame) => f.type === match : (match ?? (() => true));
-          return new Promise((res, rej) => {
-            const timer = setTimeout(() => rej(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${JSON.stringify(frames.slice(cursor))}`)), timeoutMs);
-            const check = () => {
-              while (cursor < frames.length) {
-                const frame = frames[cursor++]!;
-                if (test(frame)) {
-                  clearTimeout(timer);
-                  return res(frame);
-                }
-              }
-              if (ws.readyState === WebSocket.CLOSED) {
-                clearTimeout(timer);
-                return rej(new Error(`socket closed before a frame matching ${String(match)}`));
-              }
-              waiters.push(check);
-            };
-            check();
-          });
+          const advance = () => {
+            while (cursor < frames.length) {
+              const frame = frames[cursor++]!;
+              if (test(frame)) return frame;
+            }
+            return undefined;
+          };
+          return awaitFrame(advance, match, timeoutMs, () => JSON.stringify(frames.slice(cursor)));
         },
       });
   });
@@ -107,3 +100,27 @@ export async function upgradeStatus(httpUrl: string, path: string, headers: Reco
   await response.body?.cancel();
   return response.status;
 }
+
+/** The raw HTTP request that upgrades `path` (for a TCP socket that speaks WebSocket by hand). */
+export const rawUpgradeRequest = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+/** A socket of `token` on `path` (by default /ws, resuming after `since` when given), past its hello frame on /ws. */
+export async function connect(httpUrl: string, token: string, { since, path = "/ws" }: { since?: number; path?: string } = {}): Promise<TestSocket> {
+  const socket = await openSocket(wsUrl(httpUrl, path, token, since === undefined ? {} : { since: String(since) }));
+  if (path === "/ws") await socket.next("hello");
+  return socket;
+}
+
+/** The next `count` frames of `type` a socket receives. */
+export async function nextFrames(socket: TestSocket, type: string, count: number): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  while (frames.length < count) frames.push(await socket.next(type));
+  return frames;
+}
+
+/** Matches the message.created frame of a message with this text. */
+export const createdWith = (text: string) => (f: Frame) => f.type === "message.created" && f.data?.message === text;
+
+/** Matches the presence frame saying this user went `status`. */
+export const presenceFrame = (userId: number, status: string) => (f: Frame) => f.type === "presence" && f.data.user_id === userId && f.data.status === status;

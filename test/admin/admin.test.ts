@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { listen, registerUser, type TestUser } from "../helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { uploadsDir } from "../chat/chat-helpers";
+import { uploadsDir } from "../chat-helpers";
 
 describe("admin API", async () => {
   const { server, api } = await listen();

@@ -1,18 +1,13 @@
 // A refresh token reused on one node ends its login's sockets on the other node too (the disconnect signal crosses
 // through Redis), and only that login's. Skipped when no Redis answers, as the multi-node tests are.
-import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
-import { waitFor } from "../chat/chat-helpers";
+import { waitFor } from "../chat-helpers";
 import { httpClient, registerUser, tempDir } from "../helpers";
 import { serve, stop, type Server } from "../process-helpers";
+import { REDIS_URL, redisProblem, skipWithout } from "../test-services";
 import { openSocket, wsUrl } from "../ws-helpers";
 
-const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const probe = new RedisClient(REDIS_URL, { autoReconnect: false, connectionTimeout: 2_000 });
-const redisUp = await probe.connect().then(() => true, () => false);
-probe.close();
-
-describe.skipIf(!redisUp)("refresh-token reuse across nodes", () => {
+describe.skipIf(skipWithout("refresh-token reuse across nodes", await redisProblem()))("refresh-token reuse across nodes", () => {
   const nodes: Server[] = [];
   afterAll(async () => {
     for (const node of nodes) await stop(node).catch(() => undefined);

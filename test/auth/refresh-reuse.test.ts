@@ -1,9 +1,9 @@
 // A refresh token used twice revokes its whole login (the token family, OAuth 2.0 Security BCP): the thief's and the
 // victim's tokens and sockets alike; the user's other logins go on.
 import { describe, expect, test } from "bun:test";
-import { createGroup, sendText } from "../chat/chat-helpers";
+import { createGroup, sendText } from "../chat-helpers";
 import { decodeJwt, listen, queryRows, registerUser, signJwt, type TestUser } from "../helpers";
-import { openSocket, wsUrl, type TestSocket } from "../ws-helpers";
+import { connect as connectTo, type TestSocket } from "../ws-helpers";
 
 const SECRET = "r".repeat(40);
 const { server, api } = await listen({ jwtSecret: SECRET });
@@ -11,11 +11,7 @@ const { server, api } = await listen({ jwtSecret: SECRET });
 const refresh = (token: string) => api("POST", "/api/token/refresh/", { body: { refresh: token } });
 const protectedWith = (token: string) => api("GET", "/api/users/protected/", { token });
 const logIn = async (user: TestUser) => (await api("POST", "/api/login/", { body: { email: user.email, password: user.password } })).body as { access: string; refresh: string };
-const connect = async (access: string) => {
-  const socket = await openSocket(wsUrl(server.url, "/ws", access));
-  await socket.next("hello");
-  return socket;
-};
+const connect = (access: string) => connectTo(server.url, access);
 
 /** Asserts that the socket is still open and delivering: it hears a message sent now. */
 async function stillHears(socket: TestSocket, user: TestUser, conversationId: number, text: string) {

@@ -1,34 +1,13 @@
-// The command line's chores, by spawning the real entry with a temp data dir: `bun src/index.ts`, or the compiled
-// binary when PARLEY_BIN names one (CI runs this file again against dist/parley).
+// The command line's chores, by spawning the real entry with a temp data dir (test/process-helpers.ts: the compiled
+// binary when PARLEY_BIN names one; CI runs this file again against dist/parley).
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { directWith, sendText } from "../chat/chat-helpers";
+import { join } from "node:path";
+import { directWith, sendText } from "../chat-helpers";
 import { listen, queryRows, registerUser, tempDir } from "../helpers";
-import { dataDirOf, databaseEnvFor, onPostgres } from "../test-database";
-
-const ROOT = join(import.meta.dir, "../..");
-const ENTRY = process.env.PARLEY_BIN ? [resolve(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
-const CHEAP_HASHING = { PARLEY_PASSWORD_MEMORY_KIB: "1024", PARLEY_PASSWORD_TIME_COST: "1" };
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function parley(args: string[], { stdin, env = {} }: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const child = Bun.spawn([...ENTRY, ...args], {
-    cwd: ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...CHEAP_HASHING, ...databaseEnvFor(dataDirOf(args)), ...env },
-    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  return { code, stdout, stderr };
-}
+import { run as parley, type Run } from "../process-helpers";
+import { onPostgres } from "../test-database";
 
 /** Exit 2 and exactly one readable line on stderr. */
 function expectUsageError(run: Run, pattern: RegExp) {

@@ -4,25 +4,13 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { listen, queryRows, type Api, type TestUser } from "../helpers";
-import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat/chat-helpers";
+import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat-helpers";
+import { run } from "../process-helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { onPostgres, POSTGRES_ADMIN_URL, postgresAnswers, postgresDatabaseFor } from "../test-database";
+import { onPostgres, postgresDatabaseFor } from "../test-database";
+import { postgresProblem, skipWithout } from "../test-services";
 
-const ROOT = join(import.meta.dir, "../..");
-const ENTRY = process.env.PARLEY_BIN ? [join(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
-const reachable = postgresAnswers();
-if (!reachable) console.warn(`copy-to-postgres tests skipped: no PostgreSQL answers at ${POSTGRES_ADMIN_URL} through psql (set PARLEY_TEST_POSTGRES_URL)`);
-
-async function copyCommand(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn([...ENTRY, "copy-to-postgres", ...args], {
-    cwd: ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  return { code, stdout, stderr };
-}
+const copyCommand = (args: string[], env: Record<string, string> = {}) => run(["copy-to-postgres", ...args], { env });
 
 /** A conversation's whole history as alice sees it, without the signed file links (they carry their signing time). */
 async function history(api: Api, user: TestUser, conversationId: number) {
@@ -32,7 +20,7 @@ async function history(api: Api, user: TestUser, conversationId: number) {
 }
 
 // The source is SQLite, whichever database the rest of the suite runs on.
-describe.skipIf(onPostgres || !reachable)("parley copy-to-postgres", () => {
+describe.skipIf(onPostgres || skipWithout("copy-to-postgres tests", postgresProblem()))("parley copy-to-postgres", () => {
   test("moves everything: logins and tokens, history with replies, reactions and files, read state, search, resume by seq", async () => {
     const sqliteSide = await listen({ jwtSecret: null, databaseUrl: null });
     const { api, config } = sqliteSide;

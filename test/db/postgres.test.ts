@@ -1,6 +1,6 @@
 // The migrations on PostgreSQL, through Bun's SQL client: every one up, rows in and out with numbers for ids and
 // times, and every one down again. Needs a PostgreSQL server (PARLEY_TEST_POSTGRES_URL, by default the local one);
-// without one the tests are skipped and say why.
+// without one the tests are skipped and say why (failed under PARLEY_TEST_REQUIRE_SERVICES=1).
 import { SQL } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { Kysely, Migrator, NO_MIGRATIONS, sql } from "kysely";
@@ -10,6 +10,7 @@ import { isPostgres, isUniqueViolation } from "../../src/db/dialect";
 import { BunPostgresDialect } from "../../src/db/postgres-dialect";
 import { prepared, sqlBuilder } from "../../src/db/prepared";
 import type { Database } from "../../src/db/schema";
+import { skipWithout } from "../test-services";
 
 const ADMIN_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -26,9 +27,8 @@ async function unreachable(): Promise<string | null> {
 }
 
 const problem = await unreachable();
-if (problem) console.warn(`PostgreSQL tests SKIPPED: no PostgreSQL at ${ADMIN_URL} (${problem}). Set PARLEY_TEST_POSTGRES_URL to run them.`);
 
-describe.skipIf(problem !== null)("migrations on PostgreSQL", () => {
+describe.skipIf(skipWithout("PostgreSQL tests", problem && `no PostgreSQL at ${ADMIN_URL} (${problem}). Set PARLEY_TEST_POSTGRES_URL to run them.`))("migrations on PostgreSQL", () => {
   const name = `parley_test_${process.pid}_${Date.now()}`;
   const admin = new SQL(ADMIN_URL, { max: 1 });
   let db: Kysely<Database>;

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import type { Parley } from "../../src/app";
 import { sweepExpiredFiles } from "../../src/modules/files/service";
 import { listen, makeApp, registerUser, type Api } from "../helpers";
-import { createGroup, upload, uploadedFiles, uploadPath, waitFor } from "../chat/chat-helpers";
+import { createGroup, upload, uploadedFiles, uploadPath, waitFor } from "../chat-helpers";
 
 async function setup(api: Api) {
   const [owner, member] = await Promise.all([registerUser(api, "owner"), registerUser(api, "member")]);

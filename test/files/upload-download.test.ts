@@ -1,11 +1,11 @@
 // Attachments: stored under server-made names with their metadata, downloaded byte for byte through signed URLs
 // (ETag, Range, safe content headers), refused when the signature is wrong or old, and held to the upload limit.
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Parley } from "../../src/app";
 import { listen, makeApp, queryRows, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
-import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, uploadsDir, registerUsers } from "../chat/chat-helpers";
+import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, uploadsDir, registerUsers } from "../chat-helpers";
 
 const { parley, api, config } = await makeApp();
 const db = parley.ctx.db;
@@ -150,7 +150,7 @@ describe("download headers", () => {
   const payload = randomBytes(4096);
   let url = "";
   let etag = "";
-  test("setup", async () => {
+  beforeAll(async () => {
     const sent = await uploadOk(api, alice, payload, "data.bin", "application/octet-stream");
     url = sent.file;
     etag = `"${sha256Hex(payload)}"`;

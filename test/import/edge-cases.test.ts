@@ -208,9 +208,12 @@ describe("failures", () => {
 describe("importDjango(), called in-process on a running server", async () => {
   const original = copyFixture();
   const { server, api } = await listen();
+  /** The first import: made once, by whichever test needs it first (each may run alone). */
+  let firstImport: ReturnType<typeof importDjango> | undefined;
+  const imported = () => (firstImport ??= importDjango(server.parley.ctx, { db: original.db, media: original.media }));
 
   test("returns the report, and new sockets start at the imported log's end", async () => {
-    const report = await importDjango(server.parley.ctx, { db: original.db, media: original.media });
+    const report = await imported();
     expect(report.messages.skipped).toEqual({ no_receiver: [11] });
     expect(report.directs.map((d) => [d.id, d.users.map((u) => u.username)])).toEqual([
       [4, ["alice", "bob"]],
@@ -230,6 +233,7 @@ describe("importDjango(), called in-process on a running server", async () => {
   });
 
   test("a second call is refused: the database is no longer empty", async () => {
+    await imported();
     const error = await importDjango(server.parley.ctx, { db: original.db, media: original.media }).catch((e) => e);
     expect(error).toBeInstanceOf(ImportError);
     expect(error.kind).toBe("not_empty");

@@ -1,13 +1,10 @@
 // The original's database (a real one, made by running it) copied to a temp dir, and the real command run on it.
 import { Database } from "bun:sqlite";
 import { chmodSync, cpSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { databaseEnvFor, dataDirOf } from "../test-database";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { tempDir } from "../helpers";
+import { ROOT, run, type Run } from "../process-helpers";
 
-export const ROOT = join(import.meta.dir, "../..");
-/** `bun src/index.ts`, or the compiled binary when PARLEY_BIN names one (as test/cli/commands.test.ts). */
-const ENTRY = process.env.PARLEY_BIN ? [resolve(ROOT, process.env.PARLEY_BIN)] : [join(ROOT, "node_modules/.bin/bun"), "src/index.ts"];
 // A copy of ../shared/fixtures/django-original (a real database of the original, made by running it), kept in
 // the repository so a clean clone tests the import anywhere.
 export const FIXTURE = join(ROOT, "test/fixtures/django-original");
@@ -40,19 +37,8 @@ export function editOriginal(copy: FixtureCopy, ...statements: string[]): void {
   db.close();
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** `parley import-django ...args` through the real entry point, with no PARLEY_* variables of the caller. */
-export async function runImport(...args: string[]): Promise<RunResult> {
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), ...databaseEnvFor(dataDirOf(args)) };
-  const child = Bun.spawn([...ENTRY, "import-django", ...args], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { code, stdout, stderr };
-}
+export const runImport = (...args: string[]): Promise<Run> => run(["import-django", ...args]);
 
 export const sha256 = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
 

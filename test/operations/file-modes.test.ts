@@ -7,7 +7,7 @@ import { createApp } from "../../src/app";
 import { backup } from "../../src/cli/backup";
 import { splitArgs } from "../../src/cli/args";
 import { createLogger } from "../../src/lib/log";
-import { createGroup, upload } from "../chat/chat-helpers";
+import { createGroup, upload } from "../chat-helpers";
 import { handleClient, listen, registerUser, tempDir, testConfig } from "../helpers";
 import { onPostgres } from "../test-database";
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
 import { housekeepOnce } from "../../src/housekeeping";
 import { handleClient, queryRows, registerUser, testConfig } from "../helpers";
-import { createGroup, sendText } from "../chat/chat-helpers";
+import { createGroup, sendText } from "../chat-helpers";
 import { onPostgres } from "../test-database";
 
 const DAY = 86_400_000;

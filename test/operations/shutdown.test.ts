@@ -3,33 +3,13 @@ import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../helpers";
-
-const ROOT = join(import.meta.dir, "../..");
+import { serve } from "../process-helpers";
 
 test("SIGTERM while clients send: the server drains, exits 0, and loses nothing it acknowledged", async () => {
   const dataDir = tempDir();
-  const proc = Bun.spawn([process.execPath, "src/index.ts", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, PARLEY_LOG_LEVEL: "info", PARLEY_PASSWORD_MEMORY_KIB: "1024", PARLEY_PASSWORD_TIME_COST: "1", PARLEY_RATE_LIMITS: "off" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const reader = proc.stdout.getReader();
-  let log = "";
-  let url: string | undefined;
-  while (!url) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited early: ${log}`);
-    log += new TextDecoder().decode(value);
-    url = /"url":"([^"]+)"/.exec(log)?.[1];
-  }
-  void (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      log += new TextDecoder().decode(value);
-    }
-  })();
+  // On SQLite in either pass (an empty PARLEY_DATABASE_URL): the rows are read from the file afterwards.
+  const server = await serve(dataDir, { PARLEY_RATE_LIMITS: "off", PARLEY_DATABASE_URL: "" });
+  const url = server.url;
 
   const json = (path: string, body: unknown, token?: string) =>
     fetch(url + path, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
@@ -51,13 +31,14 @@ test("SIGTERM while clients send: the server drains, exits 0, and loses nothing 
     }
   });
   while (acknowledged.length < 200) await Bun.sleep(5);
-  proc.kill("SIGTERM");
-  const exitCode = await proc.exited;
+  server.child.kill("SIGTERM");
+  const exitCode = await server.child.exited;
+  await server.drained;
   stop = true;
   await Promise.all(senders);
 
   expect(exitCode).toBe(0);
-  expect(log).toContain('"msg":"shutting down"');
+  expect(server.lines.join("\n")).toContain('"msg":"shutting down"');
   const db = new Database(join(dataDir, "parley.db"), { readonly: true });
   const stored = new Set(db.query<{ id: number }, []>("SELECT id FROM messages").all().map((r) => r.id));
   expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });

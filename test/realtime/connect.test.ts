@@ -6,7 +6,7 @@ import type { LoggedEvent } from "../../src/modules/realtime/events";
 import { Hub } from "../../src/modules/realtime/hub";
 import { createLogger } from "../../src/lib/log";
 import { listen, registerUser } from "../helpers";
-import { createGroup } from "../chat/chat-helpers";
+import { createGroup } from "../chat-helpers";
 import { openSocket, wsUrl, type TestSocket } from "../ws-helpers";
 
 const event = (seq: number): LoggedEvent => ({ seq, type: "message.created", conversation_id: 1, user_id: null, private: false, frame: `{"seq":${seq}}`, data: {} });

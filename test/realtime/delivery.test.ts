@@ -1,20 +1,15 @@
 // The gateway delivers every message once, in order, to every connected member, whatever sent it.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
+import { connect as connectTo, createdWith, type TestSocket } from "../ws-helpers";
 
-const created = (text: string) => (f: Frame) => f.type === "message.created" && f.data?.message === text;
-const countCreated = (socket: TestSocket, text: string) => socket.frames.filter(created(text)).length;
+const countCreated = (socket: TestSocket, text: string) => socket.frames.filter(createdWith(text)).length;
 
 describe("delivery", async () => {
   const { server, api } = await listen();
   const [alice, bob, carol, dave] = await Promise.all(["alice", "bob", "carol", "dave"].map((n) => registerUser(api, n)));
   const group = (await api("POST", "/api/groups/create/", { token: alice!.access, body: { name: "delivery", members: [bob!.id, carol!.id] } })).body;
-  const connect = async (token: string) => {
-    const socket = await openSocket(wsUrl(server.url, "/ws", token));
-    await socket.next("hello");
-    return socket;
-  };
+  const connect = (token: string) => connectTo(server.url, token);
 
   test("hello lists the user's conversations and the current seq", async () => {
     const socket = await connect(alice!.access);
@@ -34,15 +29,15 @@ describe("delivery", async () => {
     const ack = await sockets.bob.next("ack");
     expect(ack.ref).toBe("w1");
     for (const socket of Object.values(sockets)) {
-      const first = await socket.seen(created("over REST"));
-      const second = await socket.seen(created("over WS"));
+      const first = await socket.seen(createdWith("over REST"));
+      const second = await socket.seen(createdWith("over WS"));
       expect(first.data).toEqual(rest.body); // the same JSON as the REST answer
       expect(second.data).toEqual(ack.data);
       expect(second.seq!).toBeGreaterThan(first.seq!);
     }
     // A marker sent to the stranger's own conversation proves its socket was live all along.
     await api("POST", `/api/messages/0/send/`, { token: dave!.access, body: { receiver_user: dave!.id, message: "marker" } });
-    await stranger.seen(created("marker"));
+    await stranger.seen(createdWith("marker"));
     for (const socket of Object.values(sockets)) {
       expect(countCreated(socket, "over REST")).toBe(1);
       expect(countCreated(socket, "over WS")).toBe(1);
@@ -62,7 +57,7 @@ describe("delivery", async () => {
       ),
     );
     for (const socket of watchers) {
-      for (const text of texts) await socket.seen(created(text), 5000);
+      for (const text of texts) await socket.seen(createdWith(text), 5000);
       const burst = socket.frames.filter((f) => f.type === "message.created" && String(f.data.message).startsWith("burst "));
       expect(burst.map((f) => f.data.message).sort()).toEqual([...texts].sort());
       const seqs = burst.map((f) => f.seq!);
@@ -99,25 +94,25 @@ describe("delivery", async () => {
     const joined = await bobSocket.next((f) => f.type === "member.joined" && f.conversation_id === fresh.id && f.data.user_id === bob!.id);
     expect(joined.seq).toBeGreaterThan(0);
     await api("POST", `/api/messages/${fresh.id}/send/`, { token: alice!.access, body: { message: "welcome" } });
-    await bobSocket.next(created("welcome"));
+    await bobSocket.next(createdWith("welcome"));
 
     expect((await api("POST", `/api/groups/${fresh.id}/join/`, { token: dave!.access })).status).toBe(200);
     await daveSocket.next((f) => f.type === "member.joined" && f.conversation_id === fresh.id);
     await api("POST", `/api/messages/${fresh.id}/send/`, { token: alice!.access, body: { message: "hello dave" } });
-    await daveSocket.next(created("hello dave"));
+    await daveSocket.next(createdWith("hello dave"));
 
     expect((await api("POST", `/api/groups/${fresh.id}/leave/`, { token: dave!.access })).status).toBe(200);
     await daveSocket.next((f) => f.type === "member.left" && f.conversation_id === fresh.id && f.data.user_id === dave!.id);
     await bobSocket.next((f) => f.type === "member.left" && f.data.user_id === dave!.id);
     await api("POST", `/api/messages/${fresh.id}/send/`, { token: alice!.access, body: { message: "after dave left" } });
-    await bobSocket.next(created("after dave left"));
+    await bobSocket.next(createdWith("after dave left"));
     await api("POST", `/api/messages/0/send/`, { token: dave!.access, body: { receiver_user: dave!.id, message: "dave marker" } });
-    await daveSocket.next(created("dave marker"));
+    await daveSocket.next(createdWith("dave marker"));
     expect(countCreated(daveSocket, "after dave left")).toBe(0);
 
     // A direct conversation made by the other side subscribes this socket too.
     await api("POST", "/api/messages/0/send/", { token: carol!.access, body: { receiver_user: dave!.id, message: "direct to dave" } });
-    await daveSocket.next(created("direct to dave"));
+    await daveSocket.next(createdWith("direct to dave"));
     await Promise.all([bobSocket.close(), daveSocket.close()]);
   });
 });

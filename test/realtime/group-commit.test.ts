@@ -6,7 +6,7 @@ import { AppError } from "../../src/lib/errors";
 import { commitWithEvents } from "../../src/modules/realtime/events";
 import { sendMessage } from "../../src/modules/messages/service";
 import { makeApp, queryRows, registerUser } from "../helpers";
-import { createGroup, waitFor } from "../chat/chat-helpers";
+import { createGroup, waitFor } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const alice = await registerUser(api, "batcher");

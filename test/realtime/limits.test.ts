@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { connect as tcpConnect } from "node:net";
 import { listen, registerUser } from "../helpers";
-import { openSocket, upgradeStatus, wsUrl, type Frame } from "../ws-helpers";
+import { connect, openSocket, rawUpgradeRequest, upgradeStatus, wsUrl, type Frame } from "../ws-helpers";
 
 describe("gateway limits", async () => {
   const { server, api } = await listen();
@@ -11,11 +11,7 @@ describe("gateway limits", async () => {
   const strangersGroup = (await api("POST", "/api/groups/create/", { token: stranger!.access, body: { name: "elsewhere" } })).body;
   const db = server.parley.ctx.db;
   const messageCount = async () => Number((await db.selectFrom("messages").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
-  const open = async (token: string) => {
-    const socket = await openSocket(wsUrl(server.url, "/ws", token));
-    await socket.next("hello");
-    return socket;
-  };
+  const open = (token: string) => connect(server.url, token);
 
   test("refused upgrades answer 401 and open no socket: no token, garbage, a refresh token, a revoked token", async () => {
     expect(await upgradeStatus(server.url, "/ws")).toBe(401);
@@ -112,7 +108,7 @@ describe("slow consumers", async () => {
         }
       });
       slow.write(
-        `GET /ws?token=${bob!.access} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        rawUpgradeRequest(`/ws?token=${bob!.access}`),
       );
     });
     expect(handshake).toStartWith("HTTP/1.1 101");
@@ -147,7 +143,7 @@ describe("idle sockets", async () => {
         handshake += chunk.toString("latin1");
         if (handshake.includes("\r\n\r\n")) resolve(); // from here on it reads but never answers a ping
       });
-      silent.write(`GET /ws?token=${bob!.access} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      silent.write(rawUpgradeRequest(`/ws?token=${bob!.access}`));
     });
     const closed = new Promise<void>((resolve) => silent.on("close", () => resolve()));
     const answering = await openSocket(wsUrl(server.url, "/ws", alice!.access)); // a real client answers pings itself

@@ -4,37 +4,17 @@
 // cross nodes through Redis, fast, not through the log poll; two databases on one Redis never hear each other; a
 // node whose Redis is unreachable still delivers the other node's events (read from the log) and says so in /readyz
 // and /metrics. Needs PostgreSQL and Redis, in either pass (on the SQLite pass it makes its own PostgreSQL
-// databases): skipped, with the reason, when either does not answer.
+// databases): skipped, with the reason, when either does not answer (failed under PARLEY_TEST_REQUIRE_SERVICES=1).
 import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
-import { waitFor } from "../chat/chat-helpers";
+import { waitFor } from "../chat-helpers";
 import { httpClient, registerUser, tempDir, type Api } from "../helpers";
 import { parse, serve, stop, type Server } from "../process-helpers";
-import { POSTGRES_ADMIN_URL, postgresAnswers, postgresDatabaseFor } from "../test-database";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
+import { postgresDatabaseFor } from "../test-database";
+import { postgresProblem, REDIS_URL, redisProblem, skipWithout } from "../test-services";
+import { connect, nextFrames, openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
 
-const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function unreachableAt(url: string): Promise<string | null> {
-  const client = new RedisClient(url, { autoReconnect: false, connectionTimeout: 2_000 });
-  try {
-    await client.connect();
-    await client.send("PING", []);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    client.close();
-  }
-}
-
-const redisProblem = await unreachableAt(REDIS_URL);
-const problem = redisProblem
-  ? `no Redis at ${REDIS_URL} (${redisProblem}). Set PARLEY_TEST_REDIS_URL to run them.`
-  : postgresAnswers()
-    ? null
-    : `no PostgreSQL at ${POSTGRES_ADMIN_URL}. Set PARLEY_TEST_POSTGRES_URL to run them.`;
-if (problem) console.warn(`multi-node tests SKIPPED: ${problem}`);
+const skipped = skipWithout("multi-node tests", (await redisProblem()) ?? postgresProblem());
 
 const nodes: Server[] = [];
 afterAll(async () => {
@@ -80,18 +60,9 @@ async function hearing(servers: Server[], count: number): Promise<string[]> {
 /** The cluster id a node logged when it started. */
 const loggedClusterId = (server: Server) => server.lines.map(parse).find((entry) => entry?.msg === "listening")?.cluster_id as string;
 
-async function socket(server: Server, token: string, since?: number): Promise<TestSocket> {
-  const ws = await openSocket(wsUrl(server.url, "/ws", token, since === undefined ? {} : { since: String(since) }));
-  await ws.next("hello");
-  return ws;
-}
-
+const socket = (server: Server, token: string, since?: number): Promise<TestSocket> => connect(server.url, token, { since });
 /** The next `count` message.created frames a socket receives. */
-async function messages(ws: TestSocket, count: number): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  while (frames.length < count) frames.push(await ws.next("message.created"));
-  return frames;
-}
+const messages = (ws: TestSocket, count: number): Promise<Frame[]> => nextFrames(ws, "message.created", count);
 
 /** Two users in one group: `owner` and `member`, registered through `registerOn`'s API. */
 async function pairInGroup(servers: [Server, Server], names: [string, string], groupName: string, registerOn: 0 | 1 = 0) {
@@ -103,7 +74,7 @@ async function pairInGroup(servers: [Server, Server], names: [string, string], g
   return { apis, owner, member, group };
 }
 
-describe.skipIf(problem !== null)("several nodes, one database, one Redis, a data dir each", () => {
+describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir each", () => {
   test("members on different nodes get every message once, in seq order; resume works on the other node", async () => {
     const [a, b] = (await cluster(2)) as [Server, Server];
     const apiA = httpClient(a.url);
@@ -248,13 +219,13 @@ describe.skipIf(problem !== null)("several nodes, one database, one Redis, a dat
     expect(other.status).toBe(401); // another account has its own bucket
   }, 30_000);
 
-  test.skipIf(!Bun.which("redis-server"))("Redis going away for a while: nodes keep serving, say so, reconnect, and nothing is lost or doubled", async () => {
+  test.skipIf(skipWithout("the Redis outage test", Bun.which("redis-server") ? null : "no redis-server to start a Redis of its own"))("Redis going away for a while: nodes keep serving, say so, reconnect, and nothing is lost or doubled", async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const startRedis = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
     let redis = startRedis();
     const url = `redis://127.0.0.1:${port}`;
     try {
-      await waitFor(async () => (await unreachableAt(url)) === null);
+      await waitFor(async () => (await redisProblem(url)) === null);
       const [a, b] = (await cluster(2, { redisUrl: url })) as [Server, Server];
       for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up");
       const {

@@ -1,26 +1,20 @@
 // Presence, typing and read markers, and the original's per-conversation endpoint.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { openSocket, upgradeStatus, wsUrl, type Frame } from "../ws-helpers";
-
-const presence = (userId: number, status: string) => (f: Frame) => f.type === "presence" && f.data.user_id === userId && f.data.status === status;
+import { connect, presenceFrame, upgradeStatus } from "../ws-helpers";
 
 describe("presence, typing, read, and /ws/chat/{id}/", async () => {
   const { server, api } = await listen();
   const [alice, bob, carol, stranger] = await Promise.all(["alice", "bob", "carol", "stranger"].map((n) => registerUser(api, n)));
   const group = (await api("POST", "/api/groups/create/", { token: alice!.access, body: { name: "ptr", members: [bob!.id, carol!.id] } })).body;
-  const open = async (token: string, path = "/ws") => {
-    const socket = await openSocket(wsUrl(server.url, path, token));
-    if (path === "/ws") await socket.next("hello");
-    return socket;
-  };
+  const open = (token: string, path = "/ws") => connect(server.url, token, { path });
   const presenceOf = async (token: string, ids: number[]) => (await api("GET", `/api/presence/?user_ids=${ids.join(",")}`, { token })).body;
 
   test("online with the first socket, offline when the last one closes; only users who share a conversation hear it", async () => {
     const watcher = await open(alice!.access);
     const outsider = await open(stranger!.access);
     const bob1 = await open(bob!.access);
-    await watcher.next(presence(bob!.id, "online"));
+    await watcher.next(presenceFrame(bob!.id, "online"));
     expect(await presenceOf(alice!.access, [bob!.id, carol!.id])).toEqual([
       { user_id: bob!.id, status: "online" },
       { user_id: carol!.id, status: "offline" },
@@ -29,8 +23,8 @@ describe("presence, typing, read, and /ws/chat/{id}/", async () => {
     await bob1.close();
     expect(await presenceOf(alice!.access, [bob!.id])).toEqual([{ user_id: bob!.id, status: "online" }]);
     await bob2.close();
-    await watcher.next(presence(bob!.id, "offline"));
-    expect(watcher.frames.filter(presence(bob!.id, "offline"))).toHaveLength(1);
+    await watcher.next(presenceFrame(bob!.id, "offline"));
+    expect(watcher.frames.filter(presenceFrame(bob!.id, "offline"))).toHaveLength(1);
     expect(watcher.frames.filter((f) => f.type === "presence").every((f) => f.seq === undefined)).toBe(true);
     expect(outsider.frames.filter((f) => f.type === "presence" && f.data.user_id === bob!.id)).toEqual([]);
     await Promise.all([watcher.close(), outsider.close()]);

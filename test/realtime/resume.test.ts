@@ -1,9 +1,7 @@
 // The durable event log: every logged event has a seq, and a client that was away resumes without gap or duplicate.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { openSocket, wsUrl, type Frame } from "../ws-helpers";
-
-const created = (text: string) => (f: Frame) => f.type === "message.created" && f.data?.message === text;
+import { createdWith, openSocket, wsUrl } from "../ws-helpers";
 
 describe("resume from the event log", async () => {
   const { server, api } = await listen();
@@ -17,18 +15,18 @@ describe("resume from the event log", async () => {
     const first = await openSocket(wsUrl(server.url, "/ws", bob.access));
     await first.next("hello");
     await send("before leaving");
-    const lastSeen = (await first.next(created("before leaving"))).seq!;
+    const lastSeen = (await first.next(createdWith("before leaving"))).seq!;
     await first.close();
 
     for (let i = 1; i <= 5; i++) await send(`while away ${i}`);
     const resumed = await openSocket(wsUrl(server.url, "/ws", bob.access, { since: String(lastSeen) }));
     const hello = await resumed.next("hello");
     const replayed = [];
-    for (let i = 1; i <= 5; i++) replayed.push(await resumed.next(created(`while away ${i}`)));
+    for (let i = 1; i <= 5; i++) replayed.push(await resumed.next(createdWith(`while away ${i}`)));
     expect(replayed.map((f) => f.seq)).toEqual(replayed.map((_, i) => lastSeen + 1 + i));
     expect(hello.data.seq).toBe(replayed.at(-1)!.seq);
     await send("live again");
-    const live = await resumed.next(created("live again"));
+    const live = await resumed.next(createdWith("live again"));
     expect(live.seq).toBe(hello.data.seq + 1);
     expect(resumed.frames.filter((f) => f.type === "message.created" && f.data.message === "before leaving")).toEqual([]);
     await resumed.close();
@@ -41,13 +39,14 @@ describe("resume from the event log", async () => {
     const sending = Promise.all(Array.from({ length: 40 }, (_, i) => send(`racing ${i}`)));
     const resumed = await openSocket(wsUrl(server.url, "/ws", bob.access, { since: String(since) }));
     await sending;
-    for (let i = 0; i < 40; i++) await resumed.seen(created(`racing ${i}`));
+    for (let i = 0; i < 40; i++) await resumed.seen(createdWith(`racing ${i}`));
     const seqs = resumed.frames.filter((f) => f.seq !== undefined).map((f) => f.seq!);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => since + 1 + i));
     await resumed.close();
   });
 
   test("a sync operation on an open socket replays too", async () => {
+    for (let i = 1; i <= 3; i++) await send(`to sync ${i}`); // three events to replay, whatever ran before
     const socket = await openSocket(wsUrl(server.url, "/ws", bob.access));
     const now = (await socket.next("hello")).data.seq as number;
     socket.send({ type: "sync", since: now - 3 });
@@ -84,9 +83,9 @@ describe("resume from the event log", async () => {
     const resumed = await openSocket(wsUrl(server.url, "/ws", carol.access, { since: String(since) }));
     await resumed.next((f) => f.type === "member.left" && f.data.user_id === carol.id);
     await api("POST", "/api/messages/0/send/", { token: carol.access, body: { receiver_user: carol.id, message: "carol marker" } });
-    await resumed.seen(created("carol marker"));
-    expect(resumed.frames.filter(created("carol gone"))).toEqual([]);
-    expect(resumed.frames.filter(created("carol still here"))).toEqual([]); // no longer a member: that history is not hers to replay
+    await resumed.seen(createdWith("carol marker"));
+    expect(resumed.frames.filter(createdWith("carol gone"))).toEqual([]);
+    expect(resumed.frames.filter(createdWith("carol still here"))).toEqual([]); // no longer a member: that history is not hers to replay
     await resumed.close();
   });
 });

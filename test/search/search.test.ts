@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { purgeIndexIfDue } from "../../src/modules/search/indexer";
 import { listen, makeApp, queryRows, type TestUser } from "../helpers";
 import { onPostgres } from "../test-database";
-import { createGroup, directWith, expectRefused, registerUsers, sendText, waitFor } from "../chat/chat-helpers";
+import { createGroup, directWith, expectRefused, registerUsers, sendText, waitFor } from "../chat-helpers";
 
 const { api } = await makeApp();
 let alice: TestUser, bob: TestUser, eve: TestUser;

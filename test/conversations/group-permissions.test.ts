@@ -2,7 +2,7 @@
 // on a fresh group each time. A refusal changes nothing (rows and event log); an accepted change is in the rows.
 import { describe, expect, test } from "bun:test";
 import { makeApp, type ApiResponse, type TestUser } from "../helpers";
-import { createGroup, directWith, makeStaff, registerUsers, uniqueName } from "../chat/chat-helpers";
+import { createGroup, directWith, makeStaff, registerUsers, uniqueName } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;

@@ -5,7 +5,7 @@ import { connect } from "node:net";
 import type { Config } from "../../src/config";
 import { MemoryRateLimiter, type Rate } from "../../src/lib/rate-limit";
 import { listen, makeApp, registerUser, type Api, type ApiResponse } from "../helpers";
-import { counts, createGroup, randomBytes, send, upload, uploadedFiles, waitFor } from "../chat/chat-helpers";
+import { counts, createGroup, randomBytes, send, upload, uploadedFiles, waitFor } from "../chat-helpers";
 
 const PASSWORD = "correct horse battery";
 const per = (capacity: number, periodMs: number): Rate => ({ capacity, periodMs });

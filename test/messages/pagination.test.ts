@@ -2,7 +2,7 @@
 // A 57-message conversation, interleaved with another conversation's messages, walked every way: every id exactly once.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { makeApp, registerUser } from "../helpers";
-import { createGroup, directWith, sendText, registerUsers } from "./chat-helpers";
+import { createGroup, directWith, sendText, registerUsers } from "../chat-helpers";
 
 const { api } = await makeApp();
 const [alice, bob, carol] = await registerUsers(api, ["alice", "bob", "carol"]);
@@ -38,7 +38,7 @@ function expectWalk(seen: number[], expected: number[]) {
   for (const id of seen) expect(otherIds).not.toContain(id);
 }
 
-describe("setup", () => {
+describe("the fixture", () => {
   test("the two conversations' ids interleave", () => {
     expect(groupIds).toHaveLength(TOTAL);
     expect(otherIds.length).toBeGreaterThan(30);

@@ -2,8 +2,8 @@
 import { expect } from "bun:test";
 import { join } from "node:path";
 import { readdirSync } from "node:fs";
-import type { Parley } from "../../src/app";
-import { registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
+import type { Parley } from "../src/app";
+import { registerUser, type Api, type ApiResponse, type TestUser } from "./helpers";
 
 export const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 

@@ -2,7 +2,7 @@
 // for 30 seconds and only while the token that asked for it is; ?token= keeps working for older clients.
 import { afterAll, describe, expect, test } from "bun:test";
 import { housekeepOnce } from "../../src/housekeeping";
-import { createGroup } from "../chat/chat-helpers";
+import { createGroup } from "../chat-helpers";
 import { listen, queryRows, registerUser } from "../helpers";
 import { serve, stop } from "../process-helpers";
 import { openSocket, upgradeStatus, wsUrl } from "../ws-helpers";

@@ -2,17 +2,15 @@
 // resumes with `since` gets the very same frames, an added user hears the group at once and a removed one stops at once.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
+import { connect as connectTo, createdWith, openSocket, wsUrl, type TestSocket } from "../ws-helpers";
 
 const { server, api } = await listen();
 const [alice, bob, carol, dave] = [await registerUser(api, "alice"), await registerUser(api, "bob"), await registerUser(api, "carol"), await registerUser(api, "dave")];
 
-const connect = async (token: string, query: Record<string, string> = {}) => {
-  const socket = await openSocket(wsUrl(server.url, "/ws", token, query));
-  const hello = await socket.next("hello");
-  return { socket, seq: hello.data.seq as number };
+const connect = async (token: string, since?: number) => {
+  const socket = await connectTo(server.url, token, { since });
+  return { socket, seq: (await socket.seen("hello")).data.seq as number };
 };
-const created = (text: string) => (f: Frame) => f.type === "message.created" && f.data?.message === text;
 const say = async (user: { access: string }, groupId: number, message: string) => {
   const response = await api("POST", `/api/messages/${groupId}/send/`, { token: user.access, body: { message } });
   expect(response.status).toBe(201);
@@ -39,7 +37,7 @@ describe("administration events", () => {
     expect(joined).toMatchObject({ conversation_id: group.id, data: { user_id: carol.id, role: "member", added_by: alice.id } });
     expect((await carolSocket.next("member.joined")).seq).toBe(joined.seq);
     await say(alice, group.id, "welcome carol");
-    expect((await carolSocket.next(created("welcome carol"))).conversation_id).toBe(group.id);
+    expect((await carolSocket.next(createdWith("welcome carol"))).conversation_id).toBe(group.id);
 
     expect((await api("PATCH", `/api/groups/${group.id}/members/${carol.id}/`, { token: alice.access, body: { role: "admin" } })).status).toBe(200);
     const promoted = await watcher.next("member.updated");
@@ -54,10 +52,10 @@ describe("administration events", () => {
     expect(left).toMatchObject({ conversation_id: group.id, data: { user_id: dave.id, username: dave.username, removed_by: carol.id } });
     expect((await daveSocket.next("member.left")).seq).toBe(left.seq);
     await say(alice, group.id, "after dave was removed");
-    await watcher.next(created("after dave was removed"));
+    await watcher.next(createdWith("after dave was removed"));
     // A frame sent to dave after that message arrives after anything the group could still have sent him.
     await api("POST", "/api/messages/0/send/", { token: dave.access, body: { receiver_user: dave.id, message: "dave marker" } });
-    await daveSocket.next(created("dave marker"));
+    await daveSocket.next(createdWith("dave marker"));
     expect(daveSocket.frames.filter((f) => f.type === "message.created" && f.conversation_id === group.id).map((f) => f.data.message)).toEqual(["welcome carol"]);
     expect(daveSocket.frames.filter((f) => f.type === "member.left")).toHaveLength(1);
     // Nor can he read or post by REST any more.
@@ -67,9 +65,9 @@ describe("administration events", () => {
     // Resume from before it all: the same administration frames, byte for byte, in the same order.
     const live = watcher.frames.filter((f) => ADMIN_EVENTS.has(f.type!) && f.conversation_id === group.id);
     expect(live.map((f) => f.type)).toEqual(["conversation.updated", "conversation.updated", "member.joined", "member.updated", "member.left"]);
-    const { socket: resumed } = await connect(bob.access, { since: String(since) });
+    const { socket: resumed } = await connect(bob.access, since);
     await say(alice, group.id, "live after the replay"); // the replay is sent before anything live
-    await resumed.next(created("live after the replay"));
+    await resumed.next(createdWith("live after the replay"));
     expect(resumed.frames.filter((f) => ADMIN_EVENTS.has(f.type!) && f.conversation_id === group.id)).toEqual(live);
     await Promise.all([watcher, carolSocket, daveSocket, resumed].map((s: TestSocket) => s.close()));
   });
@@ -82,9 +80,9 @@ describe("administration events", () => {
     expect((await api("DELETE", `/api/groups/${group.id}/members/${dave.id}/`, { token: alice.access })).status).toBe(200);
     await say(alice, group.id, "dave must not read this");
 
-    const { socket: resumed } = await connect(dave.access, { since: String(since) });
+    const { socket: resumed } = await connect(dave.access, since);
     await api("POST", "/api/messages/0/send/", { token: dave.access, body: { receiver_user: dave.id, message: "dave is back" } });
-    await resumed.next(created("dave is back")); // live, so after every replayed frame
+    await resumed.next(createdWith("dave is back")); // live, so after every replayed frame
     const left = resumed.frames.find((f) => f.type === "member.left");
     expect(left).toMatchObject({ conversation_id: group.id, data: { user_id: dave.id, removed_by: alice.id } });
     const groupFrames = resumed.frames.filter((f) => f.conversation_id === group.id);

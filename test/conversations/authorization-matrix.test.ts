@@ -2,7 +2,7 @@
 // Staff are not members: they get 403 on conversation content like any stranger. Refusals reveal nothing.
 import { describe, expect, test } from "bun:test";
 import { makeApp, registerUser, type ApiResponse, type TestUser } from "../helpers";
-import { counts, createGroup, directWith, expectRefused, makeStaff, send, uniqueName, upload, uploadedFiles, registerUsers } from "./chat-helpers";
+import { counts, createGroup, directWith, expectRefused, makeStaff, send, uniqueName, upload, uploadedFiles, registerUsers } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;

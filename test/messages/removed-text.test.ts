@@ -11,7 +11,7 @@ import { sweepRetention } from "../../src/modules/messages/retention";
 import { listen, queryRows, registerUser, type TestUser } from "../helpers";
 import { onPostgres } from "../test-database";
 import { openSocket, wsUrl, type Frame } from "../ws-helpers";
-import { createGroup, makeStaff, registerUsers, sendText, upload, uploadsDir } from "../chat/chat-helpers";
+import { createGroup, makeStaff, registerUsers, sendText, upload, uploadsDir } from "../chat-helpers";
 import { socketOf } from "./feature-helpers";
 
 // PARLEY_FILE_TTL=0: uploads are kept forever, so only the deletion itself can remove an account's files.

@@ -3,10 +3,10 @@
 // in-test model of every member's unread_count / mention_count / notification_count (README: "Read state").
 // Each user has two sockets: both get exactly their own `unread` / `mute` events (equal to what the REST API says),
 // nobody else's, live or on resume.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { listen, type TestUser } from "../helpers";
 import { openSocket, wsUrl, type Frame, type TestSocket } from "../ws-helpers";
-import { createGroup, directWith, registerUsers, send } from "../chat/chat-helpers";
+import { createGroup, directWith, registerUsers, send } from "../chat-helpers";
 
 const SEED = Number(process.env.PARLEY_TEST_SEED ?? 20_251_124);
 const OPERATIONS = 300;
@@ -118,6 +118,7 @@ describe("unread counts against a model", async () => {
     await Promise.all(pair.map((s) => s.next("hello")));
     socketsOf.set(user.id, pair as [TestSocket, TestSocket]);
   }
+  afterAll(() => Promise.all([...socketsOf.values()].flat().map((s) => s.close())));
   const startSeq = Number((await db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirstOrThrow()).seq);
   /** Per user: the private frames their sockets must get, in order (and nothing else of the kind). */
   const expectedPrivate = new Map<number, Frame[]>(users.map((u) => [u.id, []]));
@@ -174,130 +175,136 @@ describe("unread counts against a model", async () => {
     return { text: parts.join(" "), mentions: [...mentioned].sort((a, b) => a - b) };
   }
 
-  test(`${OPERATIONS} random operations (seed ${SEED}) keep every member's counts equal to the model`, async () => {
-    const random = prng(SEED);
-    const tally: Record<string, number> = {};
-    const count = (op: string) => (tally[op] = (tally[op] ?? 0) + 1);
+  /** The seeded sequence, checked as it goes: run once, by whichever test needs it first (each may run alone). */
+  let sequence: Promise<void> | undefined;
+  const runSequence = () =>
+    (sequence ??= (async () => {
+      const random = prng(SEED);
+      const tally: Record<string, number> = {};
+      const count = (op: string) => (tally[op] = (tally[op] ?? 0) + 1);
 
-    for (let step = 1; step <= OPERATIONS; step++) {
-      const label = `seed ${SEED}, step ${step}`;
-      const roll = random.next();
-      if (roll < 0.36) {
-        // Send, from a member, over REST or the WebSocket.
-        const conversationId = random.pick(conversations);
-        const sender = byId.get(random.pick(model.membersOf(conversationId)))!;
-        const { text, mentions } = textWithMentions(random, conversationId, sender.id, step);
-        let message: { id: number; mentions: number[] };
-        if (random.chance(0.3)) {
-          const ack = await wsOperation(sender, { type: "message.send", conversation_id: conversationId, message: text });
-          expect(ack.type, label).toBe("ack");
-          message = ack.data;
-          count("send (ws)");
-        } else {
-          const response = await send(api, sender, conversationId, { message: text });
-          expect(response.status, label).toBe(201);
-          message = response.body;
-          count("send");
-        }
-        expect(message.mentions, `${label}: ${text}`).toEqual(mentions);
-        model.messages.push({ id: message.id, conversationId, senderId: sender.id, deleted: false, mentions: new Set(mentions) });
-      } else if (roll < 0.44) {
-        // Delete: the sender (while still a member), or the group's owner.
-        const candidates = model.messages.filter((m) => !m.deleted && (model.isMember(m.conversationId, m.senderId) || m.conversationId === group.id));
-        if (!candidates.length) continue;
-        const message = random.pick(random.chance(0.5) ? candidates.slice(-6) : candidates);
-        const deleter = model.isMember(message.conversationId, message.senderId) && random.chance(0.7) ? byId.get(message.senderId)! : amy;
-        if (message.conversationId === direct && deleter === amy) continue;
-        const response = await api("DELETE", `/api/messages/${message.conversationId}/${message.id}/`, { token: deleter.access });
-        expect(response.status, label).toBe(204);
-        message.deleted = true;
-        message.mentions.clear();
-        count("delete");
-      } else if (roll < 0.5) {
-        // Edit by the sender: mentions are resolved again against today's members.
-        const candidates = model.messages.filter((m) => !m.deleted && model.isMember(m.conversationId, m.senderId));
-        if (!candidates.length) continue;
-        const message = random.pick(random.chance(0.7) ? candidates.slice(-6) : candidates); // recent ones are more likely unread
-        const { text, mentions } = textWithMentions(random, message.conversationId, message.senderId, step);
-        const response = await api("PATCH", `/api/messages/${message.conversationId}/${message.id}/`, { token: byId.get(message.senderId)!.access, body: { message: `${text} (edited)` } });
-        expect(response.status, label).toBe(200);
-        expect(response.body.mentions, `${label}: ${text}`).toEqual(mentions);
-        message.mentions = new Set(mentions);
-        count("edit");
-      } else if (roll < 0.72) {
-        // Read up to the newest message, or to any message (an older one changes nothing), over REST or the WebSocket.
-        const conversationId = random.pick(conversations);
-        const user = byId.get(random.pick(model.membersOf(conversationId)))!;
-        const inConversation = model.messagesIn(conversationId);
-        if (!inConversation.length) continue;
-        const target = random.chance(0.5) ? inConversation.at(-1)! : random.pick(inConversation);
-        const member = model.members.get(conversationId)!.get(user.id)!;
-        const changes = target.id > (member.lastRead ?? 0);
-        if (changes) member.lastRead = target.id;
-        let answer: ReadStateShape;
-        if (random.chance(0.5)) {
-          const ack = await wsOperation(user, { type: "read", conversation_id: conversationId, message_id: target.id });
-          expect(ack.type, label).toBe("ack");
-          answer = readStateOf(ack.data);
-          expect(ack.data.conversation_id, label).toBe(conversationId);
-          count("read (ws)");
-        } else {
-          const response = await api("POST", `/api/conversations/${conversationId}/read/`, { token: user.access, body: { message_id: target.id } });
+      for (let step = 1; step <= OPERATIONS; step++) {
+        const label = `seed ${SEED}, step ${step}`;
+        const roll = random.next();
+        if (roll < 0.36) {
+          // Send, from a member, over REST or the WebSocket.
+          const conversationId = random.pick(conversations);
+          const sender = byId.get(random.pick(model.membersOf(conversationId)))!;
+          const { text, mentions } = textWithMentions(random, conversationId, sender.id, step);
+          let message: { id: number; mentions: number[] };
+          if (random.chance(0.3)) {
+            const ack = await wsOperation(sender, { type: "message.send", conversation_id: conversationId, message: text });
+            expect(ack.type, label).toBe("ack");
+            message = ack.data;
+            count("send (ws)");
+          } else {
+            const response = await send(api, sender, conversationId, { message: text });
+            expect(response.status, label).toBe(201);
+            message = response.body;
+            count("send");
+          }
+          expect(message.mentions, `${label}: ${text}`).toEqual(mentions);
+          model.messages.push({ id: message.id, conversationId, senderId: sender.id, deleted: false, mentions: new Set(mentions) });
+        } else if (roll < 0.44) {
+          // Delete: the sender (while still a member), or the group's owner.
+          const candidates = model.messages.filter((m) => !m.deleted && (model.isMember(m.conversationId, m.senderId) || m.conversationId === group.id));
+          if (!candidates.length) continue;
+          const message = random.pick(random.chance(0.5) ? candidates.slice(-6) : candidates);
+          const deleter = model.isMember(message.conversationId, message.senderId) && random.chance(0.7) ? byId.get(message.senderId)! : amy;
+          if (message.conversationId === direct && deleter === amy) continue;
+          const response = await api("DELETE", `/api/messages/${message.conversationId}/${message.id}/`, { token: deleter.access });
+          expect(response.status, label).toBe(204);
+          message.deleted = true;
+          message.mentions.clear();
+          count("delete");
+        } else if (roll < 0.5) {
+          // Edit by the sender: mentions are resolved again against today's members.
+          const candidates = model.messages.filter((m) => !m.deleted && model.isMember(m.conversationId, m.senderId));
+          if (!candidates.length) continue;
+          const message = random.pick(random.chance(0.7) ? candidates.slice(-6) : candidates); // recent ones are more likely unread
+          const { text, mentions } = textWithMentions(random, message.conversationId, message.senderId, step);
+          const response = await api("PATCH", `/api/messages/${message.conversationId}/${message.id}/`, { token: byId.get(message.senderId)!.access, body: { message: `${text} (edited)` } });
           expect(response.status, label).toBe(200);
-          answer = readStateOf(response.body);
-          count("read");
+          expect(response.body.mentions, `${label}: ${text}`).toEqual(mentions);
+          message.mentions = new Set(mentions);
+          count("edit");
+        } else if (roll < 0.72) {
+          // Read up to the newest message, or to any message (an older one changes nothing), over REST or the WebSocket.
+          const conversationId = random.pick(conversations);
+          const user = byId.get(random.pick(model.membersOf(conversationId)))!;
+          const inConversation = model.messagesIn(conversationId);
+          if (!inConversation.length) continue;
+          const target = random.chance(0.5) ? inConversation.at(-1)! : random.pick(inConversation);
+          const member = model.members.get(conversationId)!.get(user.id)!;
+          const changes = target.id > (member.lastRead ?? 0);
+          if (changes) member.lastRead = target.id;
+          let answer: ReadStateShape;
+          if (random.chance(0.5)) {
+            const ack = await wsOperation(user, { type: "read", conversation_id: conversationId, message_id: target.id });
+            expect(ack.type, label).toBe("ack");
+            answer = readStateOf(ack.data);
+            expect(ack.data.conversation_id, label).toBe(conversationId);
+            count("read (ws)");
+          } else {
+            const response = await api("POST", `/api/conversations/${conversationId}/read/`, { token: user.access, body: { message_id: target.id } });
+            expect(response.status, label).toBe(200);
+            answer = readStateOf(response.body);
+            count("read");
+          }
+          expect(answer, label).toEqual(model.state(conversationId, user.id));
+          if (changes) await expectPrivateEvent(user, "unread", conversationId, answer, label);
+        } else if (roll < 0.8) {
+          // Mute or unmute (the same state again changes nothing).
+          const conversationId = random.pick(conversations);
+          const user = byId.get(random.pick(model.membersOf(conversationId)))!;
+          const muted = random.chance(0.5);
+          const member = model.members.get(conversationId)!.get(user.id)!;
+          const changes = member.muted !== muted;
+          member.muted = muted;
+          const response = await api(muted ? "POST" : "DELETE", `/api/conversations/${conversationId}/mute/`, { token: user.access });
+          expect(response.status, label).toBe(200);
+          expect(readStateOf(response.body), label).toEqual(model.state(conversationId, user.id));
+          if (changes) await expectPrivateEvent(user, "mute", conversationId, readStateOf(response.body), label);
+          count(muted ? "mute" : "unmute");
+        } else if (roll < 0.93) {
+          // ben, cat or dan joins or leaves the group (rejoining starts afresh: history read, not muted).
+          const user = random.pick(users.slice(1));
+          const leaving = model.isMember(group.id, user.id);
+          const response = await api("POST", `/api/groups/${group.id}/${leaving ? "leave" : "join"}/`, { token: user.access });
+          expect(response.status, label).toBe(200);
+          if (leaving) model.leave(group.id, user.id);
+          else model.join(group.id, user.id);
+          count(leaving ? "leave" : "join");
+        } else {
+          // Refused operations change nothing: a non-member reads or mutes, a read names another conversation's message.
+          const outsider = users.find((u) => !model.isMember(group.id, u.id));
+          const groupMessage = model.messagesIn(group.id).at(-1);
+          const directMessage = model.messagesIn(direct).at(-1);
+          if (outsider && groupMessage) {
+            expect((await api("POST", `/api/conversations/${group.id}/read/`, { token: outsider.access, body: { message_id: groupMessage.id } })).status, label).toBe(403);
+            expect((await api("POST", `/api/conversations/${group.id}/mute/`, { token: outsider.access })).status, label).toBe(403);
+            const error = await wsOperation(outsider, { type: "read", conversation_id: group.id, message_id: groupMessage.id });
+            expect(error.type, label).toBe("error");
+          }
+          if (groupMessage && directMessage) {
+            const wrong = await api("POST", `/api/conversations/${direct}/read/`, { token: ben.access, body: { message_id: groupMessage.id } });
+            expect(wrong.status, label).toBe(400);
+            expect(Object.keys(wrong.body), label).toEqual(["message_id"]);
+          }
+          count("refused");
         }
-        expect(answer, label).toEqual(model.state(conversationId, user.id));
-        if (changes) await expectPrivateEvent(user, "unread", conversationId, answer, label);
-      } else if (roll < 0.8) {
-        // Mute or unmute (the same state again changes nothing).
-        const conversationId = random.pick(conversations);
-        const user = byId.get(random.pick(model.membersOf(conversationId)))!;
-        const muted = random.chance(0.5);
-        const member = model.members.get(conversationId)!.get(user.id)!;
-        const changes = member.muted !== muted;
-        member.muted = muted;
-        const response = await api(muted ? "POST" : "DELETE", `/api/conversations/${conversationId}/mute/`, { token: user.access });
-        expect(response.status, label).toBe(200);
-        expect(readStateOf(response.body), label).toEqual(model.state(conversationId, user.id));
-        if (changes) await expectPrivateEvent(user, "mute", conversationId, readStateOf(response.body), label);
-        count(muted ? "mute" : "unmute");
-      } else if (roll < 0.93) {
-        // ben, cat or dan joins or leaves the group (rejoining starts afresh: history read, not muted).
-        const user = random.pick(users.slice(1));
-        const leaving = model.isMember(group.id, user.id);
-        const response = await api("POST", `/api/groups/${group.id}/${leaving ? "leave" : "join"}/`, { token: user.access });
-        expect(response.status, label).toBe(200);
-        if (leaving) model.leave(group.id, user.id);
-        else model.join(group.id, user.id);
-        count(leaving ? "leave" : "join");
-      } else {
-        // Refused operations change nothing: a non-member reads or mutes, a read names another conversation's message.
-        const outsider = users.find((u) => !model.isMember(group.id, u.id));
-        const groupMessage = model.messagesIn(group.id).at(-1);
-        const directMessage = model.messagesIn(direct).at(-1);
-        if (outsider && groupMessage) {
-          expect((await api("POST", `/api/conversations/${group.id}/read/`, { token: outsider.access, body: { message_id: groupMessage.id } })).status, label).toBe(403);
-          expect((await api("POST", `/api/conversations/${group.id}/mute/`, { token: outsider.access })).status, label).toBe(403);
-          const error = await wsOperation(outsider, { type: "read", conversation_id: group.id, message_id: groupMessage.id });
-          expect(error.type, label).toBe("error");
-        }
-        if (groupMessage && directMessage) {
-          const wrong = await api("POST", `/api/conversations/${direct}/read/`, { token: ben.access, body: { message_id: groupMessage.id } });
-          expect(wrong.status, label).toBe(400);
-          expect(Object.keys(wrong.body), label).toEqual(["message_id"]);
-        }
-        count("refused");
+        if (step % CHECK_EVERY === 0) await checkEveryone(label);
       }
-      if (step % CHECK_EVERY === 0) await checkEveryone(label);
-    }
-    await checkEveryone(`seed ${SEED}, the end`);
-    // The sequence exercised every kind of operation, and counts that went up and came down again.
-    for (const op of ["send", "send (ws)", "delete", "edit", "read", "read (ws)", "mute", "unmute", "join", "leave", "refused"]) expect(tally[op] ?? 0, op).toBeGreaterThan(0);
-    expect(model.messages.filter((m) => m.mentions.size > 0).length).toBeGreaterThan(5);
-  });
+      await checkEveryone(`seed ${SEED}, the end`);
+      // The sequence exercised every kind of operation, and counts that went up and came down again.
+      for (const op of ["send", "send (ws)", "delete", "edit", "read", "read (ws)", "mute", "unmute", "join", "leave", "refused"]) expect(tally[op] ?? 0, op).toBeGreaterThan(0);
+      expect(model.messages.filter((m) => m.mentions.size > 0).length).toBeGreaterThan(5);
+    })());
+
+  test(`${OPERATIONS} random operations (seed ${SEED}) keep every member's counts equal to the model`, () => runSequence());
 
   test("each user's two sockets got exactly their own unread/mute events, and nobody else's", async () => {
+    await runSequence();
     let total = 0;
     for (const user of users) {
       const expected = expectedPrivate.get(user.id)!;
@@ -312,6 +319,7 @@ describe("unread counts against a model", async () => {
   });
 
   test("a resume from before the sequence replays each user's own unread/mute events only", async () => {
+    await runSequence();
     for (const user of users) {
       const resumed = await openSocket(wsUrl(server.url, "/ws", user.access, { since: String(startSeq) }));
       resumed.send({ type: "ping", ref: "done" });
@@ -321,6 +329,5 @@ describe("unread counts against a model", async () => {
       if (user === amy) expect(resumed.frames.some((f) => f.type === "read" && f.data.user_id !== amy.id)).toBe(true);
       await resumed.close();
     }
-    await Promise.all([...socketsOf.values()].flat().map((s) => s.close()));
   });
 });

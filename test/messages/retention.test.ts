@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { sweepRetention } from "../../src/modules/messages/retention";
 import { listen, queryRows } from "../helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { createGroup, makeStaff, randomBytes, registerUsers, send, sendText, upload, uploadedFiles, uploadsDir } from "./chat-helpers";
+import { createGroup, makeStaff, randomBytes, registerUsers, send, sendText, upload, uploadedFiles, uploadsDir } from "../chat-helpers";
 
 const DAY = 86_400_000;
 

@@ -1,7 +1,7 @@
 // Groups: creating (members as a list or as "[1, 2]"), listing, joining and leaving; one id sequence with direct conversations.
 import { describe, expect, test } from "bun:test";
 import { makeApp, registerUser } from "../helpers";
-import { counts, createGroup, directWith, ISO_TIMESTAMP, registerUsers, sendText, uniqueName } from "./chat-helpers";
+import { counts, createGroup, directWith, ISO_TIMESTAMP, registerUsers, sendText, uniqueName } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { listen } from "../helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
-import { createGroup, registerUsers, sendText, uniqueName } from "./chat-helpers";
+import { createGroup, registerUsers, sendText, uniqueName } from "../chat-helpers";
 
 const { server, api } = await listen();
 const [alice, bob, carol] = await registerUsers(api, ["alice", "bob", "carol"]);

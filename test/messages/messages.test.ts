@@ -2,7 +2,7 @@
 // members-only reads, and text stored and returned byte for byte.
 import { describe, expect, test } from "bun:test";
 import { makeApp, queryRows, registerUser } from "../helpers";
-import { counts, createGroup, directWith, expectRefused, form, ISO_TIMESTAMP, MESSAGE_KEYS, send, sendText, uploadedFiles, registerUsers } from "./chat-helpers";
+import { counts, createGroup, directWith, expectRefused, form, ISO_TIMESTAMP, MESSAGE_KEYS, send, sendText, uploadedFiles, registerUsers } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;

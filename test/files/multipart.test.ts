@@ -2,7 +2,7 @@
 // is answered before the body is even sent (over a real socket), and a file route takes a bounded number of parts.
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { createGroup, form } from "../chat/chat-helpers";
+import { createGroup, form } from "../chat-helpers";
 import { listen, registerUser } from "../helpers";
 
 const { server, api } = await listen();

@@ -2,7 +2,7 @@
 // who must hand over, bad input refused with the field named (never a 500), and the group JSON answered.
 import { describe, expect, test } from "bun:test";
 import { makeApp, registerUser } from "../helpers";
-import { counts, createGroup, ISO_TIMESTAMP, makeStaff, sendText, uniqueName } from "../chat/chat-helpers";
+import { counts, createGroup, ISO_TIMESTAMP, makeStaff, sendText, uniqueName } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;

@@ -2,19 +2,15 @@
 // `error` frame (rate_limited, the op's ref, retry_after), stores nothing, and the socket stays open.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { counts, createGroup, send } from "../chat/chat-helpers";
-import { openSocket, wsUrl } from "../ws-helpers";
+import { counts, createGroup, send } from "../chat-helpers";
+import { connect } from "../ws-helpers";
 
 describe("WebSocket message.send", async () => {
   const { server, api } = await listen({ limitSend: { capacity: 4, periodMs: 60_000 } }); // 4, then one every 15 s
   const parley = server.parley;
   const [alice, bob] = [await registerUser(api, "alice"), await registerUser(api, "bob")];
   const group = await createGroup(api, alice, [bob.id]);
-  const open = async (path: string, token: string) => {
-    const socket = await openSocket(wsUrl(server.url, path, token));
-    if (path === "/ws") await socket.next("hello");
-    return socket;
-  };
+  const open = (path: string, token: string) => connect(server.url, token, { path });
 
   test("REST and WebSocket sends draw on one bucket; the refused op gets its ref back with retry_after; the socket stays usable", async () => {
     const socket = await open("/ws", alice.access);

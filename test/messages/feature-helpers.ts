@@ -2,8 +2,8 @@
 // conversation, the latest event seq, and a socket that has had its hello.
 import type { RunningServer } from "../../src/server";
 import { listen, type Api, type TestUser } from "../helpers";
-import { openSocket, wsUrl, type TestSocket } from "../ws-helpers";
-import { createGroup, directWith, makeStaff, registerUsers } from "../chat/chat-helpers";
+import { connect, type TestSocket } from "../ws-helpers";
+import { createGroup, directWith, makeStaff, registerUsers } from "../chat-helpers";
 
 /** The newest seq in the event log. */
 export async function lastSeq(server: RunningServer): Promise<number> {
@@ -12,11 +12,7 @@ export async function lastSeq(server: RunningServer): Promise<number> {
 }
 
 /** A /ws socket of the user (resuming after `since` when given), past its hello frame. */
-export async function socketOf(server: RunningServer, user: TestUser, since?: number): Promise<TestSocket> {
-  const socket = await openSocket(wsUrl(server.url, "/ws", user.access, since === undefined ? {} : { since: String(since) }));
-  await socket.next("hello");
-  return socket;
-}
+export const socketOf = (server: RunningServer, user: TestUser, since?: number): Promise<TestSocket> => connect(server.url, user.access, { since });
 
 /**
  * alice owns the group, dave is its admin, bob and carol are plain members, eve is a stranger, staff is staff

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { type TestUser } from "../helpers";
 import { cast, lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
 import { type Frame, type TestSocket } from "../ws-helpers";
-import { expectRefused, ISO_TIMESTAMP, makeStaff, registerUsers, send, sendText, upload, uploadedFiles } from "../chat/chat-helpers";
+import { expectRefused, ISO_TIMESTAMP, makeStaff, registerUsers, send, sendText, upload, uploadedFiles } from "../chat-helpers";
 
 const { server, api, alice, bob, carol, dave, eve, staff, group, bobCarol } = await cast();
 const parley = server.parley;

@@ -1,7 +1,7 @@
 // The README's walk-through over a real socket: alice and bob register and log in, message each other,
 // make a group that carol joins, and carol leaves and loses access to read and to send.
 import { expect, test } from "bun:test";
-import { listen, type Api } from "../helpers";
+import { listen, type Api } from "./helpers";
 
 const { api } = await listen();
 

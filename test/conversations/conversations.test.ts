@@ -1,7 +1,7 @@
 // Direct conversations (including with oneself) and the caller's conversation list, most recently active first.
 import { describe, expect, test } from "bun:test";
 import { makeApp, registerUser } from "../helpers";
-import { counts, createGroup, directWith, ISO_TIMESTAMP, MESSAGE_KEYS, nextMillisecond, sendText, registerUsers } from "./chat-helpers";
+import { counts, createGroup, directWith, ISO_TIMESTAMP, MESSAGE_KEYS, nextMillisecond, sendText, registerUsers } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;

@@ -1,10 +1,10 @@
 // The token bucket's arithmetic (with a clock we move by hand), the client address key, and the limit options.
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { ConfigError, describeOptions, loadConfig } from "../../src/config";
 import { addressKey, clientIpSource, NO_SOCKET } from "../../src/lib/client-ip";
 import { RateLimitedError } from "../../src/lib/errors";
 import { createRateLimits, enforce, MemoryRateLimiter, pruneRateLimits, unlimited } from "../../src/lib/rate-limit";
+import { run } from "../process-helpers";
 
 function clockAt(start = 1_000_000) {
   const clock = { now: start, tick: (ms: number) => (clock.now += ms) };
@@ -232,11 +232,8 @@ describe("limit options", () => {
   });
 
   test("the server refuses to start with a bad limit: exit 2 and one line naming it", async () => {
-    const root = join(import.meta.dir, "../..");
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PARLEY_"))), PARLEY_LIMIT_LOGIN_IP: "many/1m" };
-    const child = Bun.spawn([join(root, "node_modules/.bin/bun"), "src/index.ts", "serve"], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
-    const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
-    expect(exitCode).toBe(2);
+    const { code, stderr } = await run(["serve"], { env: { PARLEY_LIMIT_LOGIN_IP: "many/1m" } });
+    expect(code).toBe(2);
     expect(stderr.trimEnd().split("\n")).toEqual(['parley: bad configuration: PARLEY_LIMIT_LOGIN_IP must be <count>/<period>, e.g. "10/1m"']);
   });
 });
