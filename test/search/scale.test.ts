@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { catchUpSearchIndex } from "../../src/modules/search/indexer";
 import { listen, queryRows, type TestUser } from "../helpers";
-import { createGroup, registerUsers } from "../chat/chat-helpers";
+import { createGroup, registerUsers } from "../chat-helpers";
 
 const MESSAGES = 200_000;
 const GROUPS = 200;
