@@ -37,7 +37,7 @@ describe.skipIf(skipWithout("PostgreSQL tests", problem && `no PostgreSQL at ${A
     await db?.destroy();
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.close();
-  });
+  }, 30_000); // DROP DATABASE ... WITH (FORCE) waits for PostgreSQL, which a busy machine makes slow
 
   test("all migrations apply, the schema holds rows with numeric ids and times, and all roll back", async () => {
     await admin.unsafe(`CREATE DATABASE ${name}`);
