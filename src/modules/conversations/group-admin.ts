@@ -23,7 +23,7 @@ async function targetMember(trx: Db, group: ConversationRow, actor: Actor, userI
   if (userId !== actor.userId && !mayManage(actor)) forbidden("Only the group's owners and admins may change other members.");
   const membership = await repo.findMembership(trx, group.id, userId);
   if (!membership) notFound("This user is not a member of the group.");
-  return membership!;
+  return membership;
 }
 
 async function groupView(ctx: AppContext, groupId: number): Promise<GroupView> {

@@ -31,7 +31,7 @@ export function readStateOf(row: { id: number; last_read_message_id: number | nu
 async function currentState(db: Db, userId: number, conversationId: number): Promise<ReadState> {
   const [row] = await repo.listUserConversations(db, userId, { conversationId });
   if (!row) forbidden("You are not a member of this conversation."); // left between the check and the transaction
-  return readStateOf(row!);
+  return readStateOf(row);
 }
 
 /**

@@ -27,8 +27,8 @@ const conversationForMember = prepared((userId: number, conversationId: number) 
 export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
   const [row] = await conversationForMember.run(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
-  if (row!.member === null) forbidden("You are not a member of this conversation.");
-  const { member: _, member_role, ...conversation } = row!;
+  if (row.member === null) forbidden("You are not a member of this conversation.");
+  const { member: _, member_role, ...conversation } = row;
   return { conversation, role: member_role! };
 }
 
@@ -148,7 +148,7 @@ export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<Gro
 export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
   const group = await repo.findConversation(db, groupId);
   if (!group || group.kind !== "group") notFound("Group not found.");
-  return group!;
+  return group;
 }
 
 /** Joins an open group; joining again changes nothing. A private group is joined only by being added. */
