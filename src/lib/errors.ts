@@ -1,4 +1,5 @@
 // The one error type of the service layer. onError in src/lib/http.ts turns it into the API's error shape.
+import { t } from "elysia";
 
 export type ErrorCode =
   | "bad_request"
@@ -17,7 +18,11 @@ export type ErrorCode =
   | "unavailable"
   | "internal";
 
-export type FieldErrors = Record<string, string[]>;
+/** The API's error bodies: per-field messages (the original's `{"field": ["message"]}`), or one message with a code. */
+export const FieldErrors = t.Record(t.String(), t.Array(t.String()), { title: "FieldErrors" });
+export type FieldErrors = typeof FieldErrors.static;
+export const ErrorBody = t.Object({ detail: t.String(), error: t.String(), code: t.String() }, { title: "Error" });
+export type ErrorBody = typeof ErrorBody.static;
 
 export class AppError extends Error {
   constructor(

@@ -3,10 +3,10 @@
 //   other errors:  4xx {"detail": "...", "error": "...", "code": "..."}   (`detail` as DRF, `error` as the original's views)
 // Bodies never echo submitted values: Elysia's default validation answer repeats them, passwords included.
 import { Elysia, ValidationError } from "elysia";
-import { AppError, RateLimitedError, type ErrorCode, type FieldErrors } from "./errors";
+import { AppError, RateLimitedError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
 import type { Logger } from "./log";
 
-export function errorBody(code: ErrorCode, message: string) {
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { detail: message, error: message, code };
 }
 

@@ -4,15 +4,8 @@ import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { newestPagesOf } from "../messages/newest-pages";
+import type { FileInfo } from "./model";
 import { INLINE_IMAGE_TYPES } from "./storage";
-
-export interface FileInfo {
-  file_url: string;
-  name: string;
-  size: number;
-  content_type: string;
-  expires_at: string | null;
-}
 
 const isExpired = (file: { expires_at: number | null; deleted_at: number | null }, now: number) =>
   file.deleted_at !== null || (file.expires_at !== null && file.expires_at <= now);
