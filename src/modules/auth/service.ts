@@ -6,6 +6,7 @@ import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import { findUserByEmail, normalizeEmail } from "../users/repository";
+import type { LoginResult } from "./model";
 import { tokenFamily, type TokenClaims } from "./tokens";
 
 /** The authenticated caller, as every service sees it. */
@@ -15,14 +16,6 @@ export interface AuthUser {
   is_staff: boolean;
   /** The access token's claims, for logout. */
   token: TokenClaims;
-}
-
-export interface LoginResult {
-  refresh: string;
-  access: string;
-  email: string;
-  name: string;
-  id: number;
 }
 
 /** revoked_tokens holds revoked token ids and, under this key, revoked families (every token of one login). */
