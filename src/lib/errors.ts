@@ -1,4 +1,5 @@
 // The one error type of the service layer. onError in src/lib/http.ts turns it into the API's error shape.
+import { t } from "elysia";
 
 export type ErrorCode =
   | "bad_request"
@@ -17,7 +18,11 @@ export type ErrorCode =
   | "unavailable"
   | "internal";
 
-export type FieldErrors = Record<string, string[]>;
+/** The API's error bodies: per-field messages (the original's `{"field": ["message"]}`), or one message with a code. */
+export const FieldErrors = t.Record(t.String(), t.Array(t.String()), { title: "FieldErrors" });
+export type FieldErrors = typeof FieldErrors.static;
+export const ErrorBody = t.Object({ detail: t.String(), error: t.String(), code: t.String() }, { title: "Error" });
+export type ErrorBody = typeof ErrorBody.static;
 
 export class AppError extends Error {
   constructor(
@@ -31,31 +36,31 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string): never => {
+export function badRequest(message: string): never {
   throw new AppError(400, "bad_request", message);
-};
+}
 /** A 400 naming the field, as the original did: `{"name": ["Group name already exists."]}`. */
-export const invalidField = (field: string, message: string): never => {
+export function invalidField(field: string, message: string): never {
   throw new AppError(400, "invalid", message, { [field]: [message] });
-};
-export const notAuthenticated = (message = "Authentication credentials were not provided."): never => {
+}
+export function notAuthenticated(message = "Authentication credentials were not provided."): never {
   throw new AppError(401, "not_authenticated", message);
-};
-export const tokenNotValid = (message = "Given token not valid for any token type"): never => {
+}
+export function tokenNotValid(message = "Given token not valid for any token type"): never {
   throw new AppError(401, "token_not_valid", message);
-};
-export const forbidden = (message = "You do not have permission to perform this action."): never => {
+}
+export function forbidden(message = "You do not have permission to perform this action."): never {
   throw new AppError(403, "forbidden", message);
-};
-export const notFound = (message = "Not found."): never => {
+}
+export function notFound(message = "Not found."): never {
   throw new AppError(404, "not_found", message);
-};
-export const gone = (message: string): never => {
+}
+export function gone(message: string): never {
   throw new AppError(410, "gone", message);
-};
-export const payloadTooLarge = (message: string): never => {
+}
+export function payloadTooLarge(message: string): never {
   throw new AppError(413, "payload_too_large", message);
-};
+}
 
 /** Whole seconds, rounded up, at least 1: what a Retry-After header says for a wait of `ms`. */
 const wholeSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -71,7 +76,7 @@ export class RateLimitedError extends AppError {
     this.retryAfterSeconds = wholeSeconds(retryAfterMs);
   }
 }
-export const rateLimited = (what: string, retryAfterMs: number): never => {
+export function rateLimited(what: string, retryAfterMs: number): never {
   const seconds = wholeSeconds(retryAfterMs);
   throw new RateLimitedError(`${what} Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`, retryAfterMs);
-};
+}

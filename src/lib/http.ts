@@ -2,11 +2,13 @@
 //   field errors:  400 {"field": ["message", ...]}                        (the original's DRF shape)
 //   other errors:  4xx {"detail": "...", "error": "...", "code": "..."}   (`detail` as DRF, `error` as the original's views)
 // Bodies never echo submitted values: Elysia's default validation answer repeats them, passwords included.
+import type { Static, TSchema } from "@sinclair/typebox";
+import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { Elysia, ValidationError } from "elysia";
-import { AppError, RateLimitedError, type ErrorCode, type FieldErrors } from "./errors";
+import { AppError, RateLimitedError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
 import type { Logger } from "./log";
 
-export function errorBody(code: ErrorCode, message: string) {
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { detail: message, error: message, code };
 }
 
@@ -57,6 +59,13 @@ export function fieldErrors(error: ValidationError, request?: Request): FieldErr
     if (!list.includes(message)) list.push(message);
   }
   return Object.keys(fields).length ? fields : { non_field_errors: ["Invalid input."] };
+}
+
+/** A body checked by a compiled schema outside a route (a /ws operation): a failure is the route's 400 with field errors. */
+export function validated<T extends TSchema>(check: TypeCheck<T>, value: unknown): Static<T> {
+  if (check.Check(value)) return value;
+  const fields = fieldErrors(new ValidationError("body", check, value));
+  throw new AppError(400, "invalid", Object.values(fields)[0]?.[0] ?? "Invalid input.", fields);
 }
 
 export function errorHandling(log: Logger) {

@@ -61,6 +61,17 @@ describe("GET /swagger/json", async () => {
     expect(JSON.stringify(param.schema)).toContain("integer");
   });
 
+  test("names the API's shapes (the titles a client generator turns into types)", () => {
+    const schema = (path: string, method: string, status = "200") => doc.paths[path][method].responses[status].content["application/json"].schema;
+    expect(schema("/api/messages/{conversation_id}/send/", "post", "201").title).toBe("Message");
+    expect(schema("/api/groups/create/", "post", "201").title).toBe("Group");
+    expect(schema("/api/conversations/", "get").items.title).toBe("Conversation");
+    expect(schema("/api/conversations/{conversation_id}/read/", "post").title).toBe("ReadState");
+    expect(schema("/api/messages/files/{file_id}/", "get").title).toBe("FileInfo");
+    expect(schema("/api/search/", "get").properties.results.items.title).toBe("SearchResult");
+    expect(schema("/api/{user_id}/", "get").title).toBe("User");
+  });
+
   test("does not list the docs' own routes", () => {
     for (const path of Object.keys(doc.paths)) expect(path).not.toMatch(/^\/(swagger|api-listing|api-documentation)/);
   });

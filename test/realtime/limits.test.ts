@@ -53,6 +53,26 @@ describe("gateway limits", async () => {
     await socket.close();
   });
 
+  test("an operation's bad fields answer its REST twin's field errors, word for word", async () => {
+    const socket = await open(alice!.access);
+    const before = await messageCount();
+    const cases: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [
+      [{ type: "read", conversation_id: group.id, message_id: "abc" }, `/api/conversations/${group.id}/read/`, { message_id: "abc" }],
+      [{ type: "read", conversation_id: group.id }, `/api/conversations/${group.id}/read/`, {}],
+      [{ type: "message.send", conversation_id: group.id, message: "hi", client_id: "" }, `/api/messages/${group.id}/send/`, { message: "hi", client_id: "" }],
+      [{ type: "message.send", conversation_id: group.id, message: "x".repeat(20_001) }, `/api/messages/${group.id}/send/`, { message: "x".repeat(20_001) }],
+    ];
+    for (const [i, [frame, path, body]] of cases.entries()) {
+      const rest = await api("POST", path, { token: alice!.access, body });
+      expect(rest.status).toBe(400);
+      socket.send({ ...frame, ref: `twin${i}` });
+      const error = await socket.next("error");
+      expect(error.data).toEqual({ code: "invalid", ref: `twin${i}`, message: Object.entries(rest.body as Record<string, string[]>).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; ") });
+    }
+    expect(await messageCount()).toBe(before);
+    await socket.close();
+  });
+
   test("a frame over 64 KiB closes the socket with 1009", async () => {
     const socket = await open(alice!.access);
     socket.send(JSON.stringify({ type: "message.send", conversation_id: group.id, message: "x".repeat(70_000) }));

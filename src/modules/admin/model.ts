@@ -21,7 +21,7 @@ export const adminUser = t.Object({
   is_staff: t.Boolean(),
   is_superuser: t.Boolean(),
   date_joined: t.String({ format: "date-time" }),
-});
+}, { title: "AdminUser" });
 export type AdminUser = typeof adminUser.static;
 
 export const adminGroup = t.Object({
@@ -30,5 +30,5 @@ export const adminGroup = t.Object({
   member_count: t.Integer(),
   created_by: t.Nullable(t.Integer()),
   created_at: t.String({ format: "date-time" }),
-});
+}, { title: "AdminGroup" });
 export type AdminGroup = typeof adminGroup.static;

@@ -56,7 +56,7 @@ export async function setActive(ctx: AppContext, staff: AuthUser, userId: number
     .executeTakeFirst();
   if (!user) notFound("User not found.");
   if (!active) ctx.hub.disconnectUser(userId, 1008, "Account deactivated");
-  return toAdminUser(user!);
+  return toAdminUser(user);
 }
 
 export async function deleteAnyMessage(ctx: AppContext, staff: AuthUser, messageId: number): Promise<void> {

@@ -7,6 +7,7 @@ export const loginBody = t.Object({
 export const refreshBody = t.Object({ refresh: t.String({ minLength: 1, maxLength: 4096, error: "Refresh token is required" }) });
 
 export const loginResponse = t.Object({ refresh: t.String(), access: t.String(), email: t.String(), name: t.String(), id: t.Integer() });
+export type LoginResult = typeof loginResponse.static;
 export const tokenPair = t.Object({ access: t.String(), refresh: t.String() });
 export const messageResponse = t.Object({ message: t.String() });
 export const protectedResponse = t.Object({ message: t.String(), email: t.String() });

@@ -6,6 +6,7 @@ import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import { findUserByEmail, normalizeEmail } from "../users/repository";
+import type { LoginResult } from "./model";
 import { tokenFamily, type TokenClaims } from "./tokens";
 
 /** The authenticated caller, as every service sees it. */
@@ -15,14 +16,6 @@ export interface AuthUser {
   is_staff: boolean;
   /** The access token's claims, for logout. */
   token: TokenClaims;
-}
-
-export interface LoginResult {
-  refresh: string;
-  access: string;
-  email: string;
-  name: string;
-  id: number;
 }
 
 /** revoked_tokens holds revoked token ids and, under this key, revoked families (every token of one login). */
@@ -82,7 +75,7 @@ async function readToken(ctx: AppContext, token: string, type: "access" | "refre
     const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");
     tokenNotValid(asOther ? "Token has wrong type" : "Token is invalid or expired");
   }
-  return { ...(await holderOf(ctx, claims!)), claims: claims! };
+  return { ...(await holderOf(ctx, claims)), claims };
 }
 
 /** The user verified claims name, and whether the token or its family was revoked; refused if the account is not active or its generation moved on. */
@@ -112,9 +105,9 @@ export async function callerOf(ctx: AppContext, claims: TokenClaims): Promise<Au
 
 export async function authenticate(ctx: AppContext, authorization: string | undefined | null): Promise<AuthUser> {
   if (!authorization) notAuthenticated();
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization!);
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) tokenNotValid("Authorization header must be: Bearer <token>");
-  const { user, claims } = await checkToken(ctx, match![1]!, "access");
+  const { user, claims } = await checkToken(ctx, match[1]!, "access");
   return asCaller(user, claims);
 }
 
@@ -165,8 +158,8 @@ export async function refresh(ctx: AppContext, refreshToken: string, ip: string)
 export async function logout(ctx: AppContext, caller: AuthUser, refreshToken: string): Promise<void> {
   const claims = await ctx.tokens.verify(refreshToken, "refresh");
   if (!claims) invalidField("refresh", "Token is invalid or expired");
-  if (claims!.user_id !== caller.id) forbidden("That refresh token belongs to another account.");
-  await revoke(ctx, claims!);
+  if (claims.user_id !== caller.id) forbidden("That refresh token belongs to another account.");
+  await revoke(ctx, claims);
   await revoke(ctx, caller.token);
   ctx.hub.disconnectUser(caller.id, 1008, "Logged out");
 }

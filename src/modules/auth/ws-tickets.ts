@@ -24,7 +24,7 @@ export async function redeemWsTicket(ctx: AppContext, ticket: string, now = Date
   const row = await ctx.db.deleteFrom("ws_tickets").where("hash", "=", hashOf(ticket)).returning(["claims", "expires_at"]).executeTakeFirst();
   if (!row || Number(row.expires_at) <= now) tokenNotValid("Ticket is invalid, already used or expired");
   // Checked now, not when issued: a logout, password change or deactivation meanwhile ends the ticket too.
-  return callerOf(ctx, JSON.parse(row!.claims) as TokenClaims);
+  return callerOf(ctx, JSON.parse(row.claims) as TokenClaims);
 }
 
 export async function sweepWsTickets(ctx: AppContext, now = Date.now()): Promise<number> {

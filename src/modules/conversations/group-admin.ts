@@ -6,9 +6,10 @@ import type { ConversationRow, MemberRow } from "../../db/schema";
 import { forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { commitWithEvents } from "../realtime/events";
+import type { GroupView } from "./model";
 import * as repo from "./repository";
 import { mayChangeRole, mayManage, mayRemove, type Actor, type Role } from "./roles";
-import { addAndAnnounce, groupViews, keepAnOwner, nameTaken, newcomerRole, requireGroup, validGroupName, type GroupView } from "./service";
+import { addAndAnnounce, groupViews, keepAnOwner, nameTaken, newcomerRole, requireGroup, validGroupName } from "./service";
 
 /** The group and the caller's standing in it: unknown group → 404; neither a member nor staff → 403. */
 async function standingIn(trx: Db, user: AuthUser, groupId: number): Promise<{ group: ConversationRow; actor: Actor }> {
@@ -23,7 +24,7 @@ async function targetMember(trx: Db, group: ConversationRow, actor: Actor, userI
   if (userId !== actor.userId && !mayManage(actor)) forbidden("Only the group's owners and admins may change other members.");
   const membership = await repo.findMembership(trx, group.id, userId);
   if (!membership) notFound("This user is not a member of the group.");
-  return membership!;
+  return membership;
 }
 
 async function groupView(ctx: AppContext, groupId: number): Promise<GroupView> {

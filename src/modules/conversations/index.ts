@@ -1,24 +1,24 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { messageView } from "../messages/model";
+import { Message } from "../messages/model";
 import { listPins } from "../messages/pins";
 import * as groups from "./group-admin";
 import {
   addMemberBody,
+  Conversation,
   conversationParams,
-  conversationView,
   createGroupBody,
   directBody,
-  directoryEntry,
+  DirectoryEntry,
   directoryQuery,
+  Group,
   groupIdParams,
   groupUpdateBody,
-  groupView,
   memberParams,
   messageResponse,
   readBody,
-  readState,
+  ReadState,
   roleBody,
 } from "./model";
 import { markRead, setMuted } from "./read-state";
@@ -37,7 +37,7 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
       {
         body: createGroupBody,
-        response: { 201: groupView },
+        response: { 201: Group },
         detail: {
           tags: ["Groups"],
           summary: "Create a group",
@@ -47,12 +47,12 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
     )
     .get("/groups/", ({ user }) => conversations.listMyGroups(ctx, user), {
-      response: t.Array(groupView),
+      response: t.Array(Group),
       detail: { tags: ["Groups"], summary: "The caller's groups", security },
     })
     .get("/groups/directory/", ({ user, query }) => conversations.groupDirectory(ctx, user, query), {
       query: directoryQuery,
-      response: t.Array(directoryEntry),
+      response: t.Array(DirectoryEntry),
       detail: {
         tags: ["Groups"],
         summary: "Every group, to find one to join",
@@ -87,7 +87,7 @@ export const conversationRoutes = (ctx: AppContext) =>
     .patch("/groups/:group_id/", ({ user, params, body }) => groups.updateGroup(ctx, user, params.group_id, body), {
       params: groupIdParams,
       body: groupUpdateBody,
-      response: groupView,
+      response: Group,
       detail: { tags: ["Groups"], summary: "Rename a group, or make it private or open", description: "Owners, admins and staff. Announced as `conversation.updated`.", security },
     })
     .post(
@@ -100,7 +100,7 @@ export const conversationRoutes = (ctx: AppContext) =>
       {
         params: groupIdParams,
         body: addMemberBody,
-        response: { 200: groupView, 201: groupView },
+        response: { 200: Group, 201: Group },
         detail: {
           tags: ["Groups"],
           summary: "Add a member (201; 200 if already a member)",
@@ -112,7 +112,7 @@ export const conversationRoutes = (ctx: AppContext) =>
     .patch("/groups/:group_id/members/:user_id/", ({ user, params, body }) => groups.changeRole(ctx, user, params.group_id, params.user_id, body.role), {
       params: memberParams,
       body: roleBody,
-      response: groupView,
+      response: Group,
       detail: {
         tags: ["Groups"],
         summary: "Change a member's role (owner, admin, member)",
@@ -123,7 +123,7 @@ export const conversationRoutes = (ctx: AppContext) =>
     })
     .delete("/groups/:group_id/members/:user_id/", ({ user, params }) => groups.removeMember(ctx, user, params.group_id, params.user_id), {
       params: memberParams,
-      response: groupView,
+      response: Group,
       detail: {
         tags: ["Groups"],
         summary: "Remove a member (or yourself: leave)",
@@ -132,7 +132,7 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
     })
     .get("/conversations/", ({ user }) => conversations.listConversations(ctx, user), {
-      response: t.Array(conversationView),
+      response: t.Array(Conversation),
       detail: { tags: ["Conversations"], summary: "The caller's conversations, most recently active first", security },
     })
     .post(
@@ -144,19 +144,19 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
       {
         body: directBody,
-        response: { 200: conversationView, 201: conversationView },
+        response: { 200: Conversation, 201: Conversation },
         detail: { tags: ["Conversations"], summary: "The direct conversation with a user, created on first use (201)", security },
       },
     )
     .get("/conversations/:conversation_id/pins/", ({ user, params }) => listPins(ctx, user, params.conversation_id), {
       params: conversationParams,
-      response: t.Array(messageView),
+      response: t.Array(Message),
       detail: { tags: ["Conversations"], summary: "The conversation's pinned messages, most recently pinned first", security },
     })
     .post("/conversations/:conversation_id/read/", ({ user, params, body }) => markRead(ctx, user, params.conversation_id, body.message_id), {
       params: conversationParams,
       body: readBody,
-      response: readState,
+      response: ReadState,
       detail: {
         tags: ["Conversations"],
         summary: "Mark messages read up to message_id (the marker only moves forward)",
@@ -166,11 +166,11 @@ export const conversationRoutes = (ctx: AppContext) =>
     })
     .post("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, true), {
       params: conversationParams,
-      response: readState,
+      response: ReadState,
       detail: { tags: ["Conversations"], summary: "Mute: unread messages stop counting as notifications (mentions still do)", security },
     })
     .delete("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, false), {
       params: conversationParams,
-      response: readState,
+      response: ReadState,
       detail: { tags: ["Conversations"], summary: "Unmute", security },
     });

@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { pathId } from "../../lib/schemas";
-import { messageView } from "../messages/model";
+import { Message } from "../messages/model";
 
 export const groupIdParams = t.Object({ group_id: pathId("A group id") });
 
@@ -42,25 +42,32 @@ export const roleBody = t.Object({
 
 export const directBody = t.Object({ user_id: t.Numeric({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give a user id." }) });
 
-export const groupView = t.Object({
-  id: t.Integer(),
-  name: t.String(),
-  members: t.Array(t.Integer(), { description: "Member user ids" }),
-  created_by: t.Nullable(t.Integer()),
-  created_at: t.String({ format: "date-time" }),
-  private: t.Boolean(),
-  retention_days: retentionDays,
-  roles: t.Array(t.Object({ user_id: t.Integer(), role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]) }), { description: "Each member's role (owner, admin or member), in the order of `members`" }),
-});
+const role = t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]);
+
+export const Group = t.Object(
+  {
+    id: t.Integer(),
+    name: t.String(),
+    members: t.Array(t.Integer(), { description: "Member user ids" }),
+    created_by: t.Nullable(t.Integer()),
+    created_at: t.String({ format: "date-time" }),
+    private: t.Boolean(),
+    retention_days: retentionDays,
+    roles: t.Array(t.Object({ user_id: t.Integer(), role }), { description: "Each member's role (owner, admin or member), in the order of `members`" }),
+  },
+  { title: "Group" },
+);
+export type GroupView = typeof Group.static;
 
 const readStateFields = {
   last_read_message_id: t.Nullable(t.Integer()),
-  unread_count: t.Integer({ description: "Messages from others after the last-read one." }),
+  unread_count: t.Integer({ description: "Messages from others after the last-read one (tombstones excluded)." }),
   mention_count: t.Integer({ description: "Unread messages that mention the caller; counted even when muted." }),
   muted: t.Boolean(),
   notification_count: t.Integer({ description: "What to badge: unread_count, or only mention_count while muted." }),
 };
-export const readState = t.Object({ conversation_id: t.Integer(), ...readStateFields });
+export const ReadState = t.Object({ conversation_id: t.Integer(), ...readStateFields }, { title: "ReadState" });
+export type ReadState = typeof ReadState.static;
 export const conversationParams = t.Object({ conversation_id: pathId("A conversation id") });
 export const readBody = t.Object({ message_id: t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "Give the id of the last message read." }) });
 
@@ -71,31 +78,42 @@ export const directoryQuery = t.Object({
 });
 export type DirectoryQuery = typeof directoryQuery.static;
 
-export const directoryEntry = t.Object({
-  id: t.Integer(),
-  name: t.String(),
-  member_count: t.Integer(),
-  is_member: t.Boolean({ description: "Whether the caller is a member" }),
-  created_at: t.String({ format: "date-time" }),
-});
+export const DirectoryEntry = t.Object(
+  {
+    id: t.Integer(),
+    name: t.String(),
+    member_count: t.Integer(),
+    is_member: t.Boolean({ description: "Whether the caller is a member" }),
+    created_at: t.String({ format: "date-time" }),
+  },
+  { title: "DirectoryEntry" },
+);
+export type DirectoryEntry = typeof DirectoryEntry.static;
 
-export const conversationView = t.Object({
-  id: t.Integer(),
-  kind: t.Union([t.Literal("group"), t.Literal("direct")]),
-  name: t.String(),
-  members: t.Array(
-    t.Object({
-      id: t.Integer(),
-      username: t.String(),
-      first_name: t.String(),
-      last_name: t.String(),
-      role: t.String(),
-      last_read_message_id: t.Nullable(t.Integer({ description: "The member's read marker: the newest message they have read" })),
-    }),
-  ),
-  last_message: t.Nullable(messageView),
-  created_at: t.String({ format: "date-time" }),
-  ...readStateFields,
-});
+const conversationMember = t.Object(
+  {
+    id: t.Integer(),
+    username: t.String(),
+    first_name: t.String(),
+    last_name: t.String(),
+    role: t.String(),
+    last_read_message_id: t.Nullable(t.Integer({ description: "The member's read marker: the newest message they have read" })),
+  },
+  { title: "ConversationMember" },
+);
+
+export const Conversation = t.Object(
+  {
+    id: t.Integer(),
+    kind: t.Union([t.Literal("group"), t.Literal("direct")]),
+    name: t.String({ description: "The group's name, or the other user's username for a direct conversation." }),
+    members: t.Array(conversationMember, { description: "Group members; for a direct conversation, the other user (the caller themself when talking to themself)." }),
+    last_message: t.Nullable(Message),
+    created_at: t.String({ format: "date-time" }),
+    ...readStateFields,
+  },
+  { title: "Conversation" },
+);
+export type ConversationView = typeof Conversation.static;
 
 export const messageResponse = t.Object({ message: t.String() });

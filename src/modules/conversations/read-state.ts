@@ -6,20 +6,9 @@ import type { Db } from "../../db";
 import { forbidden, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { commitWithEvents } from "../realtime/events";
+import type { ReadState } from "./model";
 import * as repo from "./repository";
 import { requireMember } from "./service";
-
-export interface ReadState {
-  conversation_id: number;
-  last_read_message_id: number | null;
-  /** Messages from others after the last-read one (tombstones excluded). */
-  unread_count: number;
-  /** Of those, the ones that mention the member: they count even when the conversation is muted. */
-  mention_count: number;
-  muted: boolean;
-  /** What a client should badge: unread_count, or only mention_count while muted. */
-  notification_count: number;
-}
 
 export function readStateOf(row: { id: number; last_read_message_id: number | null; muted: number; unread_count: number | string | bigint | null; mention_count: number | string | bigint | null }): ReadState {
   const unread = Number(row.unread_count ?? 0);
@@ -31,7 +20,7 @@ export function readStateOf(row: { id: number; last_read_message_id: number | nu
 async function currentState(db: Db, userId: number, conversationId: number): Promise<ReadState> {
   const [row] = await repo.listUserConversations(db, userId, { conversationId });
   if (!row) forbidden("You are not a member of this conversation."); // left between the check and the transaction
-  return readStateOf(row!);
+  return readStateOf(row);
 }
 
 /**

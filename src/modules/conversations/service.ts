@@ -6,10 +6,10 @@ import type { ConversationRow, MemberRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
-import { toMessageView, type MessageView } from "../messages/view";
+import { toMessageView } from "../messages/view";
 import { commitWithEvents, type Emit } from "../realtime/events";
-import type { DirectoryQuery } from "./model";
-import { readStateOf, type ReadState } from "./read-state";
+import type { ConversationView, DirectoryEntry, DirectoryQuery, GroupView } from "./model";
+import { readStateOf } from "./read-state";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 import { mayManage } from "./roles";
@@ -27,8 +27,8 @@ const conversationForMember = prepared((userId: number, conversationId: number) 
 export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
   const [row] = await conversationForMember.run(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
-  if (row!.member === null) forbidden("You are not a member of this conversation.");
-  const { member: _, member_role, ...conversation } = row!;
+  if (row.member === null) forbidden("You are not a member of this conversation.");
+  const { member: _, member_role, ...conversation } = row;
   return { conversation, role: member_role! };
 }
 
@@ -57,17 +57,6 @@ export function parseMemberIds(members: unknown): number[] {
   const ids = values.map((v) => (typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v));
   if (!ids.every((id): id is number => Number.isSafeInteger(id) && (id as number) > 0)) invalidField("members", "Give members as a list of user ids, e.g. [1, 2].");
   return [...new Set(ids as number[])];
-}
-
-export interface GroupView {
-  id: number;
-  name: string;
-  members: number[];
-  created_by: number | null;
-  created_at: string;
-  private: boolean;
-  retention_days: number | null;
-  roles: { user_id: number; role: MemberRow["role"] }[];
 }
 
 export async function groupViews(db: Db, groups: ConversationRow[]): Promise<GroupView[]> {
@@ -126,14 +115,6 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
   return (await groupViews(ctx.db, [group]))[0]!;
 }
 
-export interface DirectoryEntry {
-  id: number;
-  name: string;
-  member_count: number;
-  is_member: boolean;
-  created_at: string;
-}
-
 /** Every group, newest first, for finding one to join (groups are open to join, as in the original). */
 export async function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
   const rows = await repo.listGroupDirectory(ctx.db, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
@@ -148,7 +129,7 @@ export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<Gro
 export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
   const group = await repo.findConversation(db, groupId);
   if (!group || group.kind !== "group") notFound("Group not found.");
-  return group!;
+  return group;
 }
 
 /** Joins an open group; joining again changes nothing. A private group is joined only by being added. */
@@ -227,26 +208,6 @@ export async function addAndAnnounce(trx: Db, emit: Emit, conversation: Conversa
     await emit({ type: "member.joined", conversation_id: conversation.id, user_id: userId, data: { user_id: userId, role, kind: conversation.kind, name: conversation.name, ...extra } });
   }
   return added;
-}
-
-export interface ConversationMemberView {
-  id: number;
-  username: string;
-  first_name: string;
-  last_name: string;
-  role: string;
-  last_read_message_id: number | null;
-}
-
-export interface ConversationView extends Omit<ReadState, "conversation_id"> {
-  id: number;
-  kind: "group" | "direct";
-  /** The group's name, or the other user's username for a direct conversation. */
-  name: string;
-  /** Group members; for a direct conversation, the other user (the caller themself when talking to themself). */
-  members: ConversationMemberView[];
-  last_message: MessageView | null;
-  created_at: string;
 }
 
 /** The caller's conversations, direct and group, most recently active first. */

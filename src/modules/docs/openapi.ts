@@ -73,6 +73,9 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
         Object.entries(op.responses).map(([status, response]) => {
           const kept = Object.fromEntries(Object.entries(response as Json).filter(([k]) => RESPONSE_FIELDS.includes(k)));
           if (kept.content) kept.content = content(kept.content);
+          // The swagger plugin lifts a response schema's own keywords (its title: Message, Group…) onto the response.
+          const title = (response as Json).title;
+          if (typeof title === "string" && isObject(kept.content)) for (const media of Object.values(kept.content)) if (isObject(media) && isObject(media.schema)) media.schema.title ??= title;
           kept.description ??= STATUS_CODES[Number(status)] ?? "Response";
           return [status, kept];
         }),

@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { pathId } from "../../lib/schemas";
 import { requireUser } from "../auth/plugin";
+import { FileInfo } from "./model";
 import * as files from "./service";
 
 
@@ -18,7 +19,7 @@ export const fileRoutes = (ctx: AppContext) =>
     .use(requireUser(ctx))
     .get("/api/messages/files/:file_id/", ({ user, params }) => files.fileInfo(ctx, user, params.file_id), {
       params: t.Object({ file_id: pathId("The id of the message carrying the file") }),
-      response: t.Object({ file_url: t.String(), name: t.String(), size: t.Integer(), content_type: t.String(), expires_at: t.Nullable(t.String()) }),
+      response: FileInfo,
       detail: {
         summary: "A message's attachment",
         description: "`file_id` is the id of the message carrying the file (as in the original). Members only; 410 once the file expired.",

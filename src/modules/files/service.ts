@@ -4,15 +4,8 @@ import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { newestPagesOf } from "../messages/newest-pages";
+import type { FileInfo } from "./model";
 import { INLINE_IMAGE_TYPES } from "./storage";
-
-export interface FileInfo {
-  file_url: string;
-  name: string;
-  size: number;
-  content_type: string;
-  expires_at: string | null;
-}
 
 const isExpired = (file: { expires_at: number | null; deleted_at: number | null }, now: number) =>
   file.deleted_at !== null || (file.expires_at !== null && file.expires_at <= now);
@@ -26,15 +19,15 @@ export async function fileInfo(ctx: AppContext, user: AuthUser, messageId: numbe
     .where("m.id", "=", messageId)
     .executeTakeFirst();
   if (!row) notFound("File not found.");
-  await requireMember(ctx, row!.conversation_id, user.id);
+  await requireMember(ctx, row.conversation_id, user.id);
   const now = Date.now();
-  if (isExpired(row!, now)) gone("File has expired.");
+  if (isExpired(row, now)) gone("File has expired.");
   return {
-    file_url: ctx.fileUrls.sign(row!.id, now),
-    name: row!.original_name,
-    size: Number(row!.size),
-    content_type: row!.content_type,
-    expires_at: row!.expires_at === null ? null : new Date(row!.expires_at).toISOString(),
+    file_url: ctx.fileUrls.sign(row.id, now),
+    name: row.original_name,
+    size: Number(row.size),
+    content_type: row.content_type,
+    expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
   };
 }
 
@@ -61,21 +54,21 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
   if (!ctx.fileUrls.verify(fileId, expires, signature)) notFound("File not found or link expired.");
   const file = await ctx.db.selectFrom("files").selectAll().where("id", "=", fileId).executeTakeFirst();
   if (!file) notFound("File not found.");
-  if (isExpired(file!, Date.now())) gone("File has expired.");
-  const inline = INLINE_IMAGE_TYPES.has(file!.content_type);
-  const etag = `"${file!.sha256}"`;
-  const size = Number(file!.size);
+  if (isExpired(file, Date.now())) gone("File has expired.");
+  const inline = INLINE_IMAGE_TYPES.has(file.content_type);
+  const etag = `"${file.sha256}"`;
+  const size = Number(file.size);
   const common: Record<string, string> = {
-    "content-type": file!.content_type,
+    "content-type": file.content_type,
     etag,
     "accept-ranges": "bytes",
     "cache-control": "private, max-age=300",
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; sandbox",
-    "content-disposition": `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(file!.original_name)}`,
+    "content-disposition": `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(file.original_name)}`,
   };
   if (headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers: common });
-  const body = ctx.files.read(file!.storage_name);
+  const body = ctx.files.read(file.storage_name);
   const rangeHeader = headers.get("range");
   const ifRange = headers.get("if-range");
   if (rangeHeader && (!ifRange || ifRange === etag)) {

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { conversationParams, editBody, emojiBody, emojiParams, historyQuery, mentionsQuery, messageParams, messageView, reactionsAnswer, repliesQuery, sendBody } from "./model";
+import { conversationParams, editBody, emojiBody, emojiParams, historyQuery, mentionsQuery, messageParams, Message, reactionsAnswer, repliesQuery, sendBody } from "./model";
 import { setPinned } from "./pins";
 import { setReaction } from "./reactions";
 import * as messages from "./service";
@@ -29,7 +29,7 @@ export const messageRoutes = (ctx: AppContext) =>
       {
         params: conversationParams,
         body: sendBody,
-        response: { 201: messageView },
+        response: { 201: Message },
         detail: {
           summary: "Send a message (JSON, or multipart with a file: at most 16 parts, read only once the token checked out)",
           description:
@@ -41,7 +41,7 @@ export const messageRoutes = (ctx: AppContext) =>
     .get("/:conversation_id/", async ({ user, params, query }) => jsonText(await messages.historyJson(ctx, user, params.conversation_id, query)), {
       params: conversationParams,
       query: historyQuery,
-      response: t.Array(messageView),
+      response: t.Array(Message),
       detail: {
         summary: "A conversation's messages",
         description: "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?limit=1..100`. Members only.",
@@ -56,7 +56,7 @@ const messageActionRoutes = (ctx: AppContext) =>
     .patch("/:conversation_id/:message_id/", ({ user, params, body }) => messages.editMessage(ctx, user, params.conversation_id, params.message_id, body.message), {
       params: messageParams,
       body: editBody,
-      response: messageView,
+      response: Message,
       detail: { summary: "Edit a message (the sender only)", description: "Sets `edited_at`; mentions are resolved again; members get `message.updated`. The old text is gone from the event log and the database.", security },
     })
     .delete(
@@ -100,17 +100,17 @@ const messageActionRoutes = (ctx: AppContext) =>
     .get("/:conversation_id/:message_id/replies/", ({ user, params, query }) => messages.listReplies(ctx, user, params.conversation_id, params.message_id, query), {
       params: messageParams,
       query: repliesQuery,
-      response: t.Array(messageView),
+      response: t.Array(Message),
       detail: { summary: "Replies to a message, oldest first (`?after=<id>`, `?limit=`)", security },
     })
     .post("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, true), {
       params: messageParams,
-      response: messageView,
+      response: Message,
       detail: { summary: "Pin a message (a group's owners and admins; either side of a direct conversation)", description: "Members get `message.pinned`.", security },
     })
     .delete("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, false), {
       params: messageParams,
-      response: messageView,
+      response: Message,
       detail: { summary: "Unpin a message", description: "Members get `message.unpinned`.", security },
     });
 
@@ -119,6 +119,6 @@ export const mentionRoutes = (ctx: AppContext) =>
     .use(requireUser(ctx))
     .get("/api/mentions/", ({ user, query }) => messages.listMentions(ctx, user, query), {
       query: mentionsQuery,
-      response: t.Array(messageView),
+      response: t.Array(Message),
       detail: { summary: "Messages that mention the caller, newest first (`?before=<id>`, `?limit=`)", security },
     });

@@ -30,30 +30,38 @@ export const historyQuery = t.Object({
 });
 export type HistoryQuery = typeof historyQuery.static;
 
-const reactionView = t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean({ description: "Whether the caller reacted with it." }) });
+const reactionView = t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean({ description: "Whether the caller reacted with it." }) }, { title: "Reaction" });
+export type ReactionView = typeof reactionView.static;
 
-export const messageView = t.Object({
-  id: t.Integer(),
-  conversation_id: t.Integer(),
-  sender: t.Integer(),
-  sender_username: t.String(),
-  receiver_user: t.Nullable(t.Integer()),
-  receiver_group: t.Nullable(t.Integer()),
-  message: t.String(),
-  file: t.Nullable(t.String({ description: "A short-lived signed URL of the attachment; null without one or once expired." })),
-  attachment: t.Nullable(
-    t.Object({ name: t.String(), size: t.Integer(), content_type: t.String(), expires_at: t.Nullable(t.String()), expired: t.Boolean() }),
-  ),
-  timestamp: t.String({ format: "date-time" }),
-  client_id: t.Nullable(t.String()),
-  deleted: t.Boolean({ description: "A tombstone: the message was deleted; its text and file are gone." }),
-  edited_at: t.Nullable(t.String({ format: "date-time" })),
-  reply_to: t.Nullable(t.Integer({ description: "The message this one answers." })),
-  reply_count: t.Integer(),
-  reactions: t.Array(reactionView),
-  mentions: t.Array(t.Integer(), { description: "Ids of the members mentioned with @username." }),
-  pinned: t.Boolean(),
-});
+const attachment = t.Object(
+  { name: t.String(), size: t.Integer(), content_type: t.String(), expires_at: t.Nullable(t.String({ format: "date-time" })), expired: t.Boolean() },
+  { title: "Attachment" },
+);
+
+export const Message = t.Object(
+  {
+    id: t.Integer(),
+    conversation_id: t.Integer(),
+    sender: t.Integer(),
+    sender_username: t.String(),
+    receiver_user: t.Nullable(t.Integer()),
+    receiver_group: t.Nullable(t.Integer()),
+    message: t.String(),
+    file: t.Nullable(t.String({ description: "A short-lived signed URL of the attachment; null without one or once expired." })),
+    attachment: t.Nullable(attachment),
+    timestamp: t.String({ format: "date-time" }),
+    client_id: t.Nullable(t.String()),
+    deleted: t.Boolean({ description: "A tombstone: the message was deleted; its text and file are gone, its place in the history stays." }),
+    edited_at: t.Nullable(t.String({ format: "date-time" })),
+    reply_to: t.Nullable(t.Integer({ description: "The message this one answers." })),
+    reply_count: t.Integer(),
+    reactions: t.Array(reactionView),
+    mentions: t.Array(t.Integer(), { description: "Ids of the members mentioned with @username." }),
+    pinned: t.Boolean(),
+  },
+  { title: "Message" },
+);
+export type MessageView = typeof Message.static;
 
 export const messageParams = t.Object({ conversation_id: conversationParams.properties.conversation_id, message_id: pathId("A message id") });
 export const editBody = t.Object({

@@ -4,6 +4,7 @@ import { invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { commitWithEvents } from "../realtime/events";
+import type { reactionsAnswer } from "./model";
 import { messageForChange } from "./service";
 import { parseReactions, reactionViews, type ReactionView } from "./view";
 
@@ -23,12 +24,8 @@ export function checkEmoji(text: string): string {
   return emoji;
 }
 
-export interface ReactionsAnswer {
-  message_id: number;
-  reactions: ReactionView[];
-  /** False when nothing changed (already reacted, or no such reaction to remove). */
-  changed: boolean;
-}
+/** `changed`: false when nothing changed (already reacted, or no such reaction to remove). */
+export type ReactionsAnswer = typeof reactionsAnswer.static & { changed: boolean };
 
 /** Adds (`add`) or removes the caller's reaction; members get `reaction.added` / `reaction.removed`. */
 export async function setReaction(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, emojiText: string, add: boolean): Promise<ReactionsAnswer> {

@@ -181,7 +181,7 @@ export async function expireClientIds(ctx: AppContext, now = Date.now()): Promis
 async function takeReply(trx: Db, conversationId: number, parentId: number): Promise<void> {
   const parent = await trx.selectFrom("messages").select(["conversation_id", "deleted_at"]).where("id", "=", parentId).executeTakeFirst();
   if (!parent || parent.conversation_id !== conversationId) invalidField("reply_to", "No such message in this conversation.");
-  if (parent!.deleted_at !== null) invalidField("reply_to", "That message was deleted.");
+  if (parent.deleted_at !== null) invalidField("reply_to", "That message was deleted.");
   await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "+", 1) })).where("id", "=", parentId).execute();
 }
 
@@ -189,8 +189,8 @@ async function takeReply(trx: Db, conversationId: number, parentId: number): Pro
 export async function messageForChange(trx: Db, conversationId: number, messageId: number) {
   const message = await trx.selectFrom("messages").selectAll().where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
   if (!message) notFound("Message not found.");
-  if (message!.deleted_at !== null) throw new AppError(409, "conflict", "The message was deleted.");
-  return message!;
+  if (message.deleted_at !== null) throw new AppError(409, "conflict", "The message was deleted.");
+  return message;
 }
 
 /** The message as the caller sees it now (after a commit). */
@@ -241,10 +241,10 @@ export async function deleteMessage(ctx: AppContext, messageId: number, mayDelet
   const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
     const message = await trx.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
     if (!message) notFound("Message not found.");
-    if (!mayDelete(message!)) forbidden("You may not delete this message.");
-    if (message!.deleted_at !== null) return null;
+    if (!mayDelete(message)) forbidden("You may not delete this message.");
+    if (message.deleted_at !== null) return null;
     const removed = await tombstone(trx, [messageId]);
-    await emit({ type: "message.deleted", conversation_id: message!.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message!.conversation_id } });
+    await emit({ type: "message.deleted", conversation_id: message.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message.conversation_id } });
     return removed;
   });
   if (removedFiles === null) return; // deleted before: nothing changed

@@ -1,37 +1,10 @@
 // The API's JSON for a message, built in one place for REST answers, history and live events.
 import type { ConversationRow } from "../../db/schema";
 import type { FileUrls } from "../files/urls";
+import type { MessageView, ReactionView } from "./model";
 import type { MessageRecord } from "./repository";
 
-export interface ReactionView {
-  emoji: string;
-  count: number;
-  /** Whether the user reading this reacted with this emoji. */
-  me: boolean;
-}
-
-export interface MessageView {
-  id: number;
-  conversation_id: number;
-  sender: number;
-  sender_username: string;
-  receiver_user: number | null;
-  receiver_group: number | null;
-  message: string;
-  file: string | null;
-  attachment: { name: string; size: number; content_type: string; expires_at: string | null; expired: boolean } | null;
-  timestamp: string;
-  client_id: string | null;
-  /** A tombstone: the message was deleted; its text and file are gone, its place in the history stays. */
-  deleted: boolean;
-  edited_at: string | null;
-  reply_to: number | null;
-  reply_count: number;
-  reactions: ReactionView[];
-  /** Ids of the members mentioned with @username. */
-  mentions: number[];
-  pinned: boolean;
-}
+export type { MessageView, ReactionView };
 
 /** Reactions as stored: emoji → the ids of the users who reacted, in order. */
 export type StoredReactions = Record<string, number[]>;

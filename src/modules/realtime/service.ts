@@ -1,7 +1,8 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
 import { prepared, sqlBuilder } from "../../db/prepared";
-import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
+import { AppError, RateLimitedError } from "../../lib/errors";
+import { validated } from "../../lib/http";
 import type { AuthUser } from "../auth/service";
 import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
@@ -9,6 +10,7 @@ import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
 import { eventFrame, type LoggedEvent } from "./events";
 import type { Socket, SocketState } from "./hub";
+import { readOperation, sendOperation, syncOperation } from "./model";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
 
@@ -179,12 +181,8 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       case "ping":
         return void reply({ type: "pong", data: { time: new Date().toISOString() } });
       case "message.send": {
-        if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
-        if (typeof op.message !== "string") invalidField("message", "Give the message text.");
-        if (op.client_id !== undefined && (typeof op.client_id !== "string" || !op.client_id || op.client_id.length > 100)) invalidField("client_id", "client_id must be 1 to 100 characters.");
-        if (op.reply_to !== undefined && op.reply_to !== null && !isId(op.reply_to)) invalidField("reply_to", "Give the id of the message this one answers.");
-        const body = { message: op.message as string, client_id: op.client_id as string | undefined, reply_to: op.reply_to as number | undefined };
-        const { message } = await sendMessage(ctx, user, op.conversation_id as number, body);
+        const { conversation_id, ...body } = validated(sendOperation, op);
+        const { message } = await sendMessage(ctx, user, conversation_id, body);
         return void reply({ type: "ack", data: message });
       }
       case "typing": {
@@ -198,15 +196,13 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         return;
       }
       case "read": {
-        if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
-        if (!isId(op.message_id)) invalidField("message_id", "Give a message id.");
-        const state = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
+        const { conversation_id, message_id } = validated(readOperation, op);
+        const state = await markRead(ctx, user, conversation_id, message_id);
         if (ref !== undefined) reply({ type: "ack", data: state });
         return;
       }
       case "sync": {
-        if (typeof op.since !== "number" || !Number.isSafeInteger(op.since) || op.since < 0) invalidField("since", "Give the last seq you saw.");
-        return replay(ctx, socket, user.id, op.since as number, state.subscribedAt);
+        return replay(ctx, socket, user.id, validated(syncOperation, op).since, state.subscribedAt);
       }
       default:
         throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);

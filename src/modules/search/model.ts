@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { messageView } from "../messages/model";
+import { Message } from "../messages/model";
 
 export const MAX_QUERY_LENGTH = 200;
 
@@ -11,15 +11,19 @@ export const searchQuery = t.Object({
 });
 export type SearchQueryParams = typeof searchQuery.static;
 
-export const searchResult = t.Composite([
-  messageView,
-  t.Object({
-    snippet: t.String({ description: "Plain text around the match (never HTML)." }),
-    highlights: t.Array(t.Tuple([t.Integer(), t.Integer()]), { description: "[start, end) offsets in snippet (UTF-16 code units) of the matched text." }),
-  }),
-]);
+export const SearchResult = t.Composite(
+  [
+    Message,
+    t.Object({
+      snippet: t.String({ description: "Plain text around the match (never HTML)." }),
+      highlights: t.Array(t.Tuple([t.Integer(), t.Integer()]), { description: "[start, end) offsets in snippet (UTF-16 code units) of the matched text." }),
+    }),
+  ],
+  { title: "SearchResult" },
+);
+export type SearchResult = typeof SearchResult.static;
 
 export const searchAnswer = t.Object({
-  results: t.Array(searchResult),
+  results: t.Array(SearchResult),
   next: t.Nullable(t.String({ description: "Pass as `before` for the next page; null on the last page." })),
 });

@@ -8,19 +8,13 @@ import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { findMessagesByIds } from "../messages/repository";
 import { viewsAcrossConversations } from "../messages/service";
-import type { MessageView } from "../messages/view";
 import { makeSnippet } from "./highlight";
 import { catchUpSearchIndex } from "./indexer";
-import type { SearchQueryParams } from "./model";
+import type { SearchQueryParams, SearchResult } from "./model";
 
 const MAX_TERMS = 12;
 /** The newest matches ranked per query: very common words cost a bounded amount, and rare ones are all found. */
 const RANK_WINDOW = 2_000;
-
-export interface SearchResult extends MessageView {
-  snippet: string;
-  highlights: [number, number][];
-}
 
 /** Words and "quoted phrases"; terms with no letter or digit are dropped (the tokenizers would drop them anyway). */
 export function parseTerms(q: string): SearchTerm[] {

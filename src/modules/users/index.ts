@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { requireUser } from "../auth/plugin";
-import { lookupQuery, patchUserBody, publicUser, registerBody, registerResponse, replaceUserBody, userIdParams } from "./model";
+import { lookupQuery, patchUserBody, registerBody, registerResponse, replaceUserBody, User, userIdParams } from "./model";
 import * as users from "./service";
 
 const security = [{ bearerAuth: [] }];
@@ -20,18 +20,18 @@ export const userRoutes = (ctx: AppContext) =>
     .use(requireUser(ctx))
     .get("/users/lookup/", async ({ user, query }) => users.toPublicUser(await users.lookupUser(ctx, query.username), user), {
       query: lookupQuery,
-      response: publicUser,
+      response: User,
       detail: { summary: "Find a user by username", description: "Exact match, case-insensitive; inactive accounts are not found (404).", security },
     })
     .get("/:user_id/", async ({ user, params }) => users.toPublicUser(await users.getUser(ctx, params.user_id), user), {
       params: userIdParams,
-      response: publicUser,
+      response: User,
       detail: { summary: "A user's profile", description: "The email is shown only to the user themself and to staff.", security },
     })
     .patch("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
       params: userIdParams,
       body: patchUserBody,
-      response: publicUser,
+      response: User,
       detail: {
         summary: "Change some fields of your account",
         description:
@@ -42,7 +42,7 @@ export const userRoutes = (ctx: AppContext) =>
     .put("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
       params: userIdParams,
       body: replaceUserBody,
-      response: publicUser,
+      response: User,
       detail: { summary: "Replace your account's fields (all five required)", description: "As PATCH: your own new password or email needs `current_password`.", security },
     })
     .delete(

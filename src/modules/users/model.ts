@@ -28,14 +28,17 @@ export const lookupQuery = t.Object({ username: t.String({ minLength: 1, maxLeng
 
 export const userIdParams = t.Object({ user_id: pathId("A user id") });
 
-export const publicUser = t.Object({
-  id: t.Integer(),
-  username: t.String(),
-  email: t.Optional(t.String({ description: "Shown only to the user themself and to staff." })),
-  first_name: t.String(),
-  last_name: t.String(),
-  date_joined: t.String({ format: "date-time" }),
-});
-export type PublicUser = typeof publicUser.static;
+export const User = t.Object(
+  {
+    id: t.Integer(),
+    username: t.String(),
+    email: t.Optional(t.String({ description: "Shown only to the user themself and to staff." })),
+    first_name: t.String(),
+    last_name: t.String(),
+    date_joined: t.String({ format: "date-time" }),
+  },
+  { title: "User" },
+);
+export type PublicUser = typeof User.static;
 
-export const registerResponse = t.Object({ user: publicUser, message: t.String() });
+export const registerResponse = t.Object({ user: User, message: t.String() });
