@@ -68,7 +68,7 @@ type Answer = { status: number; body: unknown; retryAfter: string | null };
 
 /** A timer that does not keep a Node.js or Bun process alive. */
 const later = (run: () => void, ms: number) => {
-  const timer = setTimeout(run, Math.min(ms, 2 ** 31 - 1));
+  const timer = setTimeout(run, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
   (timer as { unref?: () => void }).unref?.();
   return timer;
 };
