@@ -1,10 +1,10 @@
 // The published client: `npm run build:client` makes dist/client/ (ESM + .d.ts), and Node.js (20+) imports it by its
-// package path, parley/client, and talks to a real server with it.
+// package path, parley/client, and talks to a real server with it, REST and /ws.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { directWith } from "../chat-helpers";
-import { listen, registerUser } from "../helpers";
+import { listen, queryRows, registerUser } from "../helpers";
 import { ROOT } from "../process-helpers";
 
 describe("parley/client as a package", async () => {
@@ -23,12 +23,15 @@ describe("parley/client as a package", async () => {
     expect(await Bun.file(join(ROOT, exports.types)).text()).toContain("export declare class ParleyClient");
   });
 
-  test("node imports parley/client, logs in and makes calls", async () => {
+  test("node imports parley/client, logs in, makes calls and sends over /ws", async () => {
     // Asynchronously: this process serves the API the child calls.
-    const node = Bun.spawn(["node", join(import.meta.dir, "node-smoke.mjs"), server.url, alice.email, alice.password], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const node = Bun.spawn(["node", join(import.meta.dir, "node-smoke.mjs"), server.url, alice.email, alice.password, String(conversation)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr] = [await new Response(node.stdout).text(), await new Response(node.stderr).text()];
     expect(stderr).toBe("");
     expect(await node.exited).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ user: { id: alice.id, email: alice.email, username: alice.username }, conversations: [conversation], refused: [404, "not_found"] });
+    const answer = JSON.parse(stdout);
+    expect(answer).toMatchObject({ user: { id: alice.id, email: alice.email, username: alice.username }, conversations: [conversation], refused: [404, "not_found"] });
+    const [id, clientId] = answer.sent;
+    expect(await queryRows(server.parley, "SELECT id, body, sender_id FROM messages WHERE client_id = ?", [clientId])).toEqual([{ id, body: "from node", sender_id: alice.id }]);
   });
 });
