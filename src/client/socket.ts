@@ -27,6 +27,8 @@ interface Outgoing {
 
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
+/** The HTTP status the REST API answers with the same error code. */
+const ERROR_STATUS: Record<string, number> = { forbidden: 403, not_found: 404, rate_limited: 429 };
 const unref = <T>(timer: T) => ((timer as { unref?: () => void }).unref?.(), timer);
 
 export class ParleySocket {
@@ -190,11 +192,11 @@ export class ParleySocket {
     if (type === "hello") {
       this.attempts = 0;
       this.lastSeq ??= data.seq;
-      this.setState("open");
       this.startPings();
       for (const [conversation_id, message_id] of this.reads) this.write({ type: "read", conversation_id, message_id });
       this.reads.clear();
       for (const outgoing of this.outbox.values()) this.write(outgoing.frame);
+      this.setState("open"); // after the queue went: what "open" listeners send goes once
     } else if (type === "resync") this.lastSeq = data.seq;
     else if (typeof frame.seq === "number") {
       if (this.lastSeq !== null && frame.seq <= this.lastSeq) return; // already seen
@@ -209,7 +211,7 @@ export class ParleySocket {
       if (data.code === "rate_limited") unref(setTimeout(() => this.state === "open" && this.write(outgoing.frame), (data.retry_after ?? 1) * 1000));
       else {
         this.outbox.delete(outgoing.frame.client_id);
-        outgoing.reject(new ParleyError(400, data.code, data.message));
+        outgoing.reject(new ParleyError(ERROR_STATUS[data.code] ?? 400, data.code, data.message));
       }
     }
     if (type === "ack" || type === "pong") return;

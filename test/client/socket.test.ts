@@ -36,7 +36,7 @@ describe("parley/client socket", async () => {
     bobSocket.read(conversation, sent.id);
     expect(await read).toEqual({ user_id: bob.id, message_id: sent.id });
     const refused = await aliceSocket.send(999_999, "nowhere").catch((error) => error);
-    expect(refused).toMatchObject({ name: "ParleyError", code: "not_found" });
+    expect(refused).toMatchObject({ name: "ParleyError", status: 404, code: "not_found" });
     aliceSocket.stop();
     bobSocket.stop();
   });
