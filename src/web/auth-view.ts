@@ -1,8 +1,9 @@
 // Log in and register. One form at a time; every field labelled, every failure the API reports shown in words.
-import { type Api, ApiError, type Session } from "./api";
+import { type ParleyClient, ParleyError } from "../client";
 import { field, h, replace } from "./dom";
+import { messageOf } from "./words";
 
-export function renderAuth(root: HTMLElement, api: Api, notice: string | null, onLoggedIn: () => void) {
+export function renderAuth(root: HTMLElement, api: ParleyClient, notice: string | null, onLoggedIn: () => void) {
   const registering = location.hash === "#/register";
   const status = h("p", { class: "form-error", role: "alert" });
   const form = h("form", { class: "auth-form", novalidate: true });
@@ -42,7 +43,7 @@ export function renderAuth(root: HTMLElement, api: Api, notice: string | null, o
       f.error.textContent = "";
       f.input.removeAttribute("aria-invalid");
     }
-    if (!(error instanceof ApiError)) {
+    if (!(error instanceof ParleyError)) {
       status.textContent = "Something went wrong. Try again.";
       return;
     }
@@ -54,7 +55,7 @@ export function renderAuth(root: HTMLElement, api: Api, notice: string | null, o
       target.input.setAttribute("aria-invalid", "true");
       placed = true;
     }
-    status.textContent = placed ? "Please correct the fields marked below." : error.message;
+    status.textContent = placed ? "Please correct the fields marked below." : messageOf(error);
     const firstInvalid = form.querySelector<HTMLInputElement>("[aria-invalid=true]");
     firstInvalid?.focus();
   };
@@ -65,17 +66,8 @@ export function renderAuth(root: HTMLElement, api: Api, notice: string | null, o
     submit.disabled = true;
     status.textContent = registering ? "Creating your account…" : "Logging in…";
     try {
-      if (registering) await api.request("POST", "/api/register/", { body: values, auth: false });
-      const login = await api.request<{ access: string; refresh: string; email: string; id: number }>("POST", "/api/login/", {
-        body: { email: values.email, password: values.password },
-        auth: false,
-      });
-      const session: Session = { access: login.access, refresh: login.refresh, user: { id: login.id, email: login.email, username: values.username ?? "" } };
-      api.start(session);
-      if (!registering) {
-        const profile = await api.request<{ username: string }>("GET", `/api/${login.id}/`).catch(() => null);
-        if (profile && api.session) api.start({ ...api.session, user: { ...session.user, username: profile.username } });
-      }
+      if (registering) await api.register(values as { username: string; email: string; password: string });
+      await api.login(values.email!, values.password!);
       if (location.hash === "#/register" || location.hash === "#/login") history.replaceState(null, "", "#/");
       onLoggedIn();
     } catch (error) {

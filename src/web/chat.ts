@@ -1,5 +1,5 @@
 // The logged-in app: lays out the sidebar and the open conversation, and wires the store, the server and the views.
-import type { Api } from "./api";
+import type { ParleyClient } from "../client";
 import { ChatClient } from "./client";
 import { ConversationList } from "./conversation-list";
 import { Dialogs } from "./dialogs";
@@ -15,7 +15,7 @@ export class Chat {
   private readonly connection = h("p", { class: "connection", role: "status" });
 
   constructor(
-    private readonly api: Api,
+    private readonly api: ParleyClient,
     private readonly root: HTMLElement,
   ) {
     const store = (this.store = new ChatStore({ id: api.session!.user.id, username: api.session!.user.username }));
@@ -97,8 +97,6 @@ export class Chat {
   }
 
   private async logout() {
-    const session = this.api.session;
-    if (session) await this.api.request("POST", "/api/logout/", { body: { refresh: session.refresh } }).catch(() => {});
-    this.api.end("You have logged out.");
+    await this.api.logout().catch(() => {});
   }
 }

@@ -1,33 +1,32 @@
-// The client's talk with the server: REST fetches and the /ws connection, whose answers and events go into the
-// store (views only ever read the store).
-import { type Api, messageOf } from "./api";
+// The app's talk with the server, through the typed client (src/client/): REST fetches and the /ws connection,
+// whose answers and events go into the store (views only ever read the store).
+import type { ParleyClient, ParleySocket, SocketState } from "../client";
 import { type FrameContext, receiveFrame } from "./frames";
-import { Live, type LiveState } from "./live";
 import { Outbox } from "./outbox";
 import type { ChatStore } from "./store";
-import type { Conversation, Frame, Message } from "./types";
+import type { Conversation, Frame } from "./types";
+import { messageOf } from "./words";
 
 const PAGE_SIZE = 30;
 
 export class ChatClient implements FrameContext {
   readonly outbox: Outbox;
-  private readonly live: Live;
+  private readonly live: ParleySocket;
   private queued: Frame[] = [];
   private listRefresh: Promise<void> | null = null;
 
   constructor(
-    private readonly api: Api,
+    private readonly api: ParleyClient,
     readonly store: ChatStore,
     /** The conversation is open, on screen and scrolled to its newest message (the views know). */
     readonly isReading: (conversationId: number) => boolean,
   ) {
-    this.outbox = new Outbox(api, store);
-    this.live = new Live(api, {
-      // Events that arrive before the list is loaded wait for it: they refer to its conversations.
-      event: (frame) => (store.listLoaded ? receiveFrame(this, frame) : this.queued.push(frame)),
-      state: (state) => this.connectionChanged(state),
-      resync: () => void this.resync(),
-    });
+    this.live = api.socket();
+    this.outbox = new Outbox(api, this.live, store);
+    // Events that arrive before the list is loaded wait for it: they refer to its conversations.
+    this.live.on("frame", (frame) => frame.type !== "hello" && frame.type !== "resync" && (store.listLoaded ? receiveFrame(this, frame) : this.queued.push(frame)));
+    this.live.on("state", (state) => this.connectionChanged(state));
+    this.live.on("resync", () => void this.resync());
   }
 
   /** Connects and loads the list; resolves once the list is there and held-back events have been applied. */
@@ -45,14 +44,10 @@ export class ChatClient implements FrameContext {
     this.outbox.close();
   }
 
-  private connectionChanged(state: LiveState) {
+  private connectionChanged(state: SocketState) {
     this.store.connection = state;
     this.store.emit({ kind: "connection", state });
-    if (state !== "open") return;
-    for (const [conversationId, messageId] of this.store.unsentReads) {
-      if (this.live.send({ type: "read", conversation_id: conversationId, message_id: messageId })) this.store.unsentReads.delete(conversationId);
-    }
-    this.outbox.retryFailed();
+    if (state === "open") this.outbox.retryFailed();
   }
 
   // ---- conversations ----
@@ -60,7 +55,7 @@ export class ChatClient implements FrameContext {
   private async loadConversations() {
     const { store } = this;
     try {
-      const list = await this.api.request<Conversation[]>("GET", "/api/conversations/");
+      const list = await this.api.conversations();
       store.conversations = new Map(list.map((c) => [c.id, c]));
       for (const c of list) {
         // The server's count, except for the conversation being read right now (its read marker may be in flight).
@@ -92,7 +87,7 @@ export class ChatClient implements FrameContext {
     const ids = [...new Set([...store.conversations.values()].flatMap((c) => c.members.map((m) => m.id)))].filter((id) => id !== store.me.id).slice(0, 200);
     if (!ids.length) return;
     try {
-      const statuses = await this.api.request<{ user_id: number; status: "online" | "offline" }[]>("GET", `/api/presence/?user_ids=${ids.join(",")}`);
+      const statuses = await this.api.presence(ids);
       for (const s of statuses) store.presence.set(s.user_id, s.status);
       store.emit({ kind: "presence" });
     } catch {}
@@ -100,7 +95,7 @@ export class ChatClient implements FrameContext {
 
   async leave(conversation: Conversation) {
     try {
-      await this.api.request("POST", `/api/groups/${conversation.id}/leave/`);
+      await this.api.leaveGroup(conversation.id);
       this.store.forget(conversation.id);
       this.store.emit({ kind: "notice", text: `You left ${conversation.name}.`, at: "#/" });
     } catch (error) {
@@ -114,7 +109,7 @@ export class ChatClient implements FrameContext {
   async loadNewest(id: number) {
     const { store } = this;
     try {
-      const page = await this.api.request<Message[]>("GET", `/api/messages/${id}/?limit=${PAGE_SIZE}`);
+      const page = await this.api.messages(id, { limit: PAGE_SIZE });
       const history = store.history(id);
       if (!history.loaded) {
         history.hasOlder = page.length === PAGE_SIZE;
@@ -137,7 +132,7 @@ export class ChatClient implements FrameContext {
     store.emit({ kind: "loading-older", conversationId: id, loading: true });
     try {
       const oldest = history.messages[0]!.id;
-      const page = await this.api.request<Message[]>("GET", `/api/messages/${id}/?before=${oldest}&limit=${PAGE_SIZE}`);
+      const page = await this.api.messages(id, { before: oldest, limit: PAGE_SIZE });
       history.hasOlder = page.length === PAGE_SIZE;
       const older = page.filter((m) => !history.messages.some((k) => k.id === m.id)).reverse();
       history.messages.unshift(...older);
@@ -152,8 +147,7 @@ export class ChatClient implements FrameContext {
 
   /** A file's signed URL again (the one in the message lives minutes). */
   async fileUrl(messageId: number): Promise<string> {
-    const info = await this.api.request<{ file_url: string }>("GET", `/api/messages/files/${messageId}/`);
-    return info.file_url;
+    return (await this.api.fileInfo(messageId)).file_url;
   }
 
   /** The event log no longer reaches back to where this client stopped: reload what is shown. */
@@ -180,10 +174,10 @@ export class ChatClient implements FrameContext {
     }
     if (!newest || newest <= (store.readSent.get(id) ?? 0)) return;
     store.readSent.set(id, newest);
-    if (!this.live.send({ type: "read", conversation_id: id, message_id: newest })) store.unsentReads.set(id, newest);
+    this.live.read(id, newest);
   }
 
   sendTyping(conversationId: number) {
-    this.live.send({ type: "typing", conversation_id: conversationId });
+    this.live.typing(conversationId);
   }
 }

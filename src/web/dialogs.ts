@@ -1,10 +1,11 @@
 // The sidebar's forms: a direct conversation by username, a new group, and the group directory (search, join).
-import { type Api, ApiError, messageOf } from "./api";
+import { type ParleyClient, ParleyError } from "../client";
 import { field, h, replace } from "./dom";
+import { messageOf } from "./words";
 import type { Conversation, DirectoryGroup, User } from "./types";
 
 export interface DialogDeps {
-  readonly api: Api;
+  readonly api: ParleyClient;
   /** A direct conversation was opened or found. */
   added(conversation: Conversation): void;
   refreshConversations(): Promise<void>;
@@ -32,12 +33,12 @@ export class Dialogs {
       submit.disabled = true;
       try {
         const user = await this.lookup(name);
-        const conversation = await this.deps.api.request<Conversation>("POST", "/api/conversations/direct/", { body: { user_id: user.id } });
+        const conversation = await this.deps.api.direct(user.id);
         this.deps.added(conversation);
         username.input.value = "";
         this.deps.navigate(conversation.id);
       } catch (error) {
-        username.error.textContent = error instanceof ApiError && error.status === 404 ? `No user called “${name}”.` : messageOf(error);
+        username.error.textContent = error instanceof ParleyError && error.status === 404 ? `No user called “${name}”.` : messageOf(error);
       } finally {
         submit.disabled = false;
       }
@@ -47,8 +48,8 @@ export class Dialogs {
 
   /** A user by username; a 404 says which name was not found. */
   private lookup(username: string): Promise<User> {
-    return this.deps.api.request<User>("GET", `/api/users/lookup/?username=${encodeURIComponent(username)}`).catch((error) => {
-      throw error instanceof ApiError && error.status === 404 ? new ApiError(404, `No user called “${username}”.`) : error;
+    return this.deps.api.lookupUser(username).catch((error) => {
+      throw error instanceof ParleyError && error.status === 404 ? new ParleyError(404, error.code, `No user called “${username}”.`) : error;
     });
   }
 
@@ -78,7 +79,7 @@ export class Dialogs {
         const names = members.input.value.split(/[\s,]+/).map((n) => n.replace(/^@/, "")).filter(Boolean);
         const ids: number[] = [];
         for (const username of names) ids.push((await this.lookup(username)).id);
-        const group = await this.deps.api.request<{ id: number }>("POST", "/api/groups/create/", { body: { name: name.input.value, members: ids } });
+        const group = await this.deps.api.createGroup(name.input.value, ids);
         await this.joined(group.id);
       } catch (error) {
         status.textContent = messageOf(error);
@@ -109,7 +110,7 @@ export class Dialogs {
     const load = async () => {
       status.textContent = "";
       try {
-        const groups = await this.deps.api.request<DirectoryGroup[]>("GET", `/api/groups/directory/?limit=50&q=${encodeURIComponent(search.input.value.trim())}`);
+        const groups = await this.deps.api.groupDirectory({ limit: 50, q: search.input.value.trim() });
         replace(results, ...groups.map((group) => this.directoryItem(group, status)));
         if (!groups.length) results.append(h("li", { class: "muted" }, "No groups found."));
       } catch (error) {
@@ -132,7 +133,7 @@ export class Dialogs {
     join.addEventListener("click", async () => {
       join.disabled = true;
       try {
-        await this.deps.api.request("POST", `/api/groups/${group.id}/join/`);
+        await this.deps.api.joinGroup(group.id);
         await this.joined(group.id);
       } catch (error) {
         status.textContent = messageOf(error);

@@ -1,13 +1,16 @@
 // Messages being sent: shown at once as pending, retried with the same client_id (stored once however often it
-// arrives), and confirmed by the send's answer or the socket's message.created, whichever comes first.
-import { type Api, ApiError, messageOf } from "./api";
+// arrives), and confirmed by the send's answer or the socket's message.created, whichever comes first. Text goes
+// over the socket (queued there while offline), files over REST (with upload progress).
+import { type ParleyClient, ParleyError, type ParleySocket } from "../client";
 import { INLINE_IMAGE_TYPES } from "./inline-images";
 import type { ChatStore, PendingMessage } from "./store";
 import type { Message } from "./types";
+import { messageOf } from "./words";
 
 export class Outbox {
   constructor(
-    private readonly api: Api,
+    private readonly api: ParleyClient,
+    private readonly live: ParleySocket,
     private readonly store: ChatStore,
   ) {}
 
@@ -35,26 +38,19 @@ export class Outbox {
     p.error = "";
     p.attempts++;
     this.store.emit({ kind: "pending", pending: p });
-    const path = `/api/messages/${p.conversation_id}/send/`;
     try {
-      let message: Message;
-      if (p.file) {
-        const form = new FormData();
-        form.append("message", p.text);
-        form.append("client_id", p.client_id);
-        form.append("file", p.file, p.file.name);
-        message = await this.api.upload<Message>(path, form, (fraction) => {
-          p.progress = fraction;
-          this.store.emit({ kind: "progress", pending: p });
-        });
-      } else {
-        message = await this.api.request<Message>("POST", path, { body: { message: p.text, client_id: p.client_id } });
-      }
+      const onProgress = (fraction: number) => {
+        p.progress = fraction;
+        this.store.emit({ kind: "progress", pending: p });
+      };
+      const message: Message = p.file
+        ? await this.api.sendFile(p.conversation_id, p.file, { message: p.text, client_id: p.client_id, onProgress })
+        : await this.live.send(p.conversation_id, p.text, { client_id: p.client_id });
       this.store.confirm(message);
     } catch (error) {
       if (!this.store.pending.has(p.client_id)) return; // confirmed over the socket meanwhile
       p.status = "failed";
-      p.retryable = error instanceof ApiError && error.transient;
+      p.retryable = error instanceof ParleyError && error.transient;
       p.error = messageOf(error);
       this.store.emit({ kind: "pending", pending: p });
       // Transient failures are retried by themselves a few times (and again when the connection returns).

@@ -1,6 +1,6 @@
 // The client's state, with no DOM and no network: views read it and subscribe, and every change is announced
 // as a Change so each view redraws only its own part.
-import type { LiveState } from "./live";
+import type { SocketState } from "../client";
 import type { Conversation, Message } from "./types";
 
 export interface PendingMessage {
@@ -47,7 +47,7 @@ export type Change =
   | { kind: "error"; conversationId: number; text: string }
   /** A notice for the whole app; it goes when the user moves away from `at` (default: where they are now). */
   | { kind: "notice"; text: string; at?: string }
-  | { kind: "connection"; state: LiveState };
+  | { kind: "connection"; state: SocketState };
 
 export class ChatStore {
   conversations = new Map<number, Conversation>();
@@ -58,15 +58,13 @@ export class ChatStore {
   readonly typing = new Map<number, Map<number, { username: string; until: number }>>();
   /** The newest message my read marker was moved to, per conversation. */
   readonly readSent = new Map<number, number>();
-  /** Read markers to send once the socket is open again. */
-  readonly unsentReads = new Map<number, number>();
   /** What was typed but not sent, per conversation (kept while switching). */
   readonly drafts = new Map<number, string>();
   /** The conversation the URL opens (null: none). */
   openId: number | null = null;
   listLoaded = false;
   listStatus = "Loading conversations…";
-  connection: LiveState = "stopped";
+  connection: SocketState = "stopped";
   private readonly listeners = new Set<(change: Change) => void>();
 
   constructor(readonly me: { id: number; username: string }) {}

@@ -1,0 +1,174 @@
+// One typed method per REST operation (README "The chat API", the OpenAPI document at /swagger/json).
+import type { AdminGroup, AdminUser, Conversation, DirectoryGroup, FileInfo, Group, Message, Presence, Reactions, ReadState, SearchAnswer, User } from "../web/types";
+import { type Answer, Http } from "./http";
+
+type Role = "owner" | "admin" | "member";
+type Page = { before?: number; limit?: number };
+type Done = { message: string };
+export type ProfileFields = { username: string; email: string; password: string; first_name: string; last_name: string; current_password?: string };
+
+/** An XMLHttpRequest upload, which reports progress (fetch does not). */
+function xhrUpload(url: string, form: FormData, token: string, onProgress: (fraction: number) => void): Promise<Answer> {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("authorization", `Bearer ${token}`);
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {}
+      resolve({ status: xhr.status, body, retryAfter: xhr.getResponseHeader("retry-after") });
+    };
+    xhr.onerror = xhr.onabort = () => resolve({ status: 0, body: null, retryAfter: null });
+    xhr.send(form);
+  });
+}
+
+export class Rest extends Http {
+  // ---- accounts ----
+  register(fields: { username: string; email: string; password: string; first_name?: string; last_name?: string }) {
+    return this.call<{ user: User; message: string }>("POST", "/api/register/", { body: fields, auth: false });
+  }
+  /** Checks the access token: `{message, email}`. */
+  checkToken() {
+    return this.call<{ message: string; email: string }>("GET", "/api/users/protected/");
+  }
+  /** A single-use ticket for opening /ws (ParleySocket asks for one itself). */
+  wsTicket() {
+    return this.call<{ ticket: string; expires_in: number }>("POST", "/api/ws-ticket/");
+  }
+  user(id: number) {
+    return this.call<User>("GET", `/api/${id}/`);
+  }
+  /** The logged-in user's profile. */
+  me() {
+    return this.user(this.session?.user.id ?? 0);
+  }
+  lookupUser(username: string) {
+    return this.call<User>("GET", "/api/users/lookup/", { query: { username } });
+  }
+  updateUser(id: number, changes: Partial<ProfileFields>) {
+    return this.call<User>("PATCH", `/api/${id}/update/`, { body: changes });
+  }
+  replaceUser(id: number, fields: ProfileFields) {
+    return this.call<User>("PUT", `/api/${id}/update/`, { body: fields });
+  }
+  deleteUser(id: number) {
+    return this.call<null>("DELETE", `/api/${id}/delete/`);
+  }
+  presence(userIds: number[]) {
+    return this.call<Presence[]>("GET", "/api/presence/", { query: { user_ids: userIds.join(",") } });
+  }
+
+  // ---- groups ----
+  createGroup(name: string, members: number[] = [], isPrivate = false) {
+    return this.call<Group>("POST", "/api/groups/create/", { body: { name, members, private: isPrivate } });
+  }
+  groups() {
+    return this.call<Group[]>("GET", "/api/groups/");
+  }
+  groupDirectory(query: Page & { q?: string } = {}) {
+    return this.call<DirectoryGroup[]>("GET", "/api/groups/directory/", { query });
+  }
+  joinGroup(id: number) {
+    return this.call<Done>("POST", `/api/groups/${id}/join/`);
+  }
+  leaveGroup(id: number) {
+    return this.call<Done>("POST", `/api/groups/${id}/leave/`);
+  }
+  updateGroup(id: number, changes: { name?: string; private?: boolean; retention_days?: number | null }) {
+    return this.call<Group>("PATCH", `/api/groups/${id}/`, { body: changes });
+  }
+  addMember(groupId: number, userId: number) {
+    return this.call<Group>("POST", `/api/groups/${groupId}/members/`, { body: { user_id: userId } });
+  }
+  changeRole(groupId: number, userId: number, role: Role) {
+    return this.call<Group>("PATCH", `/api/groups/${groupId}/members/${userId}/`, { body: { role } });
+  }
+  removeMember(groupId: number, userId: number) {
+    return this.call<Group>("DELETE", `/api/groups/${groupId}/members/${userId}/`);
+  }
+
+  // ---- conversations ----
+  conversations() {
+    return this.call<Conversation[]>("GET", "/api/conversations/");
+  }
+  /** The direct conversation with a user, created on first use. */
+  direct(userId: number) {
+    return this.call<Conversation>("POST", "/api/conversations/direct/", { body: { user_id: userId } });
+  }
+  pins(conversationId: number) {
+    return this.call<Message[]>("GET", `/api/conversations/${conversationId}/pins/`);
+  }
+  markRead(conversationId: number, messageId: number) {
+    return this.call<ReadState>("POST", `/api/conversations/${conversationId}/read/`, { body: { message_id: messageId } });
+  }
+  mute(conversationId: number, muted = true) {
+    return this.call<ReadState>(muted ? "POST" : "DELETE", `/api/conversations/${conversationId}/mute/`);
+  }
+
+  // ---- messages ----
+  /** Newest first; `before` pages back, `after` forward (oldest first), `page` as the original. */
+  messages(conversationId: number, query: Page & { after?: number; page?: number } = {}) {
+    return this.call<Message[]>("GET", `/api/messages/${conversationId}/`, { query });
+  }
+  /** Sends over REST; the same `client_id` again returns the first message and stores nothing. */
+  sendMessage(conversationId: number, body: { message: string; client_id?: string; reply_to?: number | null }) {
+    return this.call<Message>("POST", `/api/messages/${conversationId}/send/`, { body });
+  }
+  /** Sends a file (multipart); `onProgress` gets the uploaded fraction where the platform reports it (browsers). */
+  sendFile(conversationId: number, file: Blob, { name = "file", message = "", client_id, onProgress }: { name?: string; message?: string; client_id?: string; onProgress?: (fraction: number) => void } = {}) {
+    const path = `/api/messages/${conversationId}/send/`;
+    const form = new FormData();
+    form.append("message", message);
+    if (client_id) form.append("client_id", client_id);
+    form.append("file", file, (file as File).name || name);
+    const upload = onProgress && typeof XMLHttpRequest !== "undefined" ? (token: string) => xhrUpload(this.url(path), form, token, onProgress) : undefined;
+    return this.call<Message>("POST", path, { body: form, upload });
+  }
+  editMessage(conversationId: number, messageId: number, message: string) {
+    return this.call<Message>("PATCH", `/api/messages/${conversationId}/${messageId}/`, { body: { message } });
+  }
+  deleteMessage(conversationId: number, messageId: number) {
+    return this.call<null>("DELETE", `/api/messages/${conversationId}/${messageId}/`);
+  }
+  react(conversationId: number, messageId: number, emoji: string) {
+    return this.call<Reactions>("POST", `/api/messages/${conversationId}/${messageId}/reactions/`, { body: { emoji } });
+  }
+  unreact(conversationId: number, messageId: number, emoji: string) {
+    return this.call<Reactions>("DELETE", `/api/messages/${conversationId}/${messageId}/reactions/${encodeURIComponent(emoji)}/`);
+  }
+  replies(conversationId: number, messageId: number, query: { after?: number; limit?: number } = {}) {
+    return this.call<Message[]>("GET", `/api/messages/${conversationId}/${messageId}/replies/`, { query });
+  }
+  pin(conversationId: number, messageId: number, pinned = true) {
+    return this.call<Message>(pinned ? "POST" : "DELETE", `/api/messages/${conversationId}/${messageId}/pin/`);
+  }
+  mentions(query: Page = {}) {
+    return this.call<Message[]>("GET", "/api/mentions/", { query });
+  }
+  /** `before`: the `next` cursor of the previous page. */
+  search(query: { q: string; conversation_id?: number; before?: string; limit?: number }) {
+    return this.call<SearchAnswer>("GET", "/api/search/", { query });
+  }
+  /** A message's attachment, with a fresh signed `file_url` (the one in the message lives minutes). */
+  fileInfo(messageId: number) {
+    return this.call<FileInfo>("GET", `/api/messages/files/${messageId}/`);
+  }
+
+  // ---- staff ----
+  adminUsers(query: Page & { q?: string } = {}) {
+    return this.call<AdminUser[]>("GET", "/api/admin/users/", { query });
+  }
+  setActive(userId: number, active: boolean) {
+    return this.call<AdminUser>("POST", `/api/admin/users/${userId}/${active ? "reactivate" : "deactivate"}/`);
+  }
+  adminDeleteMessage(messageId: number) {
+    return this.call<null>("DELETE", `/api/admin/messages/${messageId}/`);
+  }
+  adminGroups(query: Page & { q?: string } = {}) {
+    return this.call<AdminGroup[]>("GET", "/api/admin/groups/", { query });
+  }
+}
