@@ -1,7 +1,13 @@
 // The shapes the client reads from the public API: the server's schemas' types (type-only: nothing of the server is bundled).
+import type { MessageView as Message, ReactionView } from "../modules/messages/model";
+import type { ReadState } from "../modules/conversations/model";
+import type { searchAnswer } from "../modules/search/model";
 export type { MessageView as Message } from "../modules/messages/model";
-export type { ConversationView as Conversation, DirectoryEntry as DirectoryGroup } from "../modules/conversations/model";
+export type { ConversationView as Conversation, DirectoryEntry as DirectoryGroup, GroupView as Group, ReadState } from "../modules/conversations/model";
 export type { PublicUser as User } from "../modules/users/model";
+export type { FileInfo } from "../modules/files/model";
+export type { AdminUser, AdminGroup } from "../modules/admin/model";
+export type { LoginResult as LoginAnswer } from "../modules/auth/model";
 
 /** A frame from /ws: `{type, conversation_id?, seq?, data}`. */
 export interface Frame {
@@ -14,75 +20,16 @@ export interface Frame {
 
 // The rest of the REST answers the typed client (src/client/) returns.
 
-export interface Group {
-  id: number;
-  name: string;
-  members: number[];
-  created_by: number | null;
-  created_at: string;
-  private: boolean;
-  retention_days: number | null;
-  roles: { user_id: number; role: "owner" | "admin" | "member" }[];
-}
-
-export interface ReadState {
-  conversation_id: number;
-  last_read_message_id: number | null;
-  unread_count: number;
-  mention_count: number;
-  muted: boolean;
-  notification_count: number;
-}
-
 export interface Reactions {
   message_id: number;
-  reactions: { emoji: string; count: number; me: boolean }[];
+  reactions: ReactionView[];
 }
 
-export interface SearchAnswer {
-  results: (Message & { snippet: string; highlights: [number, number][] })[];
-  next: string | null;
-}
-
-export interface FileInfo {
-  file_url: string;
-  name: string;
-  size: number;
-  content_type: string;
-  expires_at: string | null;
-}
-
-export interface AdminUser {
-  id: number;
-  username: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  is_active: boolean;
-  is_staff: boolean;
-  is_superuser: boolean;
-  date_joined: string;
-}
-
-export interface AdminGroup {
-  id: number;
-  name: string;
-  member_count: number;
-  created_by: number | null;
-  created_at: string;
-}
+export type SearchAnswer = typeof searchAnswer.static;
 
 export interface Presence {
   user_id: number;
   status: "online" | "offline";
-}
-
-export interface LoginAnswer {
-  access: string;
-  refresh: string;
-  email: string;
-  name: string;
-  id: number;
 }
 
 /** The `data` of each /ws frame, by `type` (README "Real time: the WebSocket gateway"). */
