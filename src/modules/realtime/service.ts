@@ -1,7 +1,10 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
 import { prepared, sqlBuilder } from "../../db/prepared";
-import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { ValidationError, type TSchema } from "elysia";
+import { AppError, RateLimitedError } from "../../lib/errors";
+import { fieldErrors } from "../../lib/http";
 import type { AuthUser } from "../auth/service";
 import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
@@ -9,6 +12,7 @@ import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
 import { eventFrame, type LoggedEvent } from "./events";
 import type { Socket, SocketState } from "./hub";
+import { clientOperations, type ClientOperation } from "./model";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
 
@@ -158,7 +162,18 @@ export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: numbe
 
 type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 
-const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+const operationChecks = new Map<string, TypeCheck<TSchema>>();
+
+/** The operation, checked against its schema in model.ts (compiled on first use); field errors as over REST. */
+function checkOperation(op: Operation): ClientOperation {
+  const type = typeof op.type === "string" && Object.hasOwn(clientOperations, op.type) ? (op.type as keyof typeof clientOperations) : null;
+  if (type === null) throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);
+  let check = operationChecks.get(type);
+  if (!check) operationChecks.set(type, (check = TypeCompiler.Compile(clientOperations[type])));
+  if (check.Check(op)) return op as ClientOperation;
+  const fields = fieldErrors(new ValidationError("message", check, op));
+  throw new AppError(400, "invalid", Object.values(fields).flat().join(" "), fields);
+}
 
 /** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
 function errorFrame(code: string, message: string, ref: unknown, extra: Record<string, unknown> = {}) {
@@ -175,21 +190,17 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
   const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
   const reply = (frame: Record<string, unknown>) => socket.send(JSON.stringify(ref === undefined ? frame : { ...frame, ref }));
   try {
-    switch (op.type) {
+    const checked = checkOperation(op);
+    switch (checked.type) {
       case "ping":
         return void reply({ type: "pong", data: { time: new Date().toISOString() } });
       case "message.send": {
-        if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
-        if (typeof op.message !== "string") invalidField("message", "Give the message text.");
-        if (op.client_id !== undefined && (typeof op.client_id !== "string" || !op.client_id || op.client_id.length > 100)) invalidField("client_id", "client_id must be 1 to 100 characters.");
-        if (op.reply_to !== undefined && op.reply_to !== null && !isId(op.reply_to)) invalidField("reply_to", "Give the id of the message this one answers.");
-        const body = { message: op.message as string, client_id: op.client_id as string | undefined, reply_to: op.reply_to as number | undefined };
-        const { message } = await sendMessage(ctx, user, op.conversation_id as number, body);
+        const { message } = await sendMessage(ctx, user, checked.conversation_id, { message: checked.message, client_id: checked.client_id, reply_to: checked.reply_to ?? undefined });
         return void reply({ type: "ack", data: message });
       }
       case "typing": {
-        const id = op.conversation_id;
-        if (!isId(id) || !socket.isSubscribed(conversationTopic(id))) throw new AppError(403, "forbidden", "You are not a member of this conversation.");
+        const id = checked.conversation_id;
+        if (!socket.isSubscribed(conversationTopic(id))) throw new AppError(403, "forbidden", "You are not a member of this conversation.");
         const now = Date.now();
         state.typingAt ??= new Map();
         if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
@@ -198,18 +209,12 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         return;
       }
       case "read": {
-        if (!isId(op.conversation_id)) invalidField("conversation_id", "Give a conversation id.");
-        if (!isId(op.message_id)) invalidField("message_id", "Give a message id.");
-        const state = await markRead(ctx, user, op.conversation_id as number, op.message_id as number);
+        const state = await markRead(ctx, user, checked.conversation_id, checked.message_id);
         if (ref !== undefined) reply({ type: "ack", data: state });
         return;
       }
-      case "sync": {
-        if (typeof op.since !== "number" || !Number.isSafeInteger(op.since) || op.since < 0) invalidField("since", "Give the last seq you saw.");
-        return replay(ctx, socket, user.id, op.since as number, state.subscribedAt);
-      }
-      default:
-        throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);
+      case "sync":
+        return replay(ctx, socket, user.id, checked.since, state.subscribedAt);
     }
   } catch (error) {
     if (!(error instanceof AppError)) {
