@@ -12,7 +12,7 @@ import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
 import { eventFrame, type LoggedEvent } from "./events";
 import type { Socket, SocketState } from "./hub";
-import { clientOperations, type ClientOperation } from "./model";
+import * as model from "./model";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
 
@@ -78,13 +78,13 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
   const subscribed = [...conversations].sort((a, b) => a - b);
   socket.subscribe(userTopic(user.id));
   for (const id of subscribed) socket.subscribe(conversationTopic(id));
-  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo } }));
+  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo } } satisfies typeof model.helloFrame.static));
   if (resync) socket.send(resyncFrame(resync, upTo));
   else socket.cork(() => missed.forEach((frame) => socket.send(frame)));
   return { state, first };
 }
 
-const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "resync", data: { reason, seq } });
+const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "resync", data: { reason, seq } } satisfies typeof model.resyncFrame.static);
 
 /** Sends the logged events after `since` (up to `upTo`) in the user's conversations, or `resync` if the log can't. */
 export async function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
@@ -136,7 +136,7 @@ export function allowOperation(state: SocketState, now = Date.now()): boolean {
 }
 
 export function presenceFrame(userId: number, status: "online" | "offline") {
-  return JSON.stringify({ type: "presence", data: { user_id: userId, status } });
+  return JSON.stringify({ type: "presence", data: { user_id: userId, status } } satisfies typeof model.presenceFrame.static);
 }
 
 const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localPresence(ctx.hub);
@@ -165,12 +165,12 @@ type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 const operationChecks = new Map<string, TypeCheck<TSchema>>();
 
 /** The operation, checked against its schema in model.ts (compiled on first use); field errors as over REST. */
-function checkOperation(op: Operation): ClientOperation {
-  const type = typeof op.type === "string" && Object.hasOwn(clientOperations, op.type) ? (op.type as keyof typeof clientOperations) : null;
+function checkOperation(op: Operation): model.ClientOperation {
+  const type = typeof op.type === "string" && Object.hasOwn(model.clientOperations, op.type) ? (op.type as keyof typeof model.clientOperations) : null;
   if (type === null) throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);
   let check = operationChecks.get(type);
-  if (!check) operationChecks.set(type, (check = TypeCompiler.Compile(clientOperations[type])));
-  if (check.Check(op)) return op as ClientOperation;
+  if (!check) operationChecks.set(type, (check = TypeCompiler.Compile(model.clientOperations[type])));
+  if (check.Check(op)) return op as model.ClientOperation;
   const fields = fieldErrors(new ValidationError("message", check, op));
   throw new AppError(400, "invalid", Object.values(fields).flat().join(" "), fields);
 }
@@ -205,7 +205,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         state.typingAt ??= new Map();
         if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
         state.typingAt.set(id, now);
-        ctx.hub.sendTyping(id, JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } }), socket);
+        ctx.hub.sendTyping(id, JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } } satisfies typeof model.typingFrame.static), socket);
         return;
       }
       case "read": {
