@@ -69,7 +69,7 @@ function toSchema(schema: unknown, named: Map<string, string>, top = false): unk
   return name ? { $ref: `#/components/schemas/${name}` } : out;
 }
 
-/** The document; `description` says where a human finds the REST side. */
+/** The whole document (docs/index.ts builds it on first request and keeps it). */
 export function asyncApiDocument(): Json {
   const named = new Map<string, string>();
   const schemas: Json = {};
