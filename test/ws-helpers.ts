@@ -1,4 +1,9 @@
-// A WebSocket test client: collects every frame, and awaits the next frame matching a predicate.
+// A WebSocket test client: collects every frame, and awaits the next frame matching a predicate. Every frame received
+// and every close code is checked against the AsyncAPI document (/asyncapi.json): one it does not describe fails the test.
+import Ajv, { type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import { asyncApiDocument, CLOSE_CODES } from "../src/modules/docs/asyncapi";
+
 export interface Frame {
   type?: string;
   conversation_id?: number;
@@ -27,6 +32,59 @@ export function wsUrl(httpUrl: string, path: string, token?: string, query: Reco
   return url.toString();
 }
 
+type Json = Record<string, any>;
+
+/** The document as the tests hold the server to it: an object may carry no property the document does not name. */
+function closedWorld(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closedWorld);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Json = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, closedWorld(v)]));
+  if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+let serverFrames: Map<string, Map<string, () => ValidateFunction>> | undefined;
+
+/** For each channel address, the frames the server may send on it, by `type` ("" for the legacy frames, which have none), compiled on first use. */
+function frameChecks(): Map<string, Map<string, () => ValidateFunction>> {
+  if (serverFrames) return serverFrames;
+  const doc = asyncApiDocument() as Json;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const components = closedWorld(doc.components);
+  const payloads = new Map<string, Map<string, unknown[]>>();
+  for (const operation of Object.values(doc.operations as Record<string, Json>)) {
+    if (operation.action !== "send") continue;
+    const channel = doc.channels[operation.channel.$ref.split("/").at(-1)];
+    const byType = payloads.get(channel.address) ?? payloads.set(channel.address, new Map()).get(channel.address)!;
+    for (const { $ref } of operation.messages) {
+      const payload = doc.components.messages[channel.messages[$ref.split("/").at(-1)].$ref.split("/").at(-1)].payload;
+      const type = payload.properties.type?.const ?? "";
+      byType.set(type, [...(byType.get(type) ?? []), closedWorld(payload)]);
+    }
+  }
+  const lazily = (list: unknown[]) => {
+    let check: ValidateFunction | undefined;
+    return () => (check ??= ajv.compile({ anyOf: list, components }));
+  };
+  serverFrames = new Map([...payloads].map(([address, byType]) => [address, new Map([...byType].map(([type, list]) => [type, lazily(list)]))]));
+  return serverFrames;
+}
+
+/** Why the document does not describe this frame from the server on `path`, or null when it does. */
+export function undescribedFrame(path: string, frame: unknown): string | null {
+  const address = path === "/ws" ? "/ws" : /^\/ws\/chat\/\d+\/$/.test(path) ? "/ws/chat/{id}/" : null;
+  const checks = address === null ? undefined : frameChecks().get(address);
+  if (!checks) return `no channel at ${path}`;
+  const type = (frame as Frame)?.type;
+  const check = checks.get(typeof type === "string" ? type : "")?.();
+  if (!check) return `no frame of type ${JSON.stringify(type)} on ${address}`;
+  return check(frame) ? null : `${address} ${JSON.stringify(type ?? "")}: ${check.errors?.map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`).join("; ")}`;
+}
+
+/** Close codes a socket may see: the document's, and 1005 (a close frame without a code). */
+const describedCloseCodes = new Set<number>([...CLOSE_CODES.map((c) => c.code), 1005]);
+
 /** Opens a socket and waits until it is open (or rejects with the HTTP status of a refused upgrade). */
 export function openSocket(url: string, options: { headers?: Record<string, string> } = {}): Promise<TestSocket> {
   return new Promise((resolve, reject) => {
@@ -54,13 +112,18 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
         };
         check();
       });
+    const path = new URL(url).pathname;
     ws.onmessage = (event) => {
-      frames.push(JSON.parse(String(event.data)));
+      const frame = JSON.parse(String(event.data));
+      frames.push(frame);
       for (const w of waiters.splice(0)) w();
+      const why = undescribedFrame(path, frame);
+      if (why) throw new Error(`a frame /asyncapi.json does not describe: ${why}; frame: ${String(event.data).slice(0, 500)}`);
     };
     ws.onclose = (event) => {
       resolveClosed({ code: event.code, reason: event.reason });
       for (const w of waiters.splice(0)) w();
+      if (!describedCloseCodes.has(event.code)) throw new Error(`a close code /asyncapi.json does not describe: ${event.code} ${event.reason}`);
     };
     ws.onerror = () => reject(new Error(`websocket error for ${url}`));
     ws.onopen = () =>

@@ -1,22 +1,25 @@
 // The one error type of the service layer. onError in src/lib/http.ts turns it into the API's error shape.
 import { t } from "elysia";
 
-export type ErrorCode =
-  | "bad_request"
-  | "unknown_operation"
-  | "invalid"
-  | "not_authenticated"
-  | "token_not_valid"
-  | "invalid_credentials"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "gone"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "rate_limited"
-  | "unavailable"
-  | "internal";
+/** The stable error codes (the socket's error frames and the AsyncAPI document list them too). */
+export const ERROR_CODES = [
+  "bad_request",
+  "unknown_operation",
+  "invalid",
+  "not_authenticated",
+  "token_not_valid",
+  "invalid_credentials",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "gone",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "unavailable",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The API's error bodies: per-field messages (the original's `{"field": ["message"]}`), or one message with a code. */
 export const FieldErrors = t.Record(t.String(), t.Array(t.String()), { title: "FieldErrors" });

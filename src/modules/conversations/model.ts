@@ -117,3 +117,27 @@ export const Conversation = t.Object(
 export type ConversationView = typeof Conversation.static;
 
 export const messageResponse = t.Object({ message: t.String() });
+
+// What the membership, group and read events carry in `data` (unread and mute carry a ReadState).
+const memberRole = t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]);
+export const memberJoinedEvent = t.Object({
+  user_id: t.Integer(),
+  role: memberRole,
+  kind: t.Union([t.Literal("group"), t.Literal("direct")]),
+  name: t.Nullable(t.String(), { description: "The group's name; null for a direct conversation." }),
+  added_by: t.Optional(t.Integer({ description: "The owner or admin who added the member (absent when they joined or created it)." })),
+});
+export const memberLeftEvent = t.Object({
+  user_id: t.Integer(),
+  username: t.String(),
+  removed_by: t.Optional(t.Integer({ description: "Who removed the member (absent when they left)." })),
+});
+export const memberUpdatedEvent = t.Object({ user_id: t.Integer(), role: memberRole, previous_role: memberRole, updated_by: t.Integer() });
+export const conversationUpdatedEvent = t.Object({
+  id: t.Integer(),
+  name: t.String(),
+  private: t.Boolean(),
+  retention_days: t.Nullable(t.Integer()),
+  updated_by: t.Integer(),
+});
+export const readEvent = t.Object({ user_id: t.Integer(), message_id: t.Integer({ description: "The newest message the member has read." }) });

@@ -1,9 +1,10 @@
-// OpenAPI: the JSON document (built with @elysiajs/swagger's path builder), and a Swagger UI page whose
+// OpenAPI: the JSON document (built with @elysiajs/swagger's path builder), the AsyncAPI document of the sockets, and a Swagger UI page whose
 // scripts and styles are embedded in the binary, so the docs work on a machine with no internet.
 import { Elysia } from "elysia";
 import uiBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import uiCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import { version } from "../../../package.json";
+import { asyncApiDocument } from "./asyncapi";
 import { toOpenApiPaths } from "./openapi";
 
 const page = `<!doctype html>
@@ -45,7 +46,7 @@ async function openApiDocument(routes: RouteInfo[]) {
   }
   return {
     openapi: "3.0.3",
-    info: { title: "Parley API", version, description: "A real-time chat server: REST, WebSockets and files, in one executable." },
+    info: { title: "Parley API", version, description: "A real-time chat server: REST, WebSockets and files, in one executable. The WebSockets (/ws and /ws/chat/{id}/) are described by an AsyncAPI 3.0 document: [/asyncapi.json](/asyncapi.json)." },
     paths: toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })),
     components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
   };
@@ -54,8 +55,10 @@ async function openApiDocument(routes: RouteInfo[]) {
 /** The docs; `routes` returns the whole app's routes (read when the document is first asked for). */
 export const docsRoutes = (routes: () => RouteInfo[]) => {
   let document: Promise<unknown> | undefined;
+  let asyncApi: unknown;
   return new Elysia()
     .get("/swagger/json", () => (document ??= openApiDocument(routes())), { detail: { hide: true } })
+    .get("/asyncapi.json", () => (asyncApi ??= asyncApiDocument()), { detail: { hide: true } })
     .get("/swagger", () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })
     .get("/swagger/assets/swagger-ui-bundle.js", asset(uiBundle, "text/javascript; charset=utf-8"), { detail: { hide: true } })
     .get("/swagger/assets/swagger-ui.css", asset(uiCss, "text/css; charset=utf-8"), { detail: { hide: true } })

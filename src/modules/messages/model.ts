@@ -78,3 +78,32 @@ export const mentionsQuery = t.Object({
   before: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a message id." })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
 });
+
+// What the message events carry in `data` (message.created carries the whole Message).
+const { id, conversation_id, message, mentions, file, attachment: attachmentField, client_id, deleted, reactions, pinned } = Message.properties;
+export const messageUpdatedEvent = t.Object({
+  id,
+  conversation_id,
+  message,
+  edited_at: t.String({ format: "date-time" }),
+  mentions,
+  // A deleted message's logged edit is replayed as the tombstone (see tombstone in service.ts): these come with it then.
+  file: t.Optional(file),
+  attachment: t.Optional(attachmentField),
+  client_id: t.Optional(client_id),
+  deleted: t.Optional(deleted),
+  reactions: t.Optional(reactions),
+  pinned: t.Optional(pinned),
+});
+export const messageDeletedEvent = t.Object({ id: t.Integer(), conversation_id: t.Integer() });
+export const messagesExpiredEvent = t.Object({
+  conversation_id: t.Integer(),
+  up_to_id: t.Integer({ description: "Messages up to this id may be gone (or tombstones, where replies keep them): refetch the history." }),
+});
+export const pinEvent = t.Object({ message_id: t.Integer(), user_id: t.Integer({ description: "Who pinned or unpinned it." }) });
+export const reactionEvent = t.Object({
+  message_id: t.Integer(),
+  emoji: t.String(),
+  user_id: t.Integer({ description: "Who reacted (or took the reaction back)." }),
+  count: t.Integer({ description: "How many now react with this emoji." }),
+});

@@ -1,6 +1,8 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
 import { prepared, sqlBuilder } from "../../db/prepared";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import type { TSchema } from "elysia";
 import { AppError, RateLimitedError } from "../../lib/errors";
 import { validated } from "../../lib/http";
 import type { AuthUser } from "../auth/service";
@@ -10,7 +12,7 @@ import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
 import { eventFrame, type LoggedEvent } from "./events";
 import type { Socket, SocketState } from "./hub";
-import { readOperation, sendOperation, syncOperation } from "./model";
+import * as model from "./model";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
 
@@ -76,13 +78,13 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
   const subscribed = [...conversations].sort((a, b) => a - b);
   socket.subscribe(userTopic(user.id));
   for (const id of subscribed) socket.subscribe(conversationTopic(id));
-  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo } }));
+  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo } } satisfies typeof model.helloFrame.static));
   if (resync) socket.send(resyncFrame(resync, upTo));
   else socket.cork(() => missed.forEach((frame) => socket.send(frame)));
   return { state, first };
 }
 
-const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "resync", data: { reason, seq } });
+const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "resync", data: { reason, seq } } satisfies typeof model.resyncFrame.static);
 
 /** Sends the logged events after `since` (up to `upTo`) in the user's conversations, or `resync` if the log can't. */
 export async function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
@@ -134,7 +136,7 @@ export function allowOperation(state: SocketState, now = Date.now()): boolean {
 }
 
 export function presenceFrame(userId: number, status: "online" | "offline") {
-  return JSON.stringify({ type: "presence", data: { user_id: userId, status } });
+  return JSON.stringify({ type: "presence", data: { user_id: userId, status } } satisfies typeof model.presenceFrame.static);
 }
 
 const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localPresence(ctx.hub);
@@ -160,7 +162,16 @@ export async function presenceOf(ctx: AppContext, user: AuthUser, userIds: numbe
 
 type Operation = { type?: unknown; ref?: unknown; [key: string]: unknown };
 
-const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+const operationChecks = new Map<string, TypeCheck<TSchema>>();
+
+/** The operation, checked against its schema in model.ts (compiled on first use); field errors as over REST. */
+function checkOperation(op: Operation): model.ClientOperation {
+  const type = typeof op.type === "string" && Object.hasOwn(model.clientOperations, op.type) ? (op.type as keyof typeof model.clientOperations) : null;
+  if (type === null) throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);
+  let check = operationChecks.get(type);
+  if (!check) operationChecks.set(type, (check = TypeCompiler.Compile(model.clientOperations[type])));
+  return validated(check, op) as model.ClientOperation;
+}
 
 /** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
 function errorFrame(code: string, message: string, ref: unknown, extra: Record<string, unknown> = {}) {
@@ -177,35 +188,31 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
   const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
   const reply = (frame: Record<string, unknown>) => socket.send(JSON.stringify(ref === undefined ? frame : { ...frame, ref }));
   try {
-    switch (op.type) {
+    const checked = checkOperation(op);
+    switch (checked.type) {
       case "ping":
         return void reply({ type: "pong", data: { time: new Date().toISOString() } });
       case "message.send": {
-        const { conversation_id, ...body } = validated(sendOperation, op);
-        const { message } = await sendMessage(ctx, user, conversation_id, body);
+        const { message } = await sendMessage(ctx, user, checked.conversation_id, { message: checked.message, client_id: checked.client_id, reply_to: checked.reply_to ?? undefined });
         return void reply({ type: "ack", data: message });
       }
       case "typing": {
-        const id = op.conversation_id;
-        if (!isId(id) || !socket.isSubscribed(conversationTopic(id))) throw new AppError(403, "forbidden", "You are not a member of this conversation.");
+        const id = checked.conversation_id;
+        if (!socket.isSubscribed(conversationTopic(id))) throw new AppError(403, "forbidden", "You are not a member of this conversation.");
         const now = Date.now();
         state.typingAt ??= new Map();
         if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
         state.typingAt.set(id, now);
-        ctx.hub.sendTyping(id, JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } }), socket);
+        ctx.hub.sendTyping(id, JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } } satisfies typeof model.typingFrame.static), socket);
         return;
       }
       case "read": {
-        const { conversation_id, message_id } = validated(readOperation, op);
-        const state = await markRead(ctx, user, conversation_id, message_id);
+        const state = await markRead(ctx, user, checked.conversation_id, checked.message_id);
         if (ref !== undefined) reply({ type: "ack", data: state });
         return;
       }
-      case "sync": {
-        return replay(ctx, socket, user.id, validated(syncOperation, op).since, state.subscribedAt);
-      }
-      default:
-        throw new AppError(400, "unknown_operation", `Unknown operation type: ${typeof op.type === "string" ? op.type.slice(0, 40) : "(none)"}.`);
+      case "sync":
+        return replay(ctx, socket, user.id, checked.since, state.subscribedAt);
     }
   } catch (error) {
     if (!(error instanceof AppError)) {
