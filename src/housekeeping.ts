@@ -6,7 +6,6 @@ import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepWsTickets } from "./modules/auth/ws-tickets";
 import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
-import { purgeIndexIfDue, startSearchIndexer } from "./modules/search/indexer";
 import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
@@ -23,7 +22,7 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   // Once soon after start, for anything that expired while the server was down (not during start-up itself).
   const first = setTimeout(() => (running = running.then(runOnce)), 1_000);
   const slowConsumers = setInterval(() => ctx.hub.closeSlowConsumers(SLOW_CONSUMER_BYTES), 250);
-  const stopIndexer = startSearchIndexer(ctx);
+  const stopIndexer = ctx.searchIndexer.start();
   return async () => {
     await stopIndexer();
     clearTimeout(first);
@@ -50,7 +49,7 @@ async function sweepDatabase(ctx: AppContext): Promise<void> {
   const tickets = await sweepWsTickets(ctx);
   const clientIds = await expireClientIds(ctx);
   const retention = await sweepRetention(ctx);
-  await purgeIndexIfDue(ctx);
+  await ctx.searchIndexer.purgeIfDue();
   // Keeps SQLite's query planner statistics fresh (cheap when nothing changed); PostgreSQL's autovacuum does this.
   if (ctx.sqlite) await sql`PRAGMA optimize`.execute(ctx.db);
   const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;

@@ -7,7 +7,7 @@ import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView, type MessageView } from "../messages/view";
-import { commitWithEvents, type Emit } from "../realtime/events";
+import { commitWithEvents, type Emit } from "../../core/commit";
 import type { DirectoryQuery } from "./model";
 import { readStateOf, type ReadState } from "./read-state";
 import { isUniqueViolation } from "../../db/dialect";
@@ -104,13 +104,13 @@ export function nameTaken(error: unknown): never {
 export async function createGroup(ctx: AppContext, user: AuthUser, name: string, memberInput: unknown, isPrivate = false): Promise<GroupView> {
   const trimmed = validGroupName(name);
   const memberIds = parseMemberIds(memberInput).filter((id) => id !== user.id);
-  const group = await commitWithEvents(ctx, async (trx, emit) => {
-    if (await repo.findGroupByName(trx, trimmed)) invalidField("name", "Group name already exists.");
-    const known = await repo.existingUserIds(trx, memberIds);
+  const group = await commitWithEvents(ctx, async (tx, emit) => {
+    if (await repo.findGroupByName(tx.db, trimmed)) invalidField("name", "Group name already exists.");
+    const known = await repo.existingUserIds(tx.db, memberIds);
     const unknown = memberIds.filter((id) => !known.has(id));
     if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
     const now = Date.now();
-    const row = await repo.insertConversation(trx, {
+    const row = await repo.insertConversation(tx.db, {
       kind: "group",
       name: trimmed,
       name_key: repo.groupNameKey(trimmed),
@@ -119,8 +119,8 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
       created_at: now,
       private: isPrivate ? 1 : 0,
     });
-    await addAndAnnounce(trx, emit, row, [user.id], "owner", now);
-    await addAndAnnounce(trx, emit, row, memberIds, "member", now);
+    await addAndAnnounce(tx.db, emit, row, [user.id], "owner", now);
+    await addAndAnnounce(tx.db, emit, row, memberIds, "member", now);
     return row;
   }).catch(nameTaken);
   return (await groupViews(ctx.db, [group]))[0]!;
@@ -153,11 +153,11 @@ export async function requireGroup(db: Db, groupId: number): Promise<Conversatio
 
 /** Joins an open group; joining again changes nothing. A private group is joined only by being added. */
 export async function joinGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
-  await commitWithEvents(ctx, async (trx, emit) => {
-    const group = await requireGroup(trx, groupId);
-    if (await repo.findMembership(trx, group.id, user.id)) return;
+  await commitWithEvents(ctx, async (tx, emit) => {
+    const group = await requireGroup(tx.db, groupId);
+    if (await repo.findMembership(tx.db, group.id, user.id)) return;
     if (group.private) forbidden("This group is private: ask one of its owners or admins to add you.");
-    await addAndAnnounce(trx, emit, group, [user.id], await newcomerRole(trx, group.id));
+    await addAndAnnounce(tx.db, emit, group, [user.id], await newcomerRole(tx.db, group.id));
   });
 }
 
@@ -168,12 +168,12 @@ export async function newcomerRole(trx: Db, groupId: number): Promise<MemberRow[
 
 /** Leaves a group (a no-op for non-members). The last owner must hand over first, unless nobody else is left. */
 export async function leaveGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
-  await commitWithEvents(ctx, async (trx, emit) => {
-    const group = await requireGroup(trx, groupId);
-    const membership = await repo.findMembership(trx, group.id, user.id);
+  await commitWithEvents(ctx, async (tx, emit) => {
+    const group = await requireGroup(tx.db, groupId);
+    const membership = await repo.findMembership(tx.db, group.id, user.id);
     if (!membership) return;
-    await keepAnOwner(trx, group.id, membership, "leave");
-    await repo.removeMember(trx, group.id, user.id);
+    await keepAnOwner(tx.db, group.id, membership, "leave");
+    await repo.removeMember(tx.db, group.id, user.id);
     await emit({ type: "member.left", conversation_id: group.id, user_id: user.id, data: { user_id: user.id, username: user.username } });
   });
 }
@@ -198,12 +198,12 @@ export async function keepAnOwner(trx: Db, groupId: number, target: Pick<MemberR
 export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
   const existing = await repo.findDirect(ctx.db, user.id, otherId);
   if (existing) return { conversation: existing, created: false };
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const raced = await repo.findDirect(trx, user.id, otherId);
+  return commitWithEvents(ctx, async (tx, emit) => {
+    const raced = await repo.findDirect(tx.db, user.id, otherId);
     if (raced) return { conversation: raced, created: false };
-    if (!(await repo.existingUserIds(trx, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
+    if (!(await repo.existingUserIds(tx.db, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
     const now = Date.now();
-    const conversation = await repo.insertConversation(trx, {
+    const conversation = await repo.insertConversation(tx.db, {
       kind: "direct",
       name: null,
       name_key: null,
@@ -212,7 +212,7 @@ export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, ot
       created_at: now,
       private: 0,
     });
-    await addAndAnnounce(trx, emit, conversation, [...new Set([user.id, otherId])], "member", now);
+    await addAndAnnounce(tx.db, emit, conversation, [...new Set([user.id, otherId])], "member", now);
     return { conversation, created: true };
   });
 }

@@ -3,7 +3,6 @@ import type { AppContext } from "../../context";
 import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
-import { newestPagesOf } from "../messages/newest-pages";
 import { INLINE_IMAGE_TYPES } from "./storage";
 
 export interface FileInfo {
@@ -102,6 +101,6 @@ export async function sweepExpiredFiles(ctx: AppContext, now = Date.now()): Prom
     await ctx.files.remove(file.storage_name);
     await ctx.db.updateTable("files").set({ deleted_at: now }).where("id", "=", file.id).execute();
   }
-  if (expired.length) newestPagesOf(ctx).clear(); // cached pages still show those files as available
+  if (expired.length) ctx.newestPages.clear(); // cached pages still show those files as available
   return expired.length;
 }

@@ -3,7 +3,7 @@ import type { AppContext } from "../../context";
 import { invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
-import { commitWithEvents } from "../realtime/events";
+import { commitWithEvents } from "../../core/commit";
 import { messageForChange } from "./service";
 import { parseReactions, reactionViews, type ReactionView } from "./view";
 
@@ -34,8 +34,8 @@ export interface ReactionsAnswer {
 export async function setReaction(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, emojiText: string, add: boolean): Promise<ReactionsAnswer> {
   const emoji = checkEmoji(emojiText);
   const conversation = await requireMember(ctx, conversationId, user.id);
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const message = await messageForChange(trx, conversation.id, messageId);
+  return commitWithEvents(ctx, async (tx, emit) => {
+    const message = await messageForChange(tx.db, conversation.id, messageId);
     const reactions = parseReactions(message.reactions);
     const users = reactions[emoji] ?? [];
     const present = users.includes(user.id);
@@ -46,7 +46,7 @@ export async function setReaction(ctx: AppContext, user: AuthUser, conversationI
     } else if (users.length === 1) delete reactions[emoji];
     else reactions[emoji] = users.filter((id) => id !== user.id);
     const stored = Object.keys(reactions).length ? JSON.stringify(reactions) : null;
-    await trx.updateTable("messages").set({ reactions: stored }).where("id", "=", messageId).execute();
+    await tx.db.updateTable("messages").set({ reactions: stored }).where("id", "=", messageId).execute();
     const count = reactions[emoji]?.length ?? 0;
     await emit({
       type: add ? "reaction.added" : "reaction.removed",

@@ -2,7 +2,7 @@
 // index: O(log n) at any depth. The hot ones are prepared once.
 import { prepared, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { MessageRow } from "../../db/schema";
-import type { Pipeline } from "../realtime/events";
+import type { JobTx } from "../../core/commit";
 
 function selectMessages() {
   return sqlBuilder
@@ -124,10 +124,10 @@ const insertMessageWithId = prepared(
 );
 
 /**
- * Inserts inside a group commit's transaction, on its fastest handle (see writerIn in realtime/events.ts); in a
- * PostgreSQL batch's pipeline, with an id taken ahead and without waiting for the answer.
+ * Inserts inside a group commit's transaction, on its fastest handle; in a PostgreSQL batch's pipeline, with an id
+ * taken ahead and without waiting for the answer.
  */
-export async function insertMessage(writer: Connection, row: NewMessage, pipeline: Pipeline | null = null): Promise<number> {
+export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" | "pipeline">, row: NewMessage): Promise<number> {
   if (pipeline) {
     const id = await pipeline.nextMessageId();
     pipeline.defer(insertMessageWithId.run(writer, id, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions));

@@ -2,8 +2,7 @@
 // PARLEY_MESSAGE_RETENTION or their group's retention_days (the shorter wins) are deleted with their files, and the
 // event log forgets them too. A message that still has live replies stays as a tombstone until they go.
 import type { AppContext } from "../../context";
-import { commitWithEvents } from "../realtime/events";
-import { markIndexForPurge } from "../search/indexer";
+import { commitWithEvents } from "../../core/commit";
 import { tombstone } from "./service";
 import { truncateWalSoon } from "../../db/wal";
 
@@ -37,7 +36,7 @@ export async function sweepRetention(ctx: AppContext, now = Date.now()): Promise
   }
   report.orphanFilesRemoved = await removeOrphanUploads(ctx, now);
   if (report.messagesDeleted + report.messagesTombstoned > 0) {
-    markIndexForPurge(ctx);
+    ctx.searchIndexer.markForPurge();
     truncateWalSoon(ctx);
   }
   return report;
@@ -59,7 +58,7 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
     if (expired.length === 0) break;
     after = expired.at(-1)!.id;
     // The job only returns what it did (a group commit may run it twice: see realtime/events.ts); counted after the commit.
-    const done = await commitWithEvents(ctx, async (trx, emit) => {
+    const done = await commitWithEvents(ctx, async (tx, emit) => {
       // Parents with live replies keep their place as tombstones; everything else goes entirely. Replies come
       // after their parents, so drop first: a parent whose replies all went in this batch can go too.
       let dropped = 0;
@@ -67,20 +66,20 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
         const ids = rows.map((m) => m.id);
         if (ids.length === 0) return [];
         dropped += ids.length;
-        const files = await tombstone(trx, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
-        await trx.deleteFrom("events").where("message_id", "in", ids).execute();
-        await trx.deleteFrom("messages").where("id", "in", ids).execute();
+        const files = await tombstone(tx.db, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
+        await tx.db.deleteFrom("events").where("message_id", "in", ids).execute();
+        await tx.db.deleteFrom("messages").where("id", "in", ids).execute();
         return files;
       };
       const removed = await drop(expired.filter((m) => m.reply_count === 0));
       const parents = expired.filter((m) => m.reply_count > 0);
       const stillAnswered = new Set(
-        parents.length ? (await trx.selectFrom("messages").select("id").where("id", "in", parents.map((m) => m.id)).where("reply_count", ">", 0).execute()).map((m) => m.id) : [],
+        parents.length ? (await tx.db.selectFrom("messages").select("id").where("id", "in", parents.map((m) => m.id)).where("reply_count", ">", 0).execute()).map((m) => m.id) : [],
       );
       removed.push(...(await drop(parents.filter((m) => !stillAnswered.has(m.id)))));
       const keep = parents.filter((m) => stillAnswered.has(m.id) && m.deleted_at === null);
-      removed.push(...(await tombstone(trx, keep.map((m) => m.id))));
-      const events = await trx
+      removed.push(...(await tombstone(tx.db, keep.map((m) => m.id))));
+      const events = await tx.db
         .deleteFrom("events")
         .where("conversation_id", "=", conversationId)
         .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(BATCH * 4))

@@ -7,14 +7,13 @@ import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
 import type { StoredUpload } from "../files/storage";
-import { commitWithEvents, pipelineOf, writerIn, type Emit } from "../realtime/events";
+import { commitWithEvents, type Emit } from "../../core/commit";
+import { dropLoggedEdits, scrubLoggedContent } from "../../core/events";
 import { truncateWalSoon } from "../../db/wal";
-import { markIndexForPurge } from "../search/indexer";
 import { resolveMentions, storeMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
-import { newestPagesOf } from "./newest-pages";
 import { toMessageView, type MessageView } from "./view";
 
 const PAGE_SIZE = 10;
@@ -72,11 +71,11 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
-    const message = await commitWithEvents(ctx, async (trx, emit) => {
+    const message = await commitWithEvents(ctx, async (tx, emit) => {
       const now = Date.now();
-      if (replyTo !== null) await takeReply(trx, conversation.id, replyTo);
-      const mentions = await resolveMentions(trx, conversation.id, user.id, text);
-      const fileId = stored ? await insertFile(ctx, trx, user, stored, now) : null;
+      if (replyTo !== null) await takeReply(tx.db, conversation.id, replyTo);
+      const mentions = await resolveMentions(tx.db, conversation.id, user.id, text);
+      const fileId = stored ? await insertFile(ctx, tx.db, user, stored, now) : null;
       const row = {
         conversation_id: conversation.id,
         sender_id: user.id,
@@ -87,8 +86,8 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
         reply_to_id: replyTo,
         mentions: mentions.length ? JSON.stringify(mentions) : null,
       };
-      const id = await repo.insertMessage(writerIn(ctx, trx), row, pipelineOf(trx));
-      if (mentions.length) await storeMentions(trx, id, conversation.id, mentions);
+      const id = await repo.insertMessage(tx, row);
+      if (mentions.length) await storeMentions(tx.db, id, conversation.id, mentions);
       // The view from what was just written (no read-back): it is also the event's data, serialized once.
       const view = toMessageView(
         {
@@ -146,7 +145,7 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
   const conversation = await requireMember(ctx, conversationId, user.id);
   const limit = query.limit ?? PAGE_SIZE;
   const newest = !cursors && (query.page ?? 1) === 1;
-  const pages = newestPagesOf(ctx);
+  const pages = ctx.newestPages;
   const cached = newest ? pages.get(conversation.id, limit, user.id) : undefined;
   if (cached !== undefined) return cached;
   const records = await repo.listHistory(
@@ -201,21 +200,21 @@ export async function currentView(ctx: AppContext, conversation: ConversationRow
 /** The sender edits the text; mentions are resolved again; members get `message.updated`. */
 export async function editMessage(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, text: string): Promise<MessageView> {
   const conversation = await requireMember(ctx, conversationId, user.id);
-  const edited = await commitWithEvents(ctx, async (trx, emit) => {
-    const message = await messageForChange(trx, conversation.id, messageId);
+  const edited = await commitWithEvents(ctx, async (tx, emit) => {
+    const message = await messageForChange(tx.db, conversation.id, messageId);
     if (message.sender_id !== user.id) forbidden("Only the sender may edit a message.");
     checkText(text, message.file_id !== null);
     if (text === message.body) return false;
-    const mentions = await resolveMentions(trx, conversation.id, message.sender_id, text);
+    const mentions = await resolveMentions(tx.db, conversation.id, message.sender_id, text);
     const editedAt = Date.now();
-    await trx.updateTable("messages").set({ body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null }).where("id", "=", messageId).execute();
-    await storeMentions(trx, messageId, conversation.id, mentions);
+    await tx.db.updateTable("messages").set({ body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null }).where("id", "=", messageId).execute();
+    await storeMentions(tx.db, messageId, conversation.id, mentions);
     const data = { id: messageId, conversation_id: conversation.id, message: text, edited_at: new Date(editedAt).toISOString(), mentions };
     // The old text leaves the log too: the logged message.created now says what the message says, and the earlier
     // message.updated (at most one: each edit removes the one before) is superseded by this one, so an edit costs
     // the same however often the message was edited.
-    await trx.deleteFrom("events").where("message_id", "=", messageId).where("type", "=", "message.updated").execute();
-    await scrubLoggedContent(trx, [messageId], { message: text, edited_at: data.edited_at, mentions });
+    await dropLoggedEdits(tx.db, messageId);
+    await scrubLoggedContent(tx.db, [messageId], { message: text, edited_at: data.edited_at, mentions });
     await emit({ type: "message.updated", conversation_id: conversation.id, message_id: messageId, data });
     return true;
   });
@@ -238,18 +237,18 @@ export async function deleteConversationMessage(ctx: AppContext, user: AuthUser,
  * its order, and members get `message.deleted`. Deleting again changes nothing. `mayDelete` is the caller's rule.
  */
 export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
-  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
-    const message = await trx.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
+  const removedFiles = await commitWithEvents(ctx, async (tx, emit) => {
+    const message = await tx.db.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
     if (!message) notFound("Message not found.");
     if (!mayDelete(message!)) forbidden("You may not delete this message.");
     if (message!.deleted_at !== null) return null;
-    const removed = await tombstone(trx, [messageId]);
+    const removed = await tombstone(tx.db, [messageId]);
     await emit({ type: "message.deleted", conversation_id: message!.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message!.conversation_id } });
     return removed;
   });
   if (removedFiles === null) return; // deleted before: nothing changed
   for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once the rows that point at them are gone
-  markIndexForPurge(ctx);
+  ctx.searchIndexer.markForPurge();
   truncateWalSoon(ctx);
 }
 
@@ -301,19 +300,6 @@ export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]
   // A client resuming from an old seq replays message.created: it must get the tombstone, not the text.
   await scrubLoggedContent(trx, ids, TOMBSTONE_FIELDS);
   return files.map((f) => f.storage_name);
-}
-
-/**
- * Rewrites what the logged message.created and message.updated events of these messages say with `fields` (what
- * they say now), inside the transaction that changed them: a client resuming from an old seq replays the log, and
- * must not get text that was deleted or edited out.
- */
-async function scrubLoggedContent(trx: Db, messageIds: number[], fields: Record<string, unknown>): Promise<void> {
-  const logged = await trx.selectFrom("events").select(["seq", "data"]).where("message_id", "in", messageIds).where("type", "in", ["message.created", "message.updated"]).execute();
-  for (const event of logged) {
-    const scrubbed = { ...JSON.parse(event.data), ...fields };
-    await trx.updateTable("events").set({ data: JSON.stringify(scrubbed) }).where("seq", "=", event.seq).execute();
-  }
 }
 
 /** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */

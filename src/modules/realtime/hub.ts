@@ -1,7 +1,7 @@
 // Who is connected, which topics their sockets hear, and publishing committed events to them in seq order.
 import type { Server } from "bun";
 import type { Logger } from "../../lib/log";
-import type { LoggedEvent } from "./events";
+import type { LoggedEvent } from "../../core/events";
 import { conversationTopic, legacyTopic, userTopic } from "./topics";
 
 /** Unsent output past which a socket counts as a slow consumer and is closed with 1013. */

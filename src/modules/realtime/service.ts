@@ -7,7 +7,7 @@ import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
 import { presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
-import { eventFrame, type LoggedEvent } from "./events";
+import { eventFrame, type LoggedEvent } from "../../core/events";
 import type { Socket, SocketState } from "./hub";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";

@@ -5,7 +5,7 @@
 // and in order. Every channel and key is named after the cluster id, which the database holds (see cluster.ts).
 import { RedisClient } from "bun";
 import type { AppContext } from "../../context";
-import type { EventType, LoggedEvent } from "./events";
+import type { EventType, LoggedEvent } from "../../core/events";
 import type { Signal } from "./hub";
 import { shareRateLimits } from "../../lib/rate-limit";
 import { PRESENCE_TTL_MS, redisPresence, type Presence } from "./presence";

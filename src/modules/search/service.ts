@@ -10,7 +10,6 @@ import { findMessagesByIds } from "../messages/repository";
 import { viewsAcrossConversations } from "../messages/service";
 import type { MessageView } from "../messages/view";
 import { makeSnippet } from "./highlight";
-import { catchUpSearchIndex } from "./indexer";
 import type { SearchQueryParams } from "./model";
 
 const MAX_TERMS = 12;
@@ -62,7 +61,7 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const conversationId = params.conversation_id ?? null;
   if (conversationId !== null) await requireMember(ctx, conversationId, user.id);
   const after = params.before === undefined ? null : decodeCursor(params.before);
-  await catchUpSearchIndex(ctx); // every message sent before this search is found by it
+  await ctx.searchIndexer.catchUp(); // every message sent before this search is found by it
   const limit = params.limit ?? 20;
   const hits = (await guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit))).sort(order);
   const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;

@@ -5,10 +5,8 @@ import { AppError, forbidden, invalidField, notFound, type FieldErrors } from ".
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
-import { newestPagesOf } from "../messages/newest-pages";
 import { eraseMessagesOf } from "../messages/service";
-import { commitWithEvents } from "../realtime/events";
-import { markIndexForPurge } from "../search/indexer";
+import { commitWithEvents } from "../../core/commit";
 import { truncateWalSoon } from "../../db/wal";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
@@ -124,14 +122,14 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
  */
 export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): Promise<void> {
   const user = await ownedAccount(ctx, actor, id);
-  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
-    const files = await eraseMessagesOf(trx, emit, user.id);
-    if (!(await repo.deleteUserRow(trx, user.id))) notFound();
+  const removedFiles = await commitWithEvents(ctx, async (tx, emit) => {
+    const files = await eraseMessagesOf(tx.db, emit, user.id);
+    if (!(await repo.deleteUserRow(tx.db, user.id))) notFound();
     return files;
   });
   for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once no row points at them
-  newestPagesOf(ctx).clear(); // the tombstones went with the account, without events of their own
-  markIndexForPurge(ctx);
+  ctx.newestPages.clear(); // the tombstones went with the account, without events of their own
+  ctx.searchIndexer.markForPurge();
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
   truncateWalSoon(ctx);
 }
