@@ -57,7 +57,7 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
     const expired = batch.filter((m) => m.created_at < cutoff);
     if (expired.length === 0) break;
     after = expired.at(-1)!.id;
-    // The job only returns what it did (a group commit may run it twice: see realtime/events.ts); counted after the commit.
+    // The job only returns what it did (a RerunnableWork may run twice); counted after the commit.
     const done = await commitWithEvents(ctx, async (tx, emit) => {
       // Parents with live replies keep their place as tombstones; everything else goes entirely. Replies come
       // after their parents, so drop first: a parent whose replies all went in this batch can go too.

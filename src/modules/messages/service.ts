@@ -6,7 +6,6 @@ import { AppError, badRequest, forbidden, invalidField, notFound, payloadTooLarg
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
-import type { StoredUpload } from "../files/storage";
 import { commitWithEvents, type Emit } from "../../core/commit";
 import { dropLoggedEdits, scrubLoggedContent } from "../../core/events";
 import { truncateWalSoon } from "../../db/wal";
@@ -75,7 +74,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
       const now = Date.now();
       if (replyTo !== null) await takeReply(tx.db, conversation.id, replyTo);
       const mentions = await resolveMentions(tx.db, conversation.id, user.id, text);
-      const fileId = stored ? await insertFile(ctx, tx.db, user, stored, now) : null;
+      const fileId = stored ? await repo.insertFile(tx.db, { ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now) }) : null;
       const row = {
         conversation_id: conversation.id,
         sender_id: user.id,
@@ -125,15 +124,6 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
 
 const expiryOf = (ctx: AppContext, now: number) => (ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null);
 
-async function insertFile(ctx: AppContext, trx: Db, user: AuthUser, stored: StoredUpload, now: number): Promise<number> {
-  const row = await trx
-    .insertInto("files")
-    .values({ ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now), deleted_at: null })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
 /**
  * A page of a conversation's history, as JSON text: `?page=N` (newest first, 10 a page, as the original), or
  * cursors. The newest page is kept serialized until the conversation changes (see newest-pages.ts).
@@ -167,27 +157,21 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
 export const CLIENT_ID_WINDOW_MS = 24 * 3_600_000;
 
 export async function expireClientIds(ctx: AppContext, now = Date.now()): Promise<number> {
-  const result = await ctx.db
-    .updateTable("messages")
-    .set({ client_id: null })
-    .where("client_id", "is not", null)
-    .where("created_at", "<", now - CLIENT_ID_WINDOW_MS)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return repo.forgetClientIdsBefore(ctx.db, now - CLIENT_ID_WINDOW_MS);
 }
 
 /** A reply's parent: in the same conversation and not deleted; it counts one reply more. */
 async function takeReply(trx: Db, conversationId: number, parentId: number): Promise<void> {
-  const parent = await trx.selectFrom("messages").select(["conversation_id", "deleted_at"]).where("id", "=", parentId).executeTakeFirst();
+  const parent = await repo.findMessageRow(trx, parentId);
   if (!parent || parent.conversation_id !== conversationId) invalidField("reply_to", "No such message in this conversation.");
   if (parent!.deleted_at !== null) invalidField("reply_to", "That message was deleted.");
-  await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "+", 1) })).where("id", "=", parentId).execute();
+  await repo.countReply(trx, parentId, 1);
 }
 
 /** A message of the conversation, read inside a write transaction: 404 when it is not there, 409 when deleted. */
 export async function messageForChange(trx: Db, conversationId: number, messageId: number) {
-  const message = await trx.selectFrom("messages").selectAll().where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
-  if (!message) notFound("Message not found.");
+  const message = await repo.findMessageRow(trx, messageId);
+  if (!message || message.conversation_id !== conversationId) notFound("Message not found.");
   if (message!.deleted_at !== null) throw new AppError(409, "conflict", "The message was deleted.");
   return message!;
 }
@@ -207,7 +191,7 @@ export async function editMessage(ctx: AppContext, user: AuthUser, conversationI
     if (text === message.body) return false;
     const mentions = await resolveMentions(tx.db, conversation.id, message.sender_id, text);
     const editedAt = Date.now();
-    await tx.db.updateTable("messages").set({ body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null }).where("id", "=", messageId).execute();
+    await repo.updateMessage(tx.db, messageId, { body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null });
     await storeMentions(tx.db, messageId, conversation.id, mentions);
     const data = { id: messageId, conversation_id: conversation.id, message: text, edited_at: new Date(editedAt).toISOString(), mentions };
     // The old text leaves the log too: the logged message.created now says what the message says, and the earlier
@@ -238,7 +222,7 @@ export async function deleteConversationMessage(ctx: AppContext, user: AuthUser,
  */
 export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
   const removedFiles = await commitWithEvents(ctx, async (tx, emit) => {
-    const message = await tx.db.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
+    const message = await repo.findMessageRow(tx.db, messageId);
     if (!message) notFound("Message not found.");
     if (!mayDelete(message!)) forbidden("You may not delete this message.");
     if (message!.deleted_at !== null) return null;
@@ -261,15 +245,14 @@ const ERASE_BATCH = 500;
  * account uploaded, whose rows go too.
  */
 export async function eraseMessagesOf(trx: Db, emit: Emit, senderId: number): Promise<string[]> {
-  const messages = await trx.selectFrom("messages").select(["id", "conversation_id"]).where("sender_id", "=", senderId).where("deleted_at", "is", null).orderBy("id").execute();
+  const messages = await repo.listLiveMessagesOf(trx, senderId);
   const removed: string[] = [];
   for (let i = 0; i < messages.length; i += ERASE_BATCH) {
     const batch = messages.slice(i, i + ERASE_BATCH);
     removed.push(...(await tombstone(trx, batch.map((m) => m.id))));
     for (const m of batch) await emit({ type: "message.deleted", conversation_id: m.conversation_id, message_id: m.id, data: { id: m.id, conversation_id: m.conversation_id } });
   }
-  const files = await trx.deleteFrom("files").where("uploader_id", "=", senderId).returning("storage_name").execute();
-  return [...removed, ...files.map((f) => f.storage_name)];
+  return [...removed, ...(await repo.deleteFilesOf(trx, senderId))];
 }
 
 /** What a deleted message's logged events say instead of its content. */
@@ -281,25 +264,10 @@ const TOMBSTONE_FIELDS = { message: "", file: null, attachment: null, client_id:
  */
 export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]> {
   if (messageIds.length === 0) return [];
-  const rows = await trx.selectFrom("messages").select(["id", "conversation_id", "file_id", "reply_to_id"]).where("id", "in", messageIds).where("deleted_at", "is", null).execute();
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const fileIds = rows.map((r) => r.file_id).filter((id): id is number => id !== null);
-  const files = fileIds.length ? await trx.selectFrom("files").select(["id", "storage_name"]).where("id", "in", fileIds).execute() : [];
-  const now = Date.now();
-  await trx
-    .updateTable("messages")
-    .set({ body: "", file_id: null, client_id: null, deleted_at: now, reactions: null, mentions: null, pinned_at: null, pinned_by: null })
-    .where("id", "in", ids)
-    .execute();
-  for (const row of rows) {
-    if (row.reply_to_id !== null) await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "-", 1) })).where("id", "=", row.reply_to_id).where("reply_count", ">", 0).execute();
-  }
-  await trx.deleteFrom("message_mentions").where("message_id", "in", ids).execute();
-  if (files.length) await trx.deleteFrom("files").where("id", "in", files.map((f) => f.id)).execute();
+  const { ids, storageNames } = await repo.tombstoneRows(trx, messageIds, Date.now());
   // A client resuming from an old seq replays message.created: it must get the tombstone, not the text.
-  await scrubLoggedContent(trx, ids, TOMBSTONE_FIELDS);
-  return files.map((f) => f.storage_name);
+  if (ids.length) await scrubLoggedContent(trx, ids, TOMBSTONE_FIELDS);
+  return storageNames;
 }
 
 /** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */
@@ -315,7 +283,7 @@ export async function listReplies(ctx: AppContext, user: AuthUser, conversationI
 export async function viewsAcrossConversations(ctx: AppContext, records: repo.MessageRecord[], viewerId: number): Promise<MessageView[]> {
   const ids = [...new Set(records.map((r) => r.conversation_id))];
   if (ids.length === 0) return [];
-  const conversations = await ctx.db.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", ids).execute();
+  const conversations = await repo.conversationsForViews(ctx.reader, ids);
   const byId = new Map(conversations.map((c) => [c.id, c]));
   const now = Date.now();
   return records.map((r) => toMessageView(r, byId.get(r.conversation_id)!, ctx.fileUrls, now, viewerId));
