@@ -127,3 +127,13 @@ export async function scrubLoggedContent(trx: Db, messageIds: number[], fields: 
 export async function dropLoggedEdits(trx: Db, messageId: number): Promise<void> {
   await trx.deleteFrom("events").where("message_id", "=", messageId).where("type", "=", "message.updated").execute();
 }
+
+/** Deletes up to `limit` of a conversation's oldest events logged before `cutoff` (retention); returns how many. */
+export async function deleteLoggedBefore(trx: Db, conversationId: number, cutoff: number, limit: number): Promise<number> {
+  const result = await trx
+    .deleteFrom("events")
+    .where("conversation_id", "=", conversationId)
+    .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

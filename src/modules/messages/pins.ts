@@ -15,7 +15,7 @@ export async function setPinned(ctx: AppContext, user: AuthUser, conversationId:
     const message = await messageForChange(tx.db, conversation.id, messageId);
     if ((message.pinned_at !== null) === pinned) return;
     const now = Date.now();
-    await tx.db.updateTable("messages").set({ pinned_at: pinned ? now : null, pinned_by: pinned ? user.id : null }).where("id", "=", messageId).execute();
+    await repo.updateMessage(tx.db, messageId, { pinned_at: pinned ? now : null, pinned_by: pinned ? user.id : null });
     await emit({
       type: pinned ? "message.pinned" : "message.unpinned",
       conversation_id: conversation.id,

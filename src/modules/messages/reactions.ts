@@ -4,6 +4,7 @@ import { invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/service";
 import { commitWithEvents } from "../../core/commit";
+import * as repo from "./repository";
 import { messageForChange } from "./service";
 import { parseReactions, reactionViews, type ReactionView } from "./view";
 
@@ -46,7 +47,7 @@ export async function setReaction(ctx: AppContext, user: AuthUser, conversationI
     } else if (users.length === 1) delete reactions[emoji];
     else reactions[emoji] = users.filter((id) => id !== user.id);
     const stored = Object.keys(reactions).length ? JSON.stringify(reactions) : null;
-    await tx.db.updateTable("messages").set({ reactions: stored }).where("id", "=", messageId).execute();
+    await repo.updateMessage(tx.db, messageId, { reactions: stored });
     const count = reactions[emoji]?.length ?? 0;
     await emit({
       type: add ? "reaction.added" : "reaction.removed",

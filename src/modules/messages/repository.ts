@@ -200,3 +200,57 @@ export async function forgetClientIdsBefore(db: Db, before: number): Promise<num
 export async function conversationsForViews(reader: Connection, ids: number[]) {
   return selectRows(reader, sqlBuilder.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", ids));
 }
+
+/** The members of a conversation with these username keys, by id, but not `exceptId` (the author). */
+export async function membersNamed(db: Db, conversationId: number, usernameKeys: string[], exceptId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom("users as u")
+    .innerJoin("conversation_members as m", (join) => join.onRef("m.user_id", "=", "u.id").on("m.conversation_id", "=", conversationId))
+    .select("u.id")
+    .where("u.username_key", "in", usernameKeys)
+    .where("u.id", "!=", exceptId)
+    .orderBy("u.id")
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Replaces a message's mention rows (on send and on edit). */
+export async function storeMentions(trx: Db, messageId: number, conversationId: number, userIds: number[]): Promise<void> {
+  await trx.deleteFrom("message_mentions").where("message_id", "=", messageId).execute();
+  if (userIds.length) await trx.insertInto("message_mentions").values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId }))).execute();
+}
+
+/** Conversations and their own retention: all of them, or (`onlyOwn`) those with one. */
+export async function listRetentions(db: Db, onlyOwn: boolean): Promise<{ id: number; retention_days: number | null }[]> {
+  let query = db.selectFrom("conversations").select(["id", "retention_days"]);
+  if (onlyOwn) query = query.where("retention_days", "is not", null);
+  return query.execute();
+}
+
+/** A conversation's messages after `after`, oldest first (what retention needs of each). */
+export async function listOldestAfter(db: Db, conversationId: number, after: number, limit: number) {
+  return db
+    .selectFrom("messages")
+    .select(["id", "created_at", "reply_count", "reply_to_id", "file_id", "deleted_at"])
+    .where("conversation_id", "=", conversationId)
+    .where("id", ">", after)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+}
+
+/** Deletes message rows (already tombstoned) and every logged event about them. */
+export async function deleteMessages(trx: Db, ids: number[]): Promise<void> {
+  await trx.deleteFrom("events").where("message_id", "in", ids).execute();
+  await trx.deleteFrom("messages").where("id", "in", ids).execute();
+}
+
+/** Which of these messages still have replies. */
+export async function withReplies(trx: Db, ids: number[]): Promise<number[]> {
+  return (await trx.selectFrom("messages").select("id").where("id", "in", ids).where("reply_count", ">", 0).execute()).map((m) => m.id);
+}
+
+/** Which of these upload names a file row still points at. */
+export async function knownStorageNames(db: Db, names: string[]): Promise<string[]> {
+  return (await db.selectFrom("files").select("storage_name").where("storage_name", "in", names).execute()).map((row) => row.storage_name);
+}

@@ -3,6 +3,8 @@
 // event log forgets them too. A message that still has live replies stays as a tombstone until they go.
 import type { AppContext } from "../../context";
 import { commitWithEvents } from "../../core/commit";
+import { deleteLoggedBefore } from "../../core/events";
+import * as repo from "./repository";
 import { tombstone } from "./service";
 import { truncateWalSoon } from "../../db/wal";
 
@@ -28,9 +30,7 @@ export function effectiveRetention(serverMs: number, groupDays: number | null): 
 export async function sweepRetention(ctx: AppContext, now = Date.now()): Promise<RetentionReport> {
   const report: RetentionReport = { messagesDeleted: 0, messagesTombstoned: 0, eventsDeleted: 0, orphanFilesRemoved: 0 };
   const serverMs = ctx.config.messageRetentionMs;
-  let query = ctx.db.selectFrom("conversations").select(["id", "retention_days"]);
-  if (serverMs === 0) query = query.where("retention_days", "is not", null);
-  for (const conversation of await query.execute()) {
+  for (const conversation of await repo.listRetentions(ctx.db, serverMs === 0)) {
     const retention = effectiveRetention(serverMs, conversation.retention_days);
     if (retention !== null) await expireConversation(ctx, conversation.id, now - retention, report);
   }
@@ -46,14 +46,7 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
   // Ids grow with time, so the expired messages are a prefix of the conversation in id order: read it in batches
   // from the oldest, and stop at the first one that is young enough (no scan of the rest of the history).
   for (let after = 0; ; ) {
-    const batch = await ctx.db
-      .selectFrom("messages")
-      .select(["id", "created_at", "reply_count", "reply_to_id", "file_id", "deleted_at"])
-      .where("conversation_id", "=", conversationId)
-      .where("id", ">", after)
-      .orderBy("id")
-      .limit(BATCH)
-      .execute();
+    const batch = await repo.listOldestAfter(ctx.db, conversationId, after, BATCH);
     const expired = batch.filter((m) => m.created_at < cutoff);
     if (expired.length === 0) break;
     after = expired.at(-1)!.id;
@@ -67,27 +60,22 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
         if (ids.length === 0) return [];
         dropped += ids.length;
         const files = await tombstone(tx.db, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
-        await tx.db.deleteFrom("events").where("message_id", "in", ids).execute();
-        await tx.db.deleteFrom("messages").where("id", "in", ids).execute();
+        await repo.deleteMessages(tx.db, ids);
         return files;
       };
       const removed = await drop(expired.filter((m) => m.reply_count === 0));
       const parents = expired.filter((m) => m.reply_count > 0);
       const stillAnswered = new Set(
-        parents.length ? (await tx.db.selectFrom("messages").select("id").where("id", "in", parents.map((m) => m.id)).where("reply_count", ">", 0).execute()).map((m) => m.id) : [],
+        parents.length ? await repo.withReplies(tx.db, parents.map((m) => m.id)) : [],
       );
       removed.push(...(await drop(parents.filter((m) => !stillAnswered.has(m.id)))));
       const keep = parents.filter((m) => stillAnswered.has(m.id) && m.deleted_at === null);
       removed.push(...(await tombstone(tx.db, keep.map((m) => m.id))));
-      const events = await tx.db
-        .deleteFrom("events")
-        .where("conversation_id", "=", conversationId)
-        .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(BATCH * 4))
-        .executeTakeFirst();
+      const events = await deleteLoggedBefore(tx.db, conversationId, cutoff, BATCH * 4);
 
       // Tombstones kept for their replies come back in every sweep: say something only when something went.
       if (dropped + keep.length > 0) await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
-      return { files: removed, deleted: dropped, tombstoned: keep.length, events: Number(events.numDeletedRows) };
+      return { files: removed, deleted: dropped, tombstoned: keep.length, events };
     });
     report.messagesDeleted += done.deleted;
     report.messagesTombstoned += done.tombstoned;
@@ -104,8 +92,7 @@ async function removeOrphanUploads(ctx: AppContext, now: number): Promise<number
   if (names.length === 0) return 0;
   const known = new Set<string>();
   for (let i = 0; i < names.length; i += 500) {
-    const rows = await ctx.db.selectFrom("files").select("storage_name").where("storage_name", "in", names.slice(i, i + 500)).execute();
-    for (const row of rows) known.add(row.storage_name);
+    for (const name of await repo.knownStorageNames(ctx.db, names.slice(i, i + 500))) known.add(name);
   }
   let removed = 0;
   for (const name of names) {

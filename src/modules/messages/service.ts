@@ -9,7 +9,7 @@ import { isModerator, openDirect, requireMember, requireMembership } from "../co
 import { commitWithEvents, type Emit } from "../../core/commit";
 import { dropLoggedEdits, scrubLoggedContent } from "../../core/events";
 import { truncateWalSoon } from "../../db/wal";
-import { resolveMentions, storeMentions } from "./mentions";
+import { resolveMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
@@ -86,7 +86,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
         mentions: mentions.length ? JSON.stringify(mentions) : null,
       };
       const id = await repo.insertMessage(tx, row);
-      if (mentions.length) await storeMentions(tx.db, id, conversation.id, mentions);
+      if (mentions.length) await repo.storeMentions(tx.db, id, conversation.id, mentions);
       // The view from what was just written (no read-back): it is also the event's data, serialized once.
       const view = toMessageView(
         {
@@ -192,7 +192,7 @@ export async function editMessage(ctx: AppContext, user: AuthUser, conversationI
     const mentions = await resolveMentions(tx.db, conversation.id, message.sender_id, text);
     const editedAt = Date.now();
     await repo.updateMessage(tx.db, messageId, { body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null });
-    await storeMentions(tx.db, messageId, conversation.id, mentions);
+    await repo.storeMentions(tx.db, messageId, conversation.id, mentions);
     const data = { id: messageId, conversation_id: conversation.id, message: text, edited_at: new Date(editedAt).toISOString(), mentions };
     // The old text leaves the log too: the logged message.created now says what the message says, and the earlier
     // message.updated (at most one: each edit removes the one before) is superseded by this one, so an edit costs
