@@ -7,6 +7,7 @@ import { forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { commitWithEvents } from "../../core/commit";
 import * as repo from "./repository";
+import { existingUserIds, usernameOf } from "../users/repository";
 import { mayChangeRole, mayManage, mayRemove, type Actor, type Role } from "./roles";
 import { addAndAnnounce, groupViews, keepAnOwner, nameTaken, newcomerRole, requireGroup, validGroupName, type GroupView } from "./service";
 
@@ -68,7 +69,7 @@ export async function addMember(ctx: AppContext, user: AuthUser, groupId: number
     const { group, actor } = await standingIn(tx.db, user, groupId);
     if (!mayManage(actor)) forbidden("Only the group's owners and admins may add members.");
     if (!Number.isSafeInteger(userId)) invalidField("user_id", "Give a user id.");
-    if (!(await repo.existingUserIds(tx.db, [userId])).has(userId)) invalidField("user_id", "Unknown user.");
+    if (!(await existingUserIds(tx.db, [userId])).has(userId)) invalidField("user_id", "Unknown user.");
     const ids = await addAndAnnounce(tx.db, emit, group, [userId], await newcomerRole(tx.db, group.id), Date.now(), { added_by: user.id });
     return ids.length > 0;
   });
@@ -108,7 +109,7 @@ export async function removeMember(ctx: AppContext, user: AuthUser, groupId: num
       forbidden(target.role === "owner" ? "Only staff may remove another owner." : "Only owners may remove an admin.");
     }
     await keepAnOwner(tx.db, group.id, target, userId === user.id ? "leave" : "remove");
-    const username = await repo.usernameOf(tx.db, userId);
+    const username = await usernameOf(tx.db, userId);
     await repo.removeMember(tx.db, group.id, userId);
     const data = userId === user.id ? { user_id: userId, username } : { user_id: userId, username, removed_by: user.id };
     await emit({ type: "member.left", conversation_id: group.id, user_id: userId, data });

@@ -6,8 +6,9 @@ import type { Db } from "../../db";
 import { forbidden, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { commitWithEvents } from "../../core/commit";
+import { findMessageRow } from "../messages/repository";
 import * as repo from "./repository";
-import { requireMember } from "./service";
+import { requireMember } from "./membership";
 
 export interface ReadState {
   conversation_id: number;
@@ -41,11 +42,11 @@ async function currentState(db: Db, userId: number, conversationId: number): Pro
 export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<ReadState> {
   await requireMember(ctx, conversationId, user.id);
   return commitWithEvents(ctx, async (tx, emit) => {
-    const message = await tx.db.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
-    if (!message) invalidField("message_id", "No such message in this conversation.");
+    const message = await findMessageRow(tx.db, messageId);
+    if (message?.conversation_id !== conversationId) invalidField("message_id", "No such message in this conversation.");
     const before = await currentState(tx.db, user.id, conversationId);
     if ((before.last_read_message_id ?? 0) >= messageId) return before;
-    await tx.db.updateTable("conversation_members").set({ last_read_message_id: messageId }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
+    await repo.setMemberState(tx.db, conversationId, user.id, { last_read_message_id: messageId });
     await emit({ type: "read", conversation_id: conversationId, data: { user_id: user.id, message_id: messageId } });
     const after = await currentState(tx.db, user.id, conversationId);
     await emit({ type: "unread", conversation_id: conversationId, user_id: user.id, private: true, data: after });
@@ -59,7 +60,7 @@ export async function setMuted(ctx: AppContext, user: Pick<AuthUser, "id">, conv
   return commitWithEvents(ctx, async (tx, emit) => {
     const before = await currentState(tx.db, user.id, conversationId);
     if (before.muted === muted) return before;
-    await tx.db.updateTable("conversation_members").set({ muted: muted ? 1 : 0 }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
+    await repo.setMemberState(tx.db, conversationId, user.id, { muted: muted ? 1 : 0 });
     const after = await currentState(tx.db, user.id, conversationId);
     await emit({ type: "mute", conversation_id: conversationId, user_id: user.id, private: true, data: after });
     return after;

@@ -2,7 +2,7 @@
 import { sql } from "kysely";
 import type { Db } from "../../db";
 import type { Insertable } from "kysely";
-import { prepared, sqlBuilder } from "../../db/prepared";
+import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
 import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
 
 export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
@@ -140,12 +140,6 @@ export function listGroupDirectory(db: Db, userId: number, query: { q?: string; 
   return select.execute();
 }
 
-export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom("users").select("id").where("id", "in", ids).execute();
-  return new Set(rows.map((r) => r.id));
-}
-
 export async function countOwners(db: Db, conversationId: number): Promise<number> {
   const row = await db
     .selectFrom("conversation_members")
@@ -173,6 +167,21 @@ export function updateGroup(db: Db, id: number, changes: Partial<Pick<Conversati
   return db.updateTable("conversations").set(changes).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
-  return (await db.selectFrom("users").select("username").where("id", "=", userId).executeTakeFirst())?.username;
+const conversationForMember = prepared((userId: number, conversationId: number) =>
+  sqlBuilder
+    .selectFrom("conversations as c")
+    .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
+    .selectAll("c")
+    .select(["m.user_id as member", "m.role as member_role"])
+    .where("c.id", "=", conversationId),
+);
+
+/** The conversation with the user's membership (member null when not one); undefined when there is no such conversation. */
+export async function findForMember(reader: Connection, userId: number, conversationId: number) {
+  return (await conversationForMember.run(reader, userId, conversationId))[0];
+}
+
+/** Sets a member's own state of the conversation: the last-read marker, or muted. */
+export async function setMemberState(trx: Db, conversationId: number, userId: number, state: Partial<Pick<MemberRow, "last_read_message_id" | "muted">>): Promise<void> {
+  await trx.updateTable("conversation_members").set(state).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
 }

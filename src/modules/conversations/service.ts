@@ -1,7 +1,6 @@
 // Groups and direct conversations: who is in them, and the membership guard every conversation read or write passes.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
-import { prepared, sqlBuilder } from "../../db/prepared";
 import type { ConversationRow, MemberRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
@@ -12,34 +11,7 @@ import type { DirectoryQuery } from "./model";
 import { readStateOf, type ReadState } from "./read-state";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
-import { mayManage } from "./roles";
-
-const conversationForMember = prepared((userId: number, conversationId: number) =>
-  sqlBuilder
-    .selectFrom("conversations as c")
-    .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
-    .selectAll("c")
-    .select(["m.user_id as member", "m.role as member_role"])
-    .where("c.id", "=", conversationId),
-);
-
-/** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
-  const [row] = await conversationForMember.run(ctx.reader, userId, conversationId);
-  if (!row) notFound("Conversation not found.");
-  if (row!.member === null) forbidden("You are not a member of this conversation.");
-  const { member: _, member_role, ...conversation } = row!;
-  return { conversation, role: member_role! };
-}
-
-/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
-  return (await requireMembership(ctx, conversationId, userId)).conversation;
-}
-
-/** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */
-export const isModerator = (conversation: Pick<ConversationRow, "kind">, role: MemberRow["role"]) =>
-  conversation.kind === "direct" || mayManage({ userId: 0, role, staff: false });
+import { existingUserIds } from "../users/repository";
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
 export function parseMemberIds(members: unknown): number[] {
@@ -106,7 +78,7 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
   const memberIds = parseMemberIds(memberInput).filter((id) => id !== user.id);
   const group = await commitWithEvents(ctx, async (tx, emit) => {
     if (await repo.findGroupByName(tx.db, trimmed)) invalidField("name", "Group name already exists.");
-    const known = await repo.existingUserIds(tx.db, memberIds);
+    const known = await existingUserIds(tx.db, memberIds);
     const unknown = memberIds.filter((id) => !known.has(id));
     if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
     const now = Date.now();
@@ -201,7 +173,7 @@ export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, ot
   return commitWithEvents(ctx, async (tx, emit) => {
     const raced = await repo.findDirect(tx.db, user.id, otherId);
     if (raced) return { conversation: raced, created: false };
-    if (!(await repo.existingUserIds(tx.db, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
+    if (!(await existingUserIds(tx.db, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
     const now = Date.now();
     const conversation = await repo.insertConversation(tx.db, {
       kind: "direct",

@@ -2,7 +2,7 @@
 import type { AppContext } from "../../context";
 import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { requireMember } from "../conversations/service";
+import { requireMember } from "../conversations/membership";
 import { INLINE_IMAGE_TYPES } from "./storage";
 
 export interface FileInfo {

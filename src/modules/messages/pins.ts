@@ -2,7 +2,7 @@
 import type { AppContext } from "../../context";
 import { forbidden } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { isModerator, requireMember, requireMembership } from "../conversations/service";
+import { isModerator, requireMember, requireMembership } from "../conversations/membership";
 import { commitWithEvents } from "../../core/commit";
 import * as repo from "./repository";
 import { currentView, messageForChange } from "./service";

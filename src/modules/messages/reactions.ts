@@ -2,7 +2,7 @@
 import type { AppContext } from "../../context";
 import { invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { requireMember } from "../conversations/service";
+import { requireMember } from "../conversations/membership";
 import { commitWithEvents } from "../../core/commit";
 import * as repo from "./repository";
 import { messageForChange } from "./service";

@@ -8,7 +8,7 @@ import { AppError } from "../../lib/errors";
 import { errorBody, errorResponse, jsonResponse } from "../../lib/http";
 import { authenticate, type AuthUser } from "../auth/service";
 import { redeemWsTicket } from "../auth/ws-tickets";
-import { requireMember } from "../conversations/service";
+import { requireMember } from "../conversations/membership";
 import { sendMessage } from "../messages/service";
 import type { Socket } from "./hub";
 import * as realtime from "./service";

@@ -5,7 +5,7 @@ import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search
 import { AppError, invalidField } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
-import { requireMember } from "../conversations/service";
+import { requireMember } from "../conversations/membership";
 import { findMessagesByIds } from "../messages/repository";
 import { viewsAcrossConversations } from "../messages/service";
 import type { MessageView } from "../messages/view";

@@ -56,3 +56,13 @@ export async function deleteUserRow(db: Db, id: number): Promise<boolean> {
   const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom("users").select("id").where("id", "in", ids).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
+  return (await db.selectFrom("users").select("username").where("id", "=", userId).executeTakeFirst())?.username;
+}
