@@ -1,6 +1,6 @@
 // In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
-import { sql } from "kysely";
 import type { AppContext } from "./context";
+import { asTheOnlySweeper, optimizeSqlite } from "./db/maintenance";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepWsTickets } from "./modules/auth/ws-tickets";
@@ -36,7 +36,8 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
 export async function housekeepOnce(ctx: AppContext): Promise<void> {
   try {
     pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
-    await asTheOnlySweeper(ctx, () => sweepDatabase(ctx));
+    // SQLite has one node; on PostgreSQL the nodes take turns.
+    await (ctx.sqlite ? sweepDatabase(ctx) : asTheOnlySweeper(ctx.db, () => sweepDatabase(ctx)));
   } catch (error) {
     ctx.log.error("housekeeping failed", { error: String(error) });
   }
@@ -50,8 +51,7 @@ async function sweepDatabase(ctx: AppContext): Promise<void> {
   const clientIds = await expireClientIds(ctx);
   const retention = await sweepRetention(ctx);
   await ctx.searchIndexer.purgeIfDue();
-  // Keeps SQLite's query planner statistics fresh (cheap when nothing changed); PostgreSQL's autovacuum does this.
-  if (ctx.sqlite) await sql`PRAGMA optimize`.execute(ctx.db);
+  if (ctx.sqlite) await optimizeSqlite(ctx.db);
   const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
   if (files || tokens || tickets || clientIds || expired) {
     ctx.log.info("housekeeping", {
@@ -67,17 +67,3 @@ async function sweepDatabase(ctx: AppContext): Promise<void> {
   }
 }
 
-const HOUSEKEEPING_LOCK = 0x70617273; // "pars"
-
-/**
- * On PostgreSQL several nodes share the database: one at a time sweeps it (the others find the lock taken and skip
- * this round), so nothing expires twice or is announced twice. The lock is held by a transaction left open while
- * the sweep runs on other connections, and released with it — also when the node dies.
- */
-async function asTheOnlySweeper(ctx: AppContext, sweep: () => Promise<void>): Promise<void> {
-  if (ctx.sqlite) return sweep();
-  await ctx.db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ taken: boolean }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as taken`.execute(trx);
-    if (rows[0]?.taken) await sweep();
-  });
-}

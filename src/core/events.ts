@@ -137,3 +137,30 @@ export async function deleteLoggedBefore(trx: Db, conversationId: number, cutoff
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+const oldestSeq = prepared(() => sqlBuilder.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
+const missedEvents = prepared((userId: number, since: number, upTo: number, limit: number) =>
+  sqlBuilder
+    .selectFrom("events")
+    .select(["seq", "type", "conversation_id", "data"])
+    .where("seq", ">", since)
+    .where("seq", "<=", upTo)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
+        eb("user_id", "=", userId),
+      ]),
+    )
+    .orderBy("seq")
+    .limit(limit),
+);
+
+/** The oldest seq the log still holds; undefined when it is empty. */
+export async function oldestLoggedSeq(reader: Connection): Promise<number | undefined> {
+  return (await oldestSeq.run(reader))[0]?.seq ?? undefined;
+}
+
+/** The events `userId` may see (their conversations' public ones, their own private ones) with since < seq <= upTo. */
+export async function readLoggedFor(reader: Connection, userId: number, since: number, upTo: number, limit: number) {
+  return missedEvents.run(reader, userId, since, upTo, limit);
+}

@@ -1,11 +1,11 @@
 // Logging in, token rotation, logout, and turning a Bearer token into the current user.
 import { randomUUIDv7 } from "bun";
 import type { AppContext } from "../../context";
-import { prepared, sqlBuilder } from "../../db/prepared";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import { findUserByEmail, normalizeEmail } from "../users/repository";
+import * as repo from "./repository";
 import { tokenFamily, type TokenClaims } from "./tokens";
 
 /** The authenticated caller, as every service sees it. */
@@ -28,17 +28,6 @@ export interface LoginResult {
 /** revoked_tokens holds revoked token ids and, under this key, revoked families (every token of one login). */
 const familyKey = (family: string) => `family:${family}`;
 
-/** The user a token names, with whether the token or its family was revoked: on every authenticated request. */
-const tokenOwner = prepared((jti: string, family: string, userId: number) =>
-  sqlBuilder
-    .selectFrom("users")
-    .leftJoin("revoked_tokens", (join) => join.on("revoked_tokens.jti", "=", jti))
-    .leftJoin("revoked_tokens as revoked_family", (join) => join.on("revoked_family.jti", "=", family))
-    .selectAll("users")
-    .select(["revoked_tokens.jti as revoked", "revoked_family.jti as family_revoked"])
-    .where("users.id", "=", userId),
-);
-
 // Verifying against a real hash for unknown emails too keeps both refusals equally slow (no account enumeration).
 let decoyHash: Promise<string> | undefined;
 
@@ -60,7 +49,7 @@ async function upgradePasswordHash(ctx: AppContext, user: UserRow, password: str
   try {
     const password_hash = await ctx.passwords.hash(password);
     // Only if unchanged meanwhile: a password set concurrently wins.
-    await ctx.db.updateTable("users").set({ password_hash }).where("id", "=", user.id).where("password_hash", "=", user.password_hash).execute();
+    await repo.replacePasswordHash(ctx.db, user.id, user.password_hash, password_hash);
   } catch (error) {
     ctx.log.warn("password hash upgrade failed", { user_id: user.id, error: String(error) }); // retried at the next login
   }
@@ -87,7 +76,7 @@ async function readToken(ctx: AppContext, token: string, type: "access" | "refre
 
 /** The user verified claims name, and whether the token or its family was revoked; refused if the account is not active or its generation moved on. */
 async function holderOf(ctx: AppContext, claims: TokenClaims): Promise<{ user: UserRow; revoked: "token" | "family" | null }> {
-  const [row] = await tokenOwner.run(ctx.reader, claims.jti, familyKey(tokenFamily(claims)), claims.user_id);
+  const row = await repo.findTokenOwner(ctx.reader, claims.jti, familyKey(tokenFamily(claims)), claims.user_id);
   const revoked = row?.family_revoked ? "family" : row?.revoked ? "token" : null;
   if (!revoked && (!row || !row.is_active || row.token_generation !== claims.gen)) tokenNotValid("Token is invalid or expired");
   const { revoked: _, family_revoked: __, ...user } = row ?? {};
@@ -119,12 +108,7 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
 }
 
 async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
-  const result = await ctx.db
-    .insertInto("revoked_tokens")
-    .values({ jti: claims.jti, expires_at: claims.exp * 1000 })
-    .onConflict((oc) => oc.column("jti").doNothing())
-    .executeTakeFirst();
-  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  return repo.insertRevoked(ctx.db, claims.jti, claims.exp * 1000);
 }
 
 /**
@@ -135,11 +119,7 @@ async function revokeFamily(ctx: AppContext, claims: TokenClaims): Promise<never
   const family = tokenFamily(claims);
   // The family's newest token was issued before now, so it has expired by then (exp is rounded up to a second).
   const expires_at = Date.now() + Math.max(ctx.config.refreshTtlMs, ctx.config.accessTtlMs) + 1_000;
-  await ctx.db
-    .insertInto("revoked_tokens")
-    .values({ jti: familyKey(family), expires_at })
-    .onConflict((oc) => oc.column("jti").doNothing())
-    .execute();
+  await repo.insertRevoked(ctx.db, familyKey(family), expires_at);
   ctx.hub.disconnectUser(claims.user_id, 1008, "Session revoked", family);
   ctx.log.warn("a spent refresh token was used again: its login is revoked", { user_id: claims.user_id });
   return tokenNotValid("Token is blacklisted; it was already used, so every token of this login is revoked. Log in again.");
@@ -172,6 +152,5 @@ export async function logout(ctx: AppContext, caller: AuthUser, refreshToken: st
 }
 
 export async function sweepRevokedTokens(ctx: AppContext, now = Date.now()): Promise<number> {
-  const result = await ctx.db.deleteFrom("revoked_tokens").where("expires_at", "<", now).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return repo.deleteRevokedBefore(ctx.db, now);
 }

@@ -1,6 +1,7 @@
 // Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
 import { sql } from "kysely";
 import type { Db } from "../../db";
+import { startsWith } from "../../db/like";
 import type { Insertable } from "kysely";
 import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
 import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
@@ -136,7 +137,7 @@ export function listGroupDirectory(db: Db, userId: number, query: { q?: string; 
     .limit(query.limit);
   if (query.before !== undefined) select = select.where("c.id", "<", query.before);
   const q = query.q ? groupNameKey(query.q) : "";
-  if (q) select = select.where(sql<boolean>`${sql.ref("c.name_key")} LIKE ${q.replace(/[\\%_]/g, (c) => `\\${c}`) + "%"} ESCAPE '\\'`);
+  if (q) select = select.where(startsWith("c.name_key", q));
   return select.execute();
 }
 
@@ -184,4 +185,13 @@ export async function findForMember(reader: Connection, userId: number, conversa
 /** Sets a member's own state of the conversation: the last-read marker, or muted. */
 export async function setMemberState(trx: Db, conversationId: number, userId: number, state: Partial<Pick<MemberRow, "last_read_message_id" | "muted">>): Promise<void> {
   await trx.updateTable("conversation_members").set(state).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
+}
+
+const memberConversations = prepared((userId: number) =>
+  sqlBuilder.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id"),
+);
+
+/** The ids of the user's conversations, in id order. */
+export async function listMemberConversationIds(reader: Connection, userId: number): Promise<number[]> {
+  return (await memberConversations.run(reader, userId)).map((r) => r.conversation_id);
 }

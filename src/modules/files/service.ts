@@ -3,6 +3,7 @@ import type { AppContext } from "../../context";
 import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/membership";
+import * as repo from "./repository";
 import { INLINE_IMAGE_TYPES } from "./storage";
 
 export interface FileInfo {
@@ -18,12 +19,7 @@ const isExpired = (file: { expires_at: number | null; deleted_at: number | null 
 
 /** The attachment of message `messageId` (the original's "file id"), for members of its conversation only. */
 export async function fileInfo(ctx: AppContext, user: AuthUser, messageId: number): Promise<FileInfo> {
-  const row = await ctx.db
-    .selectFrom("messages as m")
-    .innerJoin("files as f", "f.id", "m.file_id")
-    .select(["m.conversation_id", "f.id", "f.original_name", "f.size", "f.content_type", "f.expires_at", "f.deleted_at"])
-    .where("m.id", "=", messageId)
-    .executeTakeFirst();
+  const row = await repo.findAttachment(ctx.reader, messageId);
   if (!row) notFound("File not found.");
   await requireMember(ctx, row!.conversation_id, user.id);
   const now = Date.now();
@@ -58,7 +54,7 @@ export function parseRange(header: string, size: number): { start: number; end: 
 /** The bytes of a file for a request carrying a valid signature: with ETag, Range and safe content headers. */
 export async function download(ctx: AppContext, fileId: number, expires: string | undefined, signature: string | undefined, headers: Headers): Promise<Response> {
   if (!ctx.fileUrls.verify(fileId, expires, signature)) notFound("File not found or link expired.");
-  const file = await ctx.db.selectFrom("files").selectAll().where("id", "=", fileId).executeTakeFirst();
+  const file = await repo.findFile(ctx.reader, fileId);
   if (!file) notFound("File not found.");
   if (isExpired(file!, Date.now())) gone("File has expired.");
   const inline = INLINE_IMAGE_TYPES.has(file!.content_type);
@@ -90,16 +86,10 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
 
 /** Deletes the bytes of expired files and marks their rows; returns how many were swept. */
 export async function sweepExpiredFiles(ctx: AppContext, now = Date.now()): Promise<number> {
-  const expired = await ctx.db
-    .selectFrom("files")
-    .select(["id", "storage_name"])
-    .where("deleted_at", "is", null)
-    .where("expires_at", "<=", now)
-    .limit(1000)
-    .execute();
+  const expired = await repo.listExpired(ctx.db, now, 1000);
   for (const file of expired) {
     await ctx.files.remove(file.storage_name);
-    await ctx.db.updateTable("files").set({ deleted_at: now }).where("id", "=", file.id).execute();
+    await repo.markDeleted(ctx.db, file.id, now);
   }
   if (expired.length) ctx.newestPages.clear(); // cached pages still show those files as available
   return expired.length;

@@ -1,13 +1,12 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
-import { prepared, sqlBuilder } from "../../db/prepared";
 import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
-import { presenceContacts } from "../conversations/repository";
+import { listMemberConversationIds, presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
-import { eventFrame, type LoggedEvent } from "../../core/events";
+import { eventFrame, oldestLoggedSeq, readLoggedFor, type LoggedEvent } from "../../core/events";
 import type { Socket, SocketState } from "./hub";
 import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
@@ -19,12 +18,8 @@ const TYPING_INTERVAL_MS = 2_000;
 const BUCKET_SIZE = 100;
 const REFILL_PER_SECOND = 20;
 
-const memberConversations = prepared((userId: number) =>
-  sqlBuilder.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id"),
-);
-
 export async function memberConversationIds(ctx: AppContext, userId: number): Promise<number[]> {
-  return (await memberConversations.run(ctx.reader, userId)).map((r) => r.conversation_id);
+  return listMemberConversationIds(ctx.reader, userId);
 }
 
 /** Users who see `userId`'s presence, themself included where they qualify (the rule: presenceContacts). */
@@ -89,31 +84,14 @@ export async function replay(ctx: AppContext, socket: Socket, userId: number, si
   else socket.cork(() => page.frames.forEach((frame) => socket.send(frame)));
 }
 
-const oldestSeq = prepared(() => sqlBuilder.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
-const missedEvents = prepared((userId: number, since: number, upTo: number, limit: number) =>
-  sqlBuilder
-    .selectFrom("events")
-    .select(["seq", "type", "conversation_id", "data"])
-    .where("seq", ">", since)
-    .where("seq", "<=", upTo)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
-        eb("user_id", "=", userId),
-      ]),
-    )
-    .orderBy("seq")
-    .limit(limit),
-);
-
 /** The frames of the user's events with since < seq <= upTo, or why the client must refetch over REST instead. */
 async function readMissed(ctx: AppContext, userId: number, since: number, upTo: number, limit: number): Promise<{ frames: string[] } | { resync: string }> {
   if (since > upTo) return { resync: "Unknown seq." };
   if (since === upTo) return { frames: [] };
-  const [oldest] = await oldestSeq.run(ctx.reader);
+  const oldest = await oldestLoggedSeq(ctx.reader);
   // The log has been trimmed past `since`, or `since` is from another database: the client must refetch.
-  if (since < (oldest?.seq ?? upTo + 1) - 1) return { resync: "The event log no longer reaches back that far." };
-  const rows = await missedEvents.run(ctx.reader, userId, since, upTo, limit + 1);
+  if (since < (oldest ?? upTo + 1) - 1) return { resync: "The event log no longer reaches back that far." };
+  const rows = await readLoggedFor(ctx.reader, userId, since, upTo, limit + 1);
   if (rows.length > limit) return { resync: "Too many events missed; refetch over REST." };
   return { frames: rows.map((row) => eventFrame(row.type, row.conversation_id, row.seq, row.data)) };
 }

@@ -1,7 +1,8 @@
 // Searching the caller's messages. The query is parsed here into plain terms; the database adapter turns them into
 // its own query language (FTS5 on SQLite), so no user input is ever read as query syntax.
 import type { AppContext } from "../../context";
-import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search";
+import { searchMessages } from "../../db/search";
+import type { SearchHit, SearchTerm } from "../../db/search-types";
 import { AppError, invalidField } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
