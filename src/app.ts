@@ -158,7 +158,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
-    files: new FileStorage(uploadsDir(config.dataDir)),
+    uploads: new FileStorage(uploadsDir(config.dataDir)),
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,

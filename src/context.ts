@@ -1,4 +1,6 @@
 // What every service needs, built once per app by createApp and passed down explicitly.
+// Which handle: reads of committed data take `reader`; writes take the job's transaction (commitWithEvents → tx);
+// `db` only for writes that announce nothing (tokens, tickets, deactivation), housekeeping and maintenance.
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
 import type { GroupCommitter } from "./core/commit";
@@ -20,8 +22,9 @@ import type { EventTransport } from "./modules/realtime/transport";
 
 export interface AppContext {
   config: Config;
+  /** The writer's own handle, outside any group commit (see the rule above). */
   db: Db;
-  /** SQLite: the raw writer connection (savepoints and hot inserts inside group commits). Null on PostgreSQL. */
+  /** SQLite: the raw writer connection, for SQLite-only chores (the search index, WAL checkpoints). Null on PostgreSQL. */
   sqlite: SqliteDatabase | null;
   /** Every write: commitWithEvents(ctx, job) runs the job in the group commit (see core/commit.ts). */
   committer: GroupCommitter;
@@ -30,7 +33,8 @@ export interface AppContext {
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;
-  files: UploadStore;
+  /** Where uploaded bytes live (local disk today; see files/storage.ts). */
+  uploads: UploadStore;
   fileUrls: FileUrls;
   hub: Hub;
   /** The newest page of each conversation, serialized; forgotten when the hub delivers an event of it (see app.ts). */

@@ -11,7 +11,7 @@ import type { AdminGroup, AdminUser, ListQuery } from "./model";
 
 const DEFAULT_LIMIT = 50;
 
-export function requireStaff(user: AuthUser) {
+function requireStaff(user: AuthUser) {
   if (!user.is_staff) forbidden("Staff only.");
 }
 

@@ -8,7 +8,7 @@ import * as repo from "./repository";
 import { callerOf, type AuthUser } from "./service";
 import type { TokenClaims } from "./tokens";
 
-export const WS_TICKET_TTL_MS = 30_000;
+const WS_TICKET_TTL_MS = 30_000;
 
 const hashOf = (ticket: string) => new Bun.CryptoHasher("sha256").update(ticket).digest("hex");
 

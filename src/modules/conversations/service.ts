@@ -14,7 +14,7 @@ import * as repo from "./repository";
 import { existingUserIds } from "../users/repository";
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
-export function parseMemberIds(members: unknown): number[] {
+function parseMemberIds(members: unknown): number[] {
   if (members === undefined || members === null || members === "") return [];
   let list: unknown = members;
   if (typeof members === "string") {
@@ -226,7 +226,7 @@ export async function listConversations(ctx: AppContext, user: AuthUser): Promis
   return conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id));
 }
 
-export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
+async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
     repo.listMembers(ctx.db, rows.map((r) => r.id)),
     findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),

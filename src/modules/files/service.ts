@@ -4,7 +4,7 @@ import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { requireMember } from "../conversations/membership";
 import * as repo from "./repository";
-import { INLINE_IMAGE_TYPES } from "./storage";
+import { INLINE_IMAGE_TYPES } from "../../lib/inline-images";
 
 export interface FileInfo {
   file_url: string;
@@ -34,7 +34,7 @@ export async function fileInfo(ctx: AppContext, user: AuthUser, messageId: numbe
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` → an inclusive range within `size`; null when unsatisfiable or multi-range. */
-export function parseRange(header: string, size: number): { start: number; end: number } | null {
+function parseRange(header: string, size: number): { start: number; end: number } | null {
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === "" && match[2] === "")) return null;
   let start: number;
@@ -70,7 +70,7 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
     "content-disposition": `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(file!.original_name)}`,
   };
   if (headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers: common });
-  const body = ctx.files.read(file!.storage_name);
+  const body = ctx.uploads.read(file!.storage_name);
   const rangeHeader = headers.get("range");
   const ifRange = headers.get("if-range");
   if (rangeHeader && (!ifRange || ifRange === etag)) {
@@ -88,7 +88,7 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
 export async function sweepExpiredFiles(ctx: AppContext, now = Date.now()): Promise<number> {
   const expired = await repo.listExpired(ctx.db, now, 1000);
   for (const file of expired) {
-    await ctx.files.remove(file.storage_name);
+    await ctx.uploads.remove(file.storage_name);
     await repo.markDeleted(ctx.db, file.id, now);
   }
   if (expired.length) ctx.newestPages.clear(); // cached pages still show those files as available

@@ -304,7 +304,7 @@ export async function importDjango(ctx: AppContext, options: ImportOptions, now 
       });
       ctx.hub.lastPublished = Math.max(ctx.hub.lastPublished, lastSeq);
     } catch (error) {
-      for (const file of stored.values()) await ctx.files.remove(file.storage_name);
+      for (const file of stored.values()) await ctx.uploads.remove(file.storage_name);
       throw error;
     }
     return planned.report;
@@ -327,12 +327,12 @@ async function copyFiles(ctx: AppContext, planned: Plan): Promise<Map<number, St
         planned.files.delete(messageId);
         continue;
       }
-      const upload = await ctx.files.save(bytes);
+      const upload = await ctx.uploads.save(bytes);
       files.bytes += upload.size - file.size;
       stored.set(messageId, upload);
     }
   } catch (error) {
-    for (const file of stored.values()) await ctx.files.remove(file.storage_name);
+    for (const file of stored.values()) await ctx.uploads.remove(file.storage_name);
     throw error;
   }
   return stored;

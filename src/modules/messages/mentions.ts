@@ -7,7 +7,7 @@ import { membersNamed } from "./repository";
 const MENTION = /(?<![\p{L}\p{N}_.@+-])@([\p{L}\p{N}_.@+-]{1,150})/gu;
 
 /** The usernames written as @mentions, with sentence punctuation ("@bob.", "@bob...") also tried without it. */
-export function mentionedNames(text: string): string[] {
+function mentionedNames(text: string): string[] {
   const names = new Set<string>();
   for (const [, name] of text.matchAll(MENTION)) {
     names.add(usernameKey(name!));

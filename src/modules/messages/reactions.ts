@@ -17,7 +17,7 @@ const PICTOGRAPH = String.raw`\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifi
 const EMOJI = new RegExp(String.raw`^(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|${PICTOGRAPH}(?:[\u{E0020}-\u{E007E}]+\u{E007F})?(?:\u200D${PICTOGRAPH})*)$`, "u");
 
 /** One emoji: a single grapheme built as an emoji is (👍, 👍🏽, 🇫🇷, 1️⃣, 👩‍💻 included; "a⃣" or 👍 with accents not). */
-export function checkEmoji(text: string): string {
+function checkEmoji(text: string): string {
   const emoji = text.trim();
   const count = [...graphemes.segment(emoji)].length;
   if (count !== 1 || !EMOJI.test(emoji)) invalidField("emoji", "Give one emoji, e.g. 👍.");

@@ -21,7 +21,7 @@ export interface RetentionReport {
 }
 
 /** The retention of one conversation in ms, or null to keep forever. */
-export function effectiveRetention(serverMs: number, groupDays: number | null): number | null {
+function effectiveRetention(serverMs: number, groupDays: number | null): number | null {
   const group = groupDays === null ? null : groupDays * 86_400_000;
   if (serverMs > 0 && group !== null) return Math.min(serverMs, group);
   return serverMs > 0 ? serverMs : group;
@@ -80,7 +80,7 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
     report.messagesDeleted += done.deleted;
     report.messagesTombstoned += done.tombstoned;
     report.eventsDeleted += done.events;
-    for (const storageName of done.files) await ctx.files.remove(storageName);
+    for (const storageName of done.files) await ctx.uploads.remove(storageName);
     if (expired.length < batch.length || batch.length < BATCH) break;
   }
 }
@@ -88,7 +88,7 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
 /** Upload files with no `files` row (a crash between writing the bytes and committing the message). */
 async function removeOrphanUploads(ctx: AppContext, now: number): Promise<number> {
   // Younger files may belong to a send still in progress.
-  const names = await ctx.files.storedBefore(now - ORPHAN_GRACE_MS);
+  const names = await ctx.uploads.storedBefore(now - ORPHAN_GRACE_MS);
   if (names.length === 0) return 0;
   const known = new Set<string>();
   for (let i = 0; i < names.length; i += 500) {
@@ -97,7 +97,7 @@ async function removeOrphanUploads(ctx: AppContext, now: number): Promise<number
   let removed = 0;
   for (const name of names) {
     if (known.has(name)) continue;
-    await ctx.files.remove(name);
+    await ctx.uploads.remove(name);
     removed++;
   }
   return removed;

@@ -68,7 +68,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
 
   // Charged by the file's size before a byte of it reaches the disk: a refused upload leaves no file and no row.
   if (file) await enforce(ctx.limits.uploadBytesPerUser, String(user.id), "Too many bytes uploaded; wait before the next file.", file.size);
-  const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
+  const stored = file ? await ctx.uploads.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
     const message = await commitWithEvents(ctx, async (tx, emit) => {
@@ -114,7 +114,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
     }, { messages: 1 });
     return { message, created: true };
   } catch (error) {
-    if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
+    if (stored) await ctx.uploads.remove(stored.storage_name); // no orphan bytes when the row did not commit
     if (body.client_id && isUniqueViolation(error, "messages", ["sender_id", "client_id"])) {
       const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
       if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
@@ -155,7 +155,7 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
 }
 
 /** A client_id de-duplicates retries for 24 hours; after that the same id may be used again. */
-export const CLIENT_ID_WINDOW_MS = 24 * 3_600_000;
+const CLIENT_ID_WINDOW_MS = 24 * 3_600_000;
 
 export async function expireClientIds(ctx: AppContext, now = Date.now()): Promise<number> {
   return repo.forgetClientIdsBefore(ctx.db, now - CLIENT_ID_WINDOW_MS);
@@ -232,7 +232,7 @@ export async function deleteMessage(ctx: AppContext, messageId: number, mayDelet
     return removed;
   });
   if (removedFiles === null) return; // deleted before: nothing changed
-  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once the rows that point at them are gone
+  for (const storageName of removedFiles) await ctx.uploads.remove(storageName); // bytes go once the rows that point at them are gone
   ctx.searchIndexer.markForPurge();
   truncateWalSoon(ctx);
 }

@@ -16,8 +16,8 @@ export interface SocketState {
   subscribedAt: number;
   /** Set for sockets of the original's endpoint, which hear one conversation in the original's format. */
   legacyConversation: number | null;
-  /** Flood control: tokens left and when they were last refilled. */
-  tokens: number;
+  /** Flood control: the operations this socket may still send now (a token bucket), and when it was last refilled. */
+  floodBucket: number;
   refilledAt: number;
   /** When this socket last sent `typing`, per conversation. */
   typingAt: Map<number, number> | null; // made on first use: most sockets never type

@@ -1,6 +1,7 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
-import { AppError, RateLimitedError, invalidField } from "../../lib/errors";
+import { AppError, invalidField } from "../../lib/errors";
+import { fieldsInOneLine, wireError } from "../../lib/http";
 import type { AuthUser } from "../auth/service";
 import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
@@ -12,18 +13,18 @@ import { localPresence } from "./presence";
 import { conversationTopic, userTopic } from "./topics";
 
 /** A replay longer than this answers `resync` (refetch over REST) instead of streaming the whole backlog. */
-export const MAX_REPLAY = 10_000;
+const MAX_REPLAY = 10_000;
 const TYPING_INTERVAL_MS = 2_000;
 /** Per-socket flood control: a burst of 100 operations, then 20 per second. */
 const BUCKET_SIZE = 100;
 const REFILL_PER_SECOND = 20;
 
-export async function memberConversationIds(ctx: AppContext, userId: number): Promise<number[]> {
+async function memberConversationIds(ctx: AppContext, userId: number): Promise<number[]> {
   return listMemberConversationIds(ctx.reader, userId);
 }
 
 /** Users who see `userId`'s presence, themself included where they qualify (the rule: presenceContacts). */
-export async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
+async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
   return (await presenceContacts.run(ctx.reader, userId)).map((r) => r.user_id);
 }
 
@@ -97,19 +98,19 @@ async function readMissed(ctx: AppContext, userId: number, since: number, upTo: 
 }
 
 export function newSocketState(user: Pick<AuthUser, "id" | "username" | "token">, subscribedAt: number, legacyConversation: number | null = null): SocketState {
-  return { userId: user.id, username: user.username, family: tokenFamily(user.token), subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
+  return { userId: user.id, username: user.username, family: tokenFamily(user.token), subscribedAt, legacyConversation, floodBucket: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
 }
 
 /** Takes one token from the socket's bucket; false when it is flooding. */
 export function allowOperation(state: SocketState, now = Date.now()): boolean {
-  state.tokens = Math.min(BUCKET_SIZE, state.tokens + ((now - state.refilledAt) / 1000) * REFILL_PER_SECOND);
+  state.floodBucket = Math.min(BUCKET_SIZE, state.floodBucket + ((now - state.refilledAt) / 1000) * REFILL_PER_SECOND);
   state.refilledAt = now;
-  if (state.tokens < 1) return false;
-  state.tokens -= 1;
+  if (state.floodBucket < 1) return false;
+  state.floodBucket -= 1;
   return true;
 }
 
-export function presenceFrame(userId: number, status: "online" | "offline") {
+function presenceFrame(userId: number, status: "online" | "offline") {
   return JSON.stringify({ type: "presence", data: { user_id: userId, status } });
 }
 
@@ -141,11 +142,6 @@ const isId = (value: unknown): value is number => typeof value === "number" && N
 /** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
 function errorFrame(code: string, message: string, ref: unknown, extra: Record<string, unknown> = {}) {
   return JSON.stringify(ref === undefined ? { type: "error", data: { code, message, ...extra } } : { type: "error", ref, data: { code, message, ref, ...extra } });
-}
-
-/** What a 429 adds to an error frame: the wait in whole seconds (as Retry-After) and exactly. */
-export function retryAfterFields(error: AppError): Record<string, number> {
-  return error instanceof RateLimitedError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : {};
 }
 
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
@@ -194,7 +190,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       ctx.log.error("websocket operation failed", { type: String(op.type), error: String(error) });
       return void socket.send(errorFrame("internal", "Internal server error.", ref));
     }
-    const message = error.fields ? Object.entries(error.fields).map(([field, msgs]) => `${field}: ${msgs.join(" ")}`).join("; ") : error.message;
-    socket.send(errorFrame(error.code, message, ref, retryAfterFields(error)));
+    const wire = wireError(error);
+    socket.send(errorFrame(wire.code, wire.fields ? fieldsInOneLine(wire.fields, true) : wire.message, ref, wire.retryAfter ?? {}));
   }
 }

@@ -23,7 +23,7 @@ export interface SearchResult extends MessageView {
 }
 
 /** Words and "quoted phrases"; terms with no letter or digit are dropped (the tokenizers would drop them anyway). */
-export function parseTerms(q: string): SearchTerm[] {
+function parseTerms(q: string): SearchTerm[] {
   const terms: SearchTerm[] = [];
   for (const [, phrase, word] of q.matchAll(/"([^"]*)"?|(\S+)/g)) {
     const text = (phrase ?? word ?? "").trim();

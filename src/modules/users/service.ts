@@ -102,15 +102,12 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
   await checkIdentifiers(ctx, changes.username, changes.email, user.id);
   const { password, current_password: _, ...profile } = changes;
   const password_hash = password === undefined ? undefined : await ctx.passwords.hash(password);
-  const updated = await ctx.db
-    .transaction()
-    .execute(async (trx) => {
-      const row = await repo.updateUserRow(trx, user.id, password_hash === undefined ? profile : { ...profile, password_hash });
-      // A new password ends every session of the account, the caller's included.
-      if (password !== undefined) await repo.bumpTokenGeneration(trx, user.id);
-      return row;
-    })
-    .catch(mapUniqueViolation);
+  const updated = await commitWithEvents(ctx, async (tx) => {
+    const row = await repo.updateUserRow(tx.db, user.id, password_hash === undefined ? profile : { ...profile, password_hash });
+    // A new password ends every session of the account, the caller's included.
+    if (password !== undefined) await repo.bumpTokenGeneration(tx.db, user.id);
+    return row;
+  }).catch(mapUniqueViolation);
   if (password !== undefined) ctx.hub.disconnectUser(user.id, 1008, "Password changed");
   return updated ?? notFound();
 }
@@ -127,7 +124,7 @@ export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): 
     if (!(await repo.deleteUserRow(tx.db, user.id))) notFound();
     return files;
   });
-  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once no row points at them
+  for (const storageName of removedFiles) await ctx.uploads.remove(storageName); // bytes go once no row points at them
   ctx.newestPages.clear(); // the tombstones went with the account, without events of their own
   ctx.searchIndexer.markForPurge();
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
