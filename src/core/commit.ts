@@ -1,5 +1,5 @@
 // The group commit, the one way anything is written: a job runs in a transaction, the events it emits are appended
-// to the log there (events.ts), and they are handed to `afterCommit` (publish, cache upkeep) only after the commit.
+// to the log there (events.ts), and they are handed to `afterCommit` (publish to sockets and to the other nodes) only after the commit.
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import { sql } from "kysely";
 import type { DatabaseHandle, Db } from "../db";

@@ -1,4 +1,4 @@
-// The group commit (realtime/events.ts) on whichever database the suite runs on: works that arrive together share
+// The group commit (core/commit.ts) on whichever database the suite runs on: works that arrive together share
 // one transaction; one that fails is rolled back alone, the others commit with their events, in order. (On
 // PostgreSQL the batch first runs without savepoints, then again isolated when a job failed: both paths are here.)
 import { describe, expect, test } from "bun:test";

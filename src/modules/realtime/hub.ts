@@ -81,7 +81,7 @@ export class Hub {
   /**
    * Publishes committed events strictly in seq order. An event at or below lastPublished was delivered already (from
    * the log, when it filled a hole) and is dropped. A hole below a committed event is final: one writer at a time
-   * appends to the log (SQLite's write lock, PostgreSQL's advisory lock, see events.ts), so whatever fills it was
+   * appends to the log (SQLite's write lock, PostgreSQL's advisory lock, see core/commit.ts), so whatever fills it was
    * committed earlier — another node's event whose notice is late or lost — or never will be (a seq that a
    * rolled-back transaction took: PostgreSQL's sequences do not roll back). So the log is read for it at once.
    */
