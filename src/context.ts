@@ -1,6 +1,6 @@
 // What every service needs, built once per app by createApp and passed down explicitly.
 // Which handle: reads of committed data take `reader`; writes take the job's transaction (commitWithEvents → tx);
-// `db` only for writes that announce nothing (tokens, tickets, deactivation), housekeeping and maintenance.
+// `db` only for writes that announce nothing (accounts, tokens, tickets), housekeeping and maintenance.
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
 import type { GroupCommitter } from "./core/commit";

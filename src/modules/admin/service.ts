@@ -32,7 +32,7 @@ export async function listUsers(ctx: AppContext, staff: AuthUser, query: ListQue
   requireStaff(staff);
   const q = query.q?.trim();
   const keys = q ? { username: usernameKey(q), email: normalizeEmail(q) } : null;
-  return (await repo.listUsers(ctx.db, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, keys)).map(toAdminUser);
+  return (await repo.listUsers(ctx.reader, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, keys)).map(toAdminUser);
 }
 
 /**
@@ -56,7 +56,7 @@ export async function deleteAnyMessage(ctx: AppContext, staff: AuthUser, message
 /** Groups, newest first, with how many members each has; `q` matches the start of the name. */
 export async function listGroups(ctx: AppContext, staff: AuthUser, query: ListQuery): Promise<AdminGroup[]> {
   requireStaff(staff);
-  const groups = await repo.listGroups(ctx.db, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, groupNameKey(query.q ?? ""));
+  const groups = await repo.listGroups(ctx.reader, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, groupNameKey(query.q ?? ""));
   return groups.map((g) => ({
     id: g.id,
     name: g.name!,

@@ -35,7 +35,7 @@ let decoyHash: Promise<string> | undefined;
 export async function login(ctx: AppContext, email: string, password: string, ip: string): Promise<LoginResult> {
   await enforce(ctx.limits.loginPerIp, ip, "Too many login attempts from this address.");
   await enforce(ctx.limits.loginPerAccount, normalizeEmail(email), "Too many login attempts for this account.");
-  const user = await findUserByEmail(ctx.db, email);
+  const user = await findUserByEmail(ctx.reader, email);
   const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
   const matches = await ctx.passwords.verify(password, hash);
   if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");

@@ -28,8 +28,8 @@ async function targetMember(trx: Db, group: ConversationRow, actor: Actor, userI
 }
 
 async function groupView(ctx: AppContext, groupId: number): Promise<GroupView> {
-  const group = await repo.findConversation(ctx.db, groupId);
-  return (await groupViews(ctx.db, [group!]))[0]!;
+  const group = await repo.findConversation(ctx.reader, groupId);
+  return (await groupViews(ctx.reader, [group!]))[0]!;
 }
 
 export interface GroupChanges {

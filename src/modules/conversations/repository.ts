@@ -3,15 +3,15 @@ import { sql } from "kysely";
 import type { Db } from "../../db";
 import { startsWith } from "../../db/like";
 import type { Insertable } from "kysely";
-import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
+import { prepared, selectFirst, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
 
 export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 /** The unique key of the direct conversation between two users, whichever of them asks. */
 export const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
-export function findConversation(db: Db, id: number): Promise<ConversationRow | undefined> {
-  return db.selectFrom("conversations").selectAll().where("id", "=", id).executeTakeFirst();
+export function findConversation(connection: Connection, id: number): Promise<ConversationRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("conversations").selectAll().where("id", "=", id));
 }
 
 export function findMembership(db: Db, conversationId: number, userId: number): Promise<MemberRow | undefined> {
@@ -41,8 +41,8 @@ export function findGroupByName(db: Db, name: string): Promise<ConversationRow |
   return db.selectFrom("conversations").selectAll().where("name_key", "=", groupNameKey(name)).executeTakeFirst();
 }
 
-export function findDirect(db: Db, a: number, b: number): Promise<ConversationRow | undefined> {
-  return db.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)).executeTakeFirst();
+export function findDirect(connection: Connection, a: number, b: number): Promise<ConversationRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)));
 }
 
 export async function insertConversation(db: Db, row: Insertable<ConversationTable>): Promise<ConversationRow> {
@@ -69,22 +69,21 @@ export async function removeMember(db: Db, conversationId: number, userId: numbe
   return result.numDeletedRows > 0n;
 }
 
-export function listMembers(db: Db, conversationIds: number[]) {
-  if (conversationIds.length === 0) return Promise.resolve([]);
-  return db
+export function listMembers(connection: Connection, conversationIds: number[]) {
+  const query = sqlBuilder
     .selectFrom("conversation_members as m")
     .innerJoin("users as u", "u.id", "m.user_id")
     .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "m.last_read_message_id", "u.username", "u.first_name", "u.last_name"])
     .where("m.conversation_id", "in", conversationIds)
     .orderBy("m.joined_at")
-    .orderBy("m.user_id")
-    .execute();
+    .orderBy("m.user_id");
+  return conversationIds.length === 0 ? Promise.resolve([]) : selectRows(connection, query);
 }
 export type MemberWithUser = Awaited<ReturnType<typeof listMembers>>[number];
 
 /** The user's conversations with the id of each one's newest message (an index lookup per conversation). */
-export function listUserConversations(db: Db, userId: number, only: { kind?: ConversationRow["kind"]; conversationId?: number } = {}) {
-  let query = db
+export function listUserConversations(connection: Connection, userId: number, only: { kind?: ConversationRow["kind"]; conversationId?: number } = {}) {
+  let query = sqlBuilder
     .selectFrom("conversation_members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
     .selectAll("c")
@@ -111,15 +110,15 @@ export function listUserConversations(db: Db, userId: number, only: { kind?: Con
     .where("m.user_id", "=", userId);
   if (only.kind) query = query.where("c.kind", "=", only.kind);
   if (only.conversationId) query = query.where("c.id", "=", only.conversationId);
-  return query.execute();
+  return selectRows(connection, query);
 }
 
 /**
  * Groups newest first, with their member count and whether `userId` is one of them; `q` matches the start of the
  * name. Private groups only for their members (the others could not join them anyway).
  */
-export function listGroupDirectory(db: Db, userId: number, query: { q?: string; before?: number; limit: number }) {
-  let select = db
+export function listGroupDirectory(connection: Connection, userId: number, query: { q?: string; before?: number; limit: number }) {
+  let select = sqlBuilder
     .selectFrom("conversations as c")
     .select(["c.id", "c.name", "c.created_at"])
     .select((eb) => eb.selectFrom("conversation_members as m").select((e) => e.fn.countAll<number>().as("n")).whereRef("m.conversation_id", "=", "c.id").as("member_count"))
@@ -138,7 +137,7 @@ export function listGroupDirectory(db: Db, userId: number, query: { q?: string; 
   if (query.before !== undefined) select = select.where("c.id", "<", query.before);
   const q = query.q ? groupNameKey(query.q) : "";
   if (q) select = select.where(startsWith("c.name_key", q));
-  return select.execute();
+  return selectRows(connection, select);
 }
 
 export async function countOwners(db: Db, conversationId: number): Promise<number> {

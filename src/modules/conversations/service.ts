@@ -1,6 +1,7 @@
 // Groups and direct conversations: who is in them, and the membership guard every conversation read or write passes.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
+import type { Connection } from "../../db/prepared";
 import type { ConversationRow, MemberRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
@@ -42,8 +43,8 @@ export interface GroupView {
   roles: { user_id: number; role: MemberRow["role"] }[];
 }
 
-export async function groupViews(db: Db, groups: ConversationRow[]): Promise<GroupView[]> {
-  const members = await repo.listMembers(db, groups.map((g) => g.id));
+export async function groupViews(connection: Connection, groups: ConversationRow[]): Promise<GroupView[]> {
+  const members = await repo.listMembers(connection, groups.map((g) => g.id));
   return groups.map((g) => {
     const own = members.filter((m) => m.conversation_id === g.id);
     return {
@@ -95,7 +96,7 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
     await addAndAnnounce(tx.db, emit, row, memberIds, "member", now);
     return row;
   }).catch(nameTaken);
-  return (await groupViews(ctx.db, [group]))[0]!;
+  return (await groupViews(ctx.reader, [group]))[0]!;
 }
 
 export interface DirectoryEntry {
@@ -108,13 +109,13 @@ export interface DirectoryEntry {
 
 /** Every group, newest first, for finding one to join (groups are open to join, as in the original). */
 export async function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
-  const rows = await repo.listGroupDirectory(ctx.db, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
+  const rows = await repo.listGroupDirectory(ctx.reader, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
   return rows.map((g) => ({ id: g.id, name: g.name!, member_count: Number(g.member_count), is_member: Boolean(g.is_member), created_at: new Date(g.created_at).toISOString() }));
 }
 
 export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<GroupView[]> {
-  const rows = await repo.listUserConversations(ctx.db, user.id, { kind: "group" });
-  return groupViews(ctx.db, rows.sort((a, b) => a.id - b.id));
+  const rows = await repo.listUserConversations(ctx.reader, user.id, { kind: "group" });
+  return groupViews(ctx.reader, rows.sort((a, b) => a.id - b.id));
 }
 
 export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
@@ -168,7 +169,7 @@ export async function keepAnOwner(trx: Db, groupId: number, target: Pick<MemberR
 
 /** The direct conversation between the caller and `otherId` (possibly themself), created on first use. */
 export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
-  const existing = await repo.findDirect(ctx.db, user.id, otherId);
+  const existing = await repo.findDirect(ctx.reader, user.id, otherId);
   if (existing) return { conversation: existing, created: false };
   return commitWithEvents(ctx, async (tx, emit) => {
     const raced = await repo.findDirect(tx.db, user.id, otherId);
@@ -223,12 +224,12 @@ export interface ConversationView extends Omit<ReadState, "conversation_id"> {
 
 /** The caller's conversations, direct and group, most recently active first. */
 export async function listConversations(ctx: AppContext, user: AuthUser): Promise<ConversationView[]> {
-  return conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id));
+  return conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id));
 }
 
 async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
-    repo.listMembers(ctx.db, rows.map((r) => r.id)),
+    repo.listMembers(ctx.reader, rows.map((r) => r.id)),
     findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
@@ -257,6 +258,6 @@ async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, ro
 
 export async function directConversation(ctx: AppContext, user: AuthUser, otherId: number): Promise<{ view: ConversationView; created: boolean }> {
   const { conversation, created } = await openDirect(ctx, user, otherId);
-  const [view] = await conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id, { conversationId: conversation.id }));
+  const [view] = await conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id, { conversationId: conversation.id }));
   return { view: view!, created };
 }

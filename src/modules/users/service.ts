@@ -26,7 +26,7 @@ export function toPublicUser(user: UserRow, viewer: Pick<AuthUser, "id" | "is_st
 
 async function checkIdentifiers(ctx: AppContext, username: string | undefined, email: string | undefined, exceptId?: number) {
   if (username !== undefined && !USERNAME_PATTERN.test(username)) invalidField("username", USERNAME_RULE);
-  const taken = await repo.takenIdentifiers(ctx.db, username, email, exceptId);
+  const taken = await repo.takenIdentifiers(ctx.reader, username, email, exceptId);
   const fields: FieldErrors = {};
   if (taken.username) fields.username = ["A user with that username already exists."];
   if (taken.email) fields.email = ["user with this email already exists."];
@@ -69,12 +69,12 @@ export async function register(ctx: AppContext, input: RegisterBody, ip: string 
 }
 
 export async function getUser(ctx: AppContext, id: number): Promise<UserRow> {
-  return (await repo.findUserById(ctx.db, id)) ?? notFound();
+  return (await repo.findUserById(ctx.reader, id)) ?? notFound();
 }
 
 /** Finds a user by username, so a client can start a conversation with someone it knows by name. */
 export async function lookupUser(ctx: AppContext, username: string): Promise<UserRow> {
-  return (await repo.findActiveUserByUsername(ctx.db, username.trim())) ?? notFound("No user with that username.");
+  return (await repo.findActiveUserByUsername(ctx.reader, username.trim())) ?? notFound("No user with that username.");
 }
 
 /** The account `id`, if `actor` may change it: only its owner and staff may. */
