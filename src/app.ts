@@ -1,9 +1,11 @@
 // createApp assembles Parley from its modules around one database; tests build one against a temp data dir.
+import type { Database as SqliteDatabase } from "bun:sqlite";
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
 import { databasePath, isMigrated, migrateToLatest, openConfiguredDatabase, type DatabaseHandle } from "./db";
-import { sqlBuilder, selectRows } from "./db/prepared";
+import { GroupCommitter } from "./core/commit";
+import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
@@ -28,7 +30,8 @@ import { mentionRoutes, messageFileRoutes, messageRoutes } from "./modules/messa
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
-import { readLoggedEvents } from "./modules/realtime/events";
+import { NewestPages } from "./modules/messages/newest-pages";
+import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
 import { userRoutes } from "./modules/users";
@@ -91,9 +94,18 @@ function registerReadings(ctx: AppContext) {
     metrics.reading("parley_events_from_log_total", "Events read from the log because their announcement never came.", "counter", () => hub.filledFromLog);
   }
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
-  hub.onDeliver((event) => {
+}
+
+/** Everything that follows an event the hub delivers, committed on this node or another: listed here and nowhere else. */
+function afterDelivery(ctx: AppContext) {
+  const { metrics, newestPages, searchIndexer } = ctx;
+  ctx.hub.onDeliver((event) => {
     metrics.eventsPublished.inc({ type: event.type });
-    if (event.type === "message.created") metrics.messagesStored.inc();
+    if (event.type === "message.created") {
+      metrics.messagesStored.inc();
+      searchIndexer.messageCreated();
+    }
+    if (!event.private && event.type !== "read") newestPages.forget(event.conversation_id);
   });
 }
 
@@ -128,19 +140,33 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     if (config.databaseUrl) throw new Error(`PostgreSQL at ${postgresWhere(config.databaseUrl)} (PARLEY_DATABASE_URL): ${(error as Error).message}`, { cause: error });
     throw error;
   }
+  const hub = new Hub(log);
+  const metrics = new Metrics();
+  const committer = new GroupCommitter({
+    sqlite: database.sqlite,
+    transaction: database.transaction,
+    metrics,
+    // A batch's events, once committed: to this node's sockets (in seq order), then to the other nodes.
+    afterCommit: (events) => {
+      for (const event of events) hub.publish(event);
+      ctx.transport?.send(events);
+    },
+  });
   const ctx: AppContext = {
     config,
     db: database.db,
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
-    files: new FileStorage(uploadsDir(config.dataDir)),
+    uploads: new FileStorage(uploadsDir(config.dataDir)),
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,
-    transaction: database.transaction,
-    hub: new Hub(log),
-    metrics: new Metrics(),
+    committer,
+    hub,
+    newestPages: new NewestPages(),
+    searchIndexer: new SearchIndexer({ sqlite: database.sqlite, reader: database.sqlite ? (database.reader as SqliteDatabase) : null, committer, log }),
+    metrics,
     lifecycle: { draining: false },
     limits: createRateLimits(config),
     cluster,
@@ -148,8 +174,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     clientIp: clientIpSource(config.trustProxy),
   };
   registerReadings(ctx);
-  const [newest] = await selectRows(database.reader, sqlBuilder.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")));
-  ctx.hub.lastPublished = Number(newest?.seq ?? 0);
+  afterDelivery(ctx);
+  ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
   const app = buildRoutes(ctx, await webClientRoutes(ctx));
   let stopJobs: (() => Promise<void>) | undefined;

@@ -1,7 +1,12 @@
 // The one typed configuration: read from command-line flags and PARLEY_* environment variables, validated once.
 import { resolve } from "node:path";
-import type { Rate } from "./lib/rate-limit";
 import { formatDuration, parseDuration, parseSize } from "./lib/units";
+
+/** A burst of `capacity` tokens, refilled at `capacity` per `periodMs` (so "10/1m": 10 at once, then one every 6 s). */
+export interface Rate {
+  capacity: number;
+  periodMs: number;
+}
 
 export type Durability = "normal" | "full";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";

@@ -1,11 +1,16 @@
 // What every service needs, built once per app by createApp and passed down explicitly.
+// Which handle: reads of committed data take `reader`; writes take the job's transaction (commitWithEvents → tx);
+// `db` only for writes that announce nothing (accounts, tokens, tickets), housekeeping and maintenance.
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { Config } from "./config";
-import type { DatabaseHandle, Db } from "./db";
+import type { GroupCommitter } from "./core/commit";
+import type { Db } from "./db";
 import type { Connection } from "./db/prepared";
 import type { ClientIp } from "./lib/client-ip";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
+import type { NewestPages } from "./modules/messages/newest-pages";
+import type { SearchIndexer } from "./modules/search/indexer";
 import type { RateLimits } from "./lib/rate-limit";
 import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
@@ -17,19 +22,25 @@ import type { EventTransport } from "./modules/realtime/transport";
 
 export interface AppContext {
   config: Config;
+  /** The writer's own handle, outside any group commit (see the rule above). */
   db: Db;
-  /** SQLite: the raw writer connection (savepoints and hot inserts inside group commits). Null on PostgreSQL. */
+  /** SQLite: the raw writer connection, for SQLite-only chores (the search index, WAL checkpoints). Null on PostgreSQL. */
   sqlite: SqliteDatabase | null;
-  /** A write transaction (the group commit's): see DatabaseHandle.transaction. */
-  transaction: DatabaseHandle["transaction"];
+  /** Every write: commitWithEvents(ctx, job) runs the job in the group commit (see core/commit.ts). */
+  committer: GroupCommitter;
   /** Where reads of committed data go: SQLite's read connection (synchronous), or PostgreSQL's pool. */
   reader: Connection;
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;
-  files: UploadStore;
+  /** Where uploaded bytes live (local disk today; see files/storage.ts). */
+  uploads: UploadStore;
   fileUrls: FileUrls;
   hub: Hub;
+  /** The newest page of each conversation, serialized; forgotten when the hub delivers an event of it (see app.ts). */
+  newestPages: NewestPages;
+  /** SQLite's search index upkeep (a no-op on PostgreSQL). */
+  searchIndexer: SearchIndexer;
   metrics: Metrics;
   /** Token buckets for login, register, refresh, sends and upload bytes (all unlimited with PARLEY_RATE_LIMITS=off). */
   limits: RateLimits;

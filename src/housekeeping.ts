@@ -1,12 +1,11 @@
 // In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
-import { sql } from "kysely";
 import type { AppContext } from "./context";
+import { asTheOnlySweeper, optimizeSqlite } from "./db/maintenance";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepWsTickets } from "./modules/auth/ws-tickets";
 import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
-import { purgeIndexIfDue, startSearchIndexer } from "./modules/search/indexer";
 import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 
@@ -23,7 +22,7 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   // Once soon after start, for anything that expired while the server was down (not during start-up itself).
   const first = setTimeout(() => (running = running.then(runOnce)), 1_000);
   const slowConsumers = setInterval(() => ctx.hub.closeSlowConsumers(SLOW_CONSUMER_BYTES), 250);
-  const stopIndexer = startSearchIndexer(ctx);
+  const stopIndexer = ctx.searchIndexer.start();
   return async () => {
     await stopIndexer();
     clearTimeout(first);
@@ -37,7 +36,8 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
 export async function housekeepOnce(ctx: AppContext): Promise<void> {
   try {
     pruneRateLimits(ctx.limits); // full buckets are the same as none: memory holds only recently active keys
-    await asTheOnlySweeper(ctx, () => sweepDatabase(ctx));
+    // SQLite has one node; on PostgreSQL the nodes take turns.
+    await (ctx.sqlite ? sweepDatabase(ctx) : asTheOnlySweeper(ctx.db, () => sweepDatabase(ctx)));
   } catch (error) {
     ctx.log.error("housekeeping failed", { error: String(error) });
   }
@@ -50,9 +50,8 @@ async function sweepDatabase(ctx: AppContext): Promise<void> {
   const tickets = await sweepWsTickets(ctx);
   const clientIds = await expireClientIds(ctx);
   const retention = await sweepRetention(ctx);
-  await purgeIndexIfDue(ctx);
-  // Keeps SQLite's query planner statistics fresh (cheap when nothing changed); PostgreSQL's autovacuum does this.
-  if (ctx.sqlite) await sql`PRAGMA optimize`.execute(ctx.db);
+  await ctx.searchIndexer.purgeIfDue();
+  if (ctx.sqlite) await optimizeSqlite(ctx.db);
   const expired = retention.messagesDeleted + retention.messagesTombstoned + retention.eventsDeleted + retention.orphanFilesRemoved;
   if (files || tokens || tickets || clientIds || expired) {
     ctx.log.info("housekeeping", {
@@ -68,17 +67,3 @@ async function sweepDatabase(ctx: AppContext): Promise<void> {
   }
 }
 
-const HOUSEKEEPING_LOCK = 0x70617273; // "pars"
-
-/**
- * On PostgreSQL several nodes share the database: one at a time sweeps it (the others find the lock taken and skip
- * this round), so nothing expires twice or is announced twice. The lock is held by a transaction left open while
- * the sweep runs on other connections, and released with it — also when the node dies.
- */
-async function asTheOnlySweeper(ctx: AppContext, sweep: () => Promise<void>): Promise<void> {
-  if (ctx.sqlite) return sweep();
-  await ctx.db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ taken: boolean }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as taken`.execute(trx);
-    if (rows[0]?.taken) await sweep();
-  });
-}

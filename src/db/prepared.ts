@@ -78,6 +78,11 @@ export async function selectRows<R>(connection: Connection, query: Compilable<R>
   return (await connection.executeQuery<R>(compiled)).rows;
 }
 
+/** The first row of `query` on `connection` (for lookups by a unique key). */
+export async function selectFirst<R>(connection: Connection, query: Compilable<R>): Promise<R | undefined> {
+  return (await selectRows(connection, query))[0];
+}
+
 interface Compiled {
   sql: string;
   parameters: readonly unknown[];

@@ -3,7 +3,7 @@
 // accents removed by `unaccent` ("bucher" finds "Bücher", "strasse" finds "Straße") — and both kept up to date by
 // PostgreSQL itself on every write, so nothing here indexes. Created by migrations/0006_search.ts.
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import type { MatchKind, SearchHit, SearchQuery, SearchTerm, SearchTiers } from "./search";
+import type { MatchKind, SearchHit, SearchQuery, SearchTerm, SearchTiers } from "./search-types";
 
 /** The SQL that creates the fold function and both indexes (the migration runs it). */
 export async function installPostgresSearch(db: Kysely<any>): Promise<void> {

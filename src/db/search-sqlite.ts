@@ -3,10 +3,11 @@
 // `unicode61` (words, prefixes and phrases, diacritics folded: "bucher" finds "Bücher") and `trigram` (any substring
 // of three or more characters: Chinese, Japanese and Korean, which have no spaces, and partial words). Each row also
 // carries its conversation's tag, so a search walks only the caller's conversations' postings.
+import { escapeLike } from "./like";
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { findRanges } from "../modules/search/highlight";
-import type { MatchKind, SearchHit, SearchQuery, SearchTerm, SearchTiers } from "./search";
+import type { MatchKind, SearchHit, SearchQuery, SearchTerm, SearchTiers } from "./search-types";
 
 const TABLES = ["messages_fts", "messages_trigram"] as const;
 const TOKENIZERS = { messages_fts: "unicode61 remove_diacritics 2", messages_trigram: "trigram remove_diacritics 1" } as const;
@@ -229,7 +230,7 @@ async function tagged(reader: SqliteDatabase, table: string, match: string, conv
   return ids;
 }
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const likePattern = (text: string) => `%${escapeLike(text)}%`;
 
 /**
  * Rare words only (see RARE): newest matches first, only in the user's conversations, at most `window` of them,

@@ -16,11 +16,32 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
 }
 
+/** What an AppError says on every wire (HTTP and both sockets): code, message, field errors, and a 429's wait. */
+export interface WireError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  fields: FieldErrors | null;
+  /** The wait in whole seconds (as Retry-After) and exactly, for a 429. */
+  retryAfter: { retry_after: number; retry_after_ms: number } | null;
+}
+
+export function wireError(error: AppError): WireError {
+  const retryAfter = error instanceof RateLimitedError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : null;
+  return { status: error.status, code: error.code, message: error.message, fields: error.fields ?? null, retryAfter };
+}
+
+/** Field errors in one line, for the sockets: "field: message; …" (`named`), or the messages alone (the original's endpoint). */
+export function fieldsInOneLine(fields: FieldErrors, named: boolean): string {
+  return named ? Object.entries(fields).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; ") : Object.values(fields).flat().join(" ");
+}
+
 export function errorResponse(error: AppError): Response {
+  const wire = wireError(error);
   const headers: Record<string, string> = {};
-  if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="api"';
-  if (error instanceof RateLimitedError) headers["retry-after"] = String(error.retryAfterSeconds);
-  return jsonResponse(error.status, error.fields ?? errorBody(error.code, error.message), headers);
+  if (wire.status === 401) headers["www-authenticate"] = 'Bearer realm="api"';
+  if (wire.retryAfter) headers["retry-after"] = String(wire.retryAfter.retry_after);
+  return jsonResponse(wire.status, wire.fields ?? errorBody(wire.code, wire.message), headers);
 }
 
 /** Coerced values (query numbers) fail without a path; the failing schema is one of the object's properties. */

@@ -1,13 +1,7 @@
 // Token-bucket rate limits. Each limit is a RateLimiter; the in-memory one keeps a Map of buckets refilled lazily
 // by elapsed time. Kept behind the interface so a shared store (Redis) can hold the buckets for several nodes.
-import type { Config } from "../config";
+import type { Config, Rate } from "../config";
 import { rateLimited } from "./errors";
-
-/** A burst of `capacity` tokens, refilled at `capacity` per `periodMs` (so "10/1m": 10 at once, then one every 6 s). */
-export interface Rate {
-  capacity: number;
-  periodMs: number;
-}
 
 export interface Decision {
   ok: boolean;

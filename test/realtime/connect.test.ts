@@ -2,7 +2,7 @@
 // read must join without a gap or a duplicate. (Reads are asynchronous on both databases; on PostgreSQL each is a
 // round trip, so there is always something published meanwhile under load.)
 import { describe, expect, test } from "bun:test";
-import type { LoggedEvent } from "../../src/modules/realtime/events";
+import type { LoggedEvent } from "../../src/core/events";
 import { Hub } from "../../src/modules/realtime/hub";
 import { createLogger } from "../../src/lib/log";
 import { listen, registerUser } from "../helpers";

@@ -1,9 +1,9 @@
-// The group commit (realtime/events.ts) on whichever database the suite runs on: works that arrive together share
+// The group commit (core/commit.ts) on whichever database the suite runs on: works that arrive together share
 // one transaction; one that fails is rolled back alone, the others commit with their events, in order. (On
 // PostgreSQL the batch first runs without savepoints, then again isolated when a job failed: both paths are here.)
 import { describe, expect, test } from "bun:test";
 import { AppError } from "../../src/lib/errors";
-import { commitWithEvents } from "../../src/modules/realtime/events";
+import { commitWithEvents } from "../../src/core/commit";
 import { sendMessage } from "../../src/modules/messages/service";
 import { makeApp, queryRows, registerUser } from "../helpers";
 import { createGroup, waitFor } from "../chat-helpers";
@@ -15,8 +15,8 @@ const author = { id: alice.id, username: alice.username, is_staff: 0 } as never;
 
 /** A job that writes a message row and then fails: nothing of it may stay. */
 const failingJob = (text: string) =>
-  commitWithEvents(parley.ctx, async (trx, emit) => {
-    await trx.insertInto("messages").values({ conversation_id: group.id, sender_id: alice.id, body: text, created_at: Date.now() }).execute();
+  commitWithEvents(parley.ctx, async (tx, emit) => {
+    await tx.db.insertInto("messages").values({ conversation_id: group.id, sender_id: alice.id, body: text, created_at: Date.now() }).execute();
     await emit({ type: "conversation.updated", conversation_id: group.id, data: { text } });
     throw new AppError(409, "conflict", `refused: ${text}`);
   });

@@ -1,7 +1,6 @@
 // A search costs what the caller's own conversations hold: at 200,000 messages, a user in one small conversation
 // searching a word that 100,000 other messages contain is answered in milliseconds, and /healthz meanwhile too.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { catchUpSearchIndex } from "../../src/modules/search/indexer";
 import { listen, queryRows, type TestUser } from "../helpers";
 import { createGroup, registerUsers } from "../chat-helpers";
 
@@ -40,7 +39,7 @@ beforeAll(async () => {
     [MESSAGES, SPREAD, small, first, GROUPS, SPREAD, alice.id, crowd.id, 2 * SPREAD, SPREAD, now - MESSAGES],
   );
   own = (await queryRows<{ id: number }>(server.parley, "SELECT id FROM messages WHERE conversation_id = ? AND body LIKE 'common%' ORDER BY id DESC", [small])).map((r) => Number(r.id));
-  await catchUpSearchIndex(server.parley.ctx); // what the running server's indexer does shortly after start
+  await server.parley.ctx.searchIndexer.catchUp(); // what the running server's indexer does shortly after start
 }, 60_000);
 
 describe("a search in a small conversation on a large server", () => {

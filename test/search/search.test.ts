@@ -3,7 +3,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { purgeIndexIfDue } from "../../src/modules/search/indexer";
 import { listen, makeApp, queryRows, type TestUser } from "../helpers";
 import { onPostgres } from "../test-database";
 import { createGroup, directWith, expectRefused, registerUsers, sendText, waitFor } from "../chat-helpers";
@@ -258,8 +257,8 @@ describe.skipIf(onPostgres)("deleted text leaves the file", () => {
     };
     expect(file()).toBe(true);
     expect((await fresh("DELETE", `/api/messages/${room}/${message.id}/`, { token: u.access })).status).toBe(204);
-    expect(await purgeIndexIfDue(parley.ctx, Date.now(), 0)).toBe(true);
-    expect(await purgeIndexIfDue(parley.ctx, Date.now(), 0)).toBe(false); // nothing deleted since
+    expect(await parley.ctx.searchIndexer.purgeIfDue(Date.now(), 0)).toBe(true);
+    expect(await parley.ctx.searchIndexer.purgeIfDue(Date.now(), 0)).toBe(false); // nothing deleted since
     expect(file()).toBe(false);
   });
 });

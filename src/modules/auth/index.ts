@@ -44,6 +44,6 @@ export const authRoutes = (ctx: AppContext) =>
     })
     .get(
       "/users/protected/",
-      async ({ user }) => ({ message: "Access granted!", email: (await findUserById(ctx.db, user.id))!.email }),
+      async ({ user }) => ({ message: "Access granted!", email: (await findUserById(ctx.reader, user.id))!.email }),
       { response: protectedResponse, detail: { summary: "Check an access token", security } },
     );

@@ -1,12 +1,12 @@
 // Logging in, token rotation, logout, and turning a Bearer token into the current user.
 import { randomUUIDv7 } from "bun";
 import type { AppContext } from "../../context";
-import { prepared, sqlBuilder } from "../../db/prepared";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import { findUserByEmail, normalizeEmail } from "../users/repository";
 import type { LoginResult } from "./model";
+import * as repo from "./repository";
 import { tokenFamily, type TokenClaims } from "./tokens";
 
 /** The authenticated caller, as every service sees it. */
@@ -21,17 +21,6 @@ export interface AuthUser {
 /** revoked_tokens holds revoked token ids and, under this key, revoked families (every token of one login). */
 const familyKey = (family: string) => `family:${family}`;
 
-/** The user a token names, with whether the token or its family was revoked: on every authenticated request. */
-const tokenOwner = prepared((jti: string, family: string, userId: number) =>
-  sqlBuilder
-    .selectFrom("users")
-    .leftJoin("revoked_tokens", (join) => join.on("revoked_tokens.jti", "=", jti))
-    .leftJoin("revoked_tokens as revoked_family", (join) => join.on("revoked_family.jti", "=", family))
-    .selectAll("users")
-    .select(["revoked_tokens.jti as revoked", "revoked_family.jti as family_revoked"])
-    .where("users.id", "=", userId),
-);
-
 // Verifying against a real hash for unknown emails too keeps both refusals equally slow (no account enumeration).
 let decoyHash: Promise<string> | undefined;
 
@@ -39,7 +28,7 @@ let decoyHash: Promise<string> | undefined;
 export async function login(ctx: AppContext, email: string, password: string, ip: string): Promise<LoginResult> {
   await enforce(ctx.limits.loginPerIp, ip, "Too many login attempts from this address.");
   await enforce(ctx.limits.loginPerAccount, normalizeEmail(email), "Too many login attempts for this account.");
-  const user = await findUserByEmail(ctx.db, email);
+  const user = await findUserByEmail(ctx.reader, email);
   const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
   const matches = await ctx.passwords.verify(password, hash);
   if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");
@@ -53,7 +42,7 @@ async function upgradePasswordHash(ctx: AppContext, user: UserRow, password: str
   try {
     const password_hash = await ctx.passwords.hash(password);
     // Only if unchanged meanwhile: a password set concurrently wins.
-    await ctx.db.updateTable("users").set({ password_hash }).where("id", "=", user.id).where("password_hash", "=", user.password_hash).execute();
+    await repo.replacePasswordHash(ctx.db, user.id, user.password_hash, password_hash);
   } catch (error) {
     ctx.log.warn("password hash upgrade failed", { user_id: user.id, error: String(error) }); // retried at the next login
   }
@@ -80,7 +69,7 @@ async function readToken(ctx: AppContext, token: string, type: "access" | "refre
 
 /** The user verified claims name, and whether the token or its family was revoked; refused if the account is not active or its generation moved on. */
 async function holderOf(ctx: AppContext, claims: TokenClaims): Promise<{ user: UserRow; revoked: "token" | "family" | null }> {
-  const [row] = await tokenOwner.run(ctx.reader, claims.jti, familyKey(tokenFamily(claims)), claims.user_id);
+  const row = await repo.findTokenOwner(ctx.reader, claims.jti, familyKey(tokenFamily(claims)), claims.user_id);
   const revoked = row?.family_revoked ? "family" : row?.revoked ? "token" : null;
   if (!revoked && (!row || !row.is_active || row.token_generation !== claims.gen)) tokenNotValid("Token is invalid or expired");
   const { revoked: _, family_revoked: __, ...user } = row ?? {};
@@ -112,12 +101,7 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
 }
 
 async function revoke(ctx: AppContext, claims: TokenClaims): Promise<boolean> {
-  const result = await ctx.db
-    .insertInto("revoked_tokens")
-    .values({ jti: claims.jti, expires_at: claims.exp * 1000 })
-    .onConflict((oc) => oc.column("jti").doNothing())
-    .executeTakeFirst();
-  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  return repo.insertRevoked(ctx.db, claims.jti, claims.exp * 1000);
 }
 
 /**
@@ -128,11 +112,7 @@ async function revokeFamily(ctx: AppContext, claims: TokenClaims): Promise<never
   const family = tokenFamily(claims);
   // The family's newest token was issued before now, so it has expired by then (exp is rounded up to a second).
   const expires_at = Date.now() + Math.max(ctx.config.refreshTtlMs, ctx.config.accessTtlMs) + 1_000;
-  await ctx.db
-    .insertInto("revoked_tokens")
-    .values({ jti: familyKey(family), expires_at })
-    .onConflict((oc) => oc.column("jti").doNothing())
-    .execute();
+  await repo.insertRevoked(ctx.db, familyKey(family), expires_at);
   ctx.hub.disconnectUser(claims.user_id, 1008, "Session revoked", family);
   ctx.log.warn("a spent refresh token was used again: its login is revoked", { user_id: claims.user_id });
   return tokenNotValid("Token is blacklisted; it was already used, so every token of this login is revoked. Log in again.");
@@ -165,6 +145,5 @@ export async function logout(ctx: AppContext, caller: AuthUser, refreshToken: st
 }
 
 export async function sweepRevokedTokens(ctx: AppContext, now = Date.now()): Promise<number> {
-  const result = await ctx.db.deleteFrom("revoked_tokens").where("expires_at", "<", now).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return repo.deleteRevokedBefore(ctx.db, now);
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../../context";
 import { tokenNotValid } from "../../lib/errors";
+import * as repo from "./repository";
 import { callerOf, type AuthUser } from "./service";
 import type { TokenClaims } from "./tokens";
 
@@ -14,20 +15,19 @@ const hashOf = (ticket: string) => new Bun.CryptoHasher("sha256").update(ticket)
 export async function issueWsTicket(ctx: AppContext, caller: AuthUser, now = Date.now()): Promise<{ ticket: string; expires_in: number }> {
   const ticket = randomBytes(32).toString("base64url");
   const expiresAt = Math.min(now + WS_TICKET_TTL_MS, caller.token.exp * 1000); // never outlives its token
-  await ctx.db.insertInto("ws_tickets").values({ hash: hashOf(ticket), user_id: caller.id, claims: JSON.stringify(caller.token), expires_at: expiresAt }).execute();
+  await repo.insertWsTicket(ctx.db, { hash: hashOf(ticket), user_id: caller.id, claims: JSON.stringify(caller.token), expires_at: expiresAt });
   return { ticket, expires_in: Math.max(0, Math.floor((expiresAt - now) / 1000)) };
 }
 
 /** The caller a ticket stands for; it is spent by this call, whatever the answer. */
 export async function redeemWsTicket(ctx: AppContext, ticket: string, now = Date.now()): Promise<AuthUser> {
   // The delete is the lock: of two uses at once, on any nodes, only one gets the row.
-  const row = await ctx.db.deleteFrom("ws_tickets").where("hash", "=", hashOf(ticket)).returning(["claims", "expires_at"]).executeTakeFirst();
+  const row = await repo.takeWsTicket(ctx.db, hashOf(ticket));
   if (!row || Number(row.expires_at) <= now) tokenNotValid("Ticket is invalid, already used or expired");
   // Checked now, not when issued: a logout, password change or deactivation meanwhile ends the ticket too.
   return callerOf(ctx, JSON.parse(row.claims) as TokenClaims);
 }
 
 export async function sweepWsTickets(ctx: AppContext, now = Date.now()): Promise<number> {
-  const result = await ctx.db.deleteFrom("ws_tickets").where("expires_at", "<=", now).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return repo.deleteWsTicketsBefore(ctx.db, now);
 }

@@ -5,10 +5,11 @@ import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import { forbidden, invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { commitWithEvents } from "../realtime/events";
+import { commitWithEvents } from "../../core/commit";
+import { findMessageRow } from "../messages/repository";
 import type { ReadState } from "./model";
 import * as repo from "./repository";
-import { requireMember } from "./service";
+import { requireMember } from "./membership";
 
 export function readStateOf(row: { id: number; last_read_message_id: number | null; muted: number; unread_count: number | string | bigint | null; mention_count: number | string | bigint | null }): ReadState {
   const unread = Number(row.unread_count ?? 0);
@@ -29,14 +30,14 @@ async function currentState(db: Db, userId: number, conversationId: number): Pro
  */
 export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, messageId: number): Promise<ReadState> {
   await requireMember(ctx, conversationId, user.id);
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const message = await trx.selectFrom("messages").select("id").where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
-    if (!message) invalidField("message_id", "No such message in this conversation.");
-    const before = await currentState(trx, user.id, conversationId);
+  return commitWithEvents(ctx, async (tx, emit) => {
+    const message = await findMessageRow(tx.db, messageId);
+    if (message?.conversation_id !== conversationId) invalidField("message_id", "No such message in this conversation.");
+    const before = await currentState(tx.db, user.id, conversationId);
     if ((before.last_read_message_id ?? 0) >= messageId) return before;
-    await trx.updateTable("conversation_members").set({ last_read_message_id: messageId }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
+    await repo.setMemberState(tx.db, conversationId, user.id, { last_read_message_id: messageId });
     await emit({ type: "read", conversation_id: conversationId, data: { user_id: user.id, message_id: messageId } });
-    const after = await currentState(trx, user.id, conversationId);
+    const after = await currentState(tx.db, user.id, conversationId);
     await emit({ type: "unread", conversation_id: conversationId, user_id: user.id, private: true, data: after });
     return after;
   });
@@ -45,11 +46,11 @@ export async function markRead(ctx: AppContext, user: Pick<AuthUser, "id">, conv
 /** Mutes or unmutes the conversation for the caller (storage unchanged; only what counts as a notification). */
 export async function setMuted(ctx: AppContext, user: Pick<AuthUser, "id">, conversationId: number, muted: boolean): Promise<ReadState> {
   await requireMember(ctx, conversationId, user.id);
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const before = await currentState(trx, user.id, conversationId);
+  return commitWithEvents(ctx, async (tx, emit) => {
+    const before = await currentState(tx.db, user.id, conversationId);
     if (before.muted === muted) return before;
-    await trx.updateTable("conversation_members").set({ muted: muted ? 1 : 0 }).where("conversation_id", "=", conversationId).where("user_id", "=", user.id).execute();
-    const after = await currentState(trx, user.id, conversationId);
+    await repo.setMemberState(tx.db, conversationId, user.id, { muted: muted ? 1 : 0 });
+    const after = await currentState(tx.db, user.id, conversationId);
     await emit({ type: "mute", conversation_id: conversationId, user_id: user.id, private: true, data: after });
     return after;
   });

@@ -1,16 +1,17 @@
 // Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
 import { sql } from "kysely";
 import type { Db } from "../../db";
+import { startsWith } from "../../db/like";
 import type { Insertable } from "kysely";
-import { prepared, sqlBuilder } from "../../db/prepared";
+import { prepared, selectFirst, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { ConversationRow, ConversationTable, MemberRow } from "../../db/schema";
 
 export const groupNameKey = (name: string) => name.trim().normalize("NFKC").toLowerCase();
 /** The unique key of the direct conversation between two users, whichever of them asks. */
 export const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
-export function findConversation(db: Db, id: number): Promise<ConversationRow | undefined> {
-  return db.selectFrom("conversations").selectAll().where("id", "=", id).executeTakeFirst();
+export function findConversation(connection: Connection, id: number): Promise<ConversationRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("conversations").selectAll().where("id", "=", id));
 }
 
 export function findMembership(db: Db, conversationId: number, userId: number): Promise<MemberRow | undefined> {
@@ -40,8 +41,8 @@ export function findGroupByName(db: Db, name: string): Promise<ConversationRow |
   return db.selectFrom("conversations").selectAll().where("name_key", "=", groupNameKey(name)).executeTakeFirst();
 }
 
-export function findDirect(db: Db, a: number, b: number): Promise<ConversationRow | undefined> {
-  return db.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)).executeTakeFirst();
+export function findDirect(connection: Connection, a: number, b: number): Promise<ConversationRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("conversations").selectAll().where("direct_key", "=", directKey(a, b)));
 }
 
 export async function insertConversation(db: Db, row: Insertable<ConversationTable>): Promise<ConversationRow> {
@@ -68,22 +69,21 @@ export async function removeMember(db: Db, conversationId: number, userId: numbe
   return result.numDeletedRows > 0n;
 }
 
-export function listMembers(db: Db, conversationIds: number[]) {
-  if (conversationIds.length === 0) return Promise.resolve([]);
-  return db
+export function listMembers(connection: Connection, conversationIds: number[]) {
+  const query = sqlBuilder
     .selectFrom("conversation_members as m")
     .innerJoin("users as u", "u.id", "m.user_id")
     .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "m.last_read_message_id", "u.username", "u.first_name", "u.last_name"])
     .where("m.conversation_id", "in", conversationIds)
     .orderBy("m.joined_at")
-    .orderBy("m.user_id")
-    .execute();
+    .orderBy("m.user_id");
+  return conversationIds.length === 0 ? Promise.resolve([]) : selectRows(connection, query);
 }
 export type MemberWithUser = Awaited<ReturnType<typeof listMembers>>[number];
 
 /** The user's conversations with the id of each one's newest message (an index lookup per conversation). */
-export function listUserConversations(db: Db, userId: number, only: { kind?: ConversationRow["kind"]; conversationId?: number } = {}) {
-  let query = db
+export function listUserConversations(connection: Connection, userId: number, only: { kind?: ConversationRow["kind"]; conversationId?: number } = {}) {
+  let query = sqlBuilder
     .selectFrom("conversation_members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
     .selectAll("c")
@@ -110,15 +110,15 @@ export function listUserConversations(db: Db, userId: number, only: { kind?: Con
     .where("m.user_id", "=", userId);
   if (only.kind) query = query.where("c.kind", "=", only.kind);
   if (only.conversationId) query = query.where("c.id", "=", only.conversationId);
-  return query.execute();
+  return selectRows(connection, query);
 }
 
 /**
  * Groups newest first, with their member count and whether `userId` is one of them; `q` matches the start of the
  * name. Private groups only for their members (the others could not join them anyway).
  */
-export function listGroupDirectory(db: Db, userId: number, query: { q?: string; before?: number; limit: number }) {
-  let select = db
+export function listGroupDirectory(connection: Connection, userId: number, query: { q?: string; before?: number; limit: number }) {
+  let select = sqlBuilder
     .selectFrom("conversations as c")
     .select(["c.id", "c.name", "c.created_at"])
     .select((eb) => eb.selectFrom("conversation_members as m").select((e) => e.fn.countAll<number>().as("n")).whereRef("m.conversation_id", "=", "c.id").as("member_count"))
@@ -136,14 +136,8 @@ export function listGroupDirectory(db: Db, userId: number, query: { q?: string; 
     .limit(query.limit);
   if (query.before !== undefined) select = select.where("c.id", "<", query.before);
   const q = query.q ? groupNameKey(query.q) : "";
-  if (q) select = select.where(sql<boolean>`${sql.ref("c.name_key")} LIKE ${q.replace(/[\\%_]/g, (c) => `\\${c}`) + "%"} ESCAPE '\\'`);
-  return select.execute();
-}
-
-export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom("users").select("id").where("id", "in", ids).execute();
-  return new Set(rows.map((r) => r.id));
+  if (q) select = select.where(startsWith("c.name_key", q));
+  return selectRows(connection, select);
 }
 
 export async function countOwners(db: Db, conversationId: number): Promise<number> {
@@ -173,6 +167,30 @@ export function updateGroup(db: Db, id: number, changes: Partial<Pick<Conversati
   return db.updateTable("conversations").set(changes).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
-  return (await db.selectFrom("users").select("username").where("id", "=", userId).executeTakeFirst())?.username;
+const conversationForMember = prepared((userId: number, conversationId: number) =>
+  sqlBuilder
+    .selectFrom("conversations as c")
+    .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
+    .selectAll("c")
+    .select(["m.user_id as member", "m.role as member_role"])
+    .where("c.id", "=", conversationId),
+);
+
+/** The conversation with the user's membership (member null when not one); undefined when there is no such conversation. */
+export async function findForMember(reader: Connection, userId: number, conversationId: number) {
+  return (await conversationForMember.run(reader, userId, conversationId))[0];
+}
+
+/** Sets a member's own state of the conversation: the last-read marker, or muted. */
+export async function setMemberState(trx: Db, conversationId: number, userId: number, state: Partial<Pick<MemberRow, "last_read_message_id" | "muted">>): Promise<void> {
+  await trx.updateTable("conversation_members").set(state).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
+}
+
+const memberConversations = prepared((userId: number) =>
+  sqlBuilder.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id"),
+);
+
+/** The ids of the user's conversations, in id order. */
+export async function listMemberConversationIds(reader: Connection, userId: number): Promise<number[]> {
+  return (await memberConversations.run(reader, userId)).map((r) => r.conversation_id);
 }

@@ -1,48 +1,21 @@
 // Groups and direct conversations: who is in them, and the membership guard every conversation read or write passes.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
-import { prepared, sqlBuilder } from "../../db/prepared";
+import type { Connection } from "../../db/prepared";
 import type { ConversationRow, MemberRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { findMessagesByIds } from "../messages/repository";
 import { toMessageView } from "../messages/view";
-import { commitWithEvents, type Emit } from "../realtime/events";
+import { commitWithEvents, type Emit } from "../../core/commit";
 import type { ConversationView, DirectoryEntry, DirectoryQuery, GroupView } from "./model";
 import { readStateOf } from "./read-state";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
-import { mayManage } from "./roles";
-
-const conversationForMember = prepared((userId: number, conversationId: number) =>
-  sqlBuilder
-    .selectFrom("conversations as c")
-    .leftJoin("conversation_members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
-    .selectAll("c")
-    .select(["m.user_id as member", "m.role as member_role"])
-    .where("c.id", "=", conversationId),
-);
-
-/** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
-  const [row] = await conversationForMember.run(ctx.reader, userId, conversationId);
-  if (!row) notFound("Conversation not found.");
-  if (row.member === null) forbidden("You are not a member of this conversation.");
-  const { member: _, member_role, ...conversation } = row;
-  return { conversation, role: member_role! };
-}
-
-/** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
-  return (await requireMembership(ctx, conversationId, userId)).conversation;
-}
-
-/** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */
-export const isModerator = (conversation: Pick<ConversationRow, "kind">, role: MemberRow["role"]) =>
-  conversation.kind === "direct" || mayManage({ userId: 0, role, staff: false });
+import { existingUserIds } from "../users/repository";
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
-export function parseMemberIds(members: unknown): number[] {
+function parseMemberIds(members: unknown): number[] {
   if (members === undefined || members === null || members === "") return [];
   let list: unknown = members;
   if (typeof members === "string") {
@@ -59,8 +32,8 @@ export function parseMemberIds(members: unknown): number[] {
   return [...new Set(ids as number[])];
 }
 
-export async function groupViews(db: Db, groups: ConversationRow[]): Promise<GroupView[]> {
-  const members = await repo.listMembers(db, groups.map((g) => g.id));
+export async function groupViews(connection: Connection, groups: ConversationRow[]): Promise<GroupView[]> {
+  const members = await repo.listMembers(connection, groups.map((g) => g.id));
   return groups.map((g) => {
     const own = members.filter((m) => m.conversation_id === g.id);
     return {
@@ -93,13 +66,13 @@ export function nameTaken(error: unknown): never {
 export async function createGroup(ctx: AppContext, user: AuthUser, name: string, memberInput: unknown, isPrivate = false): Promise<GroupView> {
   const trimmed = validGroupName(name);
   const memberIds = parseMemberIds(memberInput).filter((id) => id !== user.id);
-  const group = await commitWithEvents(ctx, async (trx, emit) => {
-    if (await repo.findGroupByName(trx, trimmed)) invalidField("name", "Group name already exists.");
-    const known = await repo.existingUserIds(trx, memberIds);
+  const group = await commitWithEvents(ctx, async (tx, emit) => {
+    if (await repo.findGroupByName(tx.db, trimmed)) invalidField("name", "Group name already exists.");
+    const known = await existingUserIds(tx.db, memberIds);
     const unknown = memberIds.filter((id) => !known.has(id));
     if (unknown.length) invalidField("members", `Unknown user id: ${unknown.join(", ")}.`);
     const now = Date.now();
-    const row = await repo.insertConversation(trx, {
+    const row = await repo.insertConversation(tx.db, {
       kind: "group",
       name: trimmed,
       name_key: repo.groupNameKey(trimmed),
@@ -108,22 +81,22 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
       created_at: now,
       private: isPrivate ? 1 : 0,
     });
-    await addAndAnnounce(trx, emit, row, [user.id], "owner", now);
-    await addAndAnnounce(trx, emit, row, memberIds, "member", now);
+    await addAndAnnounce(tx.db, emit, row, [user.id], "owner", now);
+    await addAndAnnounce(tx.db, emit, row, memberIds, "member", now);
     return row;
   }).catch(nameTaken);
-  return (await groupViews(ctx.db, [group]))[0]!;
+  return (await groupViews(ctx.reader, [group]))[0]!;
 }
 
 /** Every group, newest first, for finding one to join (groups are open to join, as in the original). */
 export async function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
-  const rows = await repo.listGroupDirectory(ctx.db, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
+  const rows = await repo.listGroupDirectory(ctx.reader, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
   return rows.map((g) => ({ id: g.id, name: g.name!, member_count: Number(g.member_count), is_member: Boolean(g.is_member), created_at: new Date(g.created_at).toISOString() }));
 }
 
 export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<GroupView[]> {
-  const rows = await repo.listUserConversations(ctx.db, user.id, { kind: "group" });
-  return groupViews(ctx.db, rows.sort((a, b) => a.id - b.id));
+  const rows = await repo.listUserConversations(ctx.reader, user.id, { kind: "group" });
+  return groupViews(ctx.reader, rows.sort((a, b) => a.id - b.id));
 }
 
 export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
@@ -134,11 +107,11 @@ export async function requireGroup(db: Db, groupId: number): Promise<Conversatio
 
 /** Joins an open group; joining again changes nothing. A private group is joined only by being added. */
 export async function joinGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
-  await commitWithEvents(ctx, async (trx, emit) => {
-    const group = await requireGroup(trx, groupId);
-    if (await repo.findMembership(trx, group.id, user.id)) return;
+  await commitWithEvents(ctx, async (tx, emit) => {
+    const group = await requireGroup(tx.db, groupId);
+    if (await repo.findMembership(tx.db, group.id, user.id)) return;
     if (group.private) forbidden("This group is private: ask one of its owners or admins to add you.");
-    await addAndAnnounce(trx, emit, group, [user.id], await newcomerRole(trx, group.id));
+    await addAndAnnounce(tx.db, emit, group, [user.id], await newcomerRole(tx.db, group.id));
   });
 }
 
@@ -149,12 +122,12 @@ export async function newcomerRole(trx: Db, groupId: number): Promise<MemberRow[
 
 /** Leaves a group (a no-op for non-members). The last owner must hand over first, unless nobody else is left. */
 export async function leaveGroup(ctx: AppContext, user: AuthUser, groupId: number): Promise<void> {
-  await commitWithEvents(ctx, async (trx, emit) => {
-    const group = await requireGroup(trx, groupId);
-    const membership = await repo.findMembership(trx, group.id, user.id);
+  await commitWithEvents(ctx, async (tx, emit) => {
+    const group = await requireGroup(tx.db, groupId);
+    const membership = await repo.findMembership(tx.db, group.id, user.id);
     if (!membership) return;
-    await keepAnOwner(trx, group.id, membership, "leave");
-    await repo.removeMember(trx, group.id, user.id);
+    await keepAnOwner(tx.db, group.id, membership, "leave");
+    await repo.removeMember(tx.db, group.id, user.id);
     await emit({ type: "member.left", conversation_id: group.id, user_id: user.id, data: { user_id: user.id, username: user.username } });
   });
 }
@@ -177,14 +150,14 @@ export async function keepAnOwner(trx: Db, groupId: number, target: Pick<MemberR
 
 /** The direct conversation between the caller and `otherId` (possibly themself), created on first use. */
 export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
-  const existing = await repo.findDirect(ctx.db, user.id, otherId);
+  const existing = await repo.findDirect(ctx.reader, user.id, otherId);
   if (existing) return { conversation: existing, created: false };
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const raced = await repo.findDirect(trx, user.id, otherId);
+  return commitWithEvents(ctx, async (tx, emit) => {
+    const raced = await repo.findDirect(tx.db, user.id, otherId);
     if (raced) return { conversation: raced, created: false };
-    if (!(await repo.existingUserIds(trx, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
+    if (!(await existingUserIds(tx.db, [otherId])).has(otherId)) invalidField(field, "Unknown user.");
     const now = Date.now();
-    const conversation = await repo.insertConversation(trx, {
+    const conversation = await repo.insertConversation(tx.db, {
       kind: "direct",
       name: null,
       name_key: null,
@@ -193,7 +166,7 @@ export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, ot
       created_at: now,
       private: 0,
     });
-    await addAndAnnounce(trx, emit, conversation, [...new Set([user.id, otherId])], "member", now);
+    await addAndAnnounce(tx.db, emit, conversation, [...new Set([user.id, otherId])], "member", now);
     return { conversation, created: true };
   });
 }
@@ -212,12 +185,12 @@ export async function addAndAnnounce(trx: Db, emit: Emit, conversation: Conversa
 
 /** The caller's conversations, direct and group, most recently active first. */
 export async function listConversations(ctx: AppContext, user: AuthUser): Promise<ConversationView[]> {
-  return conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id));
+  return conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id));
 }
 
-export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
+async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
-    repo.listMembers(ctx.db, rows.map((r) => r.id)),
+    repo.listMembers(ctx.reader, rows.map((r) => r.id)),
     findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
@@ -246,6 +219,6 @@ export async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "i
 
 export async function directConversation(ctx: AppContext, user: AuthUser, otherId: number): Promise<{ view: ConversationView; created: boolean }> {
   const { conversation, created } = await openDirect(ctx, user, otherId);
-  const [view] = await conversationViews(ctx, user, await repo.listUserConversations(ctx.db, user.id, { conversationId: conversation.id }));
+  const [view] = await conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id, { conversationId: conversation.id }));
   return { view: view!, created };
 }

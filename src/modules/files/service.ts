@@ -2,22 +2,17 @@
 import type { AppContext } from "../../context";
 import { gone, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { requireMember } from "../conversations/service";
-import { newestPagesOf } from "../messages/newest-pages";
+import { requireMember } from "../conversations/membership";
+import * as repo from "./repository";
+import { INLINE_IMAGE_TYPES } from "../../lib/inline-images";
 import type { FileInfo } from "./model";
-import { INLINE_IMAGE_TYPES } from "./storage";
 
 const isExpired = (file: { expires_at: number | null; deleted_at: number | null }, now: number) =>
   file.deleted_at !== null || (file.expires_at !== null && file.expires_at <= now);
 
 /** The attachment of message `messageId` (the original's "file id"), for members of its conversation only. */
 export async function fileInfo(ctx: AppContext, user: AuthUser, messageId: number): Promise<FileInfo> {
-  const row = await ctx.db
-    .selectFrom("messages as m")
-    .innerJoin("files as f", "f.id", "m.file_id")
-    .select(["m.conversation_id", "f.id", "f.original_name", "f.size", "f.content_type", "f.expires_at", "f.deleted_at"])
-    .where("m.id", "=", messageId)
-    .executeTakeFirst();
+  const row = await repo.findAttachment(ctx.reader, messageId);
   if (!row) notFound("File not found.");
   await requireMember(ctx, row.conversation_id, user.id);
   const now = Date.now();
@@ -32,7 +27,7 @@ export async function fileInfo(ctx: AppContext, user: AuthUser, messageId: numbe
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` → an inclusive range within `size`; null when unsatisfiable or multi-range. */
-export function parseRange(header: string, size: number): { start: number; end: number } | null {
+function parseRange(header: string, size: number): { start: number; end: number } | null {
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === "" && match[2] === "")) return null;
   let start: number;
@@ -52,7 +47,7 @@ export function parseRange(header: string, size: number): { start: number; end: 
 /** The bytes of a file for a request carrying a valid signature: with ETag, Range and safe content headers. */
 export async function download(ctx: AppContext, fileId: number, expires: string | undefined, signature: string | undefined, headers: Headers): Promise<Response> {
   if (!ctx.fileUrls.verify(fileId, expires, signature)) notFound("File not found or link expired.");
-  const file = await ctx.db.selectFrom("files").selectAll().where("id", "=", fileId).executeTakeFirst();
+  const file = await repo.findFile(ctx.reader, fileId);
   if (!file) notFound("File not found.");
   if (isExpired(file, Date.now())) gone("File has expired.");
   const inline = INLINE_IMAGE_TYPES.has(file.content_type);
@@ -68,7 +63,7 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
     "content-disposition": `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(file.original_name)}`,
   };
   if (headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers: common });
-  const body = ctx.files.read(file.storage_name);
+  const body = ctx.uploads.read(file.storage_name);
   const rangeHeader = headers.get("range");
   const ifRange = headers.get("if-range");
   if (rangeHeader && (!ifRange || ifRange === etag)) {
@@ -84,17 +79,11 @@ export async function download(ctx: AppContext, fileId: number, expires: string 
 
 /** Deletes the bytes of expired files and marks their rows; returns how many were swept. */
 export async function sweepExpiredFiles(ctx: AppContext, now = Date.now()): Promise<number> {
-  const expired = await ctx.db
-    .selectFrom("files")
-    .select(["id", "storage_name"])
-    .where("deleted_at", "is", null)
-    .where("expires_at", "<=", now)
-    .limit(1000)
-    .execute();
+  const expired = await repo.listExpired(ctx.db, now, 1000);
   for (const file of expired) {
-    await ctx.files.remove(file.storage_name);
-    await ctx.db.updateTable("files").set({ deleted_at: now }).where("id", "=", file.id).execute();
+    await ctx.uploads.remove(file.storage_name);
+    await repo.markDeleted(ctx.db, file.id, now);
   }
-  if (expired.length) newestPagesOf(ctx).clear(); // cached pages still show those files as available
+  if (expired.length) ctx.newestPages.clear(); // cached pages still show those files as available
   return expired.length;
 }

@@ -4,6 +4,7 @@
 import { randomUUIDv7 } from "bun";
 import { open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { INLINE_IMAGE_TYPES } from "../../lib/inline-images";
 import { makePrivateDir } from "../../lib/private-files";
 
 export interface StoredUpload {
@@ -14,11 +15,9 @@ export interface StoredUpload {
   sha256: string;
 }
 
-/** Image types a browser may show inline; everything else is served as an attachment. */
-export const INLINE_IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
 /** The image type the bytes really are (by their magic numbers), if one of the inline-safe ones. */
-export function sniffImage(head: Uint8Array): string | null {
+function sniffImage(head: Uint8Array): string | null {
   const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
   if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
   if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
@@ -28,7 +27,7 @@ export function sniffImage(head: Uint8Array): string | null {
 }
 
 /** A display name from the client's file name: no directories, no control characters, bounded length. */
-export function cleanFileName(name: string | undefined): string {
+function cleanFileName(name: string | undefined): string {
   const base = (name ?? "").split(/[\\/]/).pop() ?? "";
   const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, "").trim().slice(0, 255);
   return cleaned && cleaned !== "." && cleaned !== ".." ? cleaned : "file";

@@ -1,7 +1,7 @@
 // Writes of the import, with the original's ids. The per-message ones are prepared once and run on the writer
 // connection inside the import's transaction (a large history means hundreds of thousands of rows).
 import type { Db } from "../../db";
-import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
+import { prepared, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { ConversationRow, MemberRow, NewUser } from "../../db/schema";
 import type { StoredUpload } from "../files/storage";
 
@@ -46,4 +46,9 @@ const insertMessageRow = prepared((id: number, conversationId: number, senderId:
 
 export async function insertMessage(writer: Connection, id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number): Promise<void> {
   await insertMessageRow.run(writer, id, conversationId, senderId, body, fileId, createdAt);
+}
+
+/** Whether a content table holds any row, on a transaction, the database or a raw SQLite connection. */
+export async function hasRows(connection: Connection, table: "users" | "conversations" | "messages"): Promise<boolean> {
+  return (await selectRows(connection, sqlBuilder.selectFrom(table).select("id").limit(1))).length > 0;
 }

@@ -11,13 +11,13 @@ import { MAX_PBKDF2_ITERATIONS, parseDjangoPbkdf2 } from "../auth/passwords";
 import { directKey, groupNameKey } from "../conversations/repository";
 import type { StoredUpload } from "../files/storage";
 import { toMessageView } from "../messages/view";
-import { appendUnpublished } from "../realtime/events";
+import { appendUnpublished } from "../../core/events";
 import { normalizeEmail, usernameKey } from "../users/repository";
 import { DjangoSource, parseDjangoTime, type DjangoMessage, type DjangoUser } from "./django";
 import * as repo from "./repository";
 import { ImportError, type ImportReport, type SkipReason, type UserRef } from "./report";
 import { POSTGRES, requireEmpty, requireEmptyReadOnly } from "./target";
-import { writerIn } from "../realtime/events";
+import type { JobTx } from "../../core/commit";
 
 export interface ImportOptions {
   /** The original's db.sqlite3 (opened read-only). */
@@ -298,13 +298,13 @@ export async function importDjango(ctx: AppContext, options: ImportOptions, now 
     const planned = plan(source, options, ctx.config.dataDir, false, now);
     const stored = await copyFiles(ctx, planned);
     try {
-      const lastSeq = await ctx.db.transaction().execute(async (trx) => {
-        await requireEmpty(trx, target); // the final word, in the same transaction as the writes
-        return write(ctx, trx, source, planned, stored, now);
+      const lastSeq = await ctx.committer.bulk(async (tx) => {
+        await requireEmpty(tx.db, target); // the final word, in the same transaction as the writes
+        return write(ctx, tx, source, planned, stored, now);
       });
       ctx.hub.lastPublished = Math.max(ctx.hub.lastPublished, lastSeq);
     } catch (error) {
-      for (const file of stored.values()) await ctx.files.remove(file.storage_name);
+      for (const file of stored.values()) await ctx.uploads.remove(file.storage_name);
       throw error;
     }
     return planned.report;
@@ -327,20 +327,19 @@ async function copyFiles(ctx: AppContext, planned: Plan): Promise<Map<number, St
         planned.files.delete(messageId);
         continue;
       }
-      const upload = await ctx.files.save(bytes);
+      const upload = await ctx.uploads.save(bytes);
       files.bytes += upload.size - file.size;
       stored.set(messageId, upload);
     }
   } catch (error) {
-    for (const file of stored.values()) await ctx.files.remove(file.storage_name);
+    for (const file of stored.values()) await ctx.uploads.remove(file.storage_name);
     throw error;
   }
   return stored;
 }
 
 /** Every row, inside the import's transaction; returns the last event seq. */
-async function write(ctx: AppContext, trx: Db, source: DjangoSource, planned: Plan, stored: Map<number, StoredUpload>, now: number): Promise<number> {
-  const writer = writerIn(ctx, trx);
+async function write(ctx: AppContext, { db: trx, writer }: JobTx, source: DjangoSource, planned: Plan, stored: Map<number, StoredUpload>, now: number): Promise<number> {
   let lastSeq = 0;
   await repo.insertUsers(trx, planned.users);
   for (const conversation of [...planned.groups.values(), ...planned.directs.values()]) {

@@ -1,13 +1,11 @@
 // The Parley database an import goes into: it must hold no user, conversation or message.
 import { existsSync } from "node:fs";
 import { databasePath, isMigrated, openPostgres, type Db } from "../../db";
-import { selectRows, sqlBuilder } from "../../db/prepared";
 import { openReadOnly } from "../../db/read-only";
 import { ImportError } from "./report";
+import { hasRows } from "./repository";
 
 const CONTENT_TABLES = ["users", "conversations", "messages"] as const;
-
-const firstRowOf = (table: (typeof CONTENT_TABLES)[number]) => sqlBuilder.selectFrom(table).select("id").limit(1);
 
 /** `where`: the data dir, or "PostgreSQL" for the database at PARLEY_DATABASE_URL. */
 function refusal(where: string, table: string): ImportError {
@@ -21,7 +19,7 @@ export const POSTGRES = "PostgreSQL";
 /** Refuses unless the target is empty, through a transaction or the database (inside the import's transaction: the final word). */
 export async function requireEmpty(db: Db, where: string): Promise<void> {
   for (const table of CONTENT_TABLES) {
-    if (await db.selectFrom(table).select("id").limit(1).executeTakeFirst()) throw refusal(where, table);
+    if (await hasRows(db, table)) throw refusal(where, table);
   }
 }
 
@@ -45,7 +43,7 @@ export async function requireEmptyReadOnly({ dataDir, databaseUrl }: { dataDir: 
   try {
     for (const table of CONTENT_TABLES) {
       const exists = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1").get(table);
-      if (exists && (await selectRows(sqlite, firstRowOf(table))).length) throw refusal(dataDir, table);
+      if (exists && (await hasRows(sqlite, table))) throw refusal(dataDir, table);
     }
   } finally {
     sqlite.close();

@@ -1,12 +1,13 @@
 // @username mentions: resolved to members when a message is written, stored for the mentions list and unread counts.
 import type { Db } from "../../db";
 import { usernameKey } from "../users/repository";
+import { membersNamed } from "./repository";
 
 // A mention starts a word: "@bob" and "(@bob" count, "mail@bob.org" does not. Usernames may hold . @ + - _.
 const MENTION = /(?<![\p{L}\p{N}_.@+-])@([\p{L}\p{N}_.@+-]{1,150})/gu;
 
 /** The usernames written as @mentions, with sentence punctuation ("@bob.", "@bob...") also tried without it. */
-export function mentionedNames(text: string): string[] {
+function mentionedNames(text: string): string[] {
   const names = new Set<string>();
   for (const [, name] of text.matchAll(MENTION)) {
     names.add(usernameKey(name!));
@@ -20,19 +21,5 @@ export function mentionedNames(text: string): string[] {
 export async function resolveMentions(db: Db, conversationId: number, authorId: number, text: string): Promise<number[]> {
   const names = mentionedNames(text);
   if (names.length === 0) return [];
-  const rows = await db
-    .selectFrom("users as u")
-    .innerJoin("conversation_members as m", (join) => join.onRef("m.user_id", "=", "u.id").on("m.conversation_id", "=", conversationId))
-    .select("u.id")
-    .where("u.username_key", "in", names.slice(0, 100))
-    .where("u.id", "!=", authorId)
-    .orderBy("u.id")
-    .execute();
-  return rows.map((r) => r.id);
-}
-
-/** Replaces a message's mention rows (on send and on edit). */
-export async function storeMentions(db: Db, messageId: number, conversationId: number, userIds: number[]): Promise<void> {
-  await db.deleteFrom("message_mentions").where("message_id", "=", messageId).execute();
-  if (userIds.length) await db.insertInto("message_mentions").values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId }))).execute();
+  return membersNamed(db, conversationId, names.slice(0, 100), authorId);
 }

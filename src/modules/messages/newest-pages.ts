@@ -1,7 +1,5 @@
 // The newest page of a conversation, serialized once and kept until the conversation changes. Opening a room
 // reads exactly this page, by far the most frequent read of a chat server; everyone in a busy room asks for it.
-import type { AppContext } from "../../context";
-
 interface Page {
   json: string;
   madeAt: number;
@@ -39,19 +37,4 @@ export class NewestPages {
     this.byConversation.clear();
     this.size = 0;
   }
-}
-
-const caches = new WeakMap<AppContext, NewestPages>();
-
-/** The app's cache, forgetting a conversation's pages whenever an event of that conversation is published. */
-export function newestPagesOf(ctx: AppContext): NewestPages {
-  let cache = caches.get(ctx);
-  if (!cache) {
-    const created = (cache = new NewestPages());
-    caches.set(ctx, created);
-    ctx.hub.onDeliver((event) => {
-      if (!event.private && event.type !== "read") created.forget(event.conversation_id);
-    });
-  }
-  return cache;
 }

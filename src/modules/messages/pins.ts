@@ -2,8 +2,8 @@
 import type { AppContext } from "../../context";
 import { forbidden } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { isModerator, requireMember, requireMembership } from "../conversations/service";
-import { commitWithEvents } from "../realtime/events";
+import { isModerator, requireMember, requireMembership } from "../conversations/membership";
+import { commitWithEvents } from "../../core/commit";
 import * as repo from "./repository";
 import { currentView, messageForChange } from "./service";
 import { toMessageView, type MessageView } from "./view";
@@ -11,11 +11,11 @@ import { toMessageView, type MessageView } from "./view";
 export async function setPinned(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, pinned: boolean): Promise<MessageView> {
   const { conversation, role } = await requireMembership(ctx, conversationId, user.id);
   if (!isModerator(conversation, role)) forbidden("Only the group's owners and admins may pin messages.");
-  await commitWithEvents(ctx, async (trx, emit) => {
-    const message = await messageForChange(trx, conversation.id, messageId);
+  await commitWithEvents(ctx, async (tx, emit) => {
+    const message = await messageForChange(tx.db, conversation.id, messageId);
     if ((message.pinned_at !== null) === pinned) return;
     const now = Date.now();
-    await trx.updateTable("messages").set({ pinned_at: pinned ? now : null, pinned_by: pinned ? user.id : null }).where("id", "=", messageId).execute();
+    await repo.updateMessage(tx.db, messageId, { pinned_at: pinned ? now : null, pinned_by: pinned ? user.id : null });
     await emit({
       type: pinned ? "message.pinned" : "message.unpinned",
       conversation_id: conversation.id,

@@ -2,8 +2,9 @@
 import type { AppContext } from "../../context";
 import { invalidField } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
-import { requireMember } from "../conversations/service";
-import { commitWithEvents } from "../realtime/events";
+import { requireMember } from "../conversations/membership";
+import { commitWithEvents } from "../../core/commit";
+import * as repo from "./repository";
 import type { reactionsAnswer } from "./model";
 import { messageForChange } from "./service";
 import { parseReactions, reactionViews, type ReactionView } from "./view";
@@ -17,7 +18,7 @@ const PICTOGRAPH = String.raw`\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifi
 const EMOJI = new RegExp(String.raw`^(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|${PICTOGRAPH}(?:[\u{E0020}-\u{E007E}]+\u{E007F})?(?:\u200D${PICTOGRAPH})*)$`, "u");
 
 /** One emoji: a single grapheme built as an emoji is (👍, 👍🏽, 🇫🇷, 1️⃣, 👩‍💻 included; "a⃣" or 👍 with accents not). */
-export function checkEmoji(text: string): string {
+function checkEmoji(text: string): string {
   const emoji = text.trim();
   const count = [...graphemes.segment(emoji)].length;
   if (count !== 1 || !EMOJI.test(emoji)) invalidField("emoji", "Give one emoji, e.g. 👍.");
@@ -31,8 +32,8 @@ export type ReactionsAnswer = typeof reactionsAnswer.static & { changed: boolean
 export async function setReaction(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, emojiText: string, add: boolean): Promise<ReactionsAnswer> {
   const emoji = checkEmoji(emojiText);
   const conversation = await requireMember(ctx, conversationId, user.id);
-  return commitWithEvents(ctx, async (trx, emit) => {
-    const message = await messageForChange(trx, conversation.id, messageId);
+  return commitWithEvents(ctx, async (tx, emit) => {
+    const message = await messageForChange(tx.db, conversation.id, messageId);
     const reactions = parseReactions(message.reactions);
     const users = reactions[emoji] ?? [];
     const present = users.includes(user.id);
@@ -43,7 +44,7 @@ export async function setReaction(ctx: AppContext, user: AuthUser, conversationI
     } else if (users.length === 1) delete reactions[emoji];
     else reactions[emoji] = users.filter((id) => id !== user.id);
     const stored = Object.keys(reactions).length ? JSON.stringify(reactions) : null;
-    await trx.updateTable("messages").set({ reactions: stored }).where("id", "=", messageId).execute();
+    await repo.updateMessage(tx.db, messageId, { reactions: stored });
     const count = reactions[emoji]?.length ?? 0;
     await emit({
       type: add ? "reaction.added" : "reaction.removed",

@@ -1,8 +1,10 @@
 // Queries on messages. Reads run on the read connection (ctx.reader); history pages walk the (conversation_id, id)
 // index: O(log n) at any depth. The hot ones are prepared once.
 import { prepared, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
-import type { MessageRow } from "../../db/schema";
-import type { Pipeline } from "../realtime/events";
+import type { Insertable, Updateable } from "kysely";
+import type { Db } from "../../db";
+import type { FileTable, MessageRow, MessageTable } from "../../db/schema";
+import type { JobTx } from "../../core/commit";
 
 function selectMessages() {
   return sqlBuilder
@@ -124,14 +126,131 @@ const insertMessageWithId = prepared(
 );
 
 /**
- * Inserts inside a group commit's transaction, on its fastest handle (see writerIn in realtime/events.ts); in a
- * PostgreSQL batch's pipeline, with an id taken ahead and without waiting for the answer.
+ * Inserts inside a group commit's transaction, on its fastest handle; in a PostgreSQL batch's pipeline, with an id
+ * taken ahead and without waiting for the answer.
  */
-export async function insertMessage(writer: Connection, row: NewMessage, pipeline: Pipeline | null = null): Promise<number> {
+export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" | "pipeline">, row: NewMessage): Promise<number> {
   if (pipeline) {
     const id = await pipeline.nextMessageId();
     pipeline.defer(insertMessageWithId.run(writer, id, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions));
     return id;
   }
   return (await insertMessageRow.run(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions))[0]!.id;
+}
+
+// Writes and reads inside a write transaction (the group commit's `tx.db`).
+
+/** A message's row as stored, read inside a write transaction. */
+export async function findMessageRow(trx: Db, id: number): Promise<MessageRow | undefined> {
+  return trx.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function insertFile(trx: Db, row: Omit<Insertable<FileTable>, "id" | "deleted_at">): Promise<number> {
+  return (await trx.insertInto("files").values({ ...row, deleted_at: null }).returning("id").executeTakeFirstOrThrow()).id;
+}
+
+/** One reply more (+1) or fewer (-1) under a parent; never below zero. */
+export async function countReply(trx: Db, parentId: number, change: 1 | -1): Promise<void> {
+  const query = trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", change > 0 ? "+" : "-", 1) })).where("id", "=", parentId);
+  await (change > 0 ? query : query.where("reply_count", ">", 0)).execute();
+}
+
+export async function updateMessage(trx: Db, id: number, fields: Updateable<MessageTable>): Promise<void> {
+  await trx.updateTable("messages").set(fields).where("id", "=", id).execute();
+}
+
+/** A sender's messages not yet deleted, oldest first. */
+export async function listLiveMessagesOf(trx: Db, senderId: number): Promise<{ id: number; conversation_id: number }[]> {
+  return trx.selectFrom("messages").select(["id", "conversation_id"]).where("sender_id", "=", senderId).where("deleted_at", "is", null).orderBy("id").execute();
+}
+
+/** Deletes every file row an account uploaded; returns their storage names. */
+export async function deleteFilesOf(trx: Db, uploaderId: number): Promise<string[]> {
+  return (await trx.deleteFrom("files").where("uploader_id", "=", uploaderId).returning("storage_name").execute()).map((f) => f.storage_name);
+}
+
+/**
+ * Empties the live ones of these messages into tombstones: text, file row, reactions, mentions and pin gone, parents'
+ * reply counts lowered. Returns the ids changed and the storage names of the files whose rows went.
+ */
+export async function tombstoneRows(trx: Db, messageIds: number[], now: number): Promise<{ ids: number[]; storageNames: string[] }> {
+  const rows = await trx.selectFrom("messages").select(["id", "file_id", "reply_to_id"]).where("id", "in", messageIds).where("deleted_at", "is", null).execute();
+  if (rows.length === 0) return { ids: [], storageNames: [] };
+  const ids = rows.map((r) => r.id);
+  const fileIds = rows.map((r) => r.file_id).filter((id): id is number => id !== null);
+  const files = fileIds.length ? await trx.selectFrom("files").select(["id", "storage_name"]).where("id", "in", fileIds).execute() : [];
+  await trx
+    .updateTable("messages")
+    .set({ body: "", file_id: null, client_id: null, deleted_at: now, reactions: null, mentions: null, pinned_at: null, pinned_by: null })
+    .where("id", "in", ids)
+    .execute();
+  for (const row of rows) if (row.reply_to_id !== null) await countReply(trx, row.reply_to_id, -1);
+  await trx.deleteFrom("message_mentions").where("message_id", "in", ids).execute();
+  if (files.length) await trx.deleteFrom("files").where("id", "in", files.map((f) => f.id)).execute();
+  return { ids, storageNames: files.map((f) => f.storage_name) };
+}
+
+/** Housekeeping: client_ids of messages sent before `before` may be used again; returns how many were forgotten. */
+export async function forgetClientIdsBefore(db: Db, before: number): Promise<number> {
+  const result = await db.updateTable("messages").set({ client_id: null }).where("client_id", "is not", null).where("created_at", "<", before).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** What a message view needs of each conversation. */
+export async function conversationsForViews(reader: Connection, ids: number[]) {
+  return selectRows(reader, sqlBuilder.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", ids));
+}
+
+/** The members of a conversation with these username keys, by id, but not `exceptId` (the author). */
+export async function membersNamed(db: Db, conversationId: number, usernameKeys: string[], exceptId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom("users as u")
+    .innerJoin("conversation_members as m", (join) => join.onRef("m.user_id", "=", "u.id").on("m.conversation_id", "=", conversationId))
+    .select("u.id")
+    .where("u.username_key", "in", usernameKeys)
+    .where("u.id", "!=", exceptId)
+    .orderBy("u.id")
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Replaces a message's mention rows (on send and on edit). */
+export async function storeMentions(trx: Db, messageId: number, conversationId: number, userIds: number[]): Promise<void> {
+  await trx.deleteFrom("message_mentions").where("message_id", "=", messageId).execute();
+  if (userIds.length) await trx.insertInto("message_mentions").values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId }))).execute();
+}
+
+/** Conversations and their own retention: all of them, or (`onlyOwn`) those with one. */
+export async function listRetentions(db: Db, onlyOwn: boolean): Promise<{ id: number; retention_days: number | null }[]> {
+  let query = db.selectFrom("conversations").select(["id", "retention_days"]);
+  if (onlyOwn) query = query.where("retention_days", "is not", null);
+  return query.execute();
+}
+
+/** A conversation's messages after `after`, oldest first (what retention needs of each). */
+export async function listOldestAfter(db: Db, conversationId: number, after: number, limit: number) {
+  return db
+    .selectFrom("messages")
+    .select(["id", "created_at", "reply_count", "reply_to_id", "file_id", "deleted_at"])
+    .where("conversation_id", "=", conversationId)
+    .where("id", ">", after)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+}
+
+/** Deletes message rows (already tombstoned) and every logged event about them. */
+export async function deleteMessages(trx: Db, ids: number[]): Promise<void> {
+  await trx.deleteFrom("events").where("message_id", "in", ids).execute();
+  await trx.deleteFrom("messages").where("id", "in", ids).execute();
+}
+
+/** Which of these messages still have replies. */
+export async function withReplies(trx: Db, ids: number[]): Promise<number[]> {
+  return (await trx.selectFrom("messages").select("id").where("id", "in", ids).where("reply_count", ">", 0).execute()).map((m) => m.id);
+}
+
+/** Which of these upload names a file row still points at. */
+export async function knownStorageNames(db: Db, names: string[]): Promise<string[]> {
+  return (await db.selectFrom("files").select("storage_name").where("storage_name", "in", names).execute()).map((row) => row.storage_name);
 }

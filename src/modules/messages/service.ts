@@ -5,16 +5,15 @@ import type { ConversationRow } from "../../db/schema";
 import { AppError, badRequest, forbidden, invalidField, notFound, payloadTooLarge } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
-import { isModerator, openDirect, requireMember, requireMembership } from "../conversations/service";
-import type { StoredUpload } from "../files/storage";
-import { commitWithEvents, pipelineOf, writerIn, type Emit } from "../realtime/events";
+import { isModerator, requireMember, requireMembership } from "../conversations/membership";
+import { openDirect } from "../conversations/service";
+import { commitWithEvents, type Emit } from "../../core/commit";
+import { dropLoggedEdits, scrubLoggedContent } from "../../core/events";
 import { truncateWalSoon } from "../../db/wal";
-import { markIndexForPurge } from "../search/indexer";
-import { resolveMentions, storeMentions } from "./mentions";
+import { resolveMentions } from "./mentions";
 import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
-import { newestPagesOf } from "./newest-pages";
 import { toMessageView, type MessageView } from "./view";
 
 const PAGE_SIZE = 10;
@@ -69,14 +68,14 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
 
   // Charged by the file's size before a byte of it reaches the disk: a refused upload leaves no file and no row.
   if (file) await enforce(ctx.limits.uploadBytesPerUser, String(user.id), "Too many bytes uploaded; wait before the next file.", file.size);
-  const stored = file ? await ctx.files.save(file as Blob & { name?: string }) : null;
+  const stored = file ? await ctx.uploads.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
-    const message = await commitWithEvents(ctx, async (trx, emit) => {
+    const message = await commitWithEvents(ctx, async (tx, emit) => {
       const now = Date.now();
-      if (replyTo !== null) await takeReply(trx, conversation.id, replyTo);
-      const mentions = await resolveMentions(trx, conversation.id, user.id, text);
-      const fileId = stored ? await insertFile(ctx, trx, user, stored, now) : null;
+      if (replyTo !== null) await takeReply(tx.db, conversation.id, replyTo);
+      const mentions = await resolveMentions(tx.db, conversation.id, user.id, text);
+      const fileId = stored ? await repo.insertFile(tx.db, { ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now) }) : null;
       const row = {
         conversation_id: conversation.id,
         sender_id: user.id,
@@ -87,8 +86,8 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
         reply_to_id: replyTo,
         mentions: mentions.length ? JSON.stringify(mentions) : null,
       };
-      const id = await repo.insertMessage(writerIn(ctx, trx), row, pipelineOf(trx));
-      if (mentions.length) await storeMentions(trx, id, conversation.id, mentions);
+      const id = await repo.insertMessage(tx, row);
+      if (mentions.length) await repo.storeMentions(tx.db, id, conversation.id, mentions);
       // The view from what was just written (no read-back): it is also the event's data, serialized once.
       const view = toMessageView(
         {
@@ -115,7 +114,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
     }, { messages: 1 });
     return { message, created: true };
   } catch (error) {
-    if (stored) await ctx.files.remove(stored.storage_name); // no orphan bytes when the row did not commit
+    if (stored) await ctx.uploads.remove(stored.storage_name); // no orphan bytes when the row did not commit
     if (body.client_id && isUniqueViolation(error, "messages", ["sender_id", "client_id"])) {
       const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
       if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
@@ -125,15 +124,6 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
 }
 
 const expiryOf = (ctx: AppContext, now: number) => (ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null);
-
-async function insertFile(ctx: AppContext, trx: Db, user: AuthUser, stored: StoredUpload, now: number): Promise<number> {
-  const row = await trx
-    .insertInto("files")
-    .values({ ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now), deleted_at: null })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 /**
  * A page of a conversation's history, as JSON text: `?page=N` (newest first, 10 a page, as the original), or
@@ -146,7 +136,7 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
   const conversation = await requireMember(ctx, conversationId, user.id);
   const limit = query.limit ?? PAGE_SIZE;
   const newest = !cursors && (query.page ?? 1) === 1;
-  const pages = newestPagesOf(ctx);
+  const pages = ctx.newestPages;
   const cached = newest ? pages.get(conversation.id, limit, user.id) : undefined;
   if (cached !== undefined) return cached;
   const records = await repo.listHistory(
@@ -165,30 +155,24 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
 }
 
 /** A client_id de-duplicates retries for 24 hours; after that the same id may be used again. */
-export const CLIENT_ID_WINDOW_MS = 24 * 3_600_000;
+const CLIENT_ID_WINDOW_MS = 24 * 3_600_000;
 
 export async function expireClientIds(ctx: AppContext, now = Date.now()): Promise<number> {
-  const result = await ctx.db
-    .updateTable("messages")
-    .set({ client_id: null })
-    .where("client_id", "is not", null)
-    .where("created_at", "<", now - CLIENT_ID_WINDOW_MS)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return repo.forgetClientIdsBefore(ctx.db, now - CLIENT_ID_WINDOW_MS);
 }
 
 /** A reply's parent: in the same conversation and not deleted; it counts one reply more. */
 async function takeReply(trx: Db, conversationId: number, parentId: number): Promise<void> {
-  const parent = await trx.selectFrom("messages").select(["conversation_id", "deleted_at"]).where("id", "=", parentId).executeTakeFirst();
+  const parent = await repo.findMessageRow(trx, parentId);
   if (!parent || parent.conversation_id !== conversationId) invalidField("reply_to", "No such message in this conversation.");
   if (parent.deleted_at !== null) invalidField("reply_to", "That message was deleted.");
-  await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "+", 1) })).where("id", "=", parentId).execute();
+  await repo.countReply(trx, parentId, 1);
 }
 
 /** A message of the conversation, read inside a write transaction: 404 when it is not there, 409 when deleted. */
 export async function messageForChange(trx: Db, conversationId: number, messageId: number) {
-  const message = await trx.selectFrom("messages").selectAll().where("id", "=", messageId).where("conversation_id", "=", conversationId).executeTakeFirst();
-  if (!message) notFound("Message not found.");
+  const message = await repo.findMessageRow(trx, messageId);
+  if (!message || message.conversation_id !== conversationId) notFound("Message not found.");
   if (message.deleted_at !== null) throw new AppError(409, "conflict", "The message was deleted.");
   return message;
 }
@@ -201,21 +185,21 @@ export async function currentView(ctx: AppContext, conversation: ConversationRow
 /** The sender edits the text; mentions are resolved again; members get `message.updated`. */
 export async function editMessage(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, text: string): Promise<MessageView> {
   const conversation = await requireMember(ctx, conversationId, user.id);
-  const edited = await commitWithEvents(ctx, async (trx, emit) => {
-    const message = await messageForChange(trx, conversation.id, messageId);
+  const edited = await commitWithEvents(ctx, async (tx, emit) => {
+    const message = await messageForChange(tx.db, conversation.id, messageId);
     if (message.sender_id !== user.id) forbidden("Only the sender may edit a message.");
     checkText(text, message.file_id !== null);
     if (text === message.body) return false;
-    const mentions = await resolveMentions(trx, conversation.id, message.sender_id, text);
+    const mentions = await resolveMentions(tx.db, conversation.id, message.sender_id, text);
     const editedAt = Date.now();
-    await trx.updateTable("messages").set({ body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null }).where("id", "=", messageId).execute();
-    await storeMentions(trx, messageId, conversation.id, mentions);
+    await repo.updateMessage(tx.db, messageId, { body: text, edited_at: editedAt, mentions: mentions.length ? JSON.stringify(mentions) : null });
+    await repo.storeMentions(tx.db, messageId, conversation.id, mentions);
     const data = { id: messageId, conversation_id: conversation.id, message: text, edited_at: new Date(editedAt).toISOString(), mentions };
     // The old text leaves the log too: the logged message.created now says what the message says, and the earlier
     // message.updated (at most one: each edit removes the one before) is superseded by this one, so an edit costs
     // the same however often the message was edited.
-    await trx.deleteFrom("events").where("message_id", "=", messageId).where("type", "=", "message.updated").execute();
-    await scrubLoggedContent(trx, [messageId], { message: text, edited_at: data.edited_at, mentions });
+    await dropLoggedEdits(tx.db, messageId);
+    await scrubLoggedContent(tx.db, [messageId], { message: text, edited_at: data.edited_at, mentions });
     await emit({ type: "message.updated", conversation_id: conversation.id, message_id: messageId, data });
     return true;
   });
@@ -238,18 +222,18 @@ export async function deleteConversationMessage(ctx: AppContext, user: AuthUser,
  * its order, and members get `message.deleted`. Deleting again changes nothing. `mayDelete` is the caller's rule.
  */
 export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
-  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
-    const message = await trx.selectFrom("messages").select(["id", "conversation_id", "sender_id", "file_id", "deleted_at"]).where("id", "=", messageId).executeTakeFirst();
+  const removedFiles = await commitWithEvents(ctx, async (tx, emit) => {
+    const message = await repo.findMessageRow(tx.db, messageId);
     if (!message) notFound("Message not found.");
     if (!mayDelete(message)) forbidden("You may not delete this message.");
     if (message.deleted_at !== null) return null;
-    const removed = await tombstone(trx, [messageId]);
+    const removed = await tombstone(tx.db, [messageId]);
     await emit({ type: "message.deleted", conversation_id: message.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message.conversation_id } });
     return removed;
   });
   if (removedFiles === null) return; // deleted before: nothing changed
-  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once the rows that point at them are gone
-  markIndexForPurge(ctx);
+  for (const storageName of removedFiles) await ctx.uploads.remove(storageName); // bytes go once the rows that point at them are gone
+  ctx.searchIndexer.markForPurge();
   truncateWalSoon(ctx);
 }
 
@@ -262,15 +246,14 @@ const ERASE_BATCH = 500;
  * account uploaded, whose rows go too.
  */
 export async function eraseMessagesOf(trx: Db, emit: Emit, senderId: number): Promise<string[]> {
-  const messages = await trx.selectFrom("messages").select(["id", "conversation_id"]).where("sender_id", "=", senderId).where("deleted_at", "is", null).orderBy("id").execute();
+  const messages = await repo.listLiveMessagesOf(trx, senderId);
   const removed: string[] = [];
   for (let i = 0; i < messages.length; i += ERASE_BATCH) {
     const batch = messages.slice(i, i + ERASE_BATCH);
     removed.push(...(await tombstone(trx, batch.map((m) => m.id))));
     for (const m of batch) await emit({ type: "message.deleted", conversation_id: m.conversation_id, message_id: m.id, data: { id: m.id, conversation_id: m.conversation_id } });
   }
-  const files = await trx.deleteFrom("files").where("uploader_id", "=", senderId).returning("storage_name").execute();
-  return [...removed, ...files.map((f) => f.storage_name)];
+  return [...removed, ...(await repo.deleteFilesOf(trx, senderId))];
 }
 
 /** What a deleted message's logged events say instead of its content. */
@@ -282,38 +265,10 @@ const TOMBSTONE_FIELDS = { message: "", file: null, attachment: null, client_id:
  */
 export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]> {
   if (messageIds.length === 0) return [];
-  const rows = await trx.selectFrom("messages").select(["id", "conversation_id", "file_id", "reply_to_id"]).where("id", "in", messageIds).where("deleted_at", "is", null).execute();
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const fileIds = rows.map((r) => r.file_id).filter((id): id is number => id !== null);
-  const files = fileIds.length ? await trx.selectFrom("files").select(["id", "storage_name"]).where("id", "in", fileIds).execute() : [];
-  const now = Date.now();
-  await trx
-    .updateTable("messages")
-    .set({ body: "", file_id: null, client_id: null, deleted_at: now, reactions: null, mentions: null, pinned_at: null, pinned_by: null })
-    .where("id", "in", ids)
-    .execute();
-  for (const row of rows) {
-    if (row.reply_to_id !== null) await trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", "-", 1) })).where("id", "=", row.reply_to_id).where("reply_count", ">", 0).execute();
-  }
-  await trx.deleteFrom("message_mentions").where("message_id", "in", ids).execute();
-  if (files.length) await trx.deleteFrom("files").where("id", "in", files.map((f) => f.id)).execute();
+  const { ids, storageNames } = await repo.tombstoneRows(trx, messageIds, Date.now());
   // A client resuming from an old seq replays message.created: it must get the tombstone, not the text.
-  await scrubLoggedContent(trx, ids, TOMBSTONE_FIELDS);
-  return files.map((f) => f.storage_name);
-}
-
-/**
- * Rewrites what the logged message.created and message.updated events of these messages say with `fields` (what
- * they say now), inside the transaction that changed them: a client resuming from an old seq replays the log, and
- * must not get text that was deleted or edited out.
- */
-async function scrubLoggedContent(trx: Db, messageIds: number[], fields: Record<string, unknown>): Promise<void> {
-  const logged = await trx.selectFrom("events").select(["seq", "data"]).where("message_id", "in", messageIds).where("type", "in", ["message.created", "message.updated"]).execute();
-  for (const event of logged) {
-    const scrubbed = { ...JSON.parse(event.data), ...fields };
-    await trx.updateTable("events").set({ data: JSON.stringify(scrubbed) }).where("seq", "=", event.seq).execute();
-  }
+  if (ids.length) await scrubLoggedContent(trx, ids, TOMBSTONE_FIELDS);
+  return storageNames;
 }
 
 /** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */
@@ -329,7 +284,7 @@ export async function listReplies(ctx: AppContext, user: AuthUser, conversationI
 export async function viewsAcrossConversations(ctx: AppContext, records: repo.MessageRecord[], viewerId: number): Promise<MessageView[]> {
   const ids = [...new Set(records.map((r) => r.conversation_id))];
   if (ids.length === 0) return [];
-  const conversations = await ctx.db.selectFrom("conversations").select(["id", "kind", "direct_key"]).where("id", "in", ids).execute();
+  const conversations = await repo.conversationsForViews(ctx.reader, ids);
   const byId = new Map(conversations.map((c) => [c.id, c]));
   const now = Date.now();
   return records.map((r) => toMessageView(r, byId.get(r.conversation_id)!, ctx.fileUrls, now, viewerId));

@@ -2,9 +2,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { Elysia } from "elysia";
-import { sql } from "kysely";
 import type { AppContext } from "../../context";
 import { databasePath, isMigrated } from "../../db";
+import { pingWriter } from "../../db/maintenance";
 import { errorBody, jsonResponse } from "../../lib/http";
 
 /** Ready means: not shutting down, the database (file) writable, every migration applied, the writer answering. */
@@ -13,7 +13,7 @@ async function readiness(ctx: AppContext): Promise<string | null> {
   try {
     if (ctx.sqlite) accessSync(databasePath(ctx.config.dataDir), constants.W_OK);
     if (!(await isMigrated(ctx.reader))) return "database not migrated";
-    await sql`SELECT 1`.execute(ctx.db);
+    await pingWriter(ctx.db);
     return null;
   } catch (error) {
     // The detail (hosts, paths) goes to the log, not to whoever asks /readyz.

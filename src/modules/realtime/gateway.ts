@@ -5,10 +5,10 @@
 import type { Server } from "bun";
 import type { AppContext } from "../../context";
 import { AppError } from "../../lib/errors";
-import { errorBody, errorResponse, jsonResponse } from "../../lib/http";
+import { errorBody, errorResponse, fieldsInOneLine, jsonResponse, wireError } from "../../lib/http";
 import { authenticate, type AuthUser } from "../auth/service";
 import { redeemWsTicket } from "../auth/ws-tickets";
-import { requireMember } from "../conversations/service";
+import { requireMember } from "../conversations/membership";
 import { sendMessage } from "../messages/service";
 import type { Socket } from "./hub";
 import * as realtime from "./service";
@@ -90,7 +90,8 @@ export function gatewayRoutes(ctx: AppContext) {
       await sendMessage(ctx, ws.data.user, ws.data.legacyConversation!, { message: text });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      ws.send(JSON.stringify({ error: error.fields ? Object.values(error.fields).flat().join(" ") : error.message, code: error.code, ...realtime.retryAfterFields(error) }));
+      const wire = wireError(error);
+      ws.send(JSON.stringify({ error: wire.fields ? fieldsInOneLine(wire.fields, false) : wire.message, code: wire.code, ...wire.retryAfter }));
     }
   }
 

@@ -1,7 +1,7 @@
 // Who is connected, which topics their sockets hear, and publishing committed events to them in seq order.
 import type { Server } from "bun";
 import type { Logger } from "../../lib/log";
-import type { LoggedEvent } from "./events";
+import type { LoggedEvent } from "../../core/events";
 import { conversationTopic, legacyTopic, userTopic } from "./topics";
 
 /** Unsent output past which a socket counts as a slow consumer and is closed with 1013. */
@@ -16,8 +16,8 @@ export interface SocketState {
   subscribedAt: number;
   /** Set for sockets of the original's endpoint, which hear one conversation in the original's format. */
   legacyConversation: number | null;
-  /** Flood control: tokens left and when they were last refilled. */
-  tokens: number;
+  /** Flood control: the operations this socket may still send now (a token bucket), and when it was last refilled. */
+  floodBucket: number;
   refilledAt: number;
   /** When this socket last sent `typing`, per conversation. */
   typingAt: Map<number, number> | null; // made on first use: most sockets never type
@@ -81,7 +81,7 @@ export class Hub {
   /**
    * Publishes committed events strictly in seq order. An event at or below lastPublished was delivered already (from
    * the log, when it filled a hole) and is dropped. A hole below a committed event is final: one writer at a time
-   * appends to the log (SQLite's write lock, PostgreSQL's advisory lock, see events.ts), so whatever fills it was
+   * appends to the log (SQLite's write lock, PostgreSQL's advisory lock, see core/commit.ts), so whatever fills it was
    * committed earlier — another node's event whose notice is late or lost — or never will be (a seq that a
    * rolled-back transaction took: PostgreSQL's sequences do not roll back). So the log is read for it at once.
    */

@@ -1,16 +1,15 @@
 // What the gateway does for a connected user: the hello, replays from the log, presence, and client operations.
 import type { AppContext } from "../../context";
-import { prepared, sqlBuilder } from "../../db/prepared";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { TSchema } from "elysia";
-import { AppError, RateLimitedError } from "../../lib/errors";
-import { validated } from "../../lib/http";
+import { AppError } from "../../lib/errors";
+import { fieldsInOneLine, validated, wireError } from "../../lib/http";
 import type { AuthUser } from "../auth/service";
 import { tokenFamily } from "../auth/tokens";
 import { markRead } from "../conversations/read-state";
-import { presenceContacts } from "../conversations/repository";
+import { listMemberConversationIds, presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
-import { eventFrame, type LoggedEvent } from "./events";
+import { eventFrame, oldestLoggedSeq, readLoggedFor, type LoggedEvent } from "../../core/events";
 import type { Socket, SocketState } from "./hub";
 import * as model from "./model";
 import { localPresence } from "./presence";
@@ -23,16 +22,12 @@ const TYPING_INTERVAL_MS = 2_000;
 const BUCKET_SIZE = 100;
 const REFILL_PER_SECOND = 20;
 
-const memberConversations = prepared((userId: number) =>
-  sqlBuilder.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId).orderBy("conversation_id"),
-);
-
-export async function memberConversationIds(ctx: AppContext, userId: number): Promise<number[]> {
-  return (await memberConversations.run(ctx.reader, userId)).map((r) => r.conversation_id);
+async function memberConversationIds(ctx: AppContext, userId: number): Promise<number[]> {
+  return listMemberConversationIds(ctx.reader, userId);
 }
 
 /** Users who see `userId`'s presence, themself included where they qualify (the rule: presenceContacts). */
-export async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
+async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
   return (await presenceContacts.run(ctx.reader, userId)).map((r) => r.user_id);
 }
 
@@ -93,49 +88,32 @@ export async function replay(ctx: AppContext, socket: Socket, userId: number, si
   else socket.cork(() => page.frames.forEach((frame) => socket.send(frame)));
 }
 
-const oldestSeq = prepared(() => sqlBuilder.selectFrom("events").select((eb) => eb.fn.min<number>("seq").as("seq")));
-const missedEvents = prepared((userId: number, since: number, upTo: number, limit: number) =>
-  sqlBuilder
-    .selectFrom("events")
-    .select(["seq", "type", "conversation_id", "data"])
-    .where("seq", ">", since)
-    .where("seq", "<=", upTo)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
-        eb("user_id", "=", userId),
-      ]),
-    )
-    .orderBy("seq")
-    .limit(limit),
-);
-
 /** The frames of the user's events with since < seq <= upTo, or why the client must refetch over REST instead. */
 async function readMissed(ctx: AppContext, userId: number, since: number, upTo: number, limit: number): Promise<{ frames: string[] } | { resync: string }> {
   if (since > upTo) return { resync: "Unknown seq." };
   if (since === upTo) return { frames: [] };
-  const [oldest] = await oldestSeq.run(ctx.reader);
+  const oldest = await oldestLoggedSeq(ctx.reader);
   // The log has been trimmed past `since`, or `since` is from another database: the client must refetch.
-  if (since < (oldest?.seq ?? upTo + 1) - 1) return { resync: "The event log no longer reaches back that far." };
-  const rows = await missedEvents.run(ctx.reader, userId, since, upTo, limit + 1);
+  if (since < (oldest ?? upTo + 1) - 1) return { resync: "The event log no longer reaches back that far." };
+  const rows = await readLoggedFor(ctx.reader, userId, since, upTo, limit + 1);
   if (rows.length > limit) return { resync: "Too many events missed; refetch over REST." };
   return { frames: rows.map((row) => eventFrame(row.type, row.conversation_id, row.seq, row.data)) };
 }
 
 export function newSocketState(user: Pick<AuthUser, "id" | "username" | "token">, subscribedAt: number, legacyConversation: number | null = null): SocketState {
-  return { userId: user.id, username: user.username, family: tokenFamily(user.token), subscribedAt, legacyConversation, tokens: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
+  return { userId: user.id, username: user.username, family: tokenFamily(user.token), subscribedAt, legacyConversation, floodBucket: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
 }
 
 /** Takes one token from the socket's bucket; false when it is flooding. */
 export function allowOperation(state: SocketState, now = Date.now()): boolean {
-  state.tokens = Math.min(BUCKET_SIZE, state.tokens + ((now - state.refilledAt) / 1000) * REFILL_PER_SECOND);
+  state.floodBucket = Math.min(BUCKET_SIZE, state.floodBucket + ((now - state.refilledAt) / 1000) * REFILL_PER_SECOND);
   state.refilledAt = now;
-  if (state.tokens < 1) return false;
-  state.tokens -= 1;
+  if (state.floodBucket < 1) return false;
+  state.floodBucket -= 1;
   return true;
 }
 
-export function presenceFrame(userId: number, status: "online" | "offline") {
+function presenceFrame(userId: number, status: "online" | "offline") {
   return JSON.stringify({ type: "presence", data: { user_id: userId, status } } satisfies typeof model.presenceFrame.static);
 }
 
@@ -178,11 +156,6 @@ function errorFrame(code: string, message: string, ref: unknown, extra: Record<s
   return JSON.stringify(ref === undefined ? { type: "error", data: { code, message, ...extra } } : { type: "error", ref, data: { code, message, ref, ...extra } });
 }
 
-/** What a 429 adds to an error frame: the wait in whole seconds (as Retry-After) and exactly. */
-export function retryAfterFields(error: AppError): Record<string, number> {
-  return error instanceof RateLimitedError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : {};
-}
-
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
 export async function handleOperation(ctx: AppContext, socket: Socket, state: SocketState, user: AuthUser, op: Operation): Promise<void> {
   const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
@@ -219,7 +192,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       ctx.log.error("websocket operation failed", { type: String(op.type), error: String(error) });
       return void socket.send(errorFrame("internal", "Internal server error.", ref));
     }
-    const message = error.fields ? Object.entries(error.fields).map(([field, msgs]) => `${field}: ${msgs.join(" ")}`).join("; ") : error.message;
-    socket.send(errorFrame(error.code, message, ref, retryAfterFields(error)));
+    const wire = wireError(error);
+    socket.send(errorFrame(wire.code, wire.fields ? fieldsInOneLine(wire.fields, true) : wire.message, ref, wire.retryAfter ?? {}));
   }
 }

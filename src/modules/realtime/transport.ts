@@ -4,8 +4,12 @@
 // seq order, through the hub's gap filling and a poll once a second (PARLEY_LOG_POLL), so delivery stays exactly once
 // and in order. Every channel and key is named after the cluster id, which the database holds (see cluster.ts).
 import { RedisClient } from "bun";
-import type { AppContext } from "../../context";
-import type { EventType, LoggedEvent } from "./events";
+import type { Config } from "../../config";
+import type { Logger } from "../../lib/log";
+import type { RateLimits } from "../../lib/rate-limit";
+import type { Cluster } from "./cluster";
+import type { Hub } from "./hub";
+import type { EventType, LoggedEvent } from "../../core/events";
 import type { Signal } from "./hub";
 import { shareRateLimits } from "../../lib/rate-limit";
 import { PRESENCE_TTL_MS, redisPresence, type Presence } from "./presence";
@@ -35,7 +39,16 @@ const RECONNECT_MS = 1_000;
 /** How often a node says it is alive (and renews its presence entries); a node silent for PRESENCE_TTL_MS is gone. */
 const HEARTBEAT_MS = PRESENCE_TTL_MS / 3;
 
-export function startRedisTransport(ctx: AppContext, url: string): EventTransport {
+/** What the transport needs of the app (its AppContext). */
+export interface TransportDeps {
+  cluster: Cluster;
+  config: Pick<Config, "logPollMs">;
+  hub: Hub;
+  limits: RateLimits;
+  log: Logger;
+}
+
+export function startRedisTransport(ctx: TransportDeps, url: string): EventTransport {
   const { id: cluster, node } = ctx.cluster;
   const channel = `parley:events:${cluster}`;
   let publisher: RedisClient | null = null;

@@ -1,6 +1,6 @@
 // Snippets with highlights, made from the message text in JavaScript (the same for every database): matching is
 // case- and diacritic-insensitive like the index ("bucher" marks "Bücher"), and offsets point into the plain text.
-import type { MatchKind, SearchTerm } from "../../db/search";
+import type { MatchKind, SearchTerm } from "../../db/search-types";
 
 export interface Snippet {
   snippet: string;

@@ -2,75 +2,75 @@
 // (so a search always sees every message sent before it). Edits and deletes reach the index at once (triggers).
 // SQLite only: PostgreSQL keeps its search indexes up to date on every write (see db/search-postgres.ts).
 import type { Database as SqliteDatabase } from "bun:sqlite";
-import type { AppContext } from "../../context";
+import type { GroupCommitter } from "../../core/commit";
+import { commitWithEvents } from "../../core/commit";
 import { indexIsBehind, indexPendingMessages, purgeDeletedFromIndex } from "../../db/search-sqlite";
-import { commitWithEvents } from "../realtime/events";
+import type { Logger } from "../../lib/log";
 
 /** Messages indexed per transaction: a burst of sends or an import is indexed without holding the writer long. */
 const BATCH = 5_000;
 /** How soon after a send its message is indexed: long enough to batch a busy room, short enough to search at once. */
 const DELAY_MS = 200;
-
-const running = new WeakMap<AppContext, Promise<void>>();
-
-/** Indexes every message written so far; concurrent callers share one run. */
-export function catchUpSearchIndex(ctx: AppContext): Promise<void> {
-  const { sqlite } = ctx;
-  if (!sqlite || !indexIsBehind(ctx.reader as SqliteDatabase)) return Promise.resolve(); // SQLite: the reader is its read connection
-  let run = running.get(ctx);
-  if (!run) {
-    run = (async () => {
-      try {
-        while ((await commitWithEvents(ctx, async () => indexPendingMessages(sqlite, BATCH))) > 0);
-      } finally {
-        running.delete(ctx);
-      }
-    })();
-    running.set(ctx, run);
-  }
-  return run;
-}
-
-/** Indexes new messages in the background (and what was imported or sent while the server was down). */
-export function startSearchIndexer(ctx: AppContext): () => Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
-  const schedule = () => {
-    if (timer || stopped) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      catchUpSearchIndex(ctx).catch((error) => ctx.log.error("search indexing failed", { error: String(error) }));
-    }, DELAY_MS);
-  };
-  ctx.hub.onDeliver((event) => {
-    if (event.type === "message.created") schedule();
-  });
-  schedule();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running.get(ctx);
-  };
-}
-
 /** The index is rewritten at most this often, and only after deletions: a large index takes a while to rewrite. */
 const PURGE_INTERVAL_MS = 3_600_000;
-const purge = new WeakMap<AppContext, { pending: boolean; lastAt: number }>();
 
-/** Deleted or expired messages left their words in the index's older segments: purge them at the next chance. */
-export function markIndexForPurge(ctx: AppContext): void {
-  const state = purge.get(ctx) ?? { pending: false, lastAt: 0 };
-  state.pending = true;
-  purge.set(ctx, state);
-}
+/** One per app (built in createApp); does nothing on PostgreSQL (`sqlite` null). */
+export class SearchIndexer {
+  private running: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private started = false;
+  private purgePending = false;
+  private purgedAt = 0;
 
-/** Housekeeping: rewrites the index without deleted words when deletions happened and an interval has passed. */
-export async function purgeIndexIfDue(ctx: AppContext, now = Date.now(), interval = PURGE_INTERVAL_MS): Promise<boolean> {
-  const state = purge.get(ctx);
-  const { sqlite } = ctx;
-  if (!sqlite || !state?.pending || now - state.lastAt < interval) return false;
-  state.pending = false;
-  state.lastAt = now;
-  await commitWithEvents(ctx, async () => purgeDeletedFromIndex(sqlite));
-  return true;
+  constructor(private readonly deps: { sqlite: SqliteDatabase | null; reader: SqliteDatabase | null; committer: GroupCommitter; log: Logger }) {}
+
+  /** Indexes every message written so far; concurrent callers share one run. */
+  catchUp(): Promise<void> {
+    const { sqlite, reader } = this.deps;
+    if (!sqlite || !reader || !indexIsBehind(reader)) return Promise.resolve();
+    this.running ??= (async () => {
+      try {
+        while ((await commitWithEvents(this.deps, async () => indexPendingMessages(sqlite, BATCH))) > 0);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** A message was published: index it shortly, once the background indexer runs. */
+  messageCreated(): void {
+    if (!this.started || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.catchUp().catch((error) => this.deps.log.error("search indexing failed", { error: String(error) }));
+    }, DELAY_MS);
+  }
+
+  /** Indexes new messages in the background (and what was imported or sent while the server was down). */
+  start(): () => Promise<void> {
+    this.started = true;
+    this.messageCreated();
+    return async () => {
+      this.started = false;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      await this.running;
+    };
+  }
+
+  /** Deleted or expired messages left their words in the index's older segments: purge them at the next chance. */
+  markForPurge(): void {
+    this.purgePending = true;
+  }
+
+  /** Housekeeping: rewrites the index without deleted words when deletions happened and an interval has passed. */
+  async purgeIfDue(now = Date.now(), interval = PURGE_INTERVAL_MS): Promise<boolean> {
+    const { sqlite } = this.deps;
+    if (!sqlite || !this.purgePending || now - this.purgedAt < interval) return false;
+    this.purgePending = false;
+    this.purgedAt = now;
+    await commitWithEvents(this.deps, async () => purgeDeletedFromIndex(sqlite));
+    return true;
+  }
 }

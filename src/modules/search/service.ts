@@ -1,15 +1,15 @@
 // Searching the caller's messages. The query is parsed here into plain terms; the database adapter turns them into
 // its own query language (FTS5 on SQLite), so no user input is ever read as query syntax.
 import type { AppContext } from "../../context";
-import { searchMessages, type SearchHit, type SearchTerm } from "../../db/search";
+import { searchMessages } from "../../db/search";
+import type { SearchHit, SearchTerm } from "../../db/search-types";
 import { AppError, invalidField } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
-import { requireMember } from "../conversations/service";
+import { requireMember } from "../conversations/membership";
 import { findMessagesByIds } from "../messages/repository";
 import { viewsAcrossConversations } from "../messages/service";
 import { makeSnippet } from "./highlight";
-import { catchUpSearchIndex } from "./indexer";
 import type { SearchQueryParams, SearchResult } from "./model";
 
 const MAX_TERMS = 12;
@@ -17,7 +17,7 @@ const MAX_TERMS = 12;
 const RANK_WINDOW = 2_000;
 
 /** Words and "quoted phrases"; terms with no letter or digit are dropped (the tokenizers would drop them anyway). */
-export function parseTerms(q: string): SearchTerm[] {
+function parseTerms(q: string): SearchTerm[] {
   const terms: SearchTerm[] = [];
   for (const [, phrase, word] of q.matchAll(/"([^"]*)"?|(\S+)/g)) {
     const text = (phrase ?? word ?? "").trim();
@@ -56,7 +56,7 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const conversationId = params.conversation_id ?? null;
   if (conversationId !== null) await requireMember(ctx, conversationId, user.id);
   const after = params.before === undefined ? null : decodeCursor(params.before);
-  await catchUpSearchIndex(ctx); // every message sent before this search is found by it
+  await ctx.searchIndexer.catchUp(); // every message sent before this search is found by it
   const limit = params.limit ?? 20;
   const hits = (await guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit))).sort(order);
   const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;

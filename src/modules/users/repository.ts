@@ -1,30 +1,33 @@
 import type { Db } from "../../db";
+import { selectFirst, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { NewUser, UserRow, UserUpdate } from "../../db/schema";
 
 export const usernameKey = (username: string) => username.normalize("NFKC").toLowerCase();
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-export function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
-  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+export function findUserById(connection: Connection, id: number): Promise<UserRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("users").selectAll().where("id", "=", id));
 }
 
 /** The active account with this username, compared as usernames are kept unique (case-folded, NFKC). */
-export function findActiveUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
-  return db.selectFrom("users").selectAll().where("username_key", "=", usernameKey(username)).where("is_active", "=", 1).executeTakeFirst();
+export function findActiveUserByUsername(connection: Connection, username: string): Promise<UserRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("users").selectAll().where("username_key", "=", usernameKey(username)).where("is_active", "=", 1));
 }
 
-export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  return db.selectFrom("users").selectAll().where("email", "=", normalizeEmail(email)).executeTakeFirst();
+export function findUserByEmail(connection: Connection, email: string): Promise<UserRow | undefined> {
+  return selectFirst(connection, sqlBuilder.selectFrom("users").selectAll().where("email", "=", normalizeEmail(email)));
 }
 
 /** Which of these identifiers already belong to another account than `exceptId`. */
-export async function takenIdentifiers(db: Db, username: string | undefined, email: string | undefined, exceptId = 0) {
-  const rows = await db
-    .selectFrom("users")
-    .select(["username_key", "email"])
-    .where((eb) => eb.or([eb("username_key", "=", username === undefined ? null : usernameKey(username)), eb("email", "=", email === undefined ? null : normalizeEmail(email))]))
-    .where("id", "!=", exceptId)
-    .execute();
+export async function takenIdentifiers(connection: Connection, username: string | undefined, email: string | undefined, exceptId = 0) {
+  const rows = await selectRows(
+    connection,
+    sqlBuilder
+      .selectFrom("users")
+      .select(["username_key", "email"])
+      .where((eb) => eb.or([eb("username_key", "=", username === undefined ? null : usernameKey(username)), eb("email", "=", email === undefined ? null : normalizeEmail(email))]))
+      .where("id", "!=", exceptId),
+  );
   return {
     username: username !== undefined && rows.some((r) => r.username_key === usernameKey(username)),
     email: email !== undefined && rows.some((r) => r.email === normalizeEmail(email)),
@@ -55,4 +58,14 @@ export async function bumpTokenGeneration(db: Db, id: number): Promise<void> {
 export async function deleteUserRow(db: Db, id: number): Promise<boolean> {
   const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom("users").select("id").where("id", "in", ids).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
+  return (await db.selectFrom("users").select("username").where("id", "=", userId).executeTakeFirst())?.username;
 }

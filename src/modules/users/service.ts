@@ -5,10 +5,8 @@ import { AppError, forbidden, invalidField, notFound, type FieldErrors } from ".
 import { enforce } from "../../lib/rate-limit";
 import type { AuthUser } from "../auth/service";
 import { USERNAME_PATTERN, USERNAME_RULE, type PublicUser, type RegisterBody, type UserChanges } from "./model";
-import { newestPagesOf } from "../messages/newest-pages";
 import { eraseMessagesOf } from "../messages/service";
-import { commitWithEvents } from "../realtime/events";
-import { markIndexForPurge } from "../search/indexer";
+import { commitWithEvents } from "../../core/commit";
 import { truncateWalSoon } from "../../db/wal";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
@@ -28,7 +26,7 @@ export function toPublicUser(user: UserRow, viewer: Pick<AuthUser, "id" | "is_st
 
 async function checkIdentifiers(ctx: AppContext, username: string | undefined, email: string | undefined, exceptId?: number) {
   if (username !== undefined && !USERNAME_PATTERN.test(username)) invalidField("username", USERNAME_RULE);
-  const taken = await repo.takenIdentifiers(ctx.db, username, email, exceptId);
+  const taken = await repo.takenIdentifiers(ctx.reader, username, email, exceptId);
   const fields: FieldErrors = {};
   if (taken.username) fields.username = ["A user with that username already exists."];
   if (taken.email) fields.email = ["user with this email already exists."];
@@ -71,12 +69,12 @@ export async function register(ctx: AppContext, input: RegisterBody, ip: string 
 }
 
 export async function getUser(ctx: AppContext, id: number): Promise<UserRow> {
-  return (await repo.findUserById(ctx.db, id)) ?? notFound();
+  return (await repo.findUserById(ctx.reader, id)) ?? notFound();
 }
 
 /** Finds a user by username, so a client can start a conversation with someone it knows by name. */
 export async function lookupUser(ctx: AppContext, username: string): Promise<UserRow> {
-  return (await repo.findActiveUserByUsername(ctx.db, username.trim())) ?? notFound("No user with that username.");
+  return (await repo.findActiveUserByUsername(ctx.reader, username.trim())) ?? notFound("No user with that username.");
 }
 
 /** The account `id`, if `actor` may change it: only its owner and staff may. */
@@ -104,15 +102,12 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
   await checkIdentifiers(ctx, changes.username, changes.email, user.id);
   const { password, current_password: _, ...profile } = changes;
   const password_hash = password === undefined ? undefined : await ctx.passwords.hash(password);
-  const updated = await ctx.db
-    .transaction()
-    .execute(async (trx) => {
-      const row = await repo.updateUserRow(trx, user.id, password_hash === undefined ? profile : { ...profile, password_hash });
-      // A new password ends every session of the account, the caller's included.
-      if (password !== undefined) await repo.bumpTokenGeneration(trx, user.id);
-      return row;
-    })
-    .catch(mapUniqueViolation);
+  const updated = await commitWithEvents(ctx, async (tx) => {
+    const row = await repo.updateUserRow(tx.db, user.id, password_hash === undefined ? profile : { ...profile, password_hash });
+    // A new password ends every session of the account, the caller's included.
+    if (password !== undefined) await repo.bumpTokenGeneration(tx.db, user.id);
+    return row;
+  }).catch(mapUniqueViolation);
   if (password !== undefined) ctx.hub.disconnectUser(user.id, 1008, "Password changed");
   return updated ?? notFound();
 }
@@ -124,14 +119,14 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
  */
 export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): Promise<void> {
   const user = await ownedAccount(ctx, actor, id);
-  const removedFiles = await commitWithEvents(ctx, async (trx, emit) => {
-    const files = await eraseMessagesOf(trx, emit, user.id);
-    if (!(await repo.deleteUserRow(trx, user.id))) notFound();
+  const removedFiles = await commitWithEvents(ctx, async (tx, emit) => {
+    const files = await eraseMessagesOf(tx.db, emit, user.id);
+    if (!(await repo.deleteUserRow(tx.db, user.id))) notFound();
     return files;
   });
-  for (const storageName of removedFiles) await ctx.files.remove(storageName); // bytes go once no row points at them
-  newestPagesOf(ctx).clear(); // the tombstones went with the account, without events of their own
-  markIndexForPurge(ctx);
+  for (const storageName of removedFiles) await ctx.uploads.remove(storageName); // bytes go once no row points at them
+  ctx.newestPages.clear(); // the tombstones went with the account, without events of their own
+  ctx.searchIndexer.markForPurge();
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
   truncateWalSoon(ctx);
 }

@@ -1,0 +1,216 @@
+// The group commit, the one way anything is written: a job runs in a transaction, the events it emits are appended
+// to the log there (events.ts), and they are handed to `afterCommit` (publish to sockets and to the other nodes) only after the commit.
+import type { Database as SqliteDatabase } from "bun:sqlite";
+import { sql } from "kysely";
+import type { DatabaseHandle, Db } from "../db";
+import type { Connection } from "../db/prepared";
+import type { Metrics } from "../lib/metrics";
+import { appendEvent, type ChatEvent, type LoggedEvent } from "./events";
+
+export type Emit = (event: ChatEvent) => Promise<void>;
+
+/**
+ * On PostgreSQL, while a batch runs without savepoints (see runTogether): message ids taken ahead for the batch in
+ * one round trip, and inserts whose answers nobody waits for — sent at once, pipelined behind the statements before
+ * them, awaited all together before the commit. A send then costs no round trip of its own.
+ */
+export interface Pipeline {
+  nextMessageId(): Promise<number>;
+  defer(query: Promise<unknown>): void;
+}
+
+/** What a job writes through: one transaction, with its fastest handle and (PostgreSQL batches) its pipeline. */
+export interface JobTx {
+  /** The Kysely transaction: every query of the job goes through it (or through `writer`, the same connection). */
+  db: Db;
+  /** For prepared statements: SQLite's raw writer connection (the transaction holds it), else the transaction. */
+  writer: Connection;
+  /** The batch's pipeline when this is a PostgreSQL batch running without savepoints; null otherwise. */
+  pipeline: Pipeline | null;
+}
+
+/**
+ * A job of the group commit. It may run twice (on PostgreSQL a batch in which one job failed runs again, each in a
+ * savepoint): it must change nothing but the database, through `tx` and `emit`; anything else it did goes in its
+ * result, acted on after the commit.
+ */
+export type RerunnableWork<T> = (tx: JobTx, emit: Emit) => Promise<T>;
+
+export interface CommitterOptions {
+  /** SQLite's raw writer connection; null on PostgreSQL. */
+  sqlite: SqliteDatabase | null;
+  transaction: DatabaseHandle["transaction"];
+  metrics: Metrics;
+  /** Each batch's committed events, in seq order, once the commit is done (assembled in createApp). */
+  afterCommit: (events: LoggedEvent[]) => void;
+}
+
+/**
+ * Runs `work` in a transaction; the events it emits are logged in that transaction and published after the
+ * commit, and the promise settles only then. Works that arrive in the same event-loop turn share one
+ * transaction (group commit: one fsync for many under PARLEY_DURABILITY=full), so one that fails is rolled back
+ * alone and the others still commit.
+ */
+export function commitWithEvents<T>(ctx: { committer: GroupCommitter }, work: RerunnableWork<T>, expected: { messages?: number } = {}): Promise<T> {
+  return ctx.committer.enqueue(work, expected.messages ?? 0);
+}
+
+const messageIdsAhead = (trx: Db, count: number) =>
+  sql<{ id: number }>`select nextval(pg_get_serial_sequence('messages', 'id')) as id from generate_series(1, ${count}::int)`.execute(trx);
+
+/**
+ * Taken by every transaction that appends events, on PostgreSQL: seqs come from a sequence, handed out in the order
+ * inserts run, not the order transactions commit; two nodes committing at once could make seq 8 visible before
+ * seq 7, and a reader past 8 would never see 7. Holding this lock until commit makes seq order commit order.
+ * (SQLite has one writer at a time already.) One lock per group commit, so its cost is shared by the batch.
+ */
+const EVENT_LOG_LOCK = 0x7061726c; // "parl"
+
+interface Job {
+  work: RerunnableWork<unknown>;
+  /** How many messages the work inserts (a send: one): ids taken ahead for it on PostgreSQL (see Pipeline). */
+  messages: number;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class GroupCommitter {
+  private queue: Job[] = [];
+  private flushing = false;
+
+  constructor(private readonly options: CommitterOptions) {}
+
+  enqueue<T>(work: RerunnableWork<T>, messages: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, messages, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** A transaction of its own, outside the batches, publishing nothing: for bulk writes nobody can be listening to yet (the import). */
+  bulk<T>(work: (tx: JobTx) => Promise<T>): Promise<T> {
+    return this.options.transaction((trx) => work({ db: trx, writer: this.options.sqlite ?? trx, pipeline: null }));
+  }
+
+  private async flush() {
+    while (this.queue.length) {
+      const jobs = this.queue.splice(0, 1000);
+      await this.commit(jobs);
+    }
+    this.flushing = false;
+  }
+
+  private async commit(jobs: Job[]) {
+    const { options } = this;
+    // Failures are reported after the batch settles, so a caller that reacts by reading (e.g. a duplicate
+    // client_id looking up the first message) sees what the batch committed.
+    const failed: Failed[] = [];
+    const started = performance.now();
+    let done: Done[];
+    try {
+      done = (!options.sqlite && (await this.runTogether(jobs, failed))) || (await this.runIsolated(jobs, failed));
+    } catch (error) {
+      for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(error);
+      return;
+    } finally {
+      options.metrics.dbTransactions.observe((performance.now() - started) / 1000);
+      for (const { job, error } of failed) job.reject(error);
+    }
+    options.afterCommit(done.flatMap((d) => d.events));
+    for (const { job, result } of done) job.resolve(result);
+  }
+
+  /** A statement bracketing a job (its savepoint), on the connection the transaction holds. */
+  private async runStatement(trx: Db, statement: string): Promise<void> {
+    if (this.options.sqlite) this.options.sqlite.run(statement);
+    else await sql.raw(statement).execute(trx);
+  }
+
+  /** Every job in its own savepoint: one that fails is rolled back alone and the others still commit. */
+  private async runIsolated(jobs: Job[], failed: Failed[]): Promise<Done[]> {
+    const done: Done[] = [];
+    await this.options.transaction(async (trx) => {
+      await this.lockEventLog(trx);
+      const tx: JobTx = { db: trx, writer: this.options.sqlite ?? trx, pipeline: null };
+      for (const job of jobs) {
+        const events: LoggedEvent[] = [];
+        // Savepoints as plain statements: kysely-bun-sqlite has no savepoint API, and the transaction holds its
+        // only connection (on PostgreSQL, its reserved one), so these statements land inside it.
+        await this.runStatement(trx, "SAVEPOINT job");
+        try {
+          const result = await job.work(tx, (event) => appendEvent(tx.writer, event, events));
+          await this.runStatement(trx, "RELEASE SAVEPOINT job");
+          done.push({ job, result, events });
+        } catch (error) {
+          await this.runStatement(trx, "ROLLBACK TO SAVEPOINT job");
+          await this.runStatement(trx, "RELEASE SAVEPOINT job");
+          failed.push({ job, error });
+        }
+      }
+    });
+    return done;
+  }
+
+  /**
+   * PostgreSQL, where every statement is a round trip: first all jobs together with no savepoints, their message and
+   * event inserts pipelined (see Pipeline): nothing waits for them until the end. Most batches succeed so, in a few
+   * round trips for the whole batch instead of four or five per job. If any job fails, everything is rolled back and
+   * the batch runs again isolated (null); a batch of one needs no second run: its failure is its own.
+   */
+  private async runTogether(jobs: Job[], failed: Failed[]): Promise<Done[] | null> {
+    const done: Done[] = [];
+    let failing: Job | null = null;
+    try {
+      await this.options.transaction(async (trx) => {
+        const locked = this.lockEventLog(trx);
+        const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
+        const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
+        await locked;
+        const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
+        const deferred: Promise<unknown>[] = [];
+        const defer = (query: Promise<unknown>) => {
+          query.catch(() => undefined); // awaited below, with the others
+          deferred.push(query);
+        };
+        const tx: JobTx = {
+          db: trx,
+          writer: trx,
+          pipeline: { nextMessageId: async () => ids.shift() ?? (await messageIdsAhead(trx, 1)).rows[0]!.id, defer },
+        };
+        for (const job of jobs) {
+          const events: LoggedEvent[] = [];
+          failing = job;
+          const result = await job.work(tx, async (event) => defer(appendEvent(trx, event, events)));
+          done.push({ job, result, events });
+        }
+        failing = null;
+        await Promise.all(deferred);
+      });
+      return done;
+    } catch (error) {
+      if (jobs.length > 1) return null;
+      if (failing) failed.push({ job: failing, error });
+      else throw error;
+      return [];
+    }
+  }
+
+  /** On PostgreSQL, the lock that makes seq order commit order (see EVENT_LOG_LOCK); held until the commit. */
+  private async lockEventLog(trx: Db): Promise<void> {
+    if (!this.options.sqlite) await sql`select pg_advisory_xact_lock(${EVENT_LOG_LOCK})`.execute(trx);
+  }
+}
+
+interface Done {
+  job: Job;
+  result: unknown;
+  events: LoggedEvent[];
+}
+
+interface Failed {
+  job: Job;
+  error: unknown;
+}
