@@ -171,7 +171,7 @@ function planFile(m: DjangoMessage, mediaRoot: string, report: ImportReport, now
 }
 
 /** Everything the import will write, decided from the original alone (a dry run prints this and stops). */
-function plan(source: DjangoSource, options: ImportOptions, target: string, dryRun: boolean, now: number): Plan {
+function planImport(source: DjangoSource, options: ImportOptions, target: string, dryRun: boolean, now: number): Plan {
   const mediaRoot = resolve(options.media);
   const realMediaRoot = realpathSync(mediaRoot); // files are checked against where links lead, so the root too
   const report: ImportReport = {
@@ -282,7 +282,7 @@ export async function previewDjangoImport(options: ImportOptions & { dataDir: st
   const source = DjangoSource.open(options.db);
   try {
     await requireEmptyReadOnly(options);
-    return plan(source, options, options.dataDir, true, now).report;
+    return planImport(source, options, options.dataDir, true, now).report;
   } finally {
     source.close();
   }
@@ -295,12 +295,12 @@ export async function importDjango(ctx: AppContext, options: ImportOptions, now 
   try {
     const target = ctx.config.databaseUrl ? POSTGRES : ctx.config.dataDir;
     await requireEmpty(ctx.db, target);
-    const planned = plan(source, options, ctx.config.dataDir, false, now);
+    const planned = planImport(source, options, ctx.config.dataDir, false, now);
     const stored = await copyFiles(ctx, planned);
     try {
       const lastSeq = await ctx.committer.bulk(async (tx) => {
         await requireEmpty(tx.db, target); // the final word, in the same transaction as the writes
-        return write(ctx, tx, source, planned, stored, now);
+        return insertImportedRows(ctx, tx, source, planned, stored, now);
       });
       ctx.hub.lastPublished = Math.max(ctx.hub.lastPublished, lastSeq);
     } catch (error) {
@@ -339,7 +339,7 @@ async function copyFiles(ctx: AppContext, planned: Plan): Promise<Map<number, St
 }
 
 /** Every row, inside the import's transaction; returns the last event seq. */
-async function write(ctx: AppContext, { db: trx, writer }: JobTx, source: DjangoSource, planned: Plan, stored: Map<number, StoredUpload>, now: number): Promise<number> {
+async function insertImportedRows(ctx: AppContext, { db: trx, writer }: JobTx, source: DjangoSource, planned: Plan, stored: Map<number, StoredUpload>, now: number): Promise<number> {
   let lastSeq = 0;
   await repo.insertUsers(trx, planned.users);
   for (const conversation of [...planned.groups.values(), ...planned.directs.values()]) {

@@ -199,7 +199,7 @@ export class Hub {
 
   /** Sends one frame to users' personal topics (presence), on every node. */
   sendToUsers(userIds: number[], frame: string) {
-    this.apply({ kind: "users", user_ids: userIds, frame });
+    this.applySignal({ kind: "users", user_ids: userIds, frame });
     this.relay?.({ kind: "users", user_ids: userIds, frame });
   }
 
@@ -258,14 +258,14 @@ export class Hub {
   /** Closes every socket of a user (logout, deactivation, deletion), or those of one login (`family`), on every node. */
   disconnectUser(userId: number, code = 1008, reason = "Session ended", family?: string) {
     const signal: Signal = { kind: "disconnect", user_id: userId, code, reason, family };
-    this.apply(signal);
+    this.applySignal(signal);
     this.relay?.(signal);
   }
 
   /** Sends a typing frame to a conversation's sockets, on every node (`from`: the typist's socket, left out). */
   sendTyping(conversationId: number, frame: string, from?: Socket) {
     if (from) from.publish(conversationTopic(conversationId), frame);
-    else this.apply({ kind: "typing", conversation_id: conversationId, frame });
+    else this.applySignal({ kind: "typing", conversation_id: conversationId, frame });
     this.relay?.({ kind: "typing", conversation_id: conversationId, frame });
   }
 
@@ -275,7 +275,7 @@ export class Hub {
   }
 
   /** Acts on a signal, for this node's sockets only (from this node, or from another through the transport). */
-  apply(signal: Signal) {
+  applySignal(signal: Signal) {
     if (signal.kind === "disconnect") {
       for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) {
         if (signal.family === undefined || this.states.get(socket)?.family === signal.family) socket.close(signal.code, signal.reason);

@@ -66,7 +66,7 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
       if (notice.heartbeat === "bye") peers.delete(notice.node);
       else peers.set(notice.node, Date.now());
       if (notice.heartbeat === "hello") void heartbeat("alive"); // so a node that just joined counts us at once
-      if (notice.signal) ctx.hub.apply(notice.signal);
+      if (notice.signal) ctx.hub.applySignal(notice.signal);
       received += notice.events?.length ?? 0;
       for (const event of notice.events ?? []) ctx.hub.publish({ ...event, data: JSON.parse(event.frame).data });
     } catch (error) {
