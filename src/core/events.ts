@@ -2,23 +2,10 @@
 // seq for sockets that resume or nodes that missed an announcement, and scrubbed when the content they carry goes.
 import type { Db } from "../db";
 import { prepared, selectRows, sqlBuilder, type Connection } from "../db/prepared";
+import type { EventType } from "./event-types";
 
-export type EventType =
-  | "message.created"
-  | "message.updated"
-  | "message.deleted"
-  | "messages.expired"
-  | "message.pinned"
-  | "message.unpinned"
-  | "reaction.added"
-  | "reaction.removed"
-  | "member.joined"
-  | "member.left"
-  | "member.updated"
-  | "conversation.updated"
-  | "read"
-  | "unread"
-  | "mute";
+export type { EventType };
+
 
 export interface ChatEvent {
   type: EventType;

@@ -5,7 +5,7 @@ import { t, type TSchema } from "elysia";
 import { ERROR_CODES } from "../../lib/errors";
 import { conversationUpdatedEvent, memberJoinedEvent, memberLeftEvent, memberUpdatedEvent, ReadState, readBody, readEvent } from "../conversations/model";
 import { editBody, Message, messageDeletedEvent, messagesExpiredEvent, messageUpdatedEvent, pinEvent, reactionEvent, sendBody } from "../messages/model";
-import type { EventType } from "../../core/events";
+import type { EventType } from "../../core/event-types";
 
 const seq = (description: string) => t.Integer({ minimum: 0, description });
 const ref = t.Union([t.String(), t.Number()], { description: "Any string or number the client chose; the answer (ack, pong, error) carries it back." });
