@@ -95,6 +95,19 @@ export function httpClient(url: string): Api {
   };
 }
 
+/** fetch, for tests that need the raw Response (bytes, streams, the typed client): checked against the document too. */
+export async function checkedFetch(input: string | URL, init?: RequestInit): Promise<Response> {
+  const request = new Request(input, init);
+  const response = await fetch(request);
+  const text = await response.clone().text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {}
+  await checkResponse(() => fetch(`${new URL(request.url).origin}/swagger/json`), request.method, request.url, response.status, response.headers, body, text);
+  return response;
+}
+
 /** A fresh app on a temp data dir, closed when the test file ends. */
 export async function makeApp(overrides: Partial<Config> = {}): Promise<{ parley: Parley; api: Api; config: Config }> {
   const config = testConfig(overrides);

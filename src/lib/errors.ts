@@ -9,7 +9,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FieldErrors = t.Record(t.String(), t.Array(t.String()), { title: "FieldErrors" });
 export type FieldErrors = typeof FieldErrors.static;
 export const ErrorBody = t.Object(
-  { detail: t.String({ description: "What went wrong, for people." }), error: t.String({ description: "The same message (the original's views' key)." }), code: t.UnionEnum(ERROR_CODES) },
+  { detail: t.String({ description: "What went wrong, for people." }), error: t.String({ description: "The same message (the original's views' key)." }), code: t.Union(ERROR_CODES.map((code) => t.Literal(code))) },
   { title: "Error" },
 );
 export type ErrorBody = typeof ErrorBody.static;

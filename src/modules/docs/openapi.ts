@@ -80,7 +80,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorContent = (schema: Json) => ({ "application/json": { schema } });
 /** The answers every error status has: the error shape, and the headers that go with 401 and 429. */
 const ERROR_HEADERS: Record<string, Json> = {
-  "401": { "WWW-Authenticate": { description: "`Bearer realm=\"api\"`", schema: { type: "string" } } },
+  "401": { "WWW-Authenticate": { description: "`Bearer realm=\"api\"` (`realm=\"metrics\"` on /metrics)", schema: { type: "string" } } },
   "429": { "Retry-After": { description: "Whole seconds to wait before trying again.", required: true, schema: { type: "integer", minimum: 1 } } },
 };
 
