@@ -9,7 +9,7 @@ type Json = Record<string, any>;
 /** Addresses that are not part of the API, answered without checking, each with its reason. */
 const NOT_API: [RegExp, string][] = [
   [/^\/$/, "the web client's page (Bun's own routes)"],
-  [/^\/(assets|static)\//, "the web client's scripts and styles"],
+  [/^\/[^/]+\.(js|css|map|svg|png|ico|webmanifest)$/, "the web client's bundled files, served beside the page"],
   [/^\/(swagger|api-listing\/|api-documentation\/)/, "the documentation itself"],
   [/^\/ws(\/|$)/, "WebSocket upgrades: the AsyncAPI document's"],
 ];
