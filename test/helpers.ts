@@ -7,6 +7,7 @@ import { CompiledQuery } from "kysely";
 import { createApp, type Parley } from "../src/app";
 import { loadConfig, type Config } from "../src/config";
 import { startServer, type RunningServer } from "../src/server";
+import { checkResponse } from "./contract";
 import { onPostgres, postgresDatabaseFor } from "./test-database";
 
 /** A temp data dir, removed when the test file ends. */
@@ -65,23 +66,46 @@ function buildRequest(base: string, method: string, path: string, { body, token,
   return new Request(base + path, init);
 }
 
-async function readResponse(response: Response): Promise<ApiResponse> {
+/** Reads a response, and fails the test unless the OpenAPI document describes it (test/contract.ts). */
+async function readResponse(request: Request, response: Response, fetchDocument: () => Promise<Response>): Promise<ApiResponse> {
   const text = await response.text();
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {}
+  await checkResponse(fetchDocument, request.method, request.url, response.status, response.headers, body, text);
   return { status: response.status, body, headers: response.headers };
 }
 
 /** An API client calling app.handle() directly (no socket). */
 export function handleClient(parley: Parley): Api {
-  return async (method, path, options) => readResponse(await parley.app.handle(buildRequest("http://localhost", method, path, options)));
+  const fetchDocument = () => parley.app.handle(new Request("http://localhost/swagger/json"));
+  return async (method, path, options) => {
+    const request = buildRequest("http://localhost", method, path, options);
+    return readResponse(request, await parley.app.handle(request), fetchDocument);
+  };
 }
 
 /** An API client over a real HTTP connection. */
 export function httpClient(url: string): Api {
-  return async (method, path, options) => readResponse(await fetch(buildRequest(url, method, path, options)));
+  const fetchDocument = () => fetch(`${url}/swagger/json`);
+  return async (method, path, options) => {
+    const request = buildRequest(url, method, path, options);
+    return readResponse(request, await fetch(request), fetchDocument);
+  };
+}
+
+/** fetch, for tests that need the raw Response (bytes, streams, the typed client): checked against the document too. */
+export async function checkedFetch(input: string | URL, init?: RequestInit): Promise<Response> {
+  const request = new Request(input, init);
+  const response = await fetch(request);
+  const text = await response.clone().text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {}
+  await checkResponse(() => fetch(`${new URL(request.url).origin}/swagger/json`), request.method, request.url, response.status, response.headers, body, text);
+  return response;
 }
 
 /** A fresh app on a temp data dir, closed when the test file ends. */

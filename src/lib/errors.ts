@@ -1,7 +1,7 @@
 // The one error type of the service layer. onError in src/lib/http.ts turns it into the API's error shape.
 import { t } from "elysia";
 
-/** The stable error codes (the socket's error frames and the AsyncAPI document list them too). */
+/** The stable error codes: clients branch on these, never on the message (both documents list them). */
 export const ERROR_CODES = [
   "bad_request",
   "unknown_operation",
@@ -24,8 +24,14 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** The API's error bodies: per-field messages (the original's `{"field": ["message"]}`), or one message with a code. */
 export const FieldErrors = t.Record(t.String(), t.Array(t.String()), { title: "FieldErrors" });
 export type FieldErrors = typeof FieldErrors.static;
-export const ErrorBody = t.Object({ detail: t.String(), error: t.String(), code: t.String() }, { title: "Error" });
+export const ErrorBody = t.Object(
+  { detail: t.String({ description: "What went wrong, for people." }), error: t.String({ description: "The same message (the original's views' key)." }), code: t.Union(ERROR_CODES.map((code) => t.Literal(code))) },
+  { title: "Error" },
+);
 export type ErrorBody = typeof ErrorBody.static;
+
+/** Error answers a route may give beyond those the document adds from its shape (401, 400, 404, 413, 415): `response: { 200: X, ...errorResponses(403, 409) }`. */
+export const errorResponses = <S extends number>(...statuses: S[]) => Object.fromEntries(statuses.map((status) => [status, ErrorBody])) as Record<S, typeof ErrorBody>;
 
 export class AppError extends Error {
   constructor(

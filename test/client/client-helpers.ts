@@ -1,10 +1,10 @@
 // The typed client (src/client/) in tests: a logged-in ParleyClient, and the next event of a socket as a promise.
 import { ParleyClient, ParleySocket, type EventFrame, type SocketEvents, type SocketState } from "../../src/client";
-import type { TestUser } from "../helpers";
+import { checkedFetch, type TestUser } from "../helpers";
 
 /** A client for `user`, logged in through the client itself. */
 export async function loggedIn(url: string, user: TestUser): Promise<ParleyClient> {
-  const client = new ParleyClient({ baseUrl: url });
+  const client = new ParleyClient({ baseUrl: url, fetch: checkedFetch });
   await client.login(user.email, user.password);
   return client;
 }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { ParleyClient, ParleyError, memoryStore } from "../../src/client";
 import { makeStaff } from "../chat-helpers";
-import { listen, queryRows, registerUser } from "../helpers";
+import { checkedFetch, listen, queryRows, registerUser } from "../helpers";
 import { loggedIn } from "./client-helpers";
 
 describe("parley/client REST", async () => {
@@ -13,7 +13,7 @@ describe("parley/client REST", async () => {
   await makeStaff(server.parley, staff.id);
 
   test("accounts: register, log in, me, profile calls, ws-ticket, presence, logout", async () => {
-    const client = new ParleyClient({ baseUrl: server.url });
+    const client = new ParleyClient({ baseUrl: server.url, fetch: checkedFetch });
     const registered = await client.register({ username: "alice_rest", email: "alice_rest@example.com", password: "correct horse battery", first_name: "Alice" });
     expect(registered.user).toMatchObject({ username: "alice_rest", first_name: "Alice" });
     const session = await client.login("alice_rest@example.com", "correct horse battery");
@@ -86,7 +86,7 @@ describe("parley/client REST", async () => {
     expect(withFile.attachment).toMatchObject({ name: "notes.txt", size: bytes.length, content_type: "text/plain" });
     const info = await alice.fileInfo(withFile.id);
     expect(info).toMatchObject({ name: "notes.txt", size: bytes.length });
-    expect(new Uint8Array(await (await fetch(new URL(info.file_url, server.url))).arrayBuffer())).toEqual(bytes);
+    expect(new Uint8Array(await (await checkedFetch(new URL(info.file_url, server.url))).arrayBuffer())).toEqual(bytes);
     expect((await alice.messages(id)).map((m) => m.id)).toEqual([withFile.id, first.id]);
     expect((await alice.messages(id, { before: withFile.id, limit: 5 })).map((m) => m.id)).toEqual([first.id]);
     expect((await alice.messages(id, { after: first.id })).map((m) => m.id)).toEqual([withFile.id]);
@@ -120,7 +120,7 @@ describe("parley/client REST", async () => {
   });
 
   test("errors are ParleyError: field errors, detail and code, Retry-After on 429, status 0 when unreachable", async () => {
-    const client = new ParleyClient({ baseUrl: server.url });
+    const client = new ParleyClient({ baseUrl: server.url, fetch: checkedFetch });
     const invalid = await client.register({ username: "", email: "not an email", password: "x" }).catch((error) => error);
     expect(invalid).toBeInstanceOf(ParleyError);
     expect(invalid.status).toBe(400);

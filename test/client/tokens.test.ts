@@ -3,7 +3,7 @@
 // ahead of its expiry; a spent refresh token never used again.
 import { describe, expect, test } from "bun:test";
 import { ParleyClient, memoryStore, type Session, type TokenStore } from "../../src/client";
-import { decodeJwt, listen, queryRows, registerUser } from "../helpers";
+import { checkedFetch, decodeJwt, listen, queryRows, registerUser } from "../helpers";
 import { loggedIn } from "./client-helpers";
 
 /** A token with its payload changed: the client reads the new `exp`, the server refuses the broken signature. */
@@ -15,7 +15,7 @@ function withExp(token: string, exp: number): string {
 
 /** A fetch that counts the refreshes it carries. */
 function countingFetch() {
-  const counter = { refreshes: 0, fetch: (input: string, init: RequestInit) => (input.endsWith("/api/token/refresh/") && counter.refreshes++, fetch(input, init)) };
+  const counter = { refreshes: 0, fetch: (input: string, init: RequestInit) => (input.endsWith("/api/token/refresh/") && counter.refreshes++, checkedFetch(input, init)) };
   return counter;
 }
 
@@ -49,7 +49,7 @@ describe("parley/client tokens", async () => {
     const refreshedAt = new Promise<number>((resolve) => (rotated = resolve));
     const inner = memoryStore();
     const store: TokenStore = { get: inner.get, set: (value) => (inner.set(value), changes.push(value), changes.length === 3 && rotated(Date.now())) };
-    const client = new ParleyClient({ baseUrl: server.url, store });
+    const client = new ParleyClient({ baseUrl: server.url, store, fetch: checkedFetch });
     const first = await client.login(alice.email, alice.password); // two sets: the tokens, then the username
     const at = await refreshedAt;
     expect(client.session!.access).not.toBe(first.access);

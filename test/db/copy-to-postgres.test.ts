@@ -3,7 +3,7 @@
 // entry); the same data dir served from PostgreSQL. Everything a user or client had must still be there and work.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { listen, queryRows, type Api, type TestUser } from "../helpers";
+import { checkedFetch, listen, queryRows, type Api, type TestUser } from "../helpers";
 import { createGroup, directWith, randomBytes, registerUsers, send, sendText, upload } from "../chat-helpers";
 import { run } from "../process-helpers";
 import { openSocket, wsUrl } from "../ws-helpers";
@@ -66,7 +66,7 @@ describe.skipIf(onPostgres || skipWithout("copy-to-postgres tests", postgresProb
     expect((await pg("GET", "/api/conversations/", { token: alice.access })).body).toEqual(before.conversations);
     // The file is served from the same uploads folder, byte for byte.
     const [fileMessage] = (await pg("GET", `/api/messages/${direct}/?limit=100`, { token: alice.access })).body.filter((m: { id: number }) => m.id === withFile.id);
-    const download = await fetch(new URL(fileMessage.file, server.url));
+    const download = await checkedFetch(new URL(fileMessage.file, server.url));
     expect(download.status).toBe(200);
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);
     // Search works over the copied text (PostgreSQL's own indexes).

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { createGroup, form } from "../chat-helpers";
-import { listen, registerUser } from "../helpers";
+import { checkedFetch, listen, registerUser } from "../helpers";
 
 const { server, api } = await listen();
 const owner = await registerUser(api, "uploader");
@@ -76,11 +76,11 @@ describe("multipart bodies are refused before they are read", () => {
   test("the whole 25 MiB many-part body sent anonymously is refused, and the server stays usable", async () => {
     const body = TINY_PART.repeat(Math.floor(DECLARED_LENGTH / TINY_PART.length) - 1) + `--${BOUNDARY}--\r\n`;
     const headers = { "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
-    const register = await fetch(`${server.url}/api/register/`, { method: "POST", body, headers });
+    const register = await checkedFetch(`${server.url}/api/register/`, { method: "POST", body, headers });
     expect(register.status).toBe(415);
-    const send = await fetch(`${server.url}/api/messages/${group.id}/send/`, { method: "POST", body, headers: { ...headers, authorization: "Bearer not.a.token" } });
+    const send = await checkedFetch(`${server.url}/api/messages/${group.id}/send/`, { method: "POST", body, headers: { ...headers, authorization: "Bearer not.a.token" } });
     expect(send.status).toBe(401);
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await checkedFetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
 

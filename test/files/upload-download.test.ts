@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Parley } from "../../src/app";
-import { listen, makeApp, queryRows, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
+import { checkedFetch, listen, makeApp, queryRows, registerUser, type Api, type ApiResponse, type TestUser } from "../helpers";
 import { counts, createGroup, expectRefused, form, randomBytes, send, sha256Hex, upload, uploadedFiles, uploadsDir, registerUsers } from "../chat-helpers";
 
 const { parley, api, config } = await makeApp();
@@ -71,7 +71,7 @@ describe("upload and download round trip", () => {
     expect(statSync(join(uploadsDir(sp), row.storage_name)).mode & 0o077).toBe(0); // not readable by others
 
     // The signed URL downloads the same bytes, with no Authorization header at all.
-    const response = await fetch(server.server.url + sent.body.file);
+    const response = await checkedFetch(server.server.url + sent.body.file);
     expect(response.status).toBe(200);
     const bytes = new Uint8Array(await response.arrayBuffer());
     expect(bytes.length).toBe(payload.length);
@@ -85,7 +85,7 @@ describe("upload and download round trip", () => {
     // The other member gets the file's details and a URL that works too.
     const info = await http("GET", `/api/messages/files/${sent.body.id}/`, { token: v.access });
     expect(info.status).toBe(200);
-    const again = await fetch(server.server.url + info.body.file_url);
+    const again = await checkedFetch(server.server.url + info.body.file_url);
     expect(Buffer.compare(Buffer.from(await again.arrayBuffer()), Buffer.from(payload))).toBe(0);
   });
 
@@ -334,7 +334,7 @@ describe("the upload limit (PARLEY_MAX_UPLOAD_BYTES) → 413, nothing stored", (
     const body = new Response(form({ message: "chunked", file: [new Blob([randomBytes(300 * 1024)]), "chunked.bin"] }));
     const contentType = body.headers.get("content-type")!;
     const stream = body.body!;
-    const chunked = await fetch(`${server.server.url}/api/messages/${room.id}/send/`, {
+    const chunked = await checkedFetch(`${server.server.url}/api/messages/${room.id}/send/`, {
       method: "POST",
       headers: { authorization: `Bearer ${user.access}`, "content-type": contentType },
       body: stream,

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listen, queryRows, tempDir } from "../helpers";
+import { checkedFetch, listen, queryRows, tempDir } from "../helpers";
 import { onPostgres } from "../test-database";
 import { openSocket, wsUrl } from "../ws-helpers";
 import { copyFixture, originalRows, passwordOf, runImport, sha256, snapshot } from "./import-helpers";
@@ -189,7 +189,7 @@ describe("parley import-django, then serve", async () => {
       expect(info.status).toBe(200);
       const bytes = readFileSync(join(original.media, path));
       expect(info.body).toMatchObject({ name: path.split("/")[1], size: bytes.length, content_type: type, expires_at: "2030-01-01T00:00:00.000Z" });
-      const download = await fetch(server.url + info.body.file_url);
+      const download = await checkedFetch(server.url + info.body.file_url);
       expect(download.status).toBe(200);
       expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
       expect(download.headers.get("etag")).toBe(`"${sha256(join(original.media, path))}"`);

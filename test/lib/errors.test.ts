@@ -1,7 +1,7 @@
 // Bad requests of every kind get a 4xx JSON error in the API's shape: never a 500, never an HTML page,
 // never an echo of what was submitted. Body limits are checked over a real socket (app.handle skips Bun's).
 import { describe, expect, test } from "bun:test";
-import { listen, makeApp, registerUser, type ApiResponse } from "../helpers";
+import { checkedFetch, listen, makeApp, registerUser, type ApiResponse } from "../helpers";
 
 const { api } = await makeApp();
 const user = await registerUser(api, "errors");
@@ -181,7 +181,7 @@ describe("body limits over a real socket", async () => {
         controller.close();
       },
     });
-    const response = await fetch(`${server.url}/api/register/`, { method: "POST", body, headers: { "content-type": "application/json" } });
+    const response = await checkedFetch(`${server.url}/api/register/`, { method: "POST", body, headers: { "content-type": "application/json" } });
     expect(response.status).toBe(413);
     expect(response.headers.get("content-type")).toContain("application/json");
     expect((await response.json()).code).toBe("payload_too_large");
@@ -196,7 +196,7 @@ describe("body limits over a real socket", async () => {
         controller.close();
       },
     });
-    const response = await fetch(`${server.url}/api/register/`, { method: "POST", body, headers: { "content-type": "application/json" } });
+    const response = await checkedFetch(`${server.url}/api/register/`, { method: "POST", body, headers: { "content-type": "application/json" } });
     expect(response.status).toBe(201);
     expect((await response.json()).user.username).toBe("chunky");
   });
@@ -205,7 +205,7 @@ describe("body limits over a real socket", async () => {
     const data = new FormData();
     data.set("username", "huge");
     data.set("file", new Blob(["x".repeat(100_000)]), "big.txt");
-    const response = await fetch(`${server.url}/api/register/`, { method: "POST", body: data });
+    const response = await checkedFetch(`${server.url}/api/register/`, { method: "POST", body: data });
     expect(response.status).toBe(413);
     expect(await response.text()).not.toContain("<");
   });

@@ -8,7 +8,7 @@
 import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { waitFor } from "../chat-helpers";
-import { httpClient, registerUser, tempDir, type Api } from "../helpers";
+import { checkedFetch, httpClient, registerUser, tempDir, type Api } from "../helpers";
 import { parse, serve, stop, type Server } from "../process-helpers";
 import { postgresDatabaseFor } from "../test-database";
 import { postgresProblem, REDIS_URL, redisProblem, skipWithout } from "../test-services";
@@ -117,7 +117,7 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     expect(new Set([...ids, loggedClusterId(a), loggedClusterId(b)]).size).toBe(1);
     // Through Redis, not the log: each node heard the other's events announced.
     for (const server of [a, b]) {
-      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const metrics = await (await checkedFetch(`${server.url}/metrics`)).text();
       expect(metrics).toContain("parley_redis_up 1");
       expect(Number(/parley_events_received_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(10);
     }
@@ -321,7 +321,7 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     expect((await apiCut("POST", `/api/messages/${group}/send/`, { token: bob.access, body: { message: "local" } })).status).toBe(201);
     expect((await onCut.next("message.created")).data.message).toBe("local");
     expect((await apiCut("GET", "/readyz")).body).toEqual({ status: "ready", redis: "down", cluster: { id: loggedClusterId(a), nodes: 1 } });
-    const metrics = await (await fetch(`${cut.url}/metrics`)).text();
+    const metrics = await (await checkedFetch(`${cut.url}/metrics`)).text();
     expect(metrics).toContain("parley_redis_up 0");
     expect(Number(/parley_events_from_log_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(1);
     onCut.close();
@@ -350,7 +350,7 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     console.log(`cross-node delivery with the poll off, 20 messages: p50 ${p50.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
     expect(p50).toBeLessThan(100);
     // Every one came announced: none was read from the log.
-    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    const metrics = await (await checkedFetch(`${b.url}/metrics`)).text();
     expect(metrics).toContain("parley_events_from_log_total 0");
     expect(Number(/parley_events_received_total (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(20);
     expect(metrics).toContain("parley_cluster_nodes 2");
@@ -380,7 +380,7 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     expect(onY.frames.filter((f) => f.type === "typing" || (f.type === "presence" && f.data.status === "online"))).toEqual([]);
     const [idX, idY] = [await hearing([x], 1), await hearing([y], 1)].map(([id]) => id);
     expect(idX).not.toBe(idY);
-    const metrics = await (await fetch(`${y.url}/metrics`)).text();
+    const metrics = await (await checkedFetch(`${y.url}/metrics`)).text();
     expect(metrics).toContain("parley_events_received_total 0");
     for (const ws of [onX, onY, xOwner]) ws.close();
   }, 30_000);

@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
+import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
 import { adminGroup, adminUser, listQuery, messageIdParams, userIdParams } from "./model";
 import * as admin from "./service";
@@ -11,17 +12,17 @@ export const adminRoutes = (ctx: AppContext) =>
     .use(requireUser(ctx))
     .get("/users/", ({ user, query }) => admin.listUsers(ctx, user, query), {
       query: listQuery,
-      response: t.Array(adminUser),
+      response: { 200: t.Array(adminUser), ...errorResponses(403) },
       detail: detail("List and search users (q: start of username or email; before: id cursor)"),
     })
     .post("/users/:user_id/deactivate/", ({ user, params }) => admin.setActive(ctx, user, params.user_id, false), {
       params: userIdParams,
-      response: adminUser,
+      response: { 200: adminUser, ...errorResponses(400, 403) },
       detail: detail("Deactivate an account: its tokens stop working, its sockets close, it cannot log in"),
     })
     .post("/users/:user_id/reactivate/", ({ user, params }) => admin.setActive(ctx, user, params.user_id, true), {
       params: userIdParams,
-      response: adminUser,
+      response: { 200: adminUser, ...errorResponses(403) },
       detail: detail("Reactivate an account"),
     })
     .delete(
@@ -30,10 +31,10 @@ export const adminRoutes = (ctx: AppContext) =>
         await admin.deleteAnyMessage(ctx, user, params.message_id);
         set.status = 204;
       },
-      { params: messageIdParams, detail: detail("Delete any message: text and file removed, a tombstone stays, members get message.deleted") },
+      { params: messageIdParams, response: { 204: t.Void(), ...errorResponses(403) }, detail: detail("Delete any message: text and file removed, a tombstone stays, members get message.deleted") },
     )
     .get("/groups/", ({ user, query }) => admin.listGroups(ctx, user, query), {
       query: listQuery,
-      response: t.Array(adminGroup),
+      response: { 200: t.Array(adminGroup), ...errorResponses(403) },
       detail: detail("List groups with their member counts"),
     });

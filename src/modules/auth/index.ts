@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
+import { errorResponses } from "../../lib/errors";
 import { findUserById } from "../users/repository";
 import { loginBody, loginResponse, messageResponse, protectedResponse, refreshBody, tokenPair, wsTicket } from "./model";
 import { requireUser } from "./plugin";
@@ -12,17 +13,17 @@ export const authRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api", tags: ["Authentication"] })
     .post("/login/", ({ body, request, server }) => auth.login(ctx, body.email, body.password, ctx.clientIp(request, server)), {
       body: loginBody,
-      response: loginResponse,
+      response: { 200: loginResponse, ...errorResponses(401, 429) },
       detail: { summary: "Log in with email and password", description: "Wrong password, unknown email and inactive account all answer the same 401. Rate-limited per client address and per email (429 with Retry-After)." },
     })
     .post("/token/", ({ body, request, server }) => auth.login(ctx, body.email, body.password, ctx.clientIp(request, server)), {
       body: loginBody,
-      response: loginResponse,
+      response: { 200: loginResponse, ...errorResponses(401, 429) },
       detail: { summary: "Obtain a token pair (same as /api/login/)", description: "Shares /api/login/'s rate limits." },
     })
     .post("/token/refresh/", ({ body, request, server }) => auth.refresh(ctx, body.refresh, ctx.clientIp(request, server)), {
       body: refreshBody,
-      response: tokenPair,
+      response: { 200: tokenPair, ...errorResponses(401, 429) },
       detail: { summary: "Rotate a refresh token", description: "The refresh token given is revoked; using it again answers 401. Rate-limited per client address and per user (429 with Retry-After; the token stays usable)." },
     })
     .use(requireUser(ctx))
@@ -32,7 +33,7 @@ export const authRoutes = (ctx: AppContext) =>
         await auth.logout(ctx, user, body.refresh);
         return { message: "Logged out successfully" };
       },
-      { body: refreshBody, response: messageResponse, detail: { summary: "Log out: revoke this refresh token and the access token used", security } },
+      { body: refreshBody, response: { 200: messageResponse, ...errorResponses(403) }, detail: { summary: "Log out: revoke this refresh token and the access token used", security } },
     )
     .post("/ws-ticket/", ({ user }) => issueWsTicket(ctx, user), {
       response: wsTicket,

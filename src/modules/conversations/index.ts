@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
+import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
 import { Message } from "../messages/model";
 import { listPins } from "../messages/pins";
@@ -68,7 +69,7 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
       {
         params: groupIdParams,
-        response: messageResponse,
+        response: { 200: messageResponse, ...errorResponses(403) },
         detail: { tags: ["Groups"], summary: "Join a group (idempotent)", description: "A private group answers 403: its owners and admins add members.", security },
       },
     )
@@ -80,14 +81,14 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
       {
         params: groupIdParams,
-        response: messageResponse,
+        response: { 200: messageResponse, ...errorResponses(409) },
         detail: { tags: ["Groups"], summary: "Leave a group", description: "The last owner cannot leave while others remain (409): make another member owner first.", security },
       },
     )
     .patch("/groups/:group_id/", ({ user, params, body }) => groups.updateGroup(ctx, user, params.group_id, body), {
       params: groupIdParams,
       body: groupUpdateBody,
-      response: Group,
+      response: { 200: Group, ...errorResponses(403) },
       detail: { tags: ["Groups"], summary: "Rename a group, or make it private or open", description: "Owners, admins and staff. Announced as `conversation.updated`.", security },
     })
     .post(
@@ -100,7 +101,7 @@ export const conversationRoutes = (ctx: AppContext) =>
       {
         params: groupIdParams,
         body: addMemberBody,
-        response: { 200: Group, 201: Group },
+        response: { 200: Group, 201: Group, ...errorResponses(403) },
         detail: {
           tags: ["Groups"],
           summary: "Add a member (201; 200 if already a member)",
@@ -112,7 +113,7 @@ export const conversationRoutes = (ctx: AppContext) =>
     .patch("/groups/:group_id/members/:user_id/", ({ user, params, body }) => groups.changeRole(ctx, user, params.group_id, params.user_id, body.role), {
       params: memberParams,
       body: roleBody,
-      response: Group,
+      response: { 200: Group, ...errorResponses(403, 409) },
       detail: {
         tags: ["Groups"],
         summary: "Change a member's role (owner, admin, member)",
@@ -123,7 +124,7 @@ export const conversationRoutes = (ctx: AppContext) =>
     })
     .delete("/groups/:group_id/members/:user_id/", ({ user, params }) => groups.removeMember(ctx, user, params.group_id, params.user_id), {
       params: memberParams,
-      response: Group,
+      response: { 200: Group, ...errorResponses(403, 409) },
       detail: {
         tags: ["Groups"],
         summary: "Remove a member (or yourself: leave)",
@@ -144,19 +145,19 @@ export const conversationRoutes = (ctx: AppContext) =>
       },
       {
         body: directBody,
-        response: { 200: Conversation, 201: Conversation },
+        response: { 200: Conversation, 201: Conversation, ...errorResponses(404) },
         detail: { tags: ["Conversations"], summary: "The direct conversation with a user, created on first use (201)", security },
       },
     )
     .get("/conversations/:conversation_id/pins/", ({ user, params }) => listPins(ctx, user, params.conversation_id), {
       params: conversationParams,
-      response: t.Array(Message),
+      response: { 200: t.Array(Message), ...errorResponses(403) },
       detail: { tags: ["Conversations"], summary: "The conversation's pinned messages, most recently pinned first", security },
     })
     .post("/conversations/:conversation_id/read/", ({ user, params, body }) => markRead(ctx, user, params.conversation_id, body.message_id), {
       params: conversationParams,
       body: readBody,
-      response: ReadState,
+      response: { 200: ReadState, ...errorResponses(403) },
       detail: {
         tags: ["Conversations"],
         summary: "Mark messages read up to message_id (the marker only moves forward)",
@@ -166,11 +167,11 @@ export const conversationRoutes = (ctx: AppContext) =>
     })
     .post("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, true), {
       params: conversationParams,
-      response: ReadState,
+      response: { 200: ReadState, ...errorResponses(403) },
       detail: { tags: ["Conversations"], summary: "Mute: unread messages stop counting as notifications (mentions still do)", security },
     })
     .delete("/conversations/:conversation_id/mute/", ({ user, params }) => setMuted(ctx, user, params.conversation_id, false), {
       params: conversationParams,
-      response: ReadState,
+      response: { 200: ReadState, ...errorResponses(403) },
       detail: { tags: ["Conversations"], summary: "Unmute", security },
     });

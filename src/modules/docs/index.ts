@@ -5,7 +5,7 @@ import uiBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" 
 import uiCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import { version } from "../../../package.json";
 import { asyncApiDocument } from "./asyncapi";
-import { toOpenApiPaths } from "./openapi";
+import { liftNamedSchemas, toOpenApiPaths } from "./openapi";
 
 const page = `<!doctype html>
 <html lang="en">
@@ -44,11 +44,12 @@ async function openApiDocument(routes: RouteInfo[]) {
     if (route.hooks?.detail?.hide === true || route.method === "OPTIONS") continue;
     registerSchemaPath({ schema, hook: route.hooks as never, method: route.method as never, path: route.path, models: {}, contentType: route.hooks.type as never });
   }
+  const { paths, schemas } = liftNamedSchemas(toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })));
   return {
     openapi: "3.0.3",
     info: { title: "Parley API", version, description: "A real-time chat server: REST, WebSockets and files, in one executable. The WebSockets (/ws and /ws/chat/{id}/) are described by an AsyncAPI 3.0 document: [/asyncapi.json](/asyncapi.json)." },
-    paths: toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })),
-    components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    paths,
+    components: { schemas, securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
   };
 }
 

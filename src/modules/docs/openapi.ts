@@ -1,6 +1,7 @@
 // The routes' TypeBox schemas are JSON Schema; an OpenAPI 3.0 document allows only a subset of it. These turn what
 // @elysiajs/swagger's path builder produces into what OpenAPI 3.0 validators and client generators accept.
 import { STATUS_CODES } from "node:http";
+import { ErrorBody, FieldErrors } from "../../lib/errors";
 
 type Json = Record<string, unknown>;
 
@@ -19,13 +20,30 @@ export function toOpenApiSchema(schema: unknown): unknown {
   if (!isObject(schema)) return schema;
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
+    // Elysia adds `additionalProperties: false` to a schema when it first compiles the route using it: leave it out, or the document would depend on which routes have run.
+    if (value === undefined || (key === "additionalProperties" && value === false)) continue;
     if (key === "const") out.enum = [value];
     else if (key === "properties" && isObject(value)) out.properties = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, toOpenApiSchema(s)]));
     else if (key === "items" && Array.isArray(value)) Object.assign(out, tupleAsArray(value));
     else if ((key === "items" || key === "not" || key === "additionalProperties") && isObject(value)) out[key] = toOpenApiSchema(value);
     else if (key === "anyOf" || key === "oneOf" || key === "allOf") out[key] = (value as unknown[]).map(toOpenApiSchema);
+    else if (key === "patternProperties" && isObject(value)) out.additionalProperties = toOpenApiSchema(Object.values(value)[0]);
     else if (SCHEMA_KEYWORDS.has(key) || key.startsWith("x-")) out[key] = value;
   }
+  // Elysia's t.Integer/t.Boolean are "an integer, or text that reads as one" (it coerces query and form values): the API speaks the type.
+  const numeric = (out.anyOf as Json[] | undefined)?.find((s) => s.type === "integer" || s.type === "number" || s.type === "boolean");
+  if (numeric && (out.anyOf as Json[]).every((s) => s === numeric || (s.type === "string" && ["integer", "numeric", "boolean"].includes(s.format as string)))) {
+    delete out.anyOf;
+    Object.assign(out, { ...numeric, ...out });
+  }
+  // A union of literals (t.UnionEnum, t.Union of t.Literal): one enum, which generators turn into a string union.
+  const literals = out.anyOf as Json[] | undefined;
+  if (literals?.every((s) => Array.isArray(s.enum) && s.type === literals[0]!.type && Object.keys(s).every((k) => k === "enum" || k === "type"))) {
+    delete out.anyOf;
+    Object.assign(out, { type: literals[0]!.type, enum: literals.flatMap((s) => s.enum as unknown[]) });
+  }
+  // An upload: an opaque schema marked binary is a file part.
+  if (out.format === "binary") out.type = "string";
   if (Array.isArray(out.type)) {
     const types = (out.type as string[]).filter((type) => type !== "null");
     if (types.length < out.type.length) out.nullable = true;
@@ -58,6 +76,67 @@ function tupleAsArray(items: unknown[]): Json {
 const RESPONSE_FIELDS = ["description", "headers", "content", "links"];
 const MEDIA_TYPE_FIELDS = ["schema", "example", "examples", "encoding"];
 
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorContent = (schema: Json) => ({ "application/json": { schema } });
+/** The answers every error status has: the error shape, and the headers that go with 401 and 429. */
+const ERROR_HEADERS: Record<string, Json> = {
+  "401": { "WWW-Authenticate": { description: "`Bearer realm=\"api\"` (`realm=\"metrics\"` on /metrics)", schema: { type: "string" } } },
+  "429": { "Retry-After": { description: "Whole seconds to wait before trying again.", required: true, schema: { type: "integer", minimum: 1 } } },
+};
+
+/**
+ * The error answers an operation gets from its shape, as onError (src/lib/http.ts) and the plugins before it give them:
+ * a body or query → 400 (field errors, or a malformed body); a body → 413 (too large) and 415 (multipart where no file
+ * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; and any → 500.
+ */
+function shapeErrors(op: Json): string[] {
+  const parameters = (op.parameters as Json[] | undefined) ?? [];
+  const statuses: string[] = [];
+  // A text path parameter can be a malformed %-escape (400); an id that is not a number names nothing (404).
+  if (op.requestBody || parameters.some((p) => p.in === "query" || (p.in === "path" && (p.schema as Json)?.type !== "integer"))) statuses.push("400");
+  if (op.security) statuses.push("401");
+  if (parameters.some((p) => p.in === "path")) statuses.push("404");
+  if (op.requestBody) statuses.push("413", "415");
+  statuses.push("500");
+  return statuses;
+}
+
+/** A response schema that also documents headers (the swagger plugin lifts a response schema's own keys onto the response). */
+export const withHeaders = <T extends object>(schema: T, headers: Record<string, { description: string; schema: Json }>): T => ({ ...schema, headers });
+
+export const IDEMPOTENT_REPLAY = {
+  description: "`true` when a `client_id` seen before returned the message first stored with it (nothing new was stored).",
+  schema: { type: "string", enum: ["true"] },
+};
+
+const binary = { "application/octet-stream": { schema: { type: "string", format: "binary" } } } as const;
+const fileHeaders = {
+  ETag: { description: "The file's SHA-256, quoted: send it back as If-None-Match or If-Range.", schema: { type: "string" } },
+  "Accept-Ranges": { description: "`bytes`", schema: { type: "string" } },
+  "Content-Disposition": { description: "`inline` for images, else `attachment`, with the original name.", schema: { type: "string" } },
+} as const;
+/** The signed download's answers: the bytes (in the file's own content type), a range of them, or why not. */
+export const fileDownloadResponses = {
+  200: { description: "The whole file, in its own content type.", headers: fileHeaders, content: { "*/*": binary["application/octet-stream"] } },
+  206: {
+    description: "The requested range (one range per request).",
+    headers: { ...fileHeaders, "Content-Range": { description: "`bytes start-end/size`", required: true, schema: { type: "string" } } },
+    content: { "*/*": binary["application/octet-stream"] },
+  },
+  304: { description: "Not modified: If-None-Match named the current ETag.", headers: fileHeaders },
+  404: { description: "No such file, or the link's signature or expiry is not valid." },
+  410: { description: "The file expired." },
+  416: { description: "The range cannot be satisfied (or names several ranges).", headers: { "Content-Range": { description: "`bytes */size`", required: true, schema: { type: "string" } } } },
+} as const;
+
+function errorResponse(status: string, declared?: Json): Json {
+  const schema = status === "400" ? { oneOf: [ref("FieldErrors"), ref("Error")] } : ref("Error");
+  const headers = { ...ERROR_HEADERS[status], ...(declared?.headers as Json | undefined) };
+  // Bun refuses a body over its socket limit (no Content-Length declared) before the app sees it: 413 with no body.
+  const content = status === "413" ? { ...errorContent(schema), "*/*": { schema: { type: "string", maxLength: 0 } } } : errorContent(schema);
+  return { description: (declared?.description as string | undefined) ?? STATUS_CODES[Number(status)] ?? "Error", ...(Object.keys(headers).length && { headers }), content };
+}
+
 /** Every operation's parameters, bodies and responses in OpenAPI 3.0 terms; a response without a description gets its status's name. */
 export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Record<string, Record<string, Json>> {
   const content = (media: unknown) =>
@@ -67,21 +146,76 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
   const operation = (op: Json): Json => {
     const out: Json = { ...op };
     if (Array.isArray(op.parameters)) out.parameters = op.parameters.map((p: Json) => ({ ...p, schema: toOpenApiSchema(p.schema) }));
-    if (isObject(op.requestBody)) out.requestBody = { ...op.requestBody, content: content(op.requestBody.content) };
+    if (isObject(op.requestBody)) out.requestBody = { ...op.requestBody, content: requestContent(content(op.requestBody.content) as Json) };
     if (isObject(op.responses)) {
       out.responses = Object.fromEntries(
         Object.entries(op.responses).map(([status, response]) => {
+          // errorResponses(…) in a route, or an error status written in detail.responses without its own content.
+          if (Number(status) >= 400 && ((response as Json).title === "Error" || !(response as Json).content)) return [status, errorResponse(status, response as Json)];
           const kept = Object.fromEntries(Object.entries(response as Json).filter(([k]) => RESPONSE_FIELDS.includes(k)));
-          if (kept.content) kept.content = content(kept.content);
+          // The plugin lists every request type for responses too; answers are JSON.
+          if (isObject(kept.content)) kept.content = content(kept.content["application/json"] ? { "application/json": kept.content["application/json"] } : kept.content);
           // The swagger plugin lifts a response schema's own keywords (its title: Message, Group…) onto the response.
           const title = (response as Json).title;
           if (typeof title === "string" && isObject(kept.content)) for (const media of Object.values(kept.content)) if (isObject(media) && isObject(media.schema)) media.schema.title ??= title;
+          // t.Void(): an answer without a body (204).
+          if (isObject(kept.content) && Object.values(kept.content).every((media) => isObject(media) && isObject(media.schema) && media.schema.type === "void")) delete kept.content;
           kept.description ??= STATUS_CODES[Number(status)] ?? "Response";
           return [status, kept];
         }),
       );
+      for (const status of shapeErrors(out)) (out.responses as Json)[status] ??= errorResponse(status);
     }
     return out;
   };
   return Object.fromEntries(Object.entries(paths).map(([path, item]) => [path, Object.fromEntries(Object.entries(item).map(([method, op]) => [method, isObject(op) ? operation(op) : op]))]));
+}
+
+/** JSON, a form, or (where a file is taken) multipart: a file part belongs to multipart bodies only. */
+function requestContent(media: Json): Json {
+  const withoutFiles = (schema: unknown): unknown => {
+    if (!isObject(schema) || !isObject(schema.properties)) return schema;
+    const properties = Object.fromEntries(Object.entries(schema.properties).filter(([, s]) => !(isObject(s) && s.format === "binary")));
+    return { ...schema, properties };
+  };
+  const hasFile = Object.values(media).some((m) => isObject(m) && isObject(m.schema) && isObject(m.schema.properties) && Object.values(m.schema.properties).some((s) => isObject(s) && s.format === "binary"));
+  const json = media["application/json"] as Json | undefined;
+  if (!json) return media;
+  const fields = { ...json, schema: withoutFiles(json.schema) };
+  return { "application/json": fields, "application/x-www-form-urlencoded": fields, ...(hasFile && { "multipart/form-data": media["multipart/form-data"] ?? json }) };
+}
+
+/** JSON with sorted keys: the same schema, whatever order its keywords were written in. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_, v) => (isObject(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+
+/**
+ * Each titled schema (Message, Group, Error…: declared once, in a model.ts or errors.ts) becomes one entry of
+ * components.schemas and a $ref wherever it is used, so generators make one named type of it.
+ */
+export function liftNamedSchemas(paths: Json): { paths: Json; schemas: Record<string, Json> } {
+  const schemas: Record<string, Json> = {
+    Error: toOpenApiSchema(ErrorBody) as Json,
+    FieldErrors: toOpenApiSchema(FieldErrors) as Json,
+  };
+  const seen = new Map<string, string>();
+  const lift = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(lift);
+    if (!isObject(node)) return node;
+    const out = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, lift(value)]));
+    const title = out.title;
+    if (typeof title !== "string" || out.type !== "object") return out;
+    // A use may add its own description or allow null; the shape itself must be the same everywhere.
+    const { description, nullable, ...shape } = out;
+    const text = canonical(shape);
+    const known = seen.get(title);
+    if (known === undefined) {
+      seen.set(title, text);
+      schemas[title] ??= shape;
+    } else if (known !== text) throw new Error(`Two different schemas are titled ${title}: give them different titles.\n${known}\n${text}`);
+    const use = { ...(description !== undefined && { description }), ...(nullable === true && { nullable }) };
+    return Object.keys(use).length ? { allOf: [ref(title)], ...use } : ref(title);
+  };
+  const lifted = lift(paths) as Json;
+  return { paths: lifted, schemas };
 }

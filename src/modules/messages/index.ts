@@ -1,6 +1,8 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
+import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
+import { IDEMPOTENT_REPLAY, withHeaders } from "../docs/openapi";
 import { conversationParams, editBody, emojiBody, emojiParams, historyQuery, mentionsQuery, messageParams, Message, reactionsAnswer, repliesQuery, sendBody } from "./model";
 import { setPinned } from "./pins";
 import { setReaction } from "./reactions";
@@ -29,7 +31,7 @@ export const messageRoutes = (ctx: AppContext) =>
       {
         params: conversationParams,
         body: sendBody,
-        response: { 201: Message },
+        response: { 201: withHeaders(Message, { "Idempotent-Replay": IDEMPOTENT_REPLAY }), ...errorResponses(403, 429) },
         detail: {
           summary: "Send a message (JSON, or multipart with a file: at most 16 parts, read only once the token checked out)",
           description:
@@ -41,7 +43,7 @@ export const messageRoutes = (ctx: AppContext) =>
     .get("/:conversation_id/", async ({ user, params, query }) => jsonText(await messages.historyJson(ctx, user, params.conversation_id, query)), {
       params: conversationParams,
       query: historyQuery,
-      response: t.Array(Message),
+      response: { 200: t.Array(Message), ...errorResponses(403) },
       detail: {
         summary: "A conversation's messages",
         description: "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?limit=1..100`. Members only.",
@@ -56,7 +58,7 @@ const messageActionRoutes = (ctx: AppContext) =>
     .patch("/:conversation_id/:message_id/", ({ user, params, body }) => messages.editMessage(ctx, user, params.conversation_id, params.message_id, body.message), {
       params: messageParams,
       body: editBody,
-      response: Message,
+      response: { 200: Message, ...errorResponses(403, 409) },
       detail: { summary: "Edit a message (the sender only)", description: "Sets `edited_at`; mentions are resolved again; members get `message.updated`. The old text is gone from the event log and the database.", security },
     })
     .delete(
@@ -67,6 +69,7 @@ const messageActionRoutes = (ctx: AppContext) =>
       },
       {
         params: messageParams,
+        response: { 204: t.Void(), ...errorResponses(403) },
         detail: {
           summary: "Delete a message (the sender, a group's owners and admins, staff)",
           description: "Text, file, reactions and mentions are removed from storage and from the event log; a tombstone keeps the history's order; members get `message.deleted`.",
@@ -84,7 +87,7 @@ const messageActionRoutes = (ctx: AppContext) =>
       {
         params: messageParams,
         body: emojiBody,
-        response: { 200: reactionsAnswer, 201: reactionsAnswer },
+        response: { 200: reactionsAnswer, 201: reactionsAnswer, ...errorResponses(403, 409) },
         detail: { summary: "React with an emoji (201; 200 when already reacted)", description: "Members get `reaction.added`.", security },
       },
     )
@@ -95,22 +98,22 @@ const messageActionRoutes = (ctx: AppContext) =>
         const { changed: _, ...answer } = await setReaction(ctx, user, params.conversation_id, params.message_id, params.emoji, false);
         return answer;
       },
-      { params: emojiParams, response: reactionsAnswer, detail: { summary: "Take back a reaction (the emoji URL-encoded in the path)", description: "Members get `reaction.removed`.", security } },
+      { params: emojiParams, response: { 200: reactionsAnswer, ...errorResponses(403, 409) }, detail: { summary: "Take back a reaction (the emoji URL-encoded in the path)", description: "Members get `reaction.removed`.", security } },
     )
     .get("/:conversation_id/:message_id/replies/", ({ user, params, query }) => messages.listReplies(ctx, user, params.conversation_id, params.message_id, query), {
       params: messageParams,
       query: repliesQuery,
-      response: t.Array(Message),
+      response: { 200: t.Array(Message), ...errorResponses(403) },
       detail: { summary: "Replies to a message, oldest first (`?after=<id>`, `?limit=`)", security },
     })
     .post("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, true), {
       params: messageParams,
-      response: Message,
+      response: { 200: Message, ...errorResponses(403, 409) },
       detail: { summary: "Pin a message (a group's owners and admins; either side of a direct conversation)", description: "Members get `message.pinned`.", security },
     })
     .delete("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, false), {
       params: messageParams,
-      response: Message,
+      response: { 200: Message, ...errorResponses(403, 409) },
       detail: { summary: "Unpin a message", description: "Members get `message.unpinned`.", security },
     });
 

@@ -7,18 +7,21 @@ export const MAX_MESSAGE_LENGTH = 10_000;
  * coerces a numeric form field to a bounded integer here and would refuse "-3" without naming the field.
  */
 const bodyId = t.Integer({ description: "An id (1 or more)" });
-const idOrText = t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { error: "Give a user or group id." });
 
 export const conversationParams = t.Object({ conversation_id: pathId("A conversation id (a group's id is its conversation id)") });
 
 export const sendBody = t.Object({
   // maxLength counts UTF-16 units; a character takes at most two. The service counts characters (code points).
-  message: t.Optional(t.String({ maxLength: 2 * MAX_MESSAGE_LENGTH, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` })),
-  receiver_user: t.Optional(idOrText),
-  receiver_group: t.Optional(idOrText),
-  client_id: t.Optional(t.String({ minLength: 1, maxLength: 100, error: "client_id must be 1 to 100 characters." })),
-  reply_to: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { error: "Give the id of the message this one answers." })),
-  file: t.Optional(t.Any({ description: "The attachment, in a multipart/form-data body." })),
+  message: t.Optional(
+    t.String({ maxLength: 2 * MAX_MESSAGE_LENGTH, description: `The text, at most ${MAX_MESSAGE_LENGTH} characters; may be empty with a file.`, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` }),
+  ),
+  receiver_user: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { description: "Send to the direct conversation with this user instead of the path's.", error: "Give a user or group id." })),
+  receiver_group: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { description: "Send to this group instead of the path's conversation.", error: "Give a user or group id." })),
+  client_id: t.Optional(
+    t.String({ minLength: 1, maxLength: 100, description: "The sender's own id for this send: sending it again returns the first message (Idempotent-Replay: true).", error: "client_id must be 1 to 100 characters." }),
+  ),
+  reply_to: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { description: "The id of the message this one answers, in the same conversation.", error: "Give the id of the message this one answers." })),
+  file: t.Optional(t.Any({ format: "binary", description: "The attachment, in a multipart/form-data body." })),
 });
 export type SendBody = typeof sendBody.static;
 

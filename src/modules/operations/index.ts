@@ -1,7 +1,7 @@
 // Liveness, readiness and metrics, for load balancers and Prometheus.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants } from "node:fs";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { databasePath, isMigrated } from "../../db";
 import { pingWriter } from "../../db/maintenance";
@@ -32,18 +32,28 @@ function bearerMatches(authorization: string | undefined, token: string): boolea
 
 export const operationRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Operations"] })
-    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness: the process answers" } })
+    .get("/healthz", () => ({ status: "ok" as const }), { response: t.Object({ status: t.Literal("ok") }), detail: { summary: "Liveness: the process answers" } })
     .get(
       "/readyz",
-      async () => {
+      async ({ status }) => {
         const problem = await readiness(ctx);
-        if (problem) return jsonResponse(503, { status: "unavailable", reason: problem });
+        if (problem) return status(503, { status: "unavailable" as const, reason: problem });
         // Without Redis a node still serves its own clients and reads the other nodes' events from the log: ready,
         // but say so (and parley_redis_up in /metrics). The node count shows a split: nodes that should hear each other but do not.
         const { transport } = ctx;
-        return transport ? { status: "ready", redis: transport.connected ? "up" : "down", cluster: { id: ctx.cluster.id, nodes: transport.nodes } } : { status: "ready" };
+        return transport ? { status: "ready" as const, redis: transport.connected ? ("up" as const) : ("down" as const), cluster: { id: ctx.cluster.id, nodes: transport.nodes } } : { status: "ready" as const };
       },
-      { detail: { summary: "Readiness: database writable and migrated; 503 while shutting down" } },
+      {
+        response: {
+          200: t.Object({
+            status: t.Literal("ready"),
+            redis: t.Optional(t.UnionEnum(["up", "down"], { description: "With PARLEY_REDIS_URL only." })),
+            cluster: t.Optional(t.Object({ id: t.String(), nodes: t.Integer({ description: "Nodes this one hears (itself included)." }) })),
+          }),
+          503: t.Object({ status: t.Literal("unavailable"), reason: t.String() }),
+        },
+        detail: { summary: "Readiness: database writable and migrated; 503 while shutting down" },
+      },
     )
     .get(
       "/metrics",
@@ -54,5 +64,10 @@ export const operationRoutes = (ctx: AppContext) =>
         }
         return new Response(ctx.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
       },
-      { detail: { summary: "Prometheus metrics (Bearer PARLEY_METRICS_TOKEN when set)" } },
+      {
+        detail: {
+          summary: "Prometheus metrics (Bearer PARLEY_METRICS_TOKEN when set)",
+          responses: { 200: { description: "The Prometheus text format.", content: { "text/plain": { schema: { type: "string" } } } }, 401: { description: "PARLEY_METRICS_TOKEN is set and was not given." } },
+        },
+      },
     );

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
+import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
 import { searchAnswer, searchQuery } from "./model";
 import { search } from "./service";
@@ -9,7 +10,7 @@ export const searchRoutes = (ctx: AppContext) =>
     .use(requireUser(ctx))
     .get("/api/search/", ({ user, query }) => search(ctx, user, query), {
       query: searchQuery,
-      response: searchAnswer,
+      response: { 200: searchAnswer, ...errorResponses(403, 404, 429) },
       detail: {
         summary: "Search the caller's messages",
         description:

@@ -1,5 +1,6 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
+import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
 import { lookupQuery, patchUserBody, registerBody, registerResponse, replaceUserBody, User, userIdParams } from "./model";
 import * as users from "./service";
@@ -15,12 +16,12 @@ export const userRoutes = (ctx: AppContext) =>
         set.status = 201;
         return { user: users.toPublicUser(user, { id: user.id, is_staff: false }), message: "User Created Successfully" };
       },
-      { body: registerBody, response: { 201: registerResponse }, detail: { summary: "Register an account", description: "Rate-limited per client address (429 with Retry-After)." } },
+      { body: registerBody, response: { 201: registerResponse, ...errorResponses(429) }, detail: { summary: "Register an account", description: "Rate-limited per client address (429 with Retry-After)." } },
     )
     .use(requireUser(ctx))
     .get("/users/lookup/", async ({ user, query }) => users.toPublicUser(await users.lookupUser(ctx, query.username), user), {
       query: lookupQuery,
-      response: User,
+      response: { 200: User, ...errorResponses(404) },
       detail: { summary: "Find a user by username", description: "Exact match, case-insensitive; inactive accounts are not found (404).", security },
     })
     .get("/:user_id/", async ({ user, params }) => users.toPublicUser(await users.getUser(ctx, params.user_id), user), {
@@ -31,7 +32,7 @@ export const userRoutes = (ctx: AppContext) =>
     .patch("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
       params: userIdParams,
       body: patchUserBody,
-      response: User,
+      response: { 200: User, ...errorResponses(403, 429) },
       detail: {
         summary: "Change some fields of your account",
         description:
@@ -42,7 +43,7 @@ export const userRoutes = (ctx: AppContext) =>
     .put("/:user_id/update/", async ({ user, params, body }) => users.toPublicUser(await users.updateUser(ctx, user, params.user_id, body), user), {
       params: userIdParams,
       body: replaceUserBody,
-      response: User,
+      response: { 200: User, ...errorResponses(403, 429) },
       detail: { summary: "Replace your account's fields (all five required)", description: "As PATCH: your own new password or email needs `current_password`.", security },
     })
     .delete(
@@ -51,5 +52,5 @@ export const userRoutes = (ctx: AppContext) =>
         await users.deleteUser(ctx, user, params.user_id);
         set.status = 204;
       },
-      { params: userIdParams, detail: { summary: "Delete an account", description: "Only the account's owner or staff. Its tokens stop working; its messages (members get `message.deleted`, the event log keeps no text of them) and its files go with it.", security } },
+      { params: userIdParams, response: { 204: t.Void(), ...errorResponses(403) }, detail: { summary: "Delete an account", description: "Only the account's owner or staff. Its tokens stop working; its messages (members get `message.deleted`, the event log keeps no text of them) and its files go with it.", security } },
     );
