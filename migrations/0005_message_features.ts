@@ -4,10 +4,16 @@ import { growingId, isPostgres } from "../src/db/dialect";
 // Edits, replies, reactions, mentions, pins, read state with mute, per-group retention, and private events.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("messages").addColumn("edited_at", "bigint").execute();
-  await db.schema.alterTable("messages").addColumn("reply_to_id", growingId(db), (c) => c.references("messages.id").onDelete("set null")).execute();
+  await db.schema
+    .alterTable("messages")
+    .addColumn("reply_to_id", growingId(db), (c) => c.references("messages.id").onDelete("set null"))
+    .execute();
   // Kept with the row so a history page needs no extra query: replies that are not deleted, reactions as
   // {"emoji": [user ids in order]}, mentioned user ids.
-  await db.schema.alterTable("messages").addColumn("reply_count", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("messages")
+    .addColumn("reply_count", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable("messages").addColumn("reactions", "text").execute();
   await db.schema.alterTable("messages").addColumn("mentions", "text").execute();
   await db.schema.alterTable("messages").addColumn("pinned_at", "bigint").execute();
@@ -30,11 +36,17 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("message_mentions_unread").on("message_mentions").columns(["user_id", "conversation_id", "message_id"]).execute();
   await db.schema.createIndex("message_mentions_message").on("message_mentions").column("message_id").execute();
 
-  await db.schema.alterTable("conversation_members").addColumn("muted", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("conversation_members")
+    .addColumn("muted", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   // Per group: messages older than this many days are deleted by the sweeper (null: the server's setting).
   await db.schema.alterTable("conversations").addColumn("retention_days", "integer").execute();
   // A private event is for `user_id` alone (their unread counts, their mute), not for the conversation's members.
-  await db.schema.alterTable("events").addColumn("private", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("events")
+    .addColumn("private", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   // The message an event carries, so deleting a message can scrub its text from the log too.
   await db.schema.alterTable("events").addColumn("message_id", growingId(db)).execute();
   await db.schema.createIndex("events_message").on("events").column("message_id").where(sql.ref("message_id"), "is not", null).execute();

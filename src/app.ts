@@ -137,7 +137,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   } catch (error) {
     await database.close().catch(() => undefined);
     // Say which database (never its password): "Failed to connect" alone does not tell a self-hoster where to look.
-    if (config.databaseUrl) throw new Error(`PostgreSQL at ${postgresWhere(config.databaseUrl)} (PARLEY_DATABASE_URL): ${(error as Error).message}`, { cause: error });
+    if (config.databaseUrl)
+      throw new Error(`PostgreSQL at ${postgresWhere(config.databaseUrl)} (PARLEY_DATABASE_URL): ${(error as Error).message}`, { cause: error });
     throw error;
   }
   const hub = new Hub(log);

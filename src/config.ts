@@ -82,44 +82,65 @@ interface Option<K extends keyof Config> {
   help: string;
 }
 
-const int = (min: number, max: number): Parser<number> => (text) => {
-  const value = Number(text);
-  return /^\d+$/.test(text.trim()) && value >= min && value <= max ? value : new Complaint(`must be a whole number from ${min} to ${max}`);
-};
-const duration = (allowZero: boolean): Parser<number> => (text) => {
-  const value = parseDuration(text);
-  if (value === null) return new Complaint('must be a duration with a unit, e.g. "90s", "40m", "7d"');
-  return value > 0 || allowZero ? value : new Complaint("must be longer than zero");
-};
+const int =
+  (min: number, max: number): Parser<number> =>
+  (text) => {
+    const value = Number(text);
+    return /^\d+$/.test(text.trim()) && value >= min && value <= max ? value : new Complaint(`must be a whole number from ${min} to ${max}`);
+  };
+const duration =
+  (allowZero: boolean): Parser<number> =>
+  (text) => {
+    const value = parseDuration(text);
+    if (value === null) return new Complaint('must be a duration with a unit, e.g. "90s", "40m", "7d"');
+    return value > 0 || allowZero ? value : new Complaint("must be longer than zero");
+  };
 const size: Parser<number> = (text) => {
   const value = parseSize(text);
   return value !== null && value > 0 ? value : new Complaint('must be a size in bytes or with a unit, e.g. "1048576" or "25MiB"');
 };
-const oneOf = <T extends string>(...choices: T[]): Parser<T> => (text) =>
-  (choices as string[]).includes(text.trim().toLowerCase()) ? (text.trim().toLowerCase() as T) : new Complaint(`must be one of ${choices.join(", ")}`);
+const oneOf =
+  <T extends string>(...choices: T[]): Parser<T> =>
+  (text) =>
+    (choices as string[]).includes(text.trim().toLowerCase()) ? (text.trim().toLowerCase() as T) : new Complaint(`must be one of ${choices.join(", ")}`);
 
 const onOff: Parser<boolean> = (text) => {
   const value = oneOf("on", "off")(text);
   return value instanceof Complaint ? value : value === "on";
 };
 /** "<capacity>/<period>", e.g. "10/1m" (a count) or "200MiB/10m" (bytes). */
-const rate = (unit: "count" | "bytes"): Parser<Rate> => (text) => {
-  const [amount, period, extra] = text.split("/");
-  const capacity = amount === undefined ? null : unit === "bytes" ? parseSize(amount) : /^\s*\d+\s*$/.test(amount) ? Number(amount) : null;
-  const periodMs = period === undefined ? null : parseDuration(period);
-  if (extra !== undefined || !capacity || capacity > Number.MAX_SAFE_INTEGER || !periodMs) {
-    return new Complaint(unit === "bytes" ? 'must be <size>/<period>, e.g. "200MiB/10m"' : 'must be <count>/<period>, e.g. "10/1m"');
-  }
-  return { capacity, periodMs };
-};
+const rate =
+  (unit: "count" | "bytes"): Parser<Rate> =>
+  (text) => {
+    const [amount, period, extra] = text.split("/");
+    const capacity = amount === undefined ? null : unit === "bytes" ? parseSize(amount) : /^\s*\d+\s*$/.test(amount) ? Number(amount) : null;
+    const periodMs = period === undefined ? null : parseDuration(period);
+    if (extra !== undefined || !capacity || capacity > Number.MAX_SAFE_INTEGER || !periodMs) {
+      return new Complaint(unit === "bytes" ? 'must be <size>/<period>, e.g. "200MiB/10m"' : 'must be <count>/<period>, e.g. "10/1m"');
+    }
+    return { capacity, periodMs };
+  };
 
 const nonEmpty: Parser<string> = (text) => text.trim() || new Complaint("must not be empty");
 
 const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "port", env: "PARLEY_PORT", flag: "--port", default: 3000, parse: int(0, 65535), help: "TCP port to listen on (0 picks a free one)" },
   { key: "host", env: "PARLEY_HOST", flag: "--host", default: "0.0.0.0", parse: nonEmpty, help: "address to listen on" },
-  { key: "dataDir", env: "PARLEY_DATA_DIR", flag: "--data-dir", default: "./data", parse: nonEmpty, help: "where the database, uploads and generated secret live" },
-  { key: "jwtSecret", env: "PARLEY_JWT_SECRET", default: null, parse: (t) => (t.length >= 32 ? t : new Complaint("must be at least 32 characters")), help: "token signing secret; generated and kept in the data dir when unset" },
+  {
+    key: "dataDir",
+    env: "PARLEY_DATA_DIR",
+    flag: "--data-dir",
+    default: "./data",
+    parse: nonEmpty,
+    help: "where the database, uploads and generated secret live",
+  },
+  {
+    key: "jwtSecret",
+    env: "PARLEY_JWT_SECRET",
+    default: null,
+    parse: (t) => (t.length >= 32 ? t : new Complaint("must be at least 32 characters")),
+    help: "token signing secret; generated and kept in the data dir when unset",
+  },
   { key: "accessTtlMs", env: "PARLEY_ACCESS_TTL", default: 40 * 60_000, parse: duration(false), help: "lifetime of an access token" },
   { key: "refreshTtlMs", env: "PARLEY_REFRESH_TTL", default: 7 * 86_400_000, parse: duration(false), help: "lifetime of a refresh token" },
   { key: "corsOrigins", env: "PARLEY_CORS_ORIGINS", default: [], parse: parseOrigins, help: "comma-separated origins allowed by CORS; none by default" },
@@ -127,33 +148,153 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
   { key: "maxJsonBytes", env: "PARLEY_MAX_JSON_BYTES", default: 1024 ** 2, parse: size, help: "largest accepted JSON or form body" },
   { key: "fileTtlMs", env: "PARLEY_FILE_TTL", default: 10 * 86_400_000, parse: duration(true), help: 'how long uploads are kept ("0" keeps them forever)' },
   { key: "fileUrlTtlMs", env: "PARLEY_FILE_URL_TTL", default: 15 * 60_000, parse: duration(false), help: "lifetime of a signed download URL" },
-  { key: "databaseUrl", env: "PARLEY_DATABASE_URL", default: null, parse: (t) => (/^postgres(ql)?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "postgres://parley@127.0.0.1:5432/parley"')), help: "PostgreSQL to store everything in instead of SQLite in the data dir (unset: SQLite)" },
+  {
+    key: "databaseUrl",
+    env: "PARLEY_DATABASE_URL",
+    default: null,
+    parse: (t) => (/^postgres(ql)?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "postgres://parley@127.0.0.1:5432/parley"')),
+    help: "PostgreSQL to store everything in instead of SQLite in the data dir (unset: SQLite)",
+  },
   { key: "databasePoolSize", env: "PARLEY_DATABASE_POOL", default: 10, parse: int(1, 1000), help: "connections to PostgreSQL per node, at most" },
-  { key: "redisUrl", env: "PARLEY_REDIS_URL", default: null, parse: (t) => (/^rediss?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "redis://127.0.0.1:6379"')), help: "Redis for events between nodes sharing one database (unset: one node)" },
-  { key: "logPollMs", env: "PARLEY_LOG_POLL", default: 1_000, parse: duration(true), help: 'with Redis: how often a node reads the event log for events whose announcement it missed ("0": never; for tests and diagnosis)' },
-  { key: "messageRetentionMs", env: "PARLEY_MESSAGE_RETENTION", default: 0, parse: duration(true), help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)' },
-  { key: "sweepIntervalMs", env: "PARLEY_SWEEP_INTERVAL", default: 60_000, parse: duration(false), help: "how often housekeeping (expired files, tokens) runs" },
-  { key: "passwordMemoryKib", env: "PARLEY_PASSWORD_MEMORY_KIB", default: 19_456, parse: int(1024, 4 * 1024 * 1024), help: "argon2id memory cost in KiB (OWASP minimum: 19456)" },
+  {
+    key: "redisUrl",
+    env: "PARLEY_REDIS_URL",
+    default: null,
+    parse: (t) => (/^rediss?:\/\/\S+$/.test(t.trim()) ? t.trim() : new Complaint('must be a URL like "redis://127.0.0.1:6379"')),
+    help: "Redis for events between nodes sharing one database (unset: one node)",
+  },
+  {
+    key: "logPollMs",
+    env: "PARLEY_LOG_POLL",
+    default: 1_000,
+    parse: duration(true),
+    help: 'with Redis: how often a node reads the event log for events whose announcement it missed ("0": never; for tests and diagnosis)',
+  },
+  {
+    key: "messageRetentionMs",
+    env: "PARLEY_MESSAGE_RETENTION",
+    default: 0,
+    parse: duration(true),
+    help: 'delete messages and their files older than this, e.g. "365d" ("0" keeps them forever; groups may set a shorter retention_days)',
+  },
+  {
+    key: "sweepIntervalMs",
+    env: "PARLEY_SWEEP_INTERVAL",
+    default: 60_000,
+    parse: duration(false),
+    help: "how often housekeeping (expired files, tokens) runs",
+  },
+  {
+    key: "passwordMemoryKib",
+    env: "PARLEY_PASSWORD_MEMORY_KIB",
+    default: 19_456,
+    parse: int(1024, 4 * 1024 * 1024),
+    help: "argon2id memory cost in KiB (OWASP minimum: 19456)",
+  },
   { key: "passwordTimeCost", env: "PARLEY_PASSWORD_TIME_COST", default: 2, parse: int(1, 100), help: "argon2id iterations (OWASP minimum: 2)" },
-  { key: "durability", env: "PARLEY_DURABILITY", default: "normal", parse: oneOf("normal", "full"), help: '"normal": a process crash loses nothing acknowledged; "full": fsync on every commit, power loss loses nothing' },
-  { key: "metricsToken", env: "PARLEY_METRICS_TOKEN", default: null, parse: (t) => (t.length >= 16 ? t : new Complaint("must be at least 16 characters")), help: "when set, /metrics requires Authorization: Bearer <token>" },
-  { key: "wsIdleTimeoutMs", env: "PARLEY_WS_IDLE_TIMEOUT", default: 60_000, parse: (t) => { const v = duration(false)(t); return v instanceof Complaint || (v >= 1000 && v <= 960_000) ? v : new Complaint("must be from 1s to 16m"); }, help: "idle WebSockets are pinged, and closed when they stop answering for this long" },
+  {
+    key: "durability",
+    env: "PARLEY_DURABILITY",
+    default: "normal",
+    parse: oneOf("normal", "full"),
+    help: '"normal": a process crash loses nothing acknowledged; "full": fsync on every commit, power loss loses nothing',
+  },
+  {
+    key: "metricsToken",
+    env: "PARLEY_METRICS_TOKEN",
+    default: null,
+    parse: (t) => (t.length >= 16 ? t : new Complaint("must be at least 16 characters")),
+    help: "when set, /metrics requires Authorization: Bearer <token>",
+  },
+  {
+    key: "wsIdleTimeoutMs",
+    env: "PARLEY_WS_IDLE_TIMEOUT",
+    default: 60_000,
+    parse: (t) => {
+      const v = duration(false)(t);
+      return v instanceof Complaint || (v >= 1000 && v <= 960_000) ? v : new Complaint("must be from 1s to 16m");
+    },
+    help: "idle WebSockets are pinged, and closed when they stop answering for this long",
+  },
   { key: "rateLimits", env: "PARLEY_RATE_LIMITS", default: true, parse: onOff, help: '"off" turns every rate limit and flood control off (benchmarks)' },
-  { key: "trustProxy", env: "PARLEY_TRUST_PROXY", default: false, parse: onOff, help: '"on" behind a reverse proxy: the client address is the last X-Forwarded-For entry' },
-  { key: "limitLoginIp", env: "PARLEY_LIMIT_LOGIN_IP", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "logins per client address: burst/refill period" },
-  { key: "limitLoginAccount", env: "PARLEY_LIMIT_LOGIN_ACCOUNT", default: { capacity: 5, periodMs: 300_000 }, parse: rate("count"), help: "logins per email tried: burst/refill period" },
-  { key: "limitRegisterIp", env: "PARLEY_LIMIT_REGISTER_IP", default: { capacity: 5, periodMs: 600_000 }, parse: rate("count"), help: "registrations per client address: burst/refill period" },
-  { key: "limitRegisterAccount", env: "PARLEY_LIMIT_REGISTER_ACCOUNT", default: { capacity: 3, periodMs: 600_000 }, parse: rate("count"), help: "registration attempts per email: burst/refill period" },
-  { key: "limitRefreshIp", env: "PARLEY_LIMIT_REFRESH_IP", default: { capacity: 30, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per client address: burst/refill period" },
-  { key: "limitRefreshAccount", env: "PARLEY_LIMIT_REFRESH_ACCOUNT", default: { capacity: 10, periodMs: 60_000 }, parse: rate("count"), help: "token refreshes per user: burst/refill period" },
-  { key: "limitSend", env: "PARLEY_LIMIT_SEND", default: { capacity: 20, periodMs: 4_000 }, parse: rate("count"), help: "message sends per user (REST and WebSocket): burst/refill period" },
-  { key: "limitUploadBytes", env: "PARLEY_LIMIT_UPLOAD_BYTES", default: { capacity: 200 * 1024 ** 2, periodMs: 600_000 }, parse: rate("bytes"), help: "uploaded bytes per user: burst/refill period" },
-  { key: "limitSearch", env: "PARLEY_LIMIT_SEARCH", default: { capacity: 30, periodMs: 60_000 }, parse: rate("count"), help: "searches per user: burst/refill period" },
+  {
+    key: "trustProxy",
+    env: "PARLEY_TRUST_PROXY",
+    default: false,
+    parse: onOff,
+    help: '"on" behind a reverse proxy: the client address is the last X-Forwarded-For entry',
+  },
+  {
+    key: "limitLoginIp",
+    env: "PARLEY_LIMIT_LOGIN_IP",
+    default: { capacity: 10, periodMs: 60_000 },
+    parse: rate("count"),
+    help: "logins per client address: burst/refill period",
+  },
+  {
+    key: "limitLoginAccount",
+    env: "PARLEY_LIMIT_LOGIN_ACCOUNT",
+    default: { capacity: 5, periodMs: 300_000 },
+    parse: rate("count"),
+    help: "logins per email tried: burst/refill period",
+  },
+  {
+    key: "limitRegisterIp",
+    env: "PARLEY_LIMIT_REGISTER_IP",
+    default: { capacity: 5, periodMs: 600_000 },
+    parse: rate("count"),
+    help: "registrations per client address: burst/refill period",
+  },
+  {
+    key: "limitRegisterAccount",
+    env: "PARLEY_LIMIT_REGISTER_ACCOUNT",
+    default: { capacity: 3, periodMs: 600_000 },
+    parse: rate("count"),
+    help: "registration attempts per email: burst/refill period",
+  },
+  {
+    key: "limitRefreshIp",
+    env: "PARLEY_LIMIT_REFRESH_IP",
+    default: { capacity: 30, periodMs: 60_000 },
+    parse: rate("count"),
+    help: "token refreshes per client address: burst/refill period",
+  },
+  {
+    key: "limitRefreshAccount",
+    env: "PARLEY_LIMIT_REFRESH_ACCOUNT",
+    default: { capacity: 10, periodMs: 60_000 },
+    parse: rate("count"),
+    help: "token refreshes per user: burst/refill period",
+  },
+  {
+    key: "limitSend",
+    env: "PARLEY_LIMIT_SEND",
+    default: { capacity: 20, periodMs: 4_000 },
+    parse: rate("count"),
+    help: "message sends per user (REST and WebSocket): burst/refill period",
+  },
+  {
+    key: "limitUploadBytes",
+    env: "PARLEY_LIMIT_UPLOAD_BYTES",
+    default: { capacity: 200 * 1024 ** 2, periodMs: 600_000 },
+    parse: rate("bytes"),
+    help: "uploaded bytes per user: burst/refill period",
+  },
+  {
+    key: "limitSearch",
+    env: "PARLEY_LIMIT_SEARCH",
+    default: { capacity: 30, periodMs: 60_000 },
+    parse: rate("count"),
+    help: "searches per user: burst/refill period",
+  },
   { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },
 ];
 
 function parseOrigins(text: string): string[] | Complaint {
-  const origins = text.split(",").map((o) => o.trim()).filter(Boolean);
+  const origins = text
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   const bad = origins.find((o) => o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o));
   return bad ? new Complaint(`"${bad}" is not an origin like https://chat.example.com`) : origins;
 }
@@ -195,7 +336,9 @@ export function loadConfig(args: string[] = [], env: Record<string, string | und
 
 /** The configuration table, for --help. */
 export function describeOptions(): string {
-  return OPTIONS.map((o) => `  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40) + ` ${o.help} (default: ${o.key === "jwtSecret" ? "generated" : formatDefault(o.default)})`).join("\n");
+  return OPTIONS.map(
+    (o) => `  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40) + ` ${o.help} (default: ${o.key === "jwtSecret" ? "generated" : formatDefault(o.default)})`,
+  ).join("\n");
 }
 
 function formatDefault(value: unknown): string {

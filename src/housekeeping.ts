@@ -66,4 +66,3 @@ async function sweepDatabase(ctx: AppContext): Promise<void> {
     });
   }
 }
-

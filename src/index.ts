@@ -29,7 +29,8 @@ const COMMANDS: Record<string, Command> = {
   },
   migrate: {
     summary: "apply pending database migrations and exit",
-    usage: "Usage: parley migrate [options]\n\nApplies pending migrations to the database: SQLite in the data dir, or PostgreSQL at PARLEY_DATABASE_URL (serve does this itself).\n",
+    usage:
+      "Usage: parley migrate [options]\n\nApplies pending migrations to the database: SQLite in the data dir, or PostgreSQL at PARLEY_DATABASE_URL (serve does this itself).\n",
     async run(config) {
       const { openConfiguredDatabase, migrateToLatest } = await import("./db");
       const database = openConfiguredDatabase(config);
@@ -109,7 +110,9 @@ Exit codes: 0 copied, 2 bad usage or a PostgreSQL database that is not empty, 1 
 const USAGE = `Usage: parley [command] [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`).join("\n")}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`)
+  .join("\n")}
 
 parley <command> --help describes one command.
 

@@ -39,7 +39,12 @@ let nameCounter = 0;
 export const uniqueName = (prefix = "group") => `${prefix}-${process.pid}-${++nameCounter}`;
 
 /** Creates a group as `owner` (expects 201) and returns its body. */
-export async function createGroup(api: Api, owner: TestUser, members: number[] = [], name = uniqueName()): Promise<{ id: number; name: string; members: number[] }> {
+export async function createGroup(
+  api: Api,
+  owner: TestUser,
+  members: number[] = [],
+  name = uniqueName(),
+): Promise<{ id: number; name: string; members: number[] }> {
   const response = await api("POST", "/api/groups/create/", { token: owner.access, body: { name, members } });
   if (response.status !== 201) throw new Error(`create group ${name}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
@@ -75,8 +80,19 @@ export function form(fields: Record<string, string | [Blob, string]>): FormData 
 }
 
 /** Sends a multipart message with one file (expects nothing; returns the response). */
-export function upload(api: Api, user: TestUser | undefined, conversationId: number | string, bytes: Uint8Array<ArrayBuffer> | string, filename: string, type = "application/octet-stream", fields: Record<string, string> = {}) {
-  return api("POST", `/api/messages/${conversationId}/send/`, { token: user?.access, body: form({ ...fields, file: [new Blob([bytes], { type }), filename] }) });
+export function upload(
+  api: Api,
+  user: TestUser | undefined,
+  conversationId: number | string,
+  bytes: Uint8Array<ArrayBuffer> | string,
+  filename: string,
+  type = "application/octet-stream",
+  fields: Record<string, string> = {},
+) {
+  return api("POST", `/api/messages/${conversationId}/send/`, {
+    token: user?.access,
+    body: form({ ...fields, file: [new Blob([bytes], { type }), filename] }),
+  });
 }
 
 export const makeStaff = (parley: Parley, userId: number) => parley.ctx.db.updateTable("users").set({ is_staff: 1 }).where("id", "=", userId).execute();
@@ -91,8 +107,21 @@ export const uploadPath = (parley: Parley, storageName: string) => join(uploadsD
 /** Row counts of the tables the chat endpoints write (events: the log every committed change appends to). */
 export async function counts(parley: Parley): Promise<{ messages: number; files: number; conversations: number; members: number; events: number }> {
   const count = async (table: "messages" | "files" | "conversations" | "conversation_members" | "events") =>
-    Number((await parley.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
-  const [messages, files, conversations, members, events] = await Promise.all([count("messages"), count("files"), count("conversations"), count("conversation_members"), count("events")]);
+    Number(
+      (
+        await parley.database.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const [messages, files, conversations, members, events] = await Promise.all([
+    count("messages"),
+    count("files"),
+    count("conversations"),
+    count("conversation_members"),
+    count("events"),
+  ]);
   return { messages, files, conversations, members, events };
 }
 

@@ -99,7 +99,11 @@ describe("loadConfig", () => {
   test("flags win over the environment, in both --flag value and --flag=value forms", () => {
     const env = { PARLEY_PORT: "1111", PARLEY_HOST: "10.0.0.1", PARLEY_DATA_DIR: "/tmp/from-env" };
     expect(loadConfig(["--port", "2222"], env)).toMatchObject({ port: 2222, host: "10.0.0.1", dataDir: "/tmp/from-env" });
-    expect(loadConfig(["--port=3333", "--host=127.0.0.1", "--data-dir", "rel/dir"], env)).toMatchObject({ port: 3333, host: "127.0.0.1", dataDir: resolve("rel/dir") });
+    expect(loadConfig(["--port=3333", "--host=127.0.0.1", "--data-dir", "rel/dir"], env)).toMatchObject({
+      port: 3333,
+      host: "127.0.0.1",
+      dataDir: resolve("rel/dir"),
+    });
     // A good flag also hides a bad variable.
     expect(loadConfig(["--port", "4444"], { PARLEY_PORT: "not a port" }).port).toBe(4444);
   });
@@ -140,7 +144,11 @@ describe("loadConfig", () => {
       "PARLEY_PASSWORD_MEMORY_KIB",
       "PARLEY_PASSWORD_TIME_COST",
     ];
-    for (const name of expected) expect(found.some((p) => p.includes(name)), name).toBe(true);
+    for (const name of expected)
+      expect(
+        found.some((p) => p.includes(name)),
+        name,
+      ).toBe(true);
     // An unknown option's value goes with it: "x" is not reported as a second unknown option.
     expect(found).not.toContain("unknown option x");
     expect(found).toHaveLength(expected.length);
@@ -162,7 +170,17 @@ describe("loadConfig", () => {
 
   test("the help text lists every variable", () => {
     const help = describeOptions();
-    for (const name of ["PARLEY_PORT", "PARLEY_DATA_DIR", "PARLEY_JWT_SECRET", "PARLEY_ACCESS_TTL", "PARLEY_REFRESH_TTL", "PARLEY_MAX_JSON_BYTES", "PARLEY_MAX_UPLOAD_BYTES", "--port", "--data-dir"]) {
+    for (const name of [
+      "PARLEY_PORT",
+      "PARLEY_DATA_DIR",
+      "PARLEY_JWT_SECRET",
+      "PARLEY_ACCESS_TTL",
+      "PARLEY_REFRESH_TTL",
+      "PARLEY_MAX_JSON_BYTES",
+      "PARLEY_MAX_UPLOAD_BYTES",
+      "--port",
+      "--data-dir",
+    ]) {
       expect(help).toContain(name);
     }
   });

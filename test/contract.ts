@@ -54,7 +54,8 @@ function toJsonSchema(schema: unknown): any {
   if (typeof schema !== "object" || schema === null) return schema;
   const { nullable, ...rest } = schema as Json;
   const out: Json = {};
-  for (const [key, value] of Object.entries(rest)) out[key] = key === "$ref" && typeof value === "string" && value.startsWith("#/") ? `openapi.json${value}` : toJsonSchema(value);
+  for (const [key, value] of Object.entries(rest))
+    out[key] = key === "$ref" && typeof value === "string" && value.startsWith("#/") ? `openapi.json${value}` : toJsonSchema(value);
   return nullable === true ? { anyOf: [out, { type: "null" }] } : out;
 }
 
@@ -65,7 +66,15 @@ function validatorFor(c: Contract, key: string, schema: Json): ValidateFunction 
 }
 
 /** Throws, naming the operation and what differs, when `response` is not what the document says `method url` answers. */
-export async function checkResponse(fetchDocument: () => Promise<Response>, method: string, url: string, status: number, headers: Headers, body: unknown, text: string) {
+export async function checkResponse(
+  fetchDocument: () => Promise<Response>,
+  method: string,
+  url: string,
+  status: number,
+  headers: Headers,
+  body: unknown,
+  text: string,
+) {
   const path = new URL(url, "http://localhost").pathname;
   // A CORS preflight is the browser's protocol, answered for every address, not an operation of the API.
   if (method.toUpperCase() === "OPTIONS" || NOT_API.some(([pattern]) => pattern.test(path))) return;
@@ -75,7 +84,10 @@ export async function checkResponse(fetchDocument: () => Promise<Response>, meth
   // An address or method the API does not have: the router's 404 (or 405) in the error shape.
   const responses: Json = operation?.spec.responses ?? { 404: { content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } } };
   const documented = responses[String(status)] ?? responses.default;
-  if (!documented) throw new Error(`contract: ${where} is not documented for ${operation ? `${operation.method} ${operation.path}` : "an unknown address"} (documented: ${Object.keys(responses).join(", ")}). Body: ${text.slice(0, 300)}`);
+  if (!documented)
+    throw new Error(
+      `contract: ${where} is not documented for ${operation ? `${operation.method} ${operation.path}` : "an unknown address"} (documented: ${Object.keys(responses).join(", ")}). Body: ${text.slice(0, 300)}`,
+    );
   for (const [name, header] of Object.entries((documented.headers ?? {}) as Json)) {
     const value = headers.get(name);
     if (value === null) {
@@ -96,5 +108,6 @@ export async function checkResponse(fetchDocument: () => Promise<Response>, meth
   if (!media) throw new Error(`contract: ${where} answered ${type || "no content type"}; documented: ${Object.keys(content).join(", ")}`);
   if (type !== "application/json" || !media.schema) return;
   const validate = validatorFor(c, `${operation?.path} ${method} ${status} body`, media.schema);
-  if (!validate(body)) throw new Error(`contract: ${where} body does not match the document: ${c.ajv.errorsText(validate.errors)}. Body: ${text.slice(0, 500)}`);
+  if (!validate(body))
+    throw new Error(`contract: ${where} body does not match the document: ${c.ajv.errorsText(validate.errors)}. Body: ${text.slice(0, 500)}`);
 }

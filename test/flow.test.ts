@@ -25,7 +25,14 @@ test("register, log in, DM, group, join, leave, locked out", async () => {
   // Alice writes to bob: the direct conversation is made on first use; the path id is not used.
   const hello = await api("POST", "/api/messages/0/send/", { token: alice.token, body: { receiver_user: bob.id, message: "Hi Bob!" } });
   expect(hello.status).toBe(201);
-  expect(hello.body).toMatchObject({ sender: alice.id, sender_username: alice.username, receiver_user: bob.id, receiver_group: null, message: "Hi Bob!", file: null });
+  expect(hello.body).toMatchObject({
+    sender: alice.id,
+    sender_username: alice.username,
+    receiver_user: bob.id,
+    receiver_group: null,
+    message: "Hi Bob!",
+    file: null,
+  });
   const dm = hello.body.conversation_id;
 
   // Bob sees it in his conversations and answers in the same conversation.

@@ -38,7 +38,22 @@ export const GENEROUS_LIMITS: Partial<Config> = {
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const dataDir = overrides.dataDir ?? tempDir();
   const databaseUrl = onPostgres ? postgresDatabaseFor(dataDir) : null;
-  return loadConfig([], {}, { dataDir, databaseUrl, databasePoolSize: 3, port: 0, host: "127.0.0.1", passwordMemoryKib: 1024, passwordTimeCost: 1, logLevel: "silent", ...GENEROUS_LIMITS, ...overrides });
+  return loadConfig(
+    [],
+    {},
+    {
+      dataDir,
+      databaseUrl,
+      databasePoolSize: 3,
+      port: 0,
+      host: "127.0.0.1",
+      passwordMemoryKib: 1024,
+      passwordTimeCost: 1,
+      logLevel: "silent",
+      ...GENEROUS_LIMITS,
+      ...overrides,
+    },
+  );
 }
 
 export interface ApiResponse<T = any> {
@@ -150,11 +165,18 @@ export async function registerUser(api: Api, name = "user", extra: Record<string
 import { createHmac } from "node:crypto";
 
 /** A JWT signed by hand (no library): for tokens the app must refuse, or valid ones with chosen claims. */
-export function signJwt(payload: Record<string, unknown>, secret: string, alg: "HS256" | "HS384" | "HS512" | "none" = "HS256", header: Record<string, unknown> = {}): string {
+export function signJwt(
+  payload: Record<string, unknown>,
+  secret: string,
+  alg: "HS256" | "HS384" | "HS512" | "none" = "HS256",
+  header: Record<string, unknown> = {},
+): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const input = `${part({ alg, typ: "JWT", ...header })}.${part(payload)}`;
   if (alg === "none") return `${input}.`;
-  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret).update(input).digest("base64url")}`;
+  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret)
+    .update(input)
+    .digest("base64url")}`;
 }
 
 /** A JWT's header and payload, unverified. */

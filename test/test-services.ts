@@ -26,7 +26,9 @@ export async function redisProblem(url = REDIS_URL): Promise<string | null> {
 export function postgresProblem(): string | null {
   try {
     const result = Bun.spawnSync(["psql", POSTGRES_ADMIN_URL, "-Atc", "select 1"], { stdout: "ignore", stderr: "pipe" });
-    return result.exitCode === 0 ? null : `no PostgreSQL answers at ${POSTGRES_ADMIN_URL} through psql (${result.stderr.toString().trim()}). Set PARLEY_TEST_POSTGRES_URL to run them.`;
+    return result.exitCode === 0
+      ? null
+      : `no PostgreSQL answers at ${POSTGRES_ADMIN_URL} through psql (${result.stderr.toString().trim()}). Set PARLEY_TEST_POSTGRES_URL to run them.`;
   } catch {
     return "no psql on this machine";
   }

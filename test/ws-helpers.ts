@@ -79,7 +79,9 @@ export function undescribedFrame(path: string, frame: unknown): string | null {
   const type = (frame as Frame)?.type;
   const check = checks.get(typeof type === "string" ? type : "")?.();
   if (!check) return `no frame of type ${JSON.stringify(type)} on ${address}`;
-  return check(frame) ? null : `${address} ${JSON.stringify(type ?? "")}: ${check.errors?.map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`).join("; ")}`;
+  return check(frame)
+    ? null
+    : `${address} ${JSON.stringify(type ?? "")}: ${check.errors?.map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`).join("; ")}`;
 }
 
 /** Close codes a socket may see: the document's, and 1005 (a close frame without a code). */
@@ -138,7 +140,12 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
         },
         seen(match, timeoutMs = 3000) {
           const test = typeof match === "string" ? (f: Frame) => f.type === match : match;
-          return awaitFrame(() => frames.find(test), match, timeoutMs, () => JSON.stringify(frames));
+          return awaitFrame(
+            () => frames.find(test),
+            match,
+            timeoutMs,
+            () => JSON.stringify(frames),
+          );
         },
         next(match, timeoutMs = 3000) {
           const test = typeof match === "string" ? (f: Frame) => f.type === match : (match ?? (() => true));

@@ -8,7 +8,9 @@ import { UsageError, type CommandArgs } from "./args";
 
 export function backup(config: Config, { positionals }: CommandArgs): string {
   if (config.databaseUrl) {
-    throw new UsageError("the database is PostgreSQL (PARLEY_DATABASE_URL): back it up with pg_dump, e.g. pg_dump --format=custom --file=parley.dump \"$PARLEY_DATABASE_URL\"; uploads are files in the data dir's uploads folder");
+    throw new UsageError(
+      'the database is PostgreSQL (PARLEY_DATABASE_URL): back it up with pg_dump, e.g. pg_dump --format=custom --file=parley.dump "$PARLEY_DATABASE_URL"; uploads are files in the data dir\'s uploads folder',
+    );
   }
   if (positionals.length !== 1) throw new UsageError("needs the file to write: parley backup <file>");
   const target = resolve(positionals[0]!);

@@ -21,7 +21,11 @@ export async function createSuperuser(config: Config, { flags }: CommandArgs): P
     return `superuser "${user.username}" created (id ${user.id})`;
   } catch (error) {
     if (error instanceof AppError && error.fields) {
-      throw new UsageError(Object.entries(error.fields).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; "));
+      throw new UsageError(
+        Object.entries(error.fields)
+          .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
+          .join("; "),
+      );
     }
     throw error;
   } finally {

@@ -35,7 +35,13 @@ export function toError(status: number, body: unknown, retryAfter: string | null
   const fields: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(object)) if (Array.isArray(value) || typeof value === "string") fields[key] = [value].flat().map(String);
   const summary = Object.entries(fields).map(([key, messages]) => (key === "non_field_errors" ? "" : `${key}: `) + messages.join(" "));
-  return new ParleyError(status, summary.length ? "invalid" : "", summary.join(" ") || (status ? `The request failed (${status}).` : "Cannot reach the server."), fields, retry);
+  return new ParleyError(
+    status,
+    summary.length ? "invalid" : "",
+    summary.join(" ") || (status ? `The request failed (${status}).` : "Cannot reach the server."),
+    fields,
+    retry,
+  );
 }
 
 /** A JWT's `exp` and `iat` (seconds since the epoch) in milliseconds; 0 when unreadable. */
@@ -173,7 +179,9 @@ export class Http {
    */
   refresh(): Promise<boolean> {
     const locks = globalThis.navigator?.locks;
-    this.refreshing ??= (locks ? (locks.request("parley.refresh", () => this.rotate()) as unknown as Promise<boolean>) : this.rotate()).finally(() => (this.refreshing = null));
+    this.refreshing ??= (locks ? (locks.request("parley.refresh", () => this.rotate()) as unknown as Promise<boolean>) : this.rotate()).finally(
+      () => (this.refreshing = null),
+    );
     return this.refreshing;
   }
 
@@ -213,7 +221,11 @@ export class Http {
     if (body !== undefined && !form) headers["content-type"] = "application/json";
     if (auth && this.session) headers.authorization = `Bearer ${this.session.access}`;
     try {
-      const response = await this.fetcher(this.url(path, query), { method, headers, body: body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body) });
+      const response = await this.fetcher(this.url(path, query), {
+        method,
+        headers,
+        body: body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body),
+      });
       const text = await response.text();
       let parsed: unknown = null;
       try {
@@ -229,7 +241,11 @@ export class Http {
    * One API call: the access token refreshed first when it is about to expire, and once more after a 401.
    * `upload` replaces fetch for bodies whose progress is reported (XMLHttpRequest in browsers).
    */
-  async call<T>(method: string, path: string, options: { body?: unknown; query?: Query; auth?: boolean; upload?: (token: string) => Promise<Answer> } = {}): Promise<T> {
+  async call<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; auth?: boolean; upload?: (token: string) => Promise<Answer> } = {},
+  ): Promise<T> {
     const auth = options.auth ?? true;
     const attempt = () => (options.upload && this.session ? options.upload(this.session.access) : this.send(method, path, { ...options, auth }));
     if (auth && !(await this.ensureFresh())) throw new ParleyError(401, "not_authenticated", "Please log in.");

@@ -1,5 +1,18 @@
 // One typed method per REST operation (README "The chat API", the OpenAPI document at /swagger/json).
-import type { AdminGroup, AdminUser, Conversation, DirectoryGroup, FileInfo, Group, Message, Presence, Reactions, ReadState, SearchAnswer, User } from "../web/types";
+import type {
+  AdminGroup,
+  AdminUser,
+  Conversation,
+  DirectoryGroup,
+  FileInfo,
+  Group,
+  Message,
+  Presence,
+  Reactions,
+  ReadState,
+  SearchAnswer,
+  User,
+} from "../web/types";
 import { type Answer, Http } from "./http";
 
 type Role = "owner" | "admin" | "member";
@@ -119,7 +132,16 @@ export class Rest extends Http {
     return this.call<Message>("POST", `/api/messages/${conversationId}/send/`, { body });
   }
   /** Sends a file (multipart); `onProgress` gets the uploaded fraction where the platform reports it (browsers). */
-  sendFile(conversationId: number, file: Blob, { name = "file", message = "", client_id, onProgress }: { name?: string; message?: string; client_id?: string; onProgress?: (fraction: number) => void } = {}) {
+  sendFile(
+    conversationId: number,
+    file: Blob,
+    {
+      name = "file",
+      message = "",
+      client_id,
+      onProgress,
+    }: { name?: string; message?: string; client_id?: string; onProgress?: (fraction: number) => void } = {},
+  ) {
     const path = `/api/messages/${conversationId}/send/`;
     const form = new FormData();
     form.append("message", message);

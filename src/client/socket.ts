@@ -12,7 +12,9 @@ export type EventFrame<K extends keyof SocketEvents> = { type: K; conversation_i
 
 export interface SocketOptions {
   /** The WebSocket class: the global one by default (browsers, Bun, Node.js 22+); on Node.js 20 pass `ws`'s. */
-  WebSocket?: new (url: string) => WebSocket;
+  WebSocket?: new (
+    url: string,
+  ) => WebSocket;
   /** Resume after this seq (one kept from an earlier run) instead of starting from now. */
   since?: number;
   /** Longest wait between reconnection attempts, in ms (15 s). */
@@ -47,7 +49,9 @@ export class ParleySocket {
   private readonly outbox = new Map<string, Outgoing>();
   /** Read markers set while offline, by conversation: the newest goes once connected. */
   private readonly reads = new Map<number, number>();
-  private readonly Socket: new (url: string) => WebSocket;
+  private readonly Socket: new (
+    url: string,
+  ) => WebSocket;
 
   constructor(
     private readonly rest: Rest,
@@ -99,7 +103,11 @@ export class ParleySocket {
    * Sends a message; resolves with it once stored. Queued while offline and sent again after a reconnect with the
    * same client_id, so it is stored exactly once. Rejects on a refusal (not a member, invalid, …) with ParleyError.
    */
-  send(conversationId: number, message: string, { client_id = crypto.randomUUID(), reply_to }: { client_id?: string; reply_to?: number } = {}): Promise<Message> {
+  send(
+    conversationId: number,
+    message: string,
+    { client_id = crypto.randomUUID(), reply_to }: { client_id?: string; reply_to?: number } = {},
+  ): Promise<Message> {
     return new Promise((resolve, reject) => {
       const frame = { type: "message.send", ref: client_id, conversation_id: conversationId, message, client_id, ...(reply_to ? { reply_to } : {}) };
       this.outbox.set(client_id, { frame, resolve, reject });

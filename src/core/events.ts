@@ -6,7 +6,6 @@ import type { EventType } from "./event-types";
 
 export type { EventType };
 
-
 export interface ChatEvent {
   type: EventType;
   conversation_id: number;
@@ -35,20 +34,28 @@ export function eventFrame(type: string, conversationId: number, seq: number, da
   return `{"type":${JSON.stringify(type)},"conversation_id":${conversationId},"seq":${seq},"data":${dataJson}}`;
 }
 
-const insertEvent = prepared((conversationId: number, userId: number | null, type: string, data: string, createdAt: number, isPrivate: number, messageId: number | null) =>
-  sqlBuilder
-    .insertInto("events")
-    .values({ conversation_id: conversationId, user_id: userId, type, data, created_at: createdAt, private: isPrivate, message_id: messageId })
-    .returning("seq"),
+const insertEvent = prepared(
+  (conversationId: number, userId: number | null, type: string, data: string, createdAt: number, isPrivate: number, messageId: number | null) =>
+    sqlBuilder
+      .insertInto("events")
+      .values({ conversation_id: conversationId, user_id: userId, type, data, created_at: createdAt, private: isPrivate, message_id: messageId })
+      .returning("seq"),
 );
 
 /** Appends inside the group commit's transaction. */
 export async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[], createdAt = Date.now()): Promise<void> {
   const dataJson = JSON.stringify(event.data);
   const isPrivate = event.private === true && event.user_id != null;
-  const [{ seq }] = (await insertEvent.run(writer, event.conversation_id, event.user_id ?? null, event.type, dataJson, createdAt, isPrivate ? 1 : 0, event.message_id ?? null)) as [
-    { seq: number },
-  ];
+  const [{ seq }] = (await insertEvent.run(
+    writer,
+    event.conversation_id,
+    event.user_id ?? null,
+    event.type,
+    dataJson,
+    createdAt,
+    isPrivate ? 1 : 0,
+    event.message_id ?? null,
+  )) as [{ seq: number }];
   into.push({
     seq,
     type: event.type,
@@ -93,7 +100,10 @@ export async function readLoggedEvents(reader: Connection, after: number, before
 
 /** The newest seq in the log (0 when empty): where publishing resumes at start-up. */
 export async function newestSeq(reader: Connection): Promise<number> {
-  const [newest] = await selectRows(reader, sqlBuilder.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")));
+  const [newest] = await selectRows(
+    reader,
+    sqlBuilder.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")),
+  );
   return Number(newest?.seq ?? 0);
 }
 
@@ -103,10 +113,19 @@ export async function newestSeq(reader: Connection): Promise<number> {
  * must not get text that was deleted or edited out.
  */
 export async function scrubLoggedContent(trx: Db, messageIds: number[], fields: Record<string, unknown>): Promise<void> {
-  const logged = await trx.selectFrom("events").select(["seq", "data"]).where("message_id", "in", messageIds).where("type", "in", ["message.created", "message.updated"]).execute();
+  const logged = await trx
+    .selectFrom("events")
+    .select(["seq", "data"])
+    .where("message_id", "in", messageIds)
+    .where("type", "in", ["message.created", "message.updated"])
+    .execute();
   for (const event of logged) {
     const scrubbed = { ...JSON.parse(event.data), ...fields };
-    await trx.updateTable("events").set({ data: JSON.stringify(scrubbed) }).where("seq", "=", event.seq).execute();
+    await trx
+      .updateTable("events")
+      .set({ data: JSON.stringify(scrubbed) })
+      .where("seq", "=", event.seq)
+      .execute();
   }
 }
 
@@ -120,7 +139,9 @@ export async function deleteLoggedBefore(trx: Db, conversationId: number, cutoff
   const result = await trx
     .deleteFrom("events")
     .where("conversation_id", "=", conversationId)
-    .where("seq", "in", (eb) => eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(limit))
+    .where("seq", "in", (eb) =>
+      eb.selectFrom("events").select("seq").where("conversation_id", "=", conversationId).where("created_at", "<", cutoff).orderBy("seq").limit(limit),
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
@@ -134,7 +155,10 @@ const missedEvents = prepared((userId: number, since: number, upTo: number, limi
     .where("seq", "<=", upTo)
     .where((eb) =>
       eb.or([
-        eb.and([eb("private", "=", 0), eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId))]),
+        eb.and([
+          eb("private", "=", 0),
+          eb("conversation_id", "in", eb.selectFrom("conversation_members").select("conversation_id").where("user_id", "=", userId)),
+        ]),
         eb("user_id", "=", userId),
       ]),
     )

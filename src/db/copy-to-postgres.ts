@@ -51,7 +51,13 @@ export async function copySqliteToPostgres(dataDir: string, url: string, secret:
     const rows: Record<string, number> = {};
     await target.db.transaction().execute(async (trx) => {
       for (const table of ["users", "conversations", "messages", "events"]) {
-        if (await trx.selectFrom(table as "users").select(sql`1`.as("one")).limit(1).executeTakeFirst()) {
+        if (
+          await trx
+            .selectFrom(table as "users")
+            .select(sql`1`.as("one"))
+            .limit(1)
+            .executeTakeFirst()
+        ) {
           throw new CopyRefused(`the PostgreSQL database already has ${table}; copy only into an empty database`);
         }
       }
@@ -62,7 +68,12 @@ export async function copySqliteToPostgres(dataDir: string, url: string, secret:
           await raiseSequence(trx, table, top ?? 0, id);
         }
       }
-      if (secret) await trx.insertInto("settings").values({ name: "jwt_secret", value: secret }).onConflict((c) => c.column("name").doUpdateSet({ value: secret })).execute();
+      if (secret)
+        await trx
+          .insertInto("settings")
+          .values({ name: "jwt_secret", value: secret })
+          .onConflict((c) => c.column("name").doUpdateSet({ value: secret }))
+          .execute();
     });
     return { rows };
   } finally {
@@ -76,7 +87,11 @@ async function copyTable(source: SqliteDatabase, trx: Db, table: string, id: str
   let copied = 0;
   let batch: Record<string, unknown>[] = [];
   const flush = async () => {
-    if (batch.length) await trx.insertInto(table as "users").values(batch as never).execute();
+    if (batch.length)
+      await trx
+        .insertInto(table as "users")
+        .values(batch as never)
+        .execute();
     copied += batch.length;
     batch = [];
   };

@@ -36,7 +36,12 @@ export interface DatabaseHandle {
 }
 
 /** The database the configuration names: PostgreSQL when PARLEY_DATABASE_URL is set, else SQLite in the data dir. */
-export function openConfiguredDatabase(config: { dataDir: string; durability: Durability; databaseUrl: string | null; databasePoolSize: number }): DatabaseHandle {
+export function openConfiguredDatabase(config: {
+  dataDir: string;
+  durability: Durability;
+  databaseUrl: string | null;
+  databasePoolSize: number;
+}): DatabaseHandle {
   return config.databaseUrl ? openPostgres(config.databaseUrl, config.databasePoolSize) : openDatabase(config.dataDir, config.durability);
 }
 
@@ -127,11 +132,12 @@ function withStatementCache(sqlite: SqliteDatabase, capacity = 500): SqliteDatab
   return new Proxy(sqlite, {
     get(target, property) {
       if (property === "prepare") return prepare;
-      if (property === "close") return () => {
-        for (const statement of cache.values()) statement.finalize();
-        cache.clear();
-        target.close();
-      };
+      if (property === "close")
+        return () => {
+          for (const statement of cache.values()) statement.finalize();
+          cache.clear();
+          target.close();
+        };
       const value = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -145,7 +151,9 @@ export async function isMigrated(reader: Connection): Promise<boolean> {
     ? (await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(reader)).rows[0]?.found != null
     : !!reader.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
   if (!tableExists) return false;
-  const applied = new Set((await selectRows(reader, sqlBuilder.selectFrom("kysely_migration" as never).select("name" as never))).map((r) => (r as { name: string }).name));
+  const applied = new Set(
+    (await selectRows(reader, sqlBuilder.selectFrom("kysely_migration" as never).select("name" as never))).map((r) => (r as { name: string }).name),
+  );
   return Object.keys(migrations).every((name) => applied.has(name));
 }
 
@@ -186,7 +194,11 @@ export function backupDatabase(dataDir: string, target: string): BackupResult {
   const copy = new SqliteDatabase(partial, { readonly: true });
   let integrity: string;
   try {
-    integrity = copy.query<{ integrity_check: string }, []>("PRAGMA integrity_check").all().map((row) => row.integrity_check).join("; ");
+    integrity = copy
+      .query<{ integrity_check: string }, []>("PRAGMA integrity_check")
+      .all()
+      .map((row) => row.integrity_check)
+      .join("; ");
   } finally {
     copy.close();
   }

@@ -97,7 +97,9 @@ function compile(build: (...args: any[]) => Compilable<unknown>, dialect: "sqlit
   const markers = Array.from({ length: build.length }, (_, index) => ({ [PARAMETER]: index }) as Marker);
   const query = build(...(markers as never[]));
   const { sql, parameters } =
-    dialect === "postgres" ? postgresCompiler.compileQuery((query as unknown as OperationNodeSource).toOperationNode() as never, createQueryId()) : query.compile();
+    dialect === "postgres"
+      ? postgresCompiler.compileQuery((query as unknown as OperationNodeSource).toOperationNode() as never, createQueryId())
+      : query.compile();
   const slots = parameters.map((value) => (typeof value === "object" && value !== null && PARAMETER in value ? (value as Marker)[PARAMETER] : -1));
   if (new Set(slots.filter((slot) => slot >= 0)).size < markers.length) throw new Error("a prepared query must use every parameter it declares");
   return { sql, parameters, slots };

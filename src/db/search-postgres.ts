@@ -44,7 +44,10 @@ export function postgresSearch(db: Kysely<any>, query: SearchQuery): SearchTiers
   const all = (conditions: RawBuilder<unknown>[]) => sql.join(conditions, sql` AND `);
   return {
     async words(terms) {
-      const tsquery = sql.join(terms.map((t) => sql`phraseto_tsquery('simple', parley_fold(${t.text}))`), sql` && `);
+      const tsquery = sql.join(
+        terms.map((t) => sql`phraseto_tsquery('simple', parley_fold(${t.text}))`),
+        sql` && `,
+      );
       // ts_rank: higher is better; hits order lower scores first (as bm25), hence the minus.
       return matching(sql`${document} @@ (${tsquery})`, 0, "word", sql`-ts_rank(${document}, ${tsquery})`);
     },

@@ -84,7 +84,8 @@ async function createIndexTables(db: Kysely<any>, tagged: boolean): Promise<void
     const form = tagged ? `body, conversation_tag, content='${SOURCE}', content_rowid='id'` : "body, content='messages', content_rowid='id'";
     await sql`CREATE VIRTUAL TABLE ${t} USING fts5(${sql.raw(form)}, tokenize='${sql.raw(TOKENIZERS[table])}')`.execute(db);
     // Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
-    const indexed = (row: "old" | "new") => sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
+    const indexed = (row: "old" | "new") =>
+      sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
     const remove = (when: RawBuilder<unknown>) =>
       tagged
         ? sql`INSERT INTO ${t}(${t}, rowid, body, conversation_tag) SELECT 'delete', old.id, old.body, ${tagOf("old.conversation_id")} WHERE ${when}`
@@ -113,7 +114,9 @@ export function purgeDeletedFromIndex(writer: SqliteDatabase): void {
 
 /** Whether messages wait to be indexed (on the read connection: cheap, two index lookups). */
 export function indexIsBehind(reader: SqliteDatabase): boolean {
-  const row = reader.query<{ behind: number }, []>("SELECT (SELECT coalesce(max(id), 0) FROM messages) > (SELECT indexed_up_to FROM search_state) AS behind").get();
+  const row = reader
+    .query<{ behind: number }, []>("SELECT (SELECT coalesce(max(id), 0) FROM messages) > (SELECT indexed_up_to FROM search_state) AS behind")
+    .get();
   return row?.behind === 1;
 }
 
@@ -122,11 +125,16 @@ export function indexIsBehind(reader: SqliteDatabase): boolean {
  * caller's transaction; returns how many ids it moved past (0: the index is up to date).
  */
 export function indexPendingMessages(writer: SqliteDatabase, batch: number): number {
-  const { from } = writer.query<{ from: number }, []>("SELECT indexed_up_to AS \"from\" FROM search_state").get()!;
-  const upTo = writer.query<{ upTo: number | null }, [number, number]>("SELECT max(id) AS upTo FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)").get(from, batch)?.upTo;
+  const { from } = writer.query<{ from: number }, []>('SELECT indexed_up_to AS "from" FROM search_state').get()!;
+  const upTo = writer
+    .query<{ upTo: number | null }, [number, number]>("SELECT max(id) AS upTo FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)")
+    .get(from, batch)?.upTo;
   if (upTo === null || upTo === undefined) return 0;
   for (const table of TABLES) {
-    writer.run(`INSERT INTO ${table}(rowid, body, conversation_tag) SELECT id, body, ${tagSql("conversation_id")} FROM messages WHERE id > ? AND id <= ? AND deleted_at IS NULL AND body <> ''`, [from, upTo]);
+    writer.run(
+      `INSERT INTO ${table}(rowid, body, conversation_tag) SELECT id, body, ${tagSql("conversation_id")} FROM messages WHERE id > ? AND id <= ? AND deleted_at IS NULL AND body <> ''`,
+      [from, upTo],
+    );
   }
   writer.run("UPDATE search_state SET indexed_up_to = ? WHERE id = 1", [upTo]);
   return upTo - from;
@@ -164,7 +172,10 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
   const conversations =
     query.conversationId !== null
       ? [query.conversationId]
-      : reader.query<{ id: number }, [number]>("SELECT conversation_id AS id FROM conversation_members WHERE user_id = ? ORDER BY conversation_id").all(query.userId).map((r) => r.id);
+      : reader
+          .query<{ id: number }, [number]>("SELECT conversation_id AS id FROM conversation_members WHERE user_id = ? ORDER BY conversation_id")
+          .all(query.userId)
+          .map((r) => r.id);
   let trigramHits: Promise<number[]> | undefined;
   const containing = (long: SearchTerm[], short: SearchTerm[]) =>
     (trigramHits ??= tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, query.window, short));
@@ -196,12 +207,16 @@ const hitsOf = (ids: number[], tier: number, kind: MatchKind): SearchHit[] => id
 /** Whether a one-word term is in fewer than RARE messages (reads at most RARE postings). */
 function isRare(reader: SqliteDatabase, term: SearchTerm): boolean {
   if (!/^[\p{L}\p{N}]+$/u.test(term.text)) return false; // a phrase: its words' postings may be long even when it is rare
-  const { n } = reader.query<{ n: number }, [string, number]>("SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)").get(`body : ${variants(term.text)}`, RARE)!;
+  const { n } = reader
+    .query<{ n: number }, [string, number]>("SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)")
+    .get(`body : ${variants(term.text)}`, RARE)!;
   return n < RARE;
 }
 
 function readBodies(reader: SqliteDatabase, ids: number[]): Map<number, string> {
-  const rows = reader.query<{ id: number; body: string }, [string]>("SELECT id, body FROM messages WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(ids));
+  const rows = reader
+    .query<{ id: number; body: string }, [string]>("SELECT id, body FROM messages WHERE id IN (SELECT value FROM json_each(?))")
+    .all(JSON.stringify(ids));
   return new Map(rows.map((row) => [row.id, row.body]));
 }
 
@@ -211,7 +226,14 @@ function readBodies(reader: SqliteDatabase, ids: number[]): Map<number, string> 
  * `window` are found the next ones look only above the oldest of them. (Not in ranges of rowids: FTS5 walks a
  * descending doclist from its end down to a range's top, which made ten ranges cost ten times one walk.)
  */
-async function tagged(reader: SqliteDatabase, table: string, match: string, conversations: number[], window: number, alsoContaining: SearchTerm[] = []): Promise<number[]> {
+async function tagged(
+  reader: SqliteDatabase,
+  table: string,
+  match: string,
+  conversations: number[],
+  window: number,
+  alsoContaining: SearchTerm[] = [],
+): Promise<number[]> {
   const likes = alsoContaining.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
   const statement = reader.query<{ id: number }, (string | number)[]>(
     `SELECT f.rowid AS id FROM ${table} AS f ${likes ? "JOIN messages AS m ON m.id = f.rowid" : ""}
@@ -222,10 +244,16 @@ async function tagged(reader: SqliteDatabase, table: string, match: string, conv
   let ids: number[] = [];
   for (let i = 0; i < conversations.length; i += TAGS_PER_QUERY) {
     await yieldToEventLoop();
-    const tags = conversations.slice(i, i + TAGS_PER_QUERY).map((id) => quote(conversationTag(id))).join(" OR ");
+    const tags = conversations
+      .slice(i, i + TAGS_PER_QUERY)
+      .map((id) => quote(conversationTag(id)))
+      .join(" OR ");
     const above = ids.length >= window ? ids[window - 1]! : 0;
     const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map((t) => likePattern(t.text)), window);
-    ids = ids.concat(rows.map((row) => row.id)).sort((a, b) => b - a).slice(0, window);
+    ids = ids
+      .concat(rows.map((row) => row.id))
+      .sort((a, b) => b - a)
+      .slice(0, window);
   }
   return ids;
 }
@@ -276,7 +304,8 @@ async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query:
     top -= span;
     span = rows.length < SCAN_IDS / 4 ? Math.min(span * 8, 16 * SCAN_IDS) : SCAN_IDS;
     rows.sort((a, b) => b.id - a.id);
-    for (const row of rows.slice(0, SCAN_MESSAGES - read)) if (row.hit && hits.length < query.window) hits.push({ id: row.id, tier: 3, kind: "substring", score: 0 });
+    for (const row of rows.slice(0, SCAN_MESSAGES - read))
+      if (row.hit && hits.length < query.window) hits.push({ id: row.id, tier: 3, kind: "substring", score: 0 });
     read += rows.length;
   }
   return hits;

@@ -10,7 +10,9 @@ import { isKysely, type Connection } from "./prepared";
 export async function raiseSequence(connection: Connection, table: string, above: number, column = "id"): Promise<void> {
   if (isKysely(connection)) {
     const sequence = sql`pg_get_serial_sequence(${table}, ${column})`;
-    await sql`select setval(${sequence}, greatest(${above}::bigint, (select coalesce(max(${sql.ref(column)}), 0) from ${sql.table(table)}), nextval(${sequence})))`.execute(connection);
+    await sql`select setval(${sequence}, greatest(${above}::bigint, (select coalesce(max(${sql.ref(column)}), 0) from ${sql.table(table)}), nextval(${sequence})))`.execute(
+      connection,
+    );
     return;
   }
   const updated = connection.run("UPDATE sqlite_sequence SET seq = ?1 WHERE name = ?2 AND seq < ?1", [above, table]);

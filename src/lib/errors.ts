@@ -25,13 +25,18 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FieldErrors = t.Record(t.String(), t.Array(t.String()), { title: "FieldErrors" });
 export type FieldErrors = typeof FieldErrors.static;
 export const ErrorBody = t.Object(
-  { detail: t.String({ description: "What went wrong, for people." }), error: t.String({ description: "The same message (the original's views' key)." }), code: t.Union(ERROR_CODES.map((code) => t.Literal(code))) },
+  {
+    detail: t.String({ description: "What went wrong, for people." }),
+    error: t.String({ description: "The same message (the original's views' key)." }),
+    code: t.Union(ERROR_CODES.map((code) => t.Literal(code))),
+  },
   { title: "Error" },
 );
 export type ErrorBody = typeof ErrorBody.static;
 
 /** Error answers a route may give beyond those the document adds from its shape (401, 400, 404, 413, 415): `response: { 200: X, ...errorResponses(403, 409) }`. */
-export const errorResponses = <S extends number>(...statuses: S[]) => Object.fromEntries(statuses.map((status) => [status, ErrorBody])) as Record<S, typeof ErrorBody>;
+export const errorResponses = <S extends number>(...statuses: S[]) =>
+  Object.fromEntries(statuses.map((status) => [status, ErrorBody])) as Record<S, typeof ErrorBody>;
 
 export class AppError extends Error {
   constructor(

@@ -33,7 +33,11 @@ export function wireError(error: AppError): WireError {
 
 /** Field errors in one line, for the sockets: "field: message; …" (`named`), or the messages alone (the original's endpoint). */
 export function fieldsInOneLine(fields: FieldErrors, named: boolean): string {
-  return named ? Object.entries(fields).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; ") : Object.values(fields).flat().join(" ");
+  return named
+    ? Object.entries(fields)
+        .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
+        .join("; ")
+    : Object.values(fields).flat().join(" ");
 }
 
 export function errorResponse(error: AppError): Response {
@@ -71,11 +75,7 @@ export function fieldErrors(error: ValidationError, request?: Request): FieldErr
     const field = issue.path?.split("/").filter(Boolean)[0] || fieldOfSchema(error, issue.schema) || queryFieldOf(error, request) || "non_field_errors";
     // A missing field is "required", whatever the field's own message for a bad value says (only `undefined` is looked at, never echoed).
     const missing = issue.message === "Expected required property" || (field !== "non_field_errors" && issue.value === undefined);
-    const message = missing
-      ? "This field is required."
-      : typeof issue.schema?.error === "string"
-        ? issue.schema.error
-        : (issue.message ?? "Invalid value.");
+    const message = missing ? "This field is required." : typeof issue.schema?.error === "string" ? issue.schema.error : (issue.message ?? "Invalid value.");
     const list = (fields[field] ??= []);
     if (!list.includes(message)) list.push(message);
   }

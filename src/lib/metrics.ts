@@ -17,7 +17,10 @@ const keyOf = (labels: Labels) => {
 
 class Counter {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1) {
     const key = keyOf(labels);
     const entry = this.values.get(key);
@@ -34,7 +37,11 @@ class Counter {
 
 class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {}
   observe(value: number, labels: Labels = {}) {
     const key = keyOf(labels);
     let entry = this.series.get(key);
@@ -47,7 +54,11 @@ class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const { labels, counts, sum, count } of this.series.values()) {
       this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(le) })} ${counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${count}`, `${this.name}_sum${labelText(labels)} ${sum}`, `${this.name}_count${labelText(labels)} ${count}`);
+      lines.push(
+        `${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${count}`,
+        `${this.name}_sum${labelText(labels)} ${sum}`,
+        `${this.name}_count${labelText(labels)} ${count}`,
+      );
     }
     return lines;
   }
@@ -71,7 +82,8 @@ export class Metrics {
 
   render(): string {
     const lines: string[] = [];
-    for (const metric of [this.httpRequests, this.httpDuration, this.messagesStored, this.eventsPublished, this.uploadBytes, this.dbTransactions]) lines.push(...metric.render());
+    for (const metric of [this.httpRequests, this.httpDuration, this.messagesStored, this.eventsPublished, this.uploadBytes, this.dbTransactions])
+      lines.push(...metric.render());
     for (const { name, help, type, read } of this.readings) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${read()}`);
     return lines.join("\n") + "\n";
   }

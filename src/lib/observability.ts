@@ -22,7 +22,12 @@ export function requestIdOf(request: Request): string {
 }
 
 /** Counts and logs one answered request: the same line and metrics for Elysia's routes and Bun's own. */
-export function recordRequest(log: Logger, metrics: Metrics, request: Request, entry: { id: string; route: string; status: number; seconds: number; userId: number | null }) {
+export function recordRequest(
+  log: Logger,
+  metrics: Metrics,
+  request: Request,
+  entry: { id: string; route: string; status: number; seconds: number; userId: number | null },
+) {
   metrics.httpRequests.inc({ method: request.method, route: entry.route, status: String(entry.status) });
   metrics.httpDuration.observe(entry.seconds, { route: entry.route });
   log.info("request", {

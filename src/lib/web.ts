@@ -38,45 +38,48 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
 export function webDefaults(config: Config) {
   const allowAny = config.corsOrigins.includes("*");
   const allowed = new Set(config.corsOrigins);
-  return new Elysia({ name: "parley-web" }).onRequest(({ request, set }) => {
-    Object.assign(set.headers, SECURITY_HEADERS);
-    const origin = request.headers.get("origin");
-    if (origin && (allowAny || allowed.has(origin))) {
-      set.headers["access-control-allow-origin"] = origin;
-      set.headers["access-control-allow-credentials"] = "true";
-      set.headers["vary"] = "Origin";
-      if (request.method === "OPTIONS") {
-        return new Response(null, {
-          status: 204,
-          headers: {
-            ...SECURITY_HEADERS,
-            "access-control-allow-origin": origin,
-            "access-control-allow-credentials": "true",
-            "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-            "access-control-allow-headers": "authorization, content-type, x-request-id",
-            "access-control-max-age": "600",
-            vary: "Origin",
-          },
-        });
-      }
-    }
-    const length = Number(request.headers.get("content-length") ?? 0);
-    if (length > bodyLimit(config, request.headers.get("content-type"))) {
-      return jsonResponse(413, errorBody("payload_too_large", "The request body is too large."), SECURITY_HEADERS);
-    }
-  })
-    // A chunked body has no Content-Length to check above, and Bun holds it only to the upload limit:
-    // read a non-multipart one here under the JSON limit. (Elysia wraps the 413 in a ParseError; onError unwraps it.)
-    .onParse({ as: "global" }, async ({ request }, contentType) => {
-      if (!request.body || request.headers.has("content-length") || contentType === "multipart/form-data") return;
-      const text = await readLimited(request.body, config.maxJsonBytes);
-      if (contentType === "application/json") {
-        try {
-          return JSON.parse(text);
-        } catch (error) {
-          throw new ParseError(error as Error);
+  return (
+    new Elysia({ name: "parley-web" })
+      .onRequest(({ request, set }) => {
+        Object.assign(set.headers, SECURITY_HEADERS);
+        const origin = request.headers.get("origin");
+        if (origin && (allowAny || allowed.has(origin))) {
+          set.headers["access-control-allow-origin"] = origin;
+          set.headers["access-control-allow-credentials"] = "true";
+          set.headers["vary"] = "Origin";
+          if (request.method === "OPTIONS") {
+            return new Response(null, {
+              status: 204,
+              headers: {
+                ...SECURITY_HEADERS,
+                "access-control-allow-origin": origin,
+                "access-control-allow-credentials": "true",
+                "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                "access-control-allow-headers": "authorization, content-type, x-request-id",
+                "access-control-max-age": "600",
+                vary: "Origin",
+              },
+            });
+          }
         }
-      }
-      return contentType === "application/x-www-form-urlencoded" ? parseQuery(text) : text;
-    });
+        const length = Number(request.headers.get("content-length") ?? 0);
+        if (length > bodyLimit(config, request.headers.get("content-type"))) {
+          return jsonResponse(413, errorBody("payload_too_large", "The request body is too large."), SECURITY_HEADERS);
+        }
+      })
+      // A chunked body has no Content-Length to check above, and Bun holds it only to the upload limit:
+      // read a non-multipart one here under the JSON limit. (Elysia wraps the 413 in a ParseError; onError unwraps it.)
+      .onParse({ as: "global" }, async ({ request }, contentType) => {
+        if (!request.body || request.headers.has("content-length") || contentType === "multipart/form-data") return;
+        const text = await readLimited(request.body, config.maxJsonBytes);
+        if (contentType === "application/json") {
+          try {
+            return JSON.parse(text);
+          } catch (error) {
+            throw new ParseError(error as Error);
+          }
+        }
+        return contentType === "application/x-www-form-urlencoded" ? parseQuery(text) : text;
+      })
+  );
 }

@@ -76,7 +76,13 @@ export class Chat {
 
   private layout(list: ConversationList, dialogs: Dialogs): HTMLElement {
     const logout = h("button", { type: "button", class: "quiet", onclick: () => void this.logout() }, "Log out");
-    const header = h("header", { class: "sidebar-header" }, h("h1", { class: "brand" }, "Parley"), h("span", { class: "me" }, `@${this.store.me.username}`), logout);
+    const header = h(
+      "header",
+      { class: "sidebar-header" },
+      h("h1", { class: "brand" }, "Parley"),
+      h("span", { class: "me" }, `@${this.store.me.username}`),
+      logout,
+    );
     const actions = h(
       "div",
       { class: "actions" },

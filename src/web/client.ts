@@ -24,7 +24,10 @@ export class ChatClient implements FrameContext {
     this.live = api.socket();
     this.outbox = new Outbox(api, this.live, store);
     // Events that arrive before the list is loaded wait for it: they refer to its conversations.
-    this.live.on("frame", (frame) => frame.type !== "hello" && frame.type !== "resync" && (store.listLoaded ? receiveFrame(this, frame) : this.queued.push(frame)));
+    this.live.on(
+      "frame",
+      (frame) => frame.type !== "hello" && frame.type !== "resync" && (store.listLoaded ? receiveFrame(this, frame) : this.queued.push(frame)),
+    );
     this.live.on("state", (state) => this.connectionChanged(state));
     this.live.on("resync", () => void this.resync());
   }

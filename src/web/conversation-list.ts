@@ -26,7 +26,8 @@ export class ConversationList {
     this.renderQueued = true;
     queueMicrotask(() => {
       this.renderQueued = false;
-      const focused = document.activeElement instanceof HTMLElement && this.list.contains(document.activeElement) ? document.activeElement.dataset.id : undefined;
+      const focused =
+        document.activeElement instanceof HTMLElement && this.list.contains(document.activeElement) ? document.activeElement.dataset.id : undefined;
       const sorted = [...this.store.conversations.values()].sort((a, b) => activity(b) - activity(a) || b.id - a.id);
       replace(this.list, ...sorted.map((c) => this.item(c)));
       if (focused) this.list.querySelector<HTMLElement>(`[data-id="${focused}"]`)?.focus();

@@ -42,7 +42,15 @@ export class ConversationPane {
       if (this.log.scrollTop < 150) this.deps.loadOlder(this.conversation.id);
       if (this.atBottom()) this.deps.markRead(this.conversation.id);
     });
-    this.element = h("div", { class: "conversation" }, this.header, this.error, h("div", { class: "log-wrap" }, this.log), this.typingLine, this.composer.element);
+    this.element = h(
+      "div",
+      { class: "conversation" },
+      this.header,
+      this.error,
+      h("div", { class: "log-wrap" }, this.log),
+      this.typingLine,
+      this.composer.element,
+    );
     this.renderHeader();
   }
 
@@ -120,7 +128,13 @@ export class ConversationPane {
     }
     replace(
       this.header,
-      h("a", { href: "#/", class: "back" }, h("span", { "aria-hidden": "true" }, "‹ "), "Back", h("span", { class: "visually-hidden" }, " to all conversations")),
+      h(
+        "a",
+        { href: "#/", class: "back" },
+        h("span", { "aria-hidden": "true" }, "‹ "),
+        "Back",
+        h("span", { class: "visually-hidden" }, " to all conversations"),
+      ),
       h("div", { class: "title" }, h("h2", { tabindex: -1 }, c.name || "(no name)"), h("p", { class: "muted" }, detail)),
       c.kind === "group" ? h("button", { type: "button", class: "quiet", onclick: () => this.deps.leave(c) }, "Leave") : null,
     );
@@ -147,7 +161,11 @@ export class ConversationPane {
     for (const m of messages) this.log.append(this.remember(`m:${m.id}`, messageNode(m, this.nodeActions)));
     for (const p of pending) this.log.append(this.remember(`p:${p.client_id}`, pendingNode(p, this.nodeActions)));
     this.olderStatus.textContent =
-      !messages.length && !pending.length ? "No messages yet. Say hello!" : this.deps.hasOlder(this.conversation.id) ? "" : "This is the beginning of the conversation.";
+      !messages.length && !pending.length
+        ? "No messages yet. Say hello!"
+        : this.deps.hasOlder(this.conversation.id)
+          ? ""
+          : "This is the beginning of the conversation.";
     this.renderReadMarkers();
     this.scrollToBottom();
   }
@@ -159,7 +177,8 @@ export class ConversationPane {
 
   private setLoadingOlder(loading: boolean) {
     if (loading) this.olderStatus.textContent = "Loading older messages…";
-    else if (this.olderStatus.textContent === "Loading older messages…") this.olderStatus.textContent = this.deps.hasOlder(this.conversation.id) ? "" : "This is the beginning of the conversation.";
+    else if (this.olderStatus.textContent === "Loading older messages…")
+      this.olderStatus.textContent = this.deps.hasOlder(this.conversation.id) ? "" : "This is the beginning of the conversation.";
   }
 
   private prependOlder(older: Message[], hasOlder: boolean) {
@@ -234,7 +253,10 @@ export class ConversationPane {
   private renderReadMarkers() {
     for (const node of Array.from(this.log.querySelectorAll<HTMLElement>(".seen"))) node.textContent = "";
     const readers = new Map<number, string[]>();
-    const ids = [...this.nodes.keys()].filter((k) => k.startsWith("m:")).map((k) => Number(k.slice(2))).sort((a, b) => a - b);
+    const ids = [...this.nodes.keys()]
+      .filter((k) => k.startsWith("m:"))
+      .map((k) => Number(k.slice(2)))
+      .sort((a, b) => a - b);
     for (const member of this.conversation.members) {
       if (member.id === this.deps.meId || !member.last_read_message_id) continue;
       // Under the newest message they have read that they did not write themselves.

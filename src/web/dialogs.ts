@@ -76,7 +76,10 @@ export class Dialogs {
       status.textContent = "";
       submit.disabled = true;
       try {
-        const names = members.input.value.split(/[\s,]+/).map((n) => n.replace(/^@/, "")).filter(Boolean);
+        const names = members.input.value
+          .split(/[\s,]+/)
+          .map((n) => n.replace(/^@/, ""))
+          .filter(Boolean);
         const ids: number[] = [];
         for (const username of names) ids.push((await this.lookup(username)).id);
         const group = await this.deps.api.createGroup(name.input.value, ids);

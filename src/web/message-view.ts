@@ -15,14 +15,15 @@ export interface MessageViewActions {
 
 export function messageNode(m: Message, actions: MessageViewActions): HTMLElement {
   const mine = m.sender === actions.meId;
-  const body = m.deleted
-    ? h("p", { class: "text deleted" }, "This message was deleted.")
-    : m.message
-      ? h("p", { class: "text" }, m.message)
-      : null;
+  const body = m.deleted ? h("p", { class: "text deleted" }, "This message was deleted.") : m.message ? h("p", { class: "text" }, m.message) : null;
   return h(
     "article",
-    { class: `message${mine ? " mine" : ""}`, "data-id": String(m.id), "data-sender": String(m.sender), "aria-label": `${mine ? "You" : m.sender_username}, ${formatTime(m.timestamp)}` },
+    {
+      class: `message${mine ? " mine" : ""}`,
+      "data-id": String(m.id),
+      "data-sender": String(m.sender),
+      "aria-label": `${mine ? "You" : m.sender_username}, ${formatTime(m.timestamp)}`,
+    },
     h(
       "header",
       {},

@@ -34,12 +34,24 @@ export class Router {
     store.select(id);
     if (this.noticeAt !== location.hash) this.notice.textContent = "";
     if (id === null) {
-      replace(this.main, h("div", { class: "empty" }, h("h2", {}, "No conversation open"), h("p", {}, "Pick a conversation, start one with a username, or join a group.")));
+      replace(
+        this.main,
+        h("div", { class: "empty" }, h("h2", {}, "No conversation open"), h("p", {}, "Pick a conversation, start one with a username, or join a group.")),
+      );
       return;
     }
     const conversation = store.conversations.get(id);
     if (!conversation) {
-      replace(this.main, h("div", { class: "empty" }, h("h2", {}, "Conversation not found"), h("p", {}, "It may have been left or never existed."), h("a", { href: "#/" }, "Back to conversations")));
+      replace(
+        this.main,
+        h(
+          "div",
+          { class: "empty" },
+          h("h2", {}, "Conversation not found"),
+          h("p", {}, "It may have been left or never existed."),
+          h("a", { href: "#/" }, "Back to conversations"),
+        ),
+      );
       return;
     }
     this.pane = new ConversationPane(this.deps.pane, conversation);

@@ -10,7 +10,8 @@ const { server, api } = await listen({ jwtSecret: SECRET });
 
 const refresh = (token: string) => api("POST", "/api/token/refresh/", { body: { refresh: token } });
 const protectedWith = (token: string) => api("GET", "/api/users/protected/", { token });
-const logIn = async (user: TestUser) => (await api("POST", "/api/login/", { body: { email: user.email, password: user.password } })).body as { access: string; refresh: string };
+const logIn = async (user: TestUser) =>
+  (await api("POST", "/api/login/", { body: { email: user.email, password: user.password } })).body as { access: string; refresh: string };
 const connect = (access: string) => connectTo(server.url, access);
 
 /** Asserts that the socket is still open and delivering: it hears a message sent now. */

@@ -12,7 +12,15 @@ const { parley, api } = await makeApp({ jwtSecret: SECRET });
 
 const now = () => Math.floor(Date.now() / 1000);
 /** Claims as the app issues them, for user `id`, valid for a minute unless overridden. */
-const claims = (id: number, extra: Record<string, unknown> = {}) => ({ token_type: "access", user_id: id, jti: crypto.randomUUID(), iat: now(), exp: now() + 60, gen: 0, ...extra });
+const claims = (id: number, extra: Record<string, unknown> = {}) => ({
+  token_type: "access",
+  user_id: id,
+  jti: crypto.randomUUID(),
+  iat: now(),
+  exp: now() + 60,
+  gen: 0,
+  ...extra,
+});
 
 function expectRefused(response: ApiResponse, detail?: string) {
   expect(response.status).toBe(401);
@@ -74,7 +82,17 @@ describe("a Bearer token is refused with 401 and WWW-Authenticate when it is", (
 
   test("malformed", async () => {
     const user = await registerUser(api, "malformed");
-    for (const authorization of ["Bearer", "Bearer ", `Basic ${btoa("a:b")}`, `Token ${user.access}`, `Bearer ${user.access} extra`, "Bearer not-a-jwt", "Bearer a.b.c", `Bearer ${user.access.slice(0, -2)}`, `Bearer ${user.access}.x`]) {
+    for (const authorization of [
+      "Bearer",
+      "Bearer ",
+      `Basic ${btoa("a:b")}`,
+      `Token ${user.access}`,
+      `Bearer ${user.access} extra`,
+      "Bearer not-a-jwt",
+      "Bearer a.b.c",
+      `Bearer ${user.access.slice(0, -2)}`,
+      `Bearer ${user.access}.x`,
+    ]) {
       const response = await api("GET", "/api/users/protected/", { headers: { authorization } });
       expectRefused(response);
       expect(response.body.code).toBe("token_not_valid");

@@ -12,7 +12,9 @@ const server = Bun.serve<{ room: string }>({
     const url = new URL(request.url);
     if (url.pathname === "/created" && request.method === "POST") {
       // A 201 with a body the size of a stored message, after reading the request: the client's ceiling for sends.
-      return request.text().then(() => new Response(bodyOf(Number(url.searchParams.get("bytes") ?? 300)), { status: 201, headers: { "content-type": "application/json" } }));
+      return request
+        .text()
+        .then(() => new Response(bodyOf(Number(url.searchParams.get("bytes") ?? 300)), { status: 201, headers: { "content-type": "application/json" } }));
     }
     if (url.pathname === "/static") {
       return new Response(bodyOf(Number(url.searchParams.get("bytes") ?? 100)), { headers: { "content-type": "application/json" } });

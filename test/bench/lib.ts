@@ -188,7 +188,8 @@ export function coreCount(): number {
   return readFileSync("/proc/cpuinfo", "utf8").match(/^processor\s*:/gm)?.length ?? navigator.hardwareConcurrency;
 }
 
-export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+export const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a";
 
 /** One scenario's outcome: rows of named figures, ready for the table and the JSON. */
 export interface ScenarioResult {

@@ -15,7 +15,18 @@ import { postgres } from "./scenarios/postgres";
 import { search } from "./scenarios/search";
 import { send } from "./scenarios/send";
 
-const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = { fanout, send, history, conversations, search, nodes, postgres, idle, login, binary };
+const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = {
+  fanout,
+  send,
+  history,
+  conversations,
+  search,
+  nodes,
+  postgres,
+  idle,
+  login,
+  binary,
+};
 
 // The load generator pins itself to its own core (the servers take the other), re-executing under taskset.
 if (TASKSET && process.env.PARLEY_BENCH_PINNED !== "1") {
@@ -37,7 +48,12 @@ if (unknown.length) {
 }
 
 const started = Date.now();
-const machine = { cpu: cpuModel(), cores: coreCount(), bun: Bun.version, pinned: TASKSET ? `server on core 0, load generator on core ${CLIENT_CORE}` : "not pinned (no taskset)" };
+const machine = {
+  cpu: cpuModel(),
+  cores: coreCount(),
+  bun: Bun.version,
+  pinned: TASKSET ? `server on core 0, load generator on core ${CLIENT_CORE}` : "not pinned (no taskset)",
+};
 console.log(`Parley benchmarks (${quick ? "quick" : "full"}) on ${machine.cpu}, ${machine.cores} cores; ${machine.pinned}`);
 buildBinary();
 const results: ScenarioResult[] = [];
@@ -91,5 +107,7 @@ writeFileSync(join(dir, "summary.md"), markdown());
 // The committed summary is the latest complete run: quick or partial runs leave it alone.
 const complete = !quick && only.length === Object.keys(SCENARIOS).length;
 if (complete) writeFileSync(join(ROOT, "test/bench/RESULTS.md"), markdown());
-console.log(`\nWrote test/bench/results/${stamp}.json and test/bench/results/summary.md${complete ? " and test/bench/RESULTS.md" : ""} (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+console.log(
+  `\nWrote test/bench/results/${stamp}.json and test/bench/results/summary.md${complete ? " and test/bench/RESULTS.md" : ""} (${((Date.now() - started) / 1000).toFixed(0)} s).`,
+);
 process.exit(0);

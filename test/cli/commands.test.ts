@@ -54,7 +54,12 @@ describe("createsuperuser", () => {
     const args = ["createsuperuser", "--email", "a@example.com", "--password-stdin", "--data-dir", dataDir];
     expectUsageError(await parley([...args, "--username", "ok"], { stdin: "short\n" }), /password: This password is too short/);
     expectUsageError(await parley([...args, "--username", "has space"], { stdin: "long enough password\n" }), /username: Enter a valid username/);
-    expectUsageError(await parley(["createsuperuser", "--username", "x", "--email", "not-an-email", "--password-stdin", "--data-dir", dataDir], { stdin: "long enough password\n" }), /email: Enter a valid email address/);
+    expectUsageError(
+      await parley(["createsuperuser", "--username", "x", "--email", "not-an-email", "--password-stdin", "--data-dir", dataDir], {
+        stdin: "long enough password\n",
+      }),
+      /email: Enter a valid email address/,
+    );
     expectUsageError(await parley([...args, "--username", "ok"]), /no answer to .*stdin closed/);
     expectUsageError(await parley([...args, "--username"]), /--username needs a value/);
     expect((await parley([...args, "--username", "first"], { stdin: "long enough password\n" })).code).toBe(0);
@@ -151,13 +156,16 @@ describe("usage", () => {
     }
     const general = await parley(["--help"]);
     expect(general.code).toBe(0);
-    for (const command of ["serve", "migrate", "createsuperuser", "backup", "import-django", "copy-to-postgres", "version"]) expect(general.stdout).toContain(`  ${command} `);
+    for (const command of ["serve", "migrate", "createsuperuser", "backup", "import-django", "copy-to-postgres", "version"])
+      expect(general.stdout).toContain(`  ${command} `);
     expect(general.stdout).toContain("PARLEY_DATA_DIR");
     expect(general.stdout).toContain("PARLEY_DATABASE_URL");
   });
 
   test("a PostgreSQL that does not answer stops the start with exit 1 and one line saying where, not the password", async () => {
-    const run = await parley(["serve", "--port", "0", "--data-dir", tempDir()], { env: { PARLEY_DATABASE_URL: "postgres://parley:hunter2-secret@127.0.0.1:1/parley" } });
+    const run = await parley(["serve", "--port", "0", "--data-dir", tempDir()], {
+      env: { PARLEY_DATABASE_URL: "postgres://parley:hunter2-secret@127.0.0.1:1/parley" },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^parley: PostgreSQL at 127\.0\.0\.1:1\/parley \(PARLEY_DATABASE_URL\): .+\n$/);
     expect(run.stderr + run.stdout).not.toContain("hunter2");
@@ -166,7 +174,10 @@ describe("usage", () => {
   test("an unknown command, an unknown option and a bad config value exit 2 with one clear line", async () => {
     expectUsageError(await parley(["frobnicate"]), /^parley: unknown command "frobnicate"; see parley --help$/);
     expectUsageError(await parley(["migrate", "--colour", "red"]), /^parley: bad configuration: unknown option --colour$/);
-    expectUsageError(await parley(["serve"], { env: { PARLEY_PORT: "seventy" } }), /^parley: bad configuration: PARLEY_PORT must be a whole number from 0 to 65535$/);
+    expectUsageError(
+      await parley(["serve"], { env: { PARLEY_PORT: "seventy" } }),
+      /^parley: bad configuration: PARLEY_PORT must be a whole number from 0 to 65535$/,
+    );
     expect((await parley(["version"])).stdout).toMatch(/^parley \d+\.\d+\.\d+ \(bun \d+\.\d+\.\d+\)\n$/);
   });
 });

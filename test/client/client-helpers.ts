@@ -10,7 +10,12 @@ export async function loggedIn(url: string, user: TestUser): Promise<ParleyClien
 }
 
 /** The next `type` event matching `match`, within `timeoutMs`. */
-export function nextEvent<K extends keyof SocketEvents>(socket: ParleySocket, type: K, match: (data: SocketEvents[K], frame: EventFrame<K>) => boolean = () => true, timeoutMs = 10_000): Promise<SocketEvents[K]> {
+export function nextEvent<K extends keyof SocketEvents>(
+  socket: ParleySocket,
+  type: K,
+  match: (data: SocketEvents[K], frame: EventFrame<K>) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<SocketEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (off(), reject(new Error(`no ${type} within ${timeoutMs} ms`))), timeoutMs);
     const off = socket.on(type, (data, frame) => {

@@ -12,4 +12,11 @@ const socket = client.socket({ WebSocket });
 socket.start();
 const sent = await socket.send(Number(conversation), "from node");
 socket.stop();
-console.log(JSON.stringify({ user: session.user, conversations: conversations.map((c) => c.id), refused: refused instanceof ParleyError ? [refused.status, refused.code] : String(refused), sent: [sent.id, sent.client_id] }));
+console.log(
+  JSON.stringify({
+    user: session.user,
+    conversations: conversations.map((c) => c.id),
+    refused: refused instanceof ParleyError ? [refused.status, refused.code] : String(refused),
+    sent: [sent.id, sent.client_id],
+  }),
+);

@@ -13,7 +13,11 @@ describe("parley/client as a package", async () => {
   const conversation = await directWith(api, alice, bob);
 
   beforeAll(() => {
-    const build = Bun.spawnSync(["npm", "run", "--silent", "build:client"], { cwd: ROOT, env: { ...process.env, PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}` }, stderr: "pipe" });
+    const build = Bun.spawnSync(["npm", "run", "--silent", "build:client"], {
+      cwd: ROOT,
+      env: { ...process.env, PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}` },
+      stderr: "pipe",
+    });
     if (build.exitCode !== 0) throw new Error(`build:client failed: ${build.stderr.toString()}`);
   }, 60_000);
 
@@ -25,13 +29,23 @@ describe("parley/client as a package", async () => {
 
   test("node imports parley/client, logs in, makes calls and sends over /ws", async () => {
     // Asynchronously: this process serves the API the child calls.
-    const node = Bun.spawn(["node", join(import.meta.dir, "node-smoke.mjs"), server.url, alice.email, alice.password, String(conversation)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const node = Bun.spawn(["node", join(import.meta.dir, "node-smoke.mjs"), server.url, alice.email, alice.password, String(conversation)], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [stdout, stderr] = [await new Response(node.stdout).text(), await new Response(node.stderr).text()];
     expect(stderr).toBe("");
     expect(await node.exited).toBe(0);
     const answer = JSON.parse(stdout);
-    expect(answer).toMatchObject({ user: { id: alice.id, email: alice.email, username: alice.username }, conversations: [conversation], refused: [404, "not_found"] });
+    expect(answer).toMatchObject({
+      user: { id: alice.id, email: alice.email, username: alice.username },
+      conversations: [conversation],
+      refused: [404, "not_found"],
+    });
     const [id, clientId] = answer.sent;
-    expect(await queryRows(server.parley, "SELECT id, body, sender_id FROM messages WHERE client_id = ?", [clientId])).toEqual([{ id, body: "from node", sender_id: alice.id }]);
+    expect(await queryRows(server.parley, "SELECT id, body, sender_id FROM messages WHERE client_id = ?", [clientId])).toEqual([
+      { id, body: "from node", sender_id: alice.id },
+    ]);
   });
 });

@@ -14,7 +14,12 @@ describe("parley/client REST", async () => {
 
   test("accounts: register, log in, me, profile calls, ws-ticket, presence, logout", async () => {
     const client = new ParleyClient({ baseUrl: server.url, fetch: checkedFetch });
-    const registered = await client.register({ username: "alice_rest", email: "alice_rest@example.com", password: "correct horse battery", first_name: "Alice" });
+    const registered = await client.register({
+      username: "alice_rest",
+      email: "alice_rest@example.com",
+      password: "correct horse battery",
+      first_name: "Alice",
+    });
     expect(registered.user).toMatchObject({ username: "alice_rest", first_name: "Alice" });
     const session = await client.login("alice_rest@example.com", "correct horse battery");
     expect(session.user).toEqual({ id: registered.user.id, email: "alice_rest@example.com", username: "alice_rest" });
@@ -29,7 +34,14 @@ describe("parley/client REST", async () => {
     await client.createGroup("alice-and-bob", [bob.id]); // presence is for contacts: group co-members
     expect(await client.presence([bob.id])).toEqual([{ user_id: bob.id, status: "offline" }]);
     // PUT sets the password too, which ends every session of the account: log in again after it.
-    const replaced = await client.replaceUser(session.user.id, { username: "alice_rest", email: "alice_rest@example.com", password: "correct horse battery", first_name: "Al", last_name: "Ice", current_password: "correct horse battery" });
+    const replaced = await client.replaceUser(session.user.id, {
+      username: "alice_rest",
+      email: "alice_rest@example.com",
+      password: "correct horse battery",
+      first_name: "Al",
+      last_name: "Ice",
+      current_password: "correct horse battery",
+    });
     expect(replaced).toMatchObject({ first_name: "Al", last_name: "Ice" });
     const again = await client.login("alice_rest@example.com", "correct horse battery");
     const ended: string[] = [];

@@ -56,7 +56,9 @@ describe("parley/client socket", async () => {
       cut = true;
       server.parley.ctx.hub.disconnectUser(alice.id, 1012, "Service restart");
     });
-    const { sent, statesThen } = await socket.send(conversation, "dropped mid-send", { client_id: clientId }).then((sent) => ({ sent, statesThen: [...states] }));
+    const { sent, statesThen } = await socket
+      .send(conversation, "dropped mid-send", { client_id: clientId })
+      .then((sent) => ({ sent, statesThen: [...states] }));
     expect(cut).toBe(true);
     expect(statesThen).toEqual(["connecting", "open", "reconnecting", "open"]); // resolved only over the new connection
     expect(await storedWith(clientId)).toEqual([{ id: sent.id }]);
@@ -105,7 +107,8 @@ describe("parley/client socket across a server restart", async () => {
     socket.on("message.created", (m) => received.push(m.id));
     socket.start();
     await reaches(socket, "open");
-    const bobSays = async (text: string) => (await api("POST", `/api/messages/${conversation}/send/`, { token: bob.access, body: { message: text } })).body as Message;
+    const bobSays = async (text: string) =>
+      (await api("POST", `/api/messages/${conversation}/send/`, { token: bob.access, body: { message: text } })).body as Message;
     await bobSays("before the restart");
     await socket.send(conversation, "alice before the restart");
     await server.stop();

@@ -15,7 +15,10 @@ function withExp(token: string, exp: number): string {
 
 /** A fetch that counts the refreshes it carries. */
 function countingFetch() {
-  const counter = { refreshes: 0, fetch: (input: string, init: RequestInit) => (input.endsWith("/api/token/refresh/") && counter.refreshes++, checkedFetch(input, init)) };
+  const counter = {
+    refreshes: 0,
+    fetch: (input: string, init: RequestInit) => (input.endsWith("/api/token/refresh/") && counter.refreshes++, checkedFetch(input, init)),
+  };
   return counter;
 }
 
@@ -27,7 +30,11 @@ describe("parley/client tokens", async () => {
   test("an expired access token is refreshed once before many concurrent calls, which all succeed", async () => {
     const start = await session();
     const counter = countingFetch();
-    const client = new ParleyClient({ baseUrl: server.url, store: memoryStore({ ...start, access: withExp(start.access, Math.floor(Date.now() / 1000) - 5) }), fetch: counter.fetch });
+    const client = new ParleyClient({
+      baseUrl: server.url,
+      store: memoryStore({ ...start, access: withExp(start.access, Math.floor(Date.now() / 1000) - 5) }),
+      fetch: counter.fetch,
+    });
     const answers = await Promise.all(Array.from({ length: 5 }, () => client.checkToken()));
     expect(answers.map((a) => a.email)).toEqual(Array(5).fill(alice.email));
     expect(counter.refreshes).toBe(1);
@@ -38,7 +45,11 @@ describe("parley/client tokens", async () => {
   test("an access token the server refuses (401) is refreshed and the call retried once", async () => {
     const start = await session();
     const counter = countingFetch();
-    const client = new ParleyClient({ baseUrl: server.url, store: memoryStore({ ...start, access: withExp(start.access, Math.floor(Date.now() / 1000) + 3600) }), fetch: counter.fetch });
+    const client = new ParleyClient({
+      baseUrl: server.url,
+      store: memoryStore({ ...start, access: withExp(start.access, Math.floor(Date.now() / 1000) + 3600) }),
+      fetch: counter.fetch,
+    });
     expect((await client.checkToken()).email).toBe(alice.email);
     expect(counter.refreshes).toBe(1);
   });

@@ -8,7 +8,13 @@ const db = parley.ctx.db;
 const [alice, bob, carol] = await registerUsers(api, ["alice", "bob", "carol"]);
 
 const memberIds = (conversationId: number) =>
-  db.selectFrom("conversation_members").select("user_id").where("conversation_id", "=", conversationId).orderBy("user_id").execute().then((rows) => rows.map((r) => r.user_id));
+  db
+    .selectFrom("conversation_members")
+    .select("user_id")
+    .where("conversation_id", "=", conversationId)
+    .orderBy("user_id")
+    .execute()
+    .then((rows) => rows.map((r) => r.user_id));
 
 describe("POST /api/conversations/direct/", () => {
   test("201 with the conversation the first time, 200 with the same one after (from either side)", async () => {
@@ -102,10 +108,18 @@ describe("GET /api/conversations/", () => {
     expect(g.members.map((m: { id: number }) => m.id).sort()).toEqual([me.id, friend.id, other.id].sort());
     expect(g.members.find((m: { id: number }) => m.id === me.id).role).toBe("owner");
     expect(Object.keys(g.last_message).sort()).toEqual(MESSAGE_KEYS);
-    expect(g.last_message).toMatchObject({ id: latest.id, message: "latest in group", sender: other.id, sender_username: other.username, receiver_group: group.id });
+    expect(g.last_message).toMatchObject({
+      id: latest.id,
+      message: "latest in group",
+      sender: other.id,
+      sender_username: other.username,
+      receiver_group: group.id,
+    });
 
     expect(d).toMatchObject({ id: dm, kind: "direct", name: friend.username });
-    expect(d.members).toEqual([{ id: friend.id, username: friend.username, first_name: "friend", last_name: "Test", role: "member", last_read_message_id: null }]);
+    expect(d.members).toEqual([
+      { id: friend.id, username: friend.username, first_name: "friend", last_name: "Test", role: "member", last_read_message_id: null },
+    ]);
     expect(d.last_message).toMatchObject({ message: "hi from friend", sender: friend.id, receiver_user: me.id, receiver_group: null });
 
     expect(q).toMatchObject({ id: quiet, kind: "direct", name: other.username, last_message: null });

@@ -51,7 +51,14 @@ describe("GET /api/groups/directory/", () => {
 
   test("anonymous: 401; bad limit, before or q: 400 whose message names the field", async () => {
     expect((await api("GET", "/api/groups/directory/")).status).toBe(401);
-    for (const [query, field] of [["limit=0", "limit"], ["limit=101", "limit"], ["limit=x", "limit"], ["before=0", "before"], ["before=x", "before"], [`q=${"x".repeat(101)}`, "q"]]) {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=101", "limit"],
+      ["limit=x", "limit"],
+      ["before=0", "before"],
+      ["before=x", "before"],
+      [`q=${"x".repeat(101)}`, "q"],
+    ]) {
       const bad = await api("GET", `/api/groups/directory/?${query}`, { token: carol.access });
       expect(bad.status).toBe(400);
       // (An out-of-range number is keyed non_field_errors, as in every cursor query today: see src/lib/http.ts fieldErrors.)

@@ -5,7 +5,12 @@ import { listen, registerUser } from "../helpers";
 import { connect as connectTo, createdWith, openSocket, wsUrl, type TestSocket } from "../ws-helpers";
 
 const { server, api } = await listen();
-const [alice, bob, carol, dave] = [await registerUser(api, "alice"), await registerUser(api, "bob"), await registerUser(api, "carol"), await registerUser(api, "dave")];
+const [alice, bob, carol, dave] = [
+  await registerUser(api, "alice"),
+  await registerUser(api, "bob"),
+  await registerUser(api, "carol"),
+  await registerUser(api, "dave"),
+];
 
 const connect = async (token: string, since?: number) => {
   const socket = await connectTo(server.url, token, { since });
@@ -29,7 +34,13 @@ describe("administration events", () => {
     expect(renamed).toMatchObject({ conversation_id: group.id, data: { id: group.id, name: "live admin, renamed", private: false, updated_by: alice.id } });
 
     expect((await api("PATCH", `/api/groups/${group.id}/`, { token: alice.access, body: { private: true } })).status).toBe(200);
-    expect((await watcher.next("conversation.updated")).data).toEqual({ id: group.id, name: "live admin, renamed", private: true, retention_days: null, updated_by: alice.id });
+    expect((await watcher.next("conversation.updated")).data).toEqual({
+      id: group.id,
+      name: "live admin, renamed",
+      private: true,
+      retention_days: null,
+      updated_by: alice.id,
+    });
 
     // Carol is added: everyone hears it, and her open socket is in the group from that moment.
     expect((await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body: { user_id: carol.id } })).status).toBe(201);
@@ -56,7 +67,9 @@ describe("administration events", () => {
     // A frame sent to dave after that message arrives after anything the group could still have sent him.
     await api("POST", "/api/messages/0/send/", { token: dave.access, body: { receiver_user: dave.id, message: "dave marker" } });
     await daveSocket.next(createdWith("dave marker"));
-    expect(daveSocket.frames.filter((f) => f.type === "message.created" && f.conversation_id === group.id).map((f) => f.data.message)).toEqual(["welcome carol"]);
+    expect(daveSocket.frames.filter((f) => f.type === "message.created" && f.conversation_id === group.id).map((f) => f.data.message)).toEqual([
+      "welcome carol",
+    ]);
     expect(daveSocket.frames.filter((f) => f.type === "member.left")).toHaveLength(1);
     // Nor can he read or post by REST any more.
     expect((await api("GET", `/api/messages/${group.id}/`, { token: dave.access })).status).toBe(403);

@@ -66,7 +66,8 @@ interface Cell {
 
 const patchRole = (groupId: number, actor: Actor, target: TestUser, role: string) =>
   api("PATCH", `/api/groups/${groupId}/members/${target.id}/`, { token: users[actor]?.access, body: { role } });
-const remove = (groupId: number, actor: Actor, target: TestUser) => api("DELETE", `/api/groups/${groupId}/members/${target.id}/`, { token: users[actor]?.access });
+const remove = (groupId: number, actor: Actor, target: TestUser) =>
+  api("DELETE", `/api/groups/${groupId}/members/${target.id}/`, { token: users[actor]?.access });
 const self = (actor: Actor) => users[actor] ?? member;
 
 const cells: Record<string, Cell> = {
@@ -196,7 +197,10 @@ describe("unknown groups, direct conversations, non-members as targets", () => {
         }
       }
     }
-    expect((await db.selectFrom("conversation_members").select("role").where("conversation_id", "=", direct).execute()).map((r) => r.role)).toEqual(["member", "member"]);
+    expect((await db.selectFrom("conversation_members").select("role").where("conversation_id", "=", direct).execute()).map((r) => r.role)).toEqual([
+      "member",
+      "member",
+    ]);
   });
 
   test("changing or removing someone who is not a member (or no user at all) is a 404, for owners and staff alike", async () => {

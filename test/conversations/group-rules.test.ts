@@ -7,14 +7,21 @@ import { counts, createGroup, ISO_TIMESTAMP, makeStaff, sendText, uniqueName } f
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;
 // One after another, so ids (and so the order of members who joined in the same millisecond) follow the names.
-const [alice, bob, carol, dave, staff] = [await registerUser(api, "alice"), await registerUser(api, "bob"), await registerUser(api, "carol"), await registerUser(api, "dave"), await registerUser(api, "staff")];
+const [alice, bob, carol, dave, staff] = [
+  await registerUser(api, "alice"),
+  await registerUser(api, "bob"),
+  await registerUser(api, "carol"),
+  await registerUser(api, "dave"),
+  await registerUser(api, "staff"),
+];
 await makeStaff(parley, staff.id);
 
 const memberRows = (groupId: number) =>
   db.selectFrom("conversation_members").select(["user_id", "role"]).where("conversation_id", "=", groupId).orderBy("user_id").execute();
 const byUser = <T extends { user_id: number }>(rows: T[]) => [...rows].sort((a, b) => a.user_id - b.user_id);
 const groupRow = (groupId: number) => db.selectFrom("conversations").selectAll().where("id", "=", groupId).executeTakeFirstOrThrow();
-const eventTypes = async (groupId: number) => (await db.selectFrom("events").select("type").where("conversation_id", "=", groupId).orderBy("seq").execute()).map((e) => e.type);
+const eventTypes = async (groupId: number) =>
+  (await db.selectFrom("events").select("type").where("conversation_id", "=", groupId).orderBy("seq").execute()).map((e) => e.type);
 const json = { "content-type": "application/json" };
 
 describe("the group JSON", () => {
@@ -56,7 +63,9 @@ describe("PATCH /api/groups/{id}/", () => {
     expect((await api("PATCH", `/api/groups/${group.id}/`, { token: alice.access, body: { name: fresh } })).body.name).toBe(fresh);
     // The old name is free again, the new one is taken.
     expect((await api("POST", "/api/groups/create/", { token: dave.access, body: { name: group.name } })).status).toBe(201);
-    expect((await api("POST", "/api/groups/create/", { token: dave.access, body: { name: fresh.toLowerCase() } })).body).toEqual({ name: ["Group name already exists."] });
+    expect((await api("POST", "/api/groups/create/", { token: dave.access, body: { name: fresh.toLowerCase() } })).body).toEqual({
+      name: ["Group name already exists."],
+    });
   });
 
   test("a change to what it already is answers the group and logs nothing", async () => {
@@ -129,7 +138,16 @@ describe("POST /api/groups/{id}/members/", () => {
   test("an unknown, missing or malformed user id is a 400 naming user_id, and nothing changes", async () => {
     const group = await createGroup(api, alice);
     const before = await counts(parley);
-    for (const body of [{ user_id: 9_999_999 }, {}, { user_id: "abc" }, { user_id: 0 }, { user_id: -1 }, { user_id: 1.5 }, { user_id: null }, { user_id: [bob.id] }]) {
+    for (const body of [
+      { user_id: 9_999_999 },
+      {},
+      { user_id: "abc" },
+      { user_id: 0 },
+      { user_id: -1 },
+      { user_id: 1.5 },
+      { user_id: null },
+      { user_id: [bob.id] },
+    ]) {
       const response = await api("POST", `/api/groups/${group.id}/members/`, { token: alice.access, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(Object.keys(response.body), JSON.stringify(body)).toEqual(["user_id"]);
@@ -213,7 +231,11 @@ describe("private groups", () => {
 
   test("made open again, anyone may join; form-encoded creation takes private=true too", async () => {
     const form = new URLSearchParams({ name: uniqueName("FormPrivate"), private: "true" }).toString();
-    const created = await api("POST", "/api/groups/create/", { token: alice.access, body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const created = await api("POST", "/api/groups/create/", {
+      token: alice.access,
+      body: form,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(created.status).toBe(201);
     expect((await groupRow(created.body.id)).private).toBe(1);
     expect((await api("POST", `/api/groups/${created.body.id}/join/`, { token: dave.access })).status).toBe(403);
@@ -293,7 +315,9 @@ test("when the only owner's account is deleted, the members cannot crown themsel
   expect((await api("DELETE", `/api/${eve.id}/delete/`, { token: eve.access })).status).toBe(204);
   expect((await api("PATCH", `/api/groups/${group.id}/members/${alice.id}/`, { token: alice.access, body: { role: "owner" } })).status).toBe(403);
   expect((await api("DELETE", `/api/groups/${group.id}/members/${eve.id}/`, { token: staff.access })).status).toBe(404);
-  expect((await api("POST", `/api/groups/${group.id}/members/`, { token: staff.access, body: { user_id: eve.id } })).body).toEqual({ user_id: ["Unknown user."] });
+  expect((await api("POST", `/api/groups/${group.id}/members/`, { token: staff.access, body: { user_id: eve.id } })).body).toEqual({
+    user_id: ["Unknown user."],
+  });
   const appointed = await api("PATCH", `/api/groups/${group.id}/members/${alice.id}/`, { token: staff.access, body: { role: "owner" } });
   expect(appointed.status).toBe(200);
   expect(appointed.body.roles).toEqual([

@@ -44,7 +44,11 @@ describe("POST /api/groups/create/", () => {
 
     const formName = uniqueName();
     const formBody = new URLSearchParams({ name: formName, members: `[${dave.id}]` }).toString();
-    const encoded = await api("POST", "/api/groups/create/", { token: bob.access, body: formBody, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const encoded = await api("POST", "/api/groups/create/", {
+      token: bob.access,
+      body: formBody,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(encoded.status).toBe(201);
     expect(encoded.body.name).toBe(formName);
     expect([...encoded.body.members].sort()).toEqual([bob.id, dave.id].sort());
@@ -229,7 +233,12 @@ describe("join and leave", () => {
       }
     }
     expect(await counts(parley)).toEqual(before);
-    expect(await memberRows(direct)).toEqual([{ user_id: alice.id, role: "member" }, { user_id: bob.id, role: "member" }].sort((a, b) => a.user_id - b.user_id));
+    expect(await memberRows(direct)).toEqual(
+      [
+        { user_id: alice.id, role: "member" },
+        { user_id: bob.id, role: "member" },
+      ].sort((a, b) => a.user_id - b.user_id),
+    );
   });
 
   test("anonymous join and leave → 401 and change nothing", async () => {

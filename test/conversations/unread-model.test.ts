@@ -119,7 +119,14 @@ describe("unread counts against a model", async () => {
     socketsOf.set(user.id, pair as [TestSocket, TestSocket]);
   }
   afterAll(() => Promise.all([...socketsOf.values()].flat().map((s) => s.close())));
-  const startSeq = Number((await db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirstOrThrow()).seq);
+  const startSeq = Number(
+    (
+      await db
+        .selectFrom("events")
+        .select((eb) => eb.fn.max("seq").as("seq"))
+        .executeTakeFirstOrThrow()
+    ).seq,
+  );
   /** Per user: the private frames their sockets must get, in order (and nothing else of the kind). */
   const expectedPrivate = new Map<number, Frame[]>(users.map((u) => [u.id, []]));
   let wsRef = 0;
@@ -143,7 +150,8 @@ describe("unread counts against a model", async () => {
       const listed = await listedStates(user);
       const mine = conversations.filter((c) => model.isMember(c, user.id));
       expect([...listed.keys()].sort(), `${label}: ${user.username}'s conversations`).toEqual(mine.sort());
-      for (const c of mine) expect(listed.get(c), `${label}: ${user.username} in ${c === group.id ? "the group" : "the direct conversation"}`).toEqual(model.state(c, user.id));
+      for (const c of mine)
+        expect(listed.get(c), `${label}: ${user.username} in ${c === group.id ? "the group" : "the direct conversation"}`).toEqual(model.state(c, user.id));
     }
   }
 
@@ -223,7 +231,10 @@ describe("unread counts against a model", async () => {
           if (!candidates.length) continue;
           const message = random.pick(random.chance(0.7) ? candidates.slice(-6) : candidates); // recent ones are more likely unread
           const { text, mentions } = textWithMentions(random, message.conversationId, message.senderId, step);
-          const response = await api("PATCH", `/api/messages/${message.conversationId}/${message.id}/`, { token: byId.get(message.senderId)!.access, body: { message: `${text} (edited)` } });
+          const response = await api("PATCH", `/api/messages/${message.conversationId}/${message.id}/`, {
+            token: byId.get(message.senderId)!.access,
+            body: { message: `${text} (edited)` },
+          });
           expect(response.status, label).toBe(200);
           expect(response.body.mentions, `${label}: ${text}`).toEqual(mentions);
           message.mentions = new Set(mentions);
@@ -281,7 +292,10 @@ describe("unread counts against a model", async () => {
           const groupMessage = model.messagesIn(group.id).at(-1);
           const directMessage = model.messagesIn(direct).at(-1);
           if (outsider && groupMessage) {
-            expect((await api("POST", `/api/conversations/${group.id}/read/`, { token: outsider.access, body: { message_id: groupMessage.id } })).status, label).toBe(403);
+            expect(
+              (await api("POST", `/api/conversations/${group.id}/read/`, { token: outsider.access, body: { message_id: groupMessage.id } })).status,
+              label,
+            ).toBe(403);
             expect((await api("POST", `/api/conversations/${group.id}/mute/`, { token: outsider.access })).status, label).toBe(403);
             const error = await wsOperation(outsider, { type: "read", conversation_id: group.id, message_id: groupMessage.id });
             expect(error.type, label).toBe("error");
@@ -297,7 +311,8 @@ describe("unread counts against a model", async () => {
       }
       await checkEveryone(`seed ${SEED}, the end`);
       // The sequence exercised every kind of operation, and counts that went up and came down again.
-      for (const op of ["send", "send (ws)", "delete", "edit", "read", "read (ws)", "mute", "unmute", "join", "leave", "refused"]) expect(tally[op] ?? 0, op).toBeGreaterThan(0);
+      for (const op of ["send", "send (ws)", "delete", "edit", "read", "read (ws)", "mute", "unmute", "join", "leave", "refused"])
+        expect(tally[op] ?? 0, op).toBeGreaterThan(0);
       expect(model.messages.filter((m) => m.mentions.size > 0).length).toBeGreaterThan(5);
     })());
 

@@ -65,7 +65,9 @@ describe.skipIf(onPostgres || skipWithout("copy-to-postgres tests", postgresProb
     expect(await history(pg, alice, direct)).toEqual(before.direct);
     expect((await pg("GET", "/api/conversations/", { token: alice.access })).body).toEqual(before.conversations);
     // The file is served from the same uploads folder, byte for byte.
-    const [fileMessage] = (await pg("GET", `/api/messages/${direct}/?limit=100`, { token: alice.access })).body.filter((m: { id: number }) => m.id === withFile.id);
+    const [fileMessage] = (await pg("GET", `/api/messages/${direct}/?limit=100`, { token: alice.access })).body.filter(
+      (m: { id: number }) => m.id === withFile.id,
+    );
     const download = await checkedFetch(new URL(fileMessage.file, server.url));
     expect(download.status).toBe(200);
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);

@@ -26,12 +26,47 @@ describe("GET /asyncapi.json", async () => {
     const problems = diagnostics.filter((d) => d.code !== "asyncapi-latest-version").map((d) => `${d.severity} ${d.code} ${d.path.join(".")}: ${d.message}`);
     expect(problems).toEqual([]);
     expect(document).toBeDefined();
-    expect(document!.channels().all().map((c) => c.address())).toEqual(["/ws", "/ws/chat/{id}/"]);
+    expect(
+      document!
+        .channels()
+        .all()
+        .map((c) => c.address()),
+    ).toEqual(["/ws", "/ws/chat/{id}/"]);
     // The server's frames and the client's operations, every logged event type among them.
-    const sent = document!.operations().filterBySend().flatMap((op) => op.messages().all().map((m) => m.title()));
-    for (const type of ["hello", "resync", "pong", "error", "presence", "typing", "message.created", "message.updated", "message.deleted", "messages.expired"]) expect(sent).toContain(type);
-    for (const type of ["message.pinned", "message.unpinned", "reaction.added", "reaction.removed", "member.joined", "member.left", "member.updated", "conversation.updated", "read", "unread", "mute"]) expect(sent).toContain(type);
-    const received = document!.operations().filterByReceive().flatMap((op) => op.messages().all().map((m) => m.title()));
+    const sent = document!
+      .operations()
+      .filterBySend()
+      .flatMap((op) =>
+        op
+          .messages()
+          .all()
+          .map((m) => m.title()),
+      );
+    for (const type of ["hello", "resync", "pong", "error", "presence", "typing", "message.created", "message.updated", "message.deleted", "messages.expired"])
+      expect(sent).toContain(type);
+    for (const type of [
+      "message.pinned",
+      "message.unpinned",
+      "reaction.added",
+      "reaction.removed",
+      "member.joined",
+      "member.left",
+      "member.updated",
+      "conversation.updated",
+      "read",
+      "unread",
+      "mute",
+    ])
+      expect(sent).toContain(type);
+    const received = document!
+      .operations()
+      .filterByReceive()
+      .flatMap((op) =>
+        op
+          .messages()
+          .all()
+          .map((m) => m.title()),
+      );
     expect(received).toEqual(["ping", "message.send", "typing", "read", "sync", "send"]);
   });
 
@@ -53,10 +88,12 @@ describe("frames the document does not describe", () => {
     expect(undescribedFrame("/ws", { type: "presence", data: { user_id: 4, status: "online" } })).toBeNull();
     expect(undescribedFrame("/ws/chat/3/", { message: "hi", sender: "bob" })).toBeNull();
     expect(undescribedFrame("/ws", { type: "message.exploded", data: {} })).toContain('no frame of type "message.exploded"');
-    expect(undescribedFrame("/ws", { type: "message.deleted", conversation_id: 1, data: { id: 2, conversation_id: 1 } })).toContain("must have required property 'seq'");
+    expect(undescribedFrame("/ws", { type: "message.deleted", conversation_id: 1, data: { id: 2, conversation_id: 1 } })).toContain(
+      "must have required property 'seq'",
+    );
     expect(undescribedFrame("/ws", { type: "presence", data: { user_id: "4", status: "online" } })).toContain("/data/user_id must be integer");
     expect(undescribedFrame("/ws", { type: "presence", data: { user_id: 4, status: "online", ip: "10.0.0.1" } })).toContain("additional properties (ip)");
-    expect(undescribedFrame("/ws", { message: "hi", sender: "bob" })).toContain('no frame of type undefined on /ws');
+    expect(undescribedFrame("/ws", { message: "hi", sender: "bob" })).toContain("no frame of type undefined on /ws");
   });
 
   const fixture = async (frame: unknown, closeCode: number) => {
@@ -79,7 +116,7 @@ describe("frames the document does not describe", () => {
     expect(right.output).toContain("1 pass");
     expect(right.code).toBe(0);
     expect(wrongFrame.code).not.toBe(0);
-    expect(wrongFrame.output).toContain("a frame /asyncapi.json does not describe: /ws \"presence\"");
+    expect(wrongFrame.output).toContain('a frame /asyncapi.json does not describe: /ws "presence"');
     expect(wrongFrame.output).toContain("1 fail");
     expect(wrongCode.code).not.toBe(0);
     expect(wrongCode.output).toContain("a close code /asyncapi.json does not describe: 4000");

@@ -33,11 +33,32 @@ describe("the contract check", () => {
   });
 
   test("refuses a status the operation does not document", async () => {
-    expect(await verdict("GET", "/api/conversations/", 418, { detail: "x", error: "x", code: "internal" })).toContain("418 is not documented for GET /api/conversations/");
+    expect(await verdict("GET", "/api/conversations/", 418, { detail: "x", error: "x", code: "internal" })).toContain(
+      "418 is not documented for GET /api/conversations/",
+    );
   });
 
   test("refuses a body that does not match: a string id, a missing field, an unknown error code", async () => {
-    const message = { id: "1", conversation_id: 1, sender: 1, sender_username: "a", receiver_user: null, receiver_group: 1, message: "", file: null, attachment: null, timestamp: "2026-01-01T00:00:00Z", client_id: null, deleted: false, edited_at: null, reply_to: null, reply_count: 0, reactions: [], mentions: [], pinned: false };
+    const message = {
+      id: "1",
+      conversation_id: 1,
+      sender: 1,
+      sender_username: "a",
+      receiver_user: null,
+      receiver_group: 1,
+      message: "",
+      file: null,
+      attachment: null,
+      timestamp: "2026-01-01T00:00:00Z",
+      client_id: null,
+      deleted: false,
+      edited_at: null,
+      reply_to: null,
+      reply_count: 0,
+      reactions: [],
+      mentions: [],
+      pinned: false,
+    };
     expect(await verdict("POST", "/api/messages/1/send/", 201, message)).toContain("body does not match");
     expect(await verdict("POST", "/api/messages/1/send/", 201, { ...message, id: 1 })).toBe("");
     const { pinned: _, ...withoutPinned } = { ...message, id: 1 };

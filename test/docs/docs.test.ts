@@ -72,7 +72,20 @@ describe("GET /swagger/json", async () => {
     expect(schema("/api/messages/files/{file_id}/", "get")).toEqual(ref("FileInfo"));
     expect(schema("/api/search/", "get").properties.results.items).toEqual(ref("SearchResult"));
     expect(schema("/api/{user_id}/", "get")).toEqual(ref("User"));
-    for (const name of ["Message", "Group", "Conversation", "User", "ReadState", "FileInfo", "SearchResult", "DirectoryEntry", "AdminUser", "AdminGroup", "Error", "FieldErrors"]) {
+    for (const name of [
+      "Message",
+      "Group",
+      "Conversation",
+      "User",
+      "ReadState",
+      "FileInfo",
+      "SearchResult",
+      "DirectoryEntry",
+      "AdminUser",
+      "AdminGroup",
+      "Error",
+      "FieldErrors",
+    ]) {
       expect(doc.components.schemas[name]?.title, name).toBe(name);
     }
     // Nothing titled is left inline: each shape is written once.
@@ -89,7 +102,8 @@ describe("GET /swagger/json", async () => {
     expect(message.properties.edited_at).toMatchObject({ type: "string", format: "date-time", nullable: true });
     expect(message.properties.attachment).toEqual({ allOf: [{ $ref: "#/components/schemas/Attachment" }], nullable: true });
     const param = doc.paths["/api/messages/{conversation_id}/"].get.parameters;
-    for (const name of ["conversation_id", "page", "before", "after", "limit"]) expect(param.find((p: { name: string }) => p.name === name).schema.type, name).toBe("integer");
+    for (const name of ["conversation_id", "page", "before", "after", "limit"])
+      expect(param.find((p: { name: string }) => p.name === name).schema.type, name).toBe("integer");
   });
 
   test("every operation documents its errors in the error shapes, with the stable codes", () => {
@@ -114,12 +128,19 @@ describe("GET /swagger/json", async () => {
   });
 
   test("deletes answer 204 without a body; a replayed send says Idempotent-Replay", () => {
-    for (const [path, method] of [["/api/{user_id}/delete/", "delete"], ["/api/messages/{conversation_id}/{message_id}/", "delete"], ["/api/admin/messages/{message_id}/", "delete"]] as const) {
+    for (const [path, method] of [
+      ["/api/{user_id}/delete/", "delete"],
+      ["/api/messages/{conversation_id}/{message_id}/", "delete"],
+      ["/api/admin/messages/{message_id}/", "delete"],
+    ] as const) {
       const responses = doc.paths[path][method].responses;
       expect(responses["204"], path).toEqual({ description: "No Content" });
       expect(responses["200"], path).toBeUndefined();
     }
-    expect(doc.paths["/api/messages/{conversation_id}/send/"].post.responses["201"].headers["Idempotent-Replay"].schema).toEqual({ type: "string", enum: ["true"] });
+    expect(doc.paths["/api/messages/{conversation_id}/send/"].post.responses["201"].headers["Idempotent-Replay"].schema).toEqual({
+      type: "string",
+      enum: ["true"],
+    });
   });
 
   test("send takes JSON, a form, or multipart with the file as binary; every field described", () => {

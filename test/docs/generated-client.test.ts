@@ -65,7 +65,10 @@ test("openapi-typescript makes types from /swagger/json, and a client program ty
   expect(document.status).toBe(200);
   writeFileSync(join(dir, "openapi.json"), JSON.stringify(document.body));
 
-  const generate = Bun.spawnSync(["node", join(root, "node_modules/openapi-typescript/bin/cli.js"), join(dir, "openapi.json"), "-o", join(dir, "parley.d.ts")], { stderr: "pipe", stdout: "pipe" });
+  const generate = Bun.spawnSync(
+    ["node", join(root, "node_modules/openapi-typescript/bin/cli.js"), join(dir, "openapi.json"), "-o", join(dir, "parley.d.ts")],
+    { stderr: "pipe", stdout: "pipe" },
+  );
   expect(generate.exitCode, generate.stderr.toString()).toBe(0);
   const types = await Bun.file(join(dir, "parley.d.ts")).text();
   expect(types).toContain("Message: {");
@@ -73,7 +76,11 @@ test("openapi-typescript makes types from /swagger/json, and a client program ty
 
   writeFileSync(join(dir, "client.ts"), program);
   const options = ["--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--noUnusedLocals", "false"];
-  const check = Bun.spawnSync(["node", join(root, "node_modules/typescript/bin/tsc"), ...options, join(dir, "client.ts")], { stderr: "pipe", stdout: "pipe", cwd: dir });
+  const check = Bun.spawnSync(["node", join(root, "node_modules/typescript/bin/tsc"), ...options, join(dir, "client.ts")], {
+    stderr: "pipe",
+    stdout: "pipe",
+    cwd: dir,
+  });
   expect(check.stdout.toString() + check.stderr.toString()).toBe("");
   expect(check.exitCode).toBe(0);
 }, 60_000);

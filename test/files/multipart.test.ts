@@ -53,7 +53,12 @@ function answerWithoutBody(path: string, headers: Record<string, string> = {}, t
 
 describe("multipart bodies are refused before they are read", () => {
   test("on routes that take no files (anonymous or not): 415 in the API's error shape", async () => {
-    for (const [path, token] of [["/api/register/", undefined], ["/api/login/", undefined], ["/api/token/refresh/", undefined], ["/api/groups/create/", owner.access]] as const) {
+    for (const [path, token] of [
+      ["/api/register/", undefined],
+      ["/api/login/", undefined],
+      ["/api/token/refresh/", undefined],
+      ["/api/groups/create/", owner.access],
+    ] as const) {
       const answer = await answerWithoutBody(path, token ? { Authorization: `Bearer ${token}` } : {});
       expect(answer.status, path).toBe(415);
       expect(answer.body, path).toEqual({
@@ -78,7 +83,11 @@ describe("multipart bodies are refused before they are read", () => {
     const headers = { "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
     const register = await checkedFetch(`${server.url}/api/register/`, { method: "POST", body, headers });
     expect(register.status).toBe(415);
-    const send = await checkedFetch(`${server.url}/api/messages/${group.id}/send/`, { method: "POST", body, headers: { ...headers, authorization: "Bearer not.a.token" } });
+    const send = await checkedFetch(`${server.url}/api/messages/${group.id}/send/`, {
+      method: "POST",
+      body,
+      headers: { ...headers, authorization: "Bearer not.a.token" },
+    });
     expect(send.status).toBe(401);
     expect((await checkedFetch(`${server.url}/healthz`)).status).toBe(200);
   });

@@ -22,7 +22,13 @@ async function download(parley: Parley, url: string, headers: Record<string, str
 }
 
 const fileRow = (id: number) => db.selectFrom("files").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-const fileIdOf = (message: { id: number }) => db.selectFrom("messages").select("file_id").where("id", "=", message.id).executeTakeFirstOrThrow().then((r) => r.file_id!);
+const fileIdOf = (message: { id: number }) =>
+  db
+    .selectFrom("messages")
+    .select("file_id")
+    .where("id", "=", message.id)
+    .executeTakeFirstOrThrow()
+    .then((r) => r.file_id!);
 
 /** Every file name under `dir`, recursively. */
 function allNames(dir: string): string[] {
@@ -54,7 +60,13 @@ describe("upload and download round trip", () => {
     // The row: original name, type, size, sha256, times.
     const fileId = (await sp.ctx.db.selectFrom("messages").select("file_id").where("id", "=", sent.body.id).executeTakeFirstOrThrow()).file_id!;
     const row = await sp.ctx.db.selectFrom("files").selectAll().where("id", "=", fileId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ uploader_id: u.id, original_name: "report.bin", content_type: "application/octet-stream", size: payload.length, deleted_at: null });
+    expect(row).toMatchObject({
+      uploader_id: u.id,
+      original_name: "report.bin",
+      content_type: "application/octet-stream",
+      size: payload.length,
+      deleted_at: null,
+    });
     expect(row.sha256).toBe(sha256Hex(payload));
     expect(row.sha256).toBe(new Bun.CryptoHasher("sha256").update(payload).digest("hex"));
     expect(row.created_at).toBeGreaterThanOrEqual(before);
@@ -111,7 +123,10 @@ describe("upload and download round trip", () => {
       expect(row.original_name).not.toMatch(/[\u0000-\u001f]/);
       expect(sent.attachment.name).toBe(row.original_name);
     }
-    expect((await fileRow(await fileIdOf((await api("GET", `/api/messages/${group.id}/?limit=${names.length}`, { token: alice.access })).body.at(-1)))).original_name).toBe("evil.sh");
+    expect(
+      (await fileRow(await fileIdOf((await api("GET", `/api/messages/${group.id}/?limit=${names.length}`, { token: alice.access })).body.at(-1))))
+        .original_name,
+    ).toBe("evil.sh");
     const dataDirNames = allNames(config.dataDir);
     for (const name of ["evil.sh", "evil.bat", "passwd", "..\\..\\evil.bat"]) expect(dataDirNames).not.toContain(name);
     for (const stored of uploadedFiles(parley)) expect(stored).toMatch(/^[0-9a-f-]{36}$/);

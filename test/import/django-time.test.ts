@@ -14,6 +14,7 @@ describe("Django's stored times", () => {
   });
 
   test("anything else is unreadable", () => {
-    for (const text of [null, "", "yesterday", "2025-02-30 10:00:00", "2025-01-01 24:00:00", "2025-01-01", "1735722060"]) expect(parseDjangoTime(text)).toBeNull();
+    for (const text of [null, "", "yesterday", "2025-02-30 10:00:00", "2025-01-01 24:00:00", "2025-01-01", "1735722060"])
+      expect(parseDjangoTime(text)).toBeNull();
   });
 });

@@ -72,7 +72,9 @@ describe("usage", () => {
     new Database(parleyDb).run("CREATE TABLE messages (id INTEGER PRIMARY KEY, body TEXT)");
     const result = await runImport("--db", parleyDb, "--media", original.media, "--data-dir", dataDir);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`parley: import-django: --db ${parleyDb} is not a database of the original chat server: it has no authentication_customuser table\n`);
+    expect(result.stderr).toBe(
+      `parley: import-django: --db ${parleyDb} is not a database of the original chat server: it has no authentication_customuser table\n`,
+    );
   });
 });
 

@@ -54,7 +54,8 @@ describe("parley import-django, then serve", async () => {
     }
     return tokens.get(username)!;
   };
-  const hashOf = async (id: number) => (await queryRows<{ password_hash: string }>(server.parley, "SELECT password_hash FROM users WHERE id = ?", [id]))[0]!.password_hash;
+  const hashOf = async (id: number) =>
+    (await queryRows<{ password_hash: string }>(server.parley, "SELECT password_hash FROM users WHERE id = ?", [id]))[0]!.password_hash;
   const count = async (table: string) => (await queryRows<{ n: number }>(server.parley, `SELECT count(*) AS n FROM ${table}`))[0]!.n;
 
   test("the import succeeds, silently on stderr", () => {
@@ -146,7 +147,10 @@ describe("parley import-django, then serve", async () => {
       [2, "devs", 3],
       [3, "empty", 0],
     ]);
-    const roles = (await queryRows(server.parley, "SELECT conversation_id, user_id, role FROM conversation_members WHERE role = 'owner' ORDER BY conversation_id"));
+    const roles = await queryRows(
+      server.parley,
+      "SELECT conversation_id, user_id, role FROM conversation_members WHERE role = 'owner' ORDER BY conversation_id",
+    );
     expect(roles).toEqual([
       { conversation_id: 1, user_id: 1, role: "owner" },
       { conversation_id: 2, user_id: 1, role: "owner" },
@@ -164,7 +168,11 @@ describe("parley import-django, then serve", async () => {
 
     const direct = await history(withBob);
     expect(shape(direct)).toEqual(expected((m) => (m.sender_id === 1 && m.receiver_user_id === 2) || (m.sender_id === 2 && m.receiver_user_id === 1)));
-    expect(direct.map((m: any) => [m.sender, m.receiver_user])).toEqual([[1, 2], [2, 1], [1, 2]]);
+    expect(direct.map((m: any) => [m.sender, m.receiver_user])).toEqual([
+      [1, 2],
+      [2, 1],
+      [1, 2],
+    ]);
     expect(shape(await history(1))).toEqual(expected((m) => m.receiver_group_id === 1));
     expect(shape(await history(2))).toEqual(expected((m) => m.receiver_group_id === 2));
     const general = await history(1);
@@ -176,7 +184,7 @@ describe("parley import-django, then serve", async () => {
 
   test("the message with no receiver is not imported (it was counted in the report)", async () => {
     expect(await count("messages")).toBe(10);
-    expect(((await queryRows(server.parley, "SELECT id FROM messages WHERE id = 11"))[0] ?? null)).toBeNull();
+    expect((await queryRows(server.parley, "SELECT id FROM messages WHERE id = 11"))[0] ?? null).toBeNull();
   });
 
   test("a file downloads byte for byte, with its name, size and SHA-256; the expired one answers 410", async () => {
@@ -198,7 +206,11 @@ describe("parley import-django, then serve", async () => {
     expect(expired.status).toBe(410);
     expect(expired.body.error).toBe("File has expired.");
     const [old] = (await api("GET", "/api/messages/2/?limit=100", { token })).body.filter((m: any) => m.id === 7);
-    expect(old).toMatchObject({ message: "old attachment", file: null, attachment: { name: "old.txt", size: 14, expired: true, expires_at: "2024-12-31T09:13:00.000Z" } });
+    expect(old).toMatchObject({
+      message: "old attachment",
+      file: null,
+      attachment: { name: "old.txt", size: 14, expired: true, expires_at: "2024-12-31T09:13:00.000Z" },
+    });
     const fileRow = ((await queryRows(server.parley, "SELECT expires_at FROM files ORDER BY expires_at LIMIT 1"))[0] ?? null) as { expires_at: number };
     expect(fileRow.expires_at).toBe(Date.parse("2024-12-31T09:13:00Z"));
   });
@@ -210,7 +222,7 @@ describe("parley import-django, then serve", async () => {
     const replayed = socket.frames.filter((f) => f.type === "message.created");
     expect(replayed.map((f) => f.data.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(replayed.map((f) => f.data.message)).toEqual(messages.slice(0, 9).map((m) => m.message));
-    const logged = (await queryRows(server.parley, "SELECT message_id FROM events WHERE type = 'message.created' ORDER BY seq LIMIT 10"));
+    const logged = await queryRows(server.parley, "SELECT message_id FROM events WHERE type = 'message.created' ORDER BY seq LIMIT 10");
     expect(logged).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((message_id) => ({ message_id }))); // so deleting one scrubs the log too
     const seqs = socket.frames.filter((f) => f.seq !== undefined).map((f) => f.seq!);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -219,7 +231,9 @@ describe("parley import-django, then serve", async () => {
   });
 
   test("rows made after the import get fresh ids, above every id the original handed out", async () => {
-    const reg = await api("POST", "/api/register/", { body: { username: "frank", email: "frank@example.com", password: "a long password", first_name: "F", last_name: "T" } });
+    const reg = await api("POST", "/api/register/", {
+      body: { username: "frank", email: "frank@example.com", password: "a long password", first_name: "F", last_name: "T" },
+    });
     expect(reg.status).toBe(201);
     expect(reg.body.user.id).toBe(7);
     const token = await tokenOf("alice");
@@ -244,7 +258,9 @@ describe("parley import-django, then serve", async () => {
     const imported = new Set([1, 2, 3, 4, 5, 6]);
     const unread = async (username: string) =>
       Object.fromEntries(
-        (await api("GET", "/api/conversations/", { token: await tokenOf(username) })).body.filter((c: any) => imported.has(c.id)).map((c: any) => [c.id, c.unread_count]),
+        (await api("GET", "/api/conversations/", { token: await tokenOf(username) })).body
+          .filter((c: any) => imported.has(c.id))
+          .map((c: any) => [c.id, c.unread_count]),
       );
     expect(await unread("alice")).toEqual({ 1: 0, 2: 0, 4: 0, 5: 0 });
     expect(await unread("carol")).toEqual({ 1: 0, 5: 0, 6: 0 });
@@ -253,7 +269,13 @@ describe("parley import-django, then serve", async () => {
   });
 
   test("a second import is refused with exit 2 and changes nothing", async () => {
-    const before = { users: await count("users"), conversations: await count("conversations"), messages: await count("messages"), events: await count("events"), files: await count("files") };
+    const before = {
+      users: await count("users"),
+      conversations: await count("conversations"),
+      messages: await count("messages"),
+      events: await count("events"),
+      files: await count("files"),
+    };
     const uploads = readdirSync(join(dataDir, "uploads"));
     const again = await runImport("--db", original.db, "--media", original.media, "--data-dir", dataDir);
     expect(again.code).toBe(2);
@@ -263,7 +285,13 @@ describe("parley import-django, then serve", async () => {
         ? "parley: import-django: the PostgreSQL database at PARLEY_DATABASE_URL already has users; import only into an empty database (create a new one)\n"
         : `parley: import-django: the Parley database in ${dataDir} already has users; import only into an empty data dir (use a new --data-dir)\n`,
     );
-    expect({ users: await count("users"), conversations: await count("conversations"), messages: await count("messages"), events: await count("events"), files: await count("files") }).toEqual(before);
+    expect({
+      users: await count("users"),
+      conversations: await count("conversations"),
+      messages: await count("messages"),
+      events: await count("events"),
+      files: await count("files"),
+    }).toEqual(before);
     // Nothing new in uploads (the sweeper may meanwhile have removed the expired file's bytes).
     expect(readdirSync(join(dataDir, "uploads")).filter((name) => !uploads.includes(name))).toEqual([]);
     expect(sha256(original.db)).toBe(originalDbHash);

@@ -27,7 +27,9 @@ describe("links in the media dir", async () => {
 
   test("each link leading outside is skipped and reported; the messages come without their files", () => {
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^ +missing +message 3: uploads\/report\.txt \(a link to outside the media directory, skipped\); the message is imported without it$/m);
+    expect(result.stdout).toMatch(
+      /^ +missing +message 3: uploads\/report\.txt \(a link to outside the media directory, skipped\); the message is imported without it$/m,
+    );
     expect(result.stdout).toMatch(/^ +missing +message 12: uploads\/linked\/passwd \(a link to outside the media directory, skipped\)/m);
     expect(result.stdout).toMatch(/^Files +3 of 5 copied/m); // logo.png, old.txt and the alias inside
   });

@@ -28,7 +28,12 @@ describe("CORS", async () => {
   });
 
   test("security headers on every answer, errors included", async () => {
-    for (const [method, path] of [["GET", "/healthz"], ["GET", "/nope"], ["GET", "/api/users/protected/"], ["POST", "/api/login/"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/healthz"],
+      ["GET", "/nope"],
+      ["GET", "/api/users/protected/"],
+      ["POST", "/api/login/"],
+    ] as const) {
       const answer = await closed(method, path, method === "POST" ? { body: {} } : {});
       expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
       expect(answer.headers.get("x-frame-options")).toBe("DENY");

@@ -42,7 +42,11 @@ describe("error shapes", () => {
   test("other errors are {detail, error, code}", async () => {
     const response = await api("GET", "/api/users/protected/");
     expectJsonError(response, 401);
-    expect(response.body).toEqual({ detail: "Authentication credentials were not provided.", error: "Authentication credentials were not provided.", code: "not_authenticated" });
+    expect(response.body).toEqual({
+      detail: "Authentication credentials were not provided.",
+      error: "Authentication credentials were not provided.",
+      code: "not_authenticated",
+    });
   });
 });
 
@@ -92,7 +96,15 @@ describe("bad requests", () => {
   });
 
   test("unknown routes and methods are a JSON 404 (or 401 where a login comes first)", async () => {
-    for (const [method, path] of [["GET", "/nope"], ["GET", "/api/nope/deeper/"], ["POST", "/api/nope/"], ["DELETE", "/healthz"], ["PUT", "/api/login/"], ["GET", "/index.php"], ["GET", "/api"]]) {
+    for (const [method, path] of [
+      ["GET", "/nope"],
+      ["GET", "/api/nope/deeper/"],
+      ["POST", "/api/nope/"],
+      ["DELETE", "/healthz"],
+      ["PUT", "/api/login/"],
+      ["GET", "/index.php"],
+      ["GET", "/api"],
+    ]) {
       const response = await api(method!, path!, { token: user.access });
       expectJsonError(response, 404, `${method} ${path}`);
       expect(response.body).toEqual({ detail: "Not found.", error: "Not found.", code: "not_found" });
@@ -222,7 +234,13 @@ describe("body limits over a real socket", async () => {
 describe("query numbers out of range name their parameter", () => {
   test("?limit=0, ?limit=101, ?page=0 and ?before=0 answer 400 {param: [...]}, not non_field_errors", async () => {
     const group = (await api("POST", "/api/groups/create/", { token: user.access, body: { name: "query numbers", members: [] } })).body.id;
-    for (const [query, field] of [["limit=0", "limit"], ["limit=101", "limit"], ["page=0", "page"], ["before=0", "before"], ["limit=5&page=0", "page"]] as const) {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=101", "limit"],
+      ["page=0", "page"],
+      ["before=0", "before"],
+      ["limit=5&page=0", "page"],
+    ] as const) {
       const response = await api("GET", `/api/messages/${group}/?${query}`, { token: user.access });
       expect(response.status, query).toBe(400);
       expect(Object.keys(response.body), query).toEqual([field]);

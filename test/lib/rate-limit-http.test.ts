@@ -31,7 +31,9 @@ function statusFrom(localAddress: string, url: string, path: string, body: unkno
   return new Promise((resolve, reject) => {
     let answer = "";
     const socket = connect({ host: hostname, port: Number(port), localAddress }, () =>
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`),
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+      ),
     );
     socket.on("data", (chunk) => (answer += chunk));
     socket.on("error", reject);
@@ -110,7 +112,8 @@ describe("register", () => {
 });
 
 describe("token refresh", () => {
-  const refresh = (api: Api, token: string, ip = "192.0.2.50") => api("POST", "/api/token/refresh/", { body: { refresh: token }, headers: { "x-forwarded-for": ip } });
+  const refresh = (api: Api, token: string, ip = "192.0.2.50") =>
+    api("POST", "/api/token/refresh/", { body: { refresh: token }, headers: { "x-forwarded-for": ip } });
 
   test("per account: a refused refresh leaves the token usable, and it works once the bucket refills", async () => {
     const { api } = await makeApp({ trustProxy: true, limitRefreshAccount: per(2, 1_200) });

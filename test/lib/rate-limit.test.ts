@@ -204,7 +204,7 @@ describe("limit options", () => {
       throw new Error("accepted");
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([
-        'PARLEY_TRUST_PROXY must be one of on, off',
+        "PARLEY_TRUST_PROXY must be one of on, off",
         'PARLEY_LIMIT_UPLOAD_BYTES must be <size>/<period>, e.g. "200MiB/10m"',
       ]);
     }

@@ -22,7 +22,8 @@ const malformedPaths = (messageId: number): [number | string, number | string][]
 const path = (conversationId: number | string, messageId: number | string) => `/api/messages/${conversationId}/${messageId}/`;
 const edit = (user: TestUser | undefined, conversationId: number | string, messageId: number | string, body: unknown) =>
   api("PATCH", path(conversationId, messageId), { token: user?.access, body });
-const remove = (user: TestUser | undefined, conversationId: number | string, messageId: number | string) => api("DELETE", path(conversationId, messageId), { token: user?.access });
+const remove = (user: TestUser | undefined, conversationId: number | string, messageId: number | string) =>
+  api("DELETE", path(conversationId, messageId), { token: user?.access });
 const row = (id: number) => db.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 const eventsOf = (messageId: number) => db.selectFrom("events").selectAll().where("message_id", "=", messageId).orderBy("seq").execute();
 const lastSeq = () => lastSeqOf(server);
@@ -36,7 +37,14 @@ describe("PATCH /api/messages/{conversation_id}/{message_id}/", () => {
     const before = Date.now();
     const response = await edit(bob, group.id, message.id, { message: "second draft" });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ id: message.id, conversation_id: group.id, sender: bob.id, message: "second draft", deleted: false, timestamp: message.timestamp });
+    expect(response.body).toMatchObject({
+      id: message.id,
+      conversation_id: group.id,
+      sender: bob.id,
+      message: "second draft",
+      deleted: false,
+      timestamp: message.timestamp,
+    });
     expect(response.body.edited_at).toMatch(ISO_TIMESTAMP);
     expect(Date.parse(response.body.edited_at)).toBeGreaterThanOrEqual(before - 1);
     const stored = await row(message.id);
@@ -87,7 +95,16 @@ describe("PATCH /api/messages/{conversation_id}/{message_id}/", () => {
   test("empty, blank, too long, NUL-carrying, missing or non-string text is a 400 naming message; nothing changes", async () => {
     const message = await sendText(api, bob, group.id, "stays as it is");
     const seq = await lastSeq();
-    for (const body of [{ message: "" }, { message: "   \n\t " }, { message: "x".repeat(10_001) }, { message: "nul\u0000inside" }, {}, { message: 42 }, { message: null }, { message: ["a"] }]) {
+    for (const body of [
+      { message: "" },
+      { message: "   \n\t " },
+      { message: "x".repeat(10_001) },
+      { message: "nul\u0000inside" },
+      {},
+      { message: 42 },
+      { message: null },
+      { message: ["a"] },
+    ]) {
       const response = await edit(bob, group.id, message.id, body);
       expect(response.status, JSON.stringify(body).slice(0, 40)).toBe(400);
       expect(Object.keys(response.body), JSON.stringify(body).slice(0, 40)).toEqual(["message"]);
@@ -128,7 +145,8 @@ describe("PATCH /api/messages/{conversation_id}/{message_id}/", () => {
   test("an edit resolves mentions again: rows, the answer, the event and GET /api/mentions/ follow the new text", async () => {
     const message = await sendText(api, bob, group.id, `hello @${carol.username}`);
     expect(message.mentions).toEqual([carol.id]);
-    const mentionRows = async () => (await db.selectFrom("message_mentions").select("user_id").where("message_id", "=", message.id).execute()).map((r) => r.user_id).sort();
+    const mentionRows = async () =>
+      (await db.selectFrom("message_mentions").select("user_id").where("message_id", "=", message.id).execute()).map((r) => r.user_id).sort();
     const mentionsOf = async (user: TestUser) => ((await api("GET", "/api/mentions/", { token: user.access })).body as { id: number }[]).map((m) => m.id);
     expect(await mentionRows()).toEqual([carol.id]);
     expect(await mentionsOf(carol)).toContain(message.id);
@@ -166,7 +184,10 @@ describe("DELETE /api/messages/{conversation_id}/{message_id}/", () => {
       expect(response.status, label).toBe(204);
       expect(await row(message.id), label).toMatchObject({ body: "", deleted_at: expect.any(Number) });
       const history = await api("GET", `/api/messages/${group.id}/`, { token: carol.access });
-      expect(history.body.find((m: { id: number }) => m.id === message.id), label).toMatchObject({ deleted: true, message: "", file: null, attachment: null });
+      expect(
+        history.body.find((m: { id: number }) => m.id === message.id),
+        label,
+      ).toMatchObject({ deleted: true, message: "", file: null, attachment: null });
     }
     // Staff may delete in a direct conversation they are not in too.
     const direct = await sendText(api, bob, bobCarol, "direct, deleted by staff");
@@ -221,7 +242,13 @@ describe("events: live on another member's socket, the same frames on resume", (
     const edited = await edit(bob, group.id, message.id, { message: `edited, hi @${carol.username}` });
     const updated = await carolLive.next(about("message.updated", message.id));
     expect(updated).toMatchObject({ conversation_id: group.id, seq: since + 1 });
-    expect(updated.data).toEqual({ id: message.id, conversation_id: group.id, message: `edited, hi @${carol.username}`, edited_at: edited.body.edited_at, mentions: [carol.id] });
+    expect(updated.data).toEqual({
+      id: message.id,
+      conversation_id: group.id,
+      message: `edited, hi @${carol.username}`,
+      edited_at: edited.body.edited_at,
+      mentions: [carol.id],
+    });
 
     // Replay before the delete: the very frame seen live.
     const early = await socketOf(carol, since);

@@ -7,7 +7,10 @@ import { createGroup, directWith, makeStaff, registerUsers } from "../chat-helpe
 
 /** The newest seq in the event log. */
 export async function lastSeq(server: RunningServer): Promise<number> {
-  const row = await server.parley.ctx.db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirstOrThrow();
+  const row = await server.parley.ctx.db
+    .selectFrom("events")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .executeTakeFirstOrThrow();
   return Number(row.seq);
 }
 
@@ -18,7 +21,18 @@ export const socketOf = (server: RunningServer, user: TestUser, since?: number):
  * alice owns the group, dave is its admin, bob and carol are plain members, eve is a stranger, staff is staff
  * (not a member); bob and carol also share a direct conversation.
  */
-export async function cast(): Promise<{ server: RunningServer; api: Api; alice: TestUser; bob: TestUser; carol: TestUser; dave: TestUser; eve: TestUser; staff: TestUser; group: { id: number }; bobCarol: number }> {
+export async function cast(): Promise<{
+  server: RunningServer;
+  api: Api;
+  alice: TestUser;
+  bob: TestUser;
+  carol: TestUser;
+  dave: TestUser;
+  eve: TestUser;
+  staff: TestUser;
+  group: { id: number };
+  bobCarol: number;
+}> {
   const { server, api } = await listen();
   const [alice, bob, carol, dave, eve, staff] = await registerUsers(api, ["alice", "bob", "carol", "dave", "eve", "staff"]);
   await makeStaff(server.parley, staff.id);

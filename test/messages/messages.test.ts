@@ -2,7 +2,19 @@
 // members-only reads, and text stored and returned byte for byte.
 import { describe, expect, test } from "bun:test";
 import { makeApp, queryRows, registerUser } from "../helpers";
-import { counts, createGroup, directWith, expectRefused, form, ISO_TIMESTAMP, MESSAGE_KEYS, send, sendText, uploadedFiles, registerUsers } from "../chat-helpers";
+import {
+  counts,
+  createGroup,
+  directWith,
+  expectRefused,
+  form,
+  ISO_TIMESTAMP,
+  MESSAGE_KEYS,
+  send,
+  sendText,
+  uploadedFiles,
+  registerUsers,
+} from "../chat-helpers";
 
 const { parley, api } = await makeApp();
 const db = parley.ctx.db;
@@ -35,7 +47,13 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
     expect(at).toBeGreaterThanOrEqual(before - 1);
     expect(at).toBeLessThanOrEqual(Date.now() + 1);
 
-    expect(await messageRow(response.body.id)).toMatchObject({ conversation_id: group.id, sender_id: bob.id, body: "hello group", file_id: null, created_at: at });
+    expect(await messageRow(response.body.id)).toMatchObject({
+      conversation_id: group.id,
+      sender_id: bob.id,
+      body: "hello group",
+      file_id: null,
+      created_at: at,
+    });
 
     const direct = await send(api, alice, aliceBob, { message: "hi bob" });
     expect(direct.status).toBe(201);
@@ -186,14 +204,21 @@ describe("POST /api/messages/{conversation_id}/send/", () => {
   });
 
   test("multipart bodies work: message, receiver_user as text", async () => {
-    const response = await api("POST", "/api/messages/0/send/", { token: carol.access, body: form({ message: "from a form", receiver_user: String(alice.id) }) });
+    const response = await api("POST", "/api/messages/0/send/", {
+      token: carol.access,
+      body: form({ message: "from a form", receiver_user: String(alice.id) }),
+    });
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({ sender: carol.id, receiver_user: alice.id, message: "from a form", file: null });
   });
 
   test("malformed bodies and ids → 400/404, anonymous → 401, never 500", async () => {
     const before = await counts(parley);
-    const malformed = await api("POST", `/api/messages/${group.id}/send/`, { token: alice.access, body: "{not json", headers: { "content-type": "application/json" } });
+    const malformed = await api("POST", `/api/messages/${group.id}/send/`, {
+      token: alice.access,
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect((await send(api, alice, group.id, { message: "x", file: "not a file" })).status).toBe(400);
     expect((await send(api, alice, group.id, { message: ["x"] })).status).toBe(400);
@@ -219,7 +244,7 @@ describe("text is stored and returned byte for byte", () => {
     Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join("") + "\u007f\u0085\u2028\u2029",
     "line one\r\nline two\nline three\rend",
     "  padded on both sides  ",
-    "C:\\path\\to\\file \"quoted\"",
+    'C:\\path\\to\\file "quoted"',
   ];
 
   for (const [i, text] of texts.entries()) {

@@ -127,8 +127,8 @@ describe("cursors", () => {
     expect(older).toEqual(groupIds.filter((id) => id < pivot).reverse());
     expect(newer).toEqual(groupIds.filter((id) => id > pivot));
     expect(older.length + newer.length).toBe(TOTAL);
-    expect((await history(`?after=${groupIds[TOTAL - 1]}`))).toEqual([]);
-    expect((await history(`?before=${groupIds[0]}`))).toEqual([]);
+    expect(await history(`?after=${groupIds[TOTAL - 1]}`)).toEqual([]);
+    expect(await history(`?before=${groupIds[0]}`)).toEqual([]);
     expect((await history("?before=1")).length).toBe(0);
   });
 
@@ -142,7 +142,15 @@ describe("cursors", () => {
   });
 
   test("before and after together, a cursor with page, or a malformed cursor → 400", async () => {
-    for (const query of [`?before=${groupIds[10]}&after=${groupIds[5]}`, `?before=${groupIds[10]}&page=2`, `?after=${groupIds[10]}&page=1`, "?before=abc", "?before=0", "?after=-1", "?after=x"]) {
+    for (const query of [
+      `?before=${groupIds[10]}&after=${groupIds[5]}`,
+      `?before=${groupIds[10]}&page=2`,
+      `?after=${groupIds[10]}&page=1`,
+      "?before=abc",
+      "?before=0",
+      "?after=-1",
+      "?after=x",
+    ]) {
       const response = await api("GET", `/api/messages/${group.id}/${query}`, { token: bob.access });
       expect(response.status, query).toBe(400);
     }

@@ -24,7 +24,8 @@ const storedReactions = async (id: number) => {
 };
 const lastSeq = () => lastSeqOf(server);
 const socketOf = (user: TestUser, since?: number): Promise<TestSocket> => socketOfUser(server, user, since);
-const history = async (user: TestUser, query = "") => (await api("GET", `/api/messages/${group.id}/${query}`, { token: user.access })).body as { id: number; reactions: unknown }[];
+const history = async (user: TestUser, query = "") =>
+  (await api("GET", `/api/messages/${group.id}/${query}`, { token: user.access })).body as { id: number; reactions: unknown }[];
 const reactionsIn = async (user: TestUser, id: number, query = "") => (await history(user, query)).find((m) => m.id === id)?.reactions;
 
 describe("adding and taking back", () => {
@@ -199,7 +200,9 @@ describe("`me` is the viewer's own", () => {
     expect(await reactionsIn(bob, message.id)).toEqual([{ emoji: "🔥", count: 2, me: true }]);
 
     const lastMessage = async (user: TestUser) =>
-      ((await api("GET", "/api/conversations/", { token: user.access })).body as { id: number; last_message: { id: number; reactions: unknown } }[]).find((c) => c.id === group.id)!.last_message;
+      ((await api("GET", "/api/conversations/", { token: user.access })).body as { id: number; last_message: { id: number; reactions: unknown } }[]).find(
+        (c) => c.id === group.id,
+      )!.last_message;
     expect(await lastMessage(alice)).toMatchObject({ id: message.id, reactions: [{ emoji: "🔥", count: 2, me: true }] });
     expect(await lastMessage(carol)).toMatchObject({ id: message.id, reactions: [{ emoji: "🔥", count: 2, me: false }] });
 
@@ -222,7 +225,12 @@ describe("events", () => {
 
     expect((await react(bob, message.id, "👍")).status).toBe(201);
     const added = await carolLive.next(of("reaction.added"));
-    expect(added).toEqual({ type: "reaction.added", conversation_id: group.id, seq: since + 1, data: { message_id: message.id, emoji: "👍", user_id: bob.id, count: 1 } });
+    expect(added).toEqual({
+      type: "reaction.added",
+      conversation_id: group.id,
+      seq: since + 1,
+      data: { message_id: message.id, emoji: "👍", user_id: bob.id, count: 1 },
+    });
     expect(await aliceLive.next(of("reaction.added"))).toEqual(added);
     expect((await react(carol, message.id, "👍")).status).toBe(201);
     const second = await aliceLive.next(of("reaction.added"));
@@ -230,7 +238,12 @@ describe("events", () => {
     expect((await react(carol, message.id, "👍")).status).toBe(200); // no event for a no-op
     expect((await unreact(bob, message.id, "👍")).status).toBe(200);
     const removed = await carolLive.next(of("reaction.removed"));
-    expect(removed).toEqual({ type: "reaction.removed", conversation_id: group.id, seq: second.seq! + 1, data: { message_id: message.id, emoji: "👍", user_id: bob.id, count: 1 } });
+    expect(removed).toEqual({
+      type: "reaction.removed",
+      conversation_id: group.id,
+      seq: second.seq! + 1,
+      data: { message_id: message.id, emoji: "👍", user_id: bob.id, count: 1 },
+    });
     expect((await unreact(bob, message.id, "👍")).status).toBe(200); // no event for a no-op
 
     const resumed = await socketOf(bob, since);

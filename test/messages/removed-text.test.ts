@@ -56,7 +56,9 @@ async function replayFromZero(user: TestUser): Promise<Frame[]> {
 /** What the marker is in before the removal: the log's replay, the history, search, and (SQLite) the disk. */
 async function expectPresent(member: TestUser, groupId: number, marker: string) {
   expect(JSON.stringify(await replayFromZero(member))).toContain(marker);
-  expect((await api("GET", `/api/messages/${groupId}/?limit=100`, { token: member.access })).body.some((m: { message: string }) => m.message.includes(marker))).toBe(true);
+  expect(
+    (await api("GET", `/api/messages/${groupId}/?limit=100`, { token: member.access })).body.some((m: { message: string }) => m.message.includes(marker)),
+  ).toBe(true);
   expect((await searchFor(member, marker)).length).toBeGreaterThan(0);
   if (!onPostgres) expect(onDisk(marker)).toBe(true);
 }
@@ -120,7 +122,8 @@ describe("removed text is gone from every API, the event log and the disk", () =
     const second = markerFor("reedited");
     const ids = await sendMarked(bob, group.id, first);
     await expectPresent(alice, group.id, first);
-    for (const id of ids) expect((await api("PATCH", `/api/messages/${group.id}/${id}/`, { token: bob.access, body: { message: `now ${second}` } })).status).toBe(200);
+    for (const id of ids)
+      expect((await api("PATCH", `/api/messages/${group.id}/${id}/`, { token: bob.access, body: { message: `now ${second}` } })).status).toBe(200);
     await expectPresent(alice, group.id, second);
     const current = `nothing to see ${crypto.randomUUID()}`;
     for (const id of ids) expect((await api("PATCH", `/api/messages/${group.id}/${id}/`, { token: bob.access, body: { message: current } })).status).toBe(200);
@@ -141,7 +144,9 @@ describe("removed text is gone from every API, the event log and the disk", () =
       const marker = markerFor("account");
       await sendMarked(leaving, group.id, marker);
       const fileMarker = markerFor("filebytes");
-      const uploaded = await upload(api, leaving, group.id, `secret contents ${fileMarker}`, `${fileMarker}.txt`, "text/plain", { message: `attached ${marker}` });
+      const uploaded = await upload(api, leaving, group.id, `secret contents ${fileMarker}`, `${fileMarker}.txt`, "text/plain", {
+        message: `attached ${marker}`,
+      });
       expect(uploaded.status).toBe(201);
       const fileUrl: string = uploaded.body.file;
       expect((await api("GET", fileUrl)).status).toBe(200);

@@ -14,7 +14,9 @@ const lastSeq = () => lastSeqOf(server);
 const socketOf = (user: TestUser, since?: number): Promise<TestSocket> => socketOfUser(server, user, since);
 const ids = (body: { id: number }[]) => body.map((m) => m.id);
 const inHistory = async (user: TestUser, conversationId: number, id: number) =>
-  ((await api("GET", `/api/messages/${conversationId}/?limit=100`, { token: user.access })).body as { id: number; [k: string]: any }[]).find((m) => m.id === id);
+  ((await api("GET", `/api/messages/${conversationId}/?limit=100`, { token: user.access })).body as { id: number; [k: string]: any }[]).find(
+    (m) => m.id === id,
+  );
 
 describe("replies", () => {
   const repliesOf = (user: TestUser | undefined, parentId: number | string, query = "", conversationId: number | string = group.id) =>
@@ -33,12 +35,15 @@ describe("replies", () => {
     const multipart = await upload(api, carol, group.id, "attached", "a.txt", "text/plain", { message: "multipart answer", reply_to: String(parent.id) });
     expect(multipart.status).toBe(201);
     expect(multipart.body.reply_to).toBe(parent.id);
-    const textOnly = await api("POST", `/api/messages/${group.id}/send/`, { token: dave.access, body: (() => {
-      const data = new FormData();
-      data.append("message", "form answer");
-      data.append("reply_to", ` ${parent.id} `);
-      return data;
-    })() });
+    const textOnly = await api("POST", `/api/messages/${group.id}/send/`, {
+      token: dave.access,
+      body: (() => {
+        const data = new FormData();
+        data.append("message", "form answer");
+        data.append("reply_to", ` ${parent.id} `);
+        return data;
+      })(),
+    });
     expect(textOnly.status).toBe(201);
     expect(textOnly.body.reply_to).toBe(parent.id);
 
@@ -156,8 +161,9 @@ describe("pins", () => {
     api("POST", `/api/messages/${conversationId}/${id}/pin/`, { token: user?.access });
   const unpin = (user: TestUser | undefined, conversationId: number | string, id: number | string) =>
     api("DELETE", `/api/messages/${conversationId}/${id}/pin/`, { token: user?.access });
-  const pins = (user: TestUser | undefined, conversationId: number | string) => api("GET", `/api/conversations/${conversationId}/pins/`, { token: user?.access });
-  const pinnedAt = async (id: number) => (await db.selectFrom("messages").select(["pinned_at", "pinned_by"]).where("id", "=", id).executeTakeFirstOrThrow());
+  const pins = (user: TestUser | undefined, conversationId: number | string) =>
+    api("GET", `/api/conversations/${conversationId}/pins/`, { token: user?.access });
+  const pinnedAt = async (id: number) => await db.selectFrom("messages").select(["pinned_at", "pinned_by"]).where("id", "=", id).executeTakeFirstOrThrow();
 
   test("in a group: the owner and admins pin and unpin; a plain member, a stranger, staff outside 403; anonymous 401", async () => {
     const message = await sendText(api, bob, group.id, "pin me");
@@ -273,7 +279,8 @@ describe("pins", () => {
 });
 
 describe("mentions", () => {
-  const mentionRows = async (id: number) => (await db.selectFrom("message_mentions").select("user_id").where("message_id", "=", id).execute()).map((r) => r.user_id).sort((a, b) => a - b);
+  const mentionRows = async (id: number) =>
+    (await db.selectFrom("message_mentions").select("user_id").where("message_id", "=", id).execute()).map((r) => r.user_id).sort((a, b) => a - b);
   const mentionsOf = (user: TestUser | undefined, query = "") => api("GET", `/api/mentions/${query}`, { token: user?.access });
 
   test("@name at a word's start resolves to a member (with trailing punctuation or in parentheses); not inside a word, not a stranger, not oneself", async () => {
@@ -298,7 +305,9 @@ describe("mentions", () => {
       const sent = await sendText(api, bob, group.id, text);
       expect(sent.mentions, text).toEqual(expected);
       expect(await mentionRows(sent.id), text).toEqual(expected);
-      expect((await db.selectFrom("messages").select("mentions").where("id", "=", sent.id).executeTakeFirstOrThrow()).mentions, text).toBe(expected.length ? JSON.stringify(expected) : null);
+      expect((await db.selectFrom("messages").select("mentions").where("id", "=", sent.id).executeTakeFirstOrThrow()).mentions, text).toBe(
+        expected.length ? JSON.stringify(expected) : null,
+      );
     }
     // Over the WebSocket the same rules apply, and the created event carries the mentions.
     const socket = await socketOf(carol);

@@ -16,7 +16,7 @@ describe("retention", () => {
     const { parley } = { parley: server.parley };
     const [owner, member] = await registerUsers(api, ["keeper", "talker"] as const);
     const group = await createGroup(api, owner, [member.id]);
-    
+
     const plain = await sendText(api, owner, group.id, "old and alone");
     const withFile = (await upload(api, member, group.id, randomBytes(2048), "old.bin", "application/octet-stream", { message: "old with a file" })).body;
     const parent = await sendText(api, member, group.id, "old parent");

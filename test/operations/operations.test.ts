@@ -55,7 +55,8 @@ describe("health, readiness, metrics, request ids and logs", async () => {
     const group = (await api("POST", "/api/groups/create/", { token: user.access, body: { name: "logged" } })).body;
     await api("POST", `/api/messages/${group.id}/send/`, { token: user.access, body: { message: "a very secret message text" } });
     // Lines are written once an answer is on its way, so they can trail the awaits (and earlier tests' lines can trail into this one).
-    const mine = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request" && (l.user_id === user.id || l.path === "/api/register/" || l.path === "/api/login/"));
+    const mine = () =>
+      lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request" && (l.user_id === user.id || l.path === "/api/register/" || l.path === "/api/login/"));
     for (let i = 0; i < 200 && mine().length < 4; i++) await Bun.sleep(5);
     const requests = mine();
     expect(requests.map((r) => r.route).sort()).toEqual(["/api/groups/create/", "/api/login/", "/api/messages/:conversation_id/send/", "/api/register/"]);
@@ -79,7 +80,15 @@ describe("/metrics behind PARLEY_METRICS_TOKEN", async () => {
 
   test("wrong tokens of every length are refused; the right one is accepted whatever the scheme's case (compared as digests)", async () => {
     const metrics = (authorization: string) => api("GET", "/metrics", { headers: { authorization } });
-    for (const wrong of ["Bearer ", "Bearer a", "Bearer a-long-metrics-toke", "Bearer a-long-metrics-tokeN", "Bearer a-long-metrics-token-", "a-long-metrics-token", "Basic a-long-metrics-token"]) {
+    for (const wrong of [
+      "Bearer ",
+      "Bearer a",
+      "Bearer a-long-metrics-toke",
+      "Bearer a-long-metrics-tokeN",
+      "Bearer a-long-metrics-token-",
+      "a-long-metrics-token",
+      "Basic a-long-metrics-token",
+    ]) {
       const answer = await metrics(wrong);
       expect(answer.status, wrong).toBe(401);
       expect(answer.body).toMatchObject({ code: "not_authenticated" });

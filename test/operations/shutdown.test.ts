@@ -12,7 +12,11 @@ test("SIGTERM while clients send: the server drains, exits 0, and loses nothing 
   const url = server.url;
 
   const json = (path: string, body: unknown, token?: string) =>
-    fetch(url + path, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    fetch(url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
   await json("/api/register/", { username: "durable", email: "durable@example.com", password: "durable password" });
   const { access } = (await (await json("/api/login/", { email: "durable@example.com", password: "durable password" })).json()) as { access: string };
   const group = (await (await json("/api/groups/create/", { name: "durable" }, access)).json()) as { id: number };
@@ -40,7 +44,12 @@ test("SIGTERM while clients send: the server drains, exits 0, and loses nothing 
   expect(exitCode).toBe(0);
   expect(server.lines.join("\n")).toContain('"msg":"shutting down"');
   const db = new Database(join(dataDir, "parley.db"), { readonly: true });
-  const stored = new Set(db.query<{ id: number }, []>("SELECT id FROM messages").all().map((r) => r.id));
+  const stored = new Set(
+    db
+      .query<{ id: number }, []>("SELECT id FROM messages")
+      .all()
+      .map((r) => r.id),
+  );
   expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
   db.close();
   expect(acknowledged.length).toBeGreaterThanOrEqual(200);

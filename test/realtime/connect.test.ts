@@ -9,7 +9,15 @@ import { listen, registerUser } from "../helpers";
 import { createGroup } from "../chat-helpers";
 import { openSocket, wsUrl, type TestSocket } from "../ws-helpers";
 
-const event = (seq: number): LoggedEvent => ({ seq, type: "message.created", conversation_id: 1, user_id: null, private: false, frame: `{"seq":${seq}}`, data: {} });
+const event = (seq: number): LoggedEvent => ({
+  seq,
+  type: "message.created",
+  conversation_id: 1,
+  user_id: null,
+  private: false,
+  frame: `{"seq":${seq}}`,
+  data: {},
+});
 
 describe("hub.publishedAfter", () => {
   test("answers from memory what was published after a seq, or null when it cannot be sure", () => {
@@ -61,7 +69,15 @@ describe("connecting under a stream of messages", async () => {
       const start = since ?? hello.data.seq;
       expect(seqs[0]).toBeGreaterThan(start);
       // No gap: every message.created in the log after `start` is there.
-      const logged = (await server.parley.database.db.selectFrom("events").select("seq").where("type", "=", "message.created").where("seq", ">", start).orderBy("seq").execute()).map((r) => r.seq);
+      const logged = (
+        await server.parley.database.db
+          .selectFrom("events")
+          .select("seq")
+          .where("type", "=", "message.created")
+          .where("seq", ">", start)
+          .orderBy("seq")
+          .execute()
+      ).map((r) => r.seq);
       expect(seqs).toEqual(logged);
       await socket.close();
     }

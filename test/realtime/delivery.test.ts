@@ -21,7 +21,12 @@ describe("delivery", async () => {
   });
 
   test("three members (one with two sockets) get a REST-sent and a WS-sent message exactly once; a stranger nothing", async () => {
-    const sockets = { alice: await connect(alice!.access), bob: await connect(bob!.access), carol1: await connect(carol!.access), carol2: await connect(carol!.access) };
+    const sockets = {
+      alice: await connect(alice!.access),
+      bob: await connect(bob!.access),
+      carol1: await connect(carol!.access),
+      carol2: await connect(carol!.access),
+    };
     const stranger = await connect(dave!.access);
     const rest = await api("POST", `/api/messages/${group.id}/send/`, { token: alice!.access, body: { message: "over REST" } });
     expect(rest.status).toBe(201);

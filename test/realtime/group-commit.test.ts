@@ -22,7 +22,8 @@ const failingJob = (text: string) =>
   });
 
 const rowsWith = async (text: string) => (await queryRows(parley, "SELECT id FROM messages WHERE body = ?", [text])).length;
-const eventsMentioning = async (text: string) => (await queryRows<{ data: string }>(parley, "SELECT data FROM events")).filter((e) => e.data.includes(text)).length;
+const eventsMentioning = async (text: string) =>
+  (await queryRows<{ data: string }>(parley, "SELECT data FROM events")).filter((e) => e.data.includes(text)).length;
 
 describe("group commit", () => {
   test("a failing work in a batch is rolled back alone; the others commit, with their events in order", async () => {
@@ -59,7 +60,11 @@ describe("group commit", () => {
     });
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => sendMessage(parley.ctx, author, group.id, { message: `many ${i}` })));
     const ids = results.map((r) => r.message.id);
-    const logged = await queryRows<{ seq: number; message_id: number }>(parley, `SELECT seq, message_id FROM events WHERE message_id IN (${ids.map(() => "?").join(",")}) ORDER BY seq`, ids);
+    const logged = await queryRows<{ seq: number; message_id: number }>(
+      parley,
+      `SELECT seq, message_id FROM events WHERE message_id IN (${ids.map(() => "?").join(",")}) ORDER BY seq`,
+      ids,
+    );
     expect(logged.map((e) => e.message_id)).toEqual([...ids].sort((x, y) => x - y));
     // Published in seq order; at once, even past the seqs the failed works above left unused (a hole is read from the
     // log, not waited out).

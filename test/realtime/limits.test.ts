@@ -10,7 +10,15 @@ describe("gateway limits", async () => {
   const group = (await api("POST", "/api/groups/create/", { token: alice!.access, body: { name: "limits", members: [bob!.id] } })).body;
   const strangersGroup = (await api("POST", "/api/groups/create/", { token: stranger!.access, body: { name: "elsewhere" } })).body;
   const db = server.parley.ctx.db;
-  const messageCount = async () => Number((await db.selectFrom("messages").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  const messageCount = async () =>
+    Number(
+      (
+        await db
+          .selectFrom("messages")
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const open = (token: string) => connect(server.url, token);
 
   test("refused upgrades answer 401 and open no socket: no token, garbage, a refresh token, a revoked token", async () => {
@@ -67,7 +75,13 @@ describe("gateway limits", async () => {
       expect(rest.status).toBe(400);
       socket.send({ ...frame, ref: `twin${i}` });
       const error = await socket.next("error");
-      expect(error.data).toEqual({ code: "invalid", ref: `twin${i}`, message: Object.entries(rest.body as Record<string, string[]>).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; ") });
+      expect(error.data).toEqual({
+        code: "invalid",
+        ref: `twin${i}`,
+        message: Object.entries(rest.body as Record<string, string[]>)
+          .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
+          .join("; "),
+      });
     }
     expect(await messageCount()).toBe(before);
     await socket.close();
@@ -106,7 +120,6 @@ describe("gateway limits", async () => {
     expect((await four.closed).code).toBe(1008);
     expect(await upgradeStatus(server.url, `/ws?token=${again.access}`)).toBe(401);
   });
-
 });
 
 describe("slow consumers", async () => {
@@ -127,9 +140,7 @@ describe("slow consumers", async () => {
           resolve();
         }
       });
-      slow.write(
-        rawUpgradeRequest(`/ws?token=${bob!.access}`),
-      );
+      slow.write(rawUpgradeRequest(`/ws?token=${bob!.access}`));
     });
     expect(handshake).toStartWith("HTTP/1.1 101");
     const sender = await openSocket(wsUrl(server.url, "/ws", alice!.access));

@@ -151,12 +151,16 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     expect(servers.map(loggedClusterId)).toEqual([id!, id!, id!]);
     const apis = servers.map((server) => httpClient(server.url));
     const users = [await registerUser(apis[0]!, "kim"), await registerUser(apis[1]!, "lee"), await registerUser(apis[2]!, "max")];
-    const group = (await apis[0]!("POST", "/api/groups/create/", { token: users[0]!.access, body: { name: "three nodes", members: [users[1]!.id, users[2]!.id] } })).body.id;
+    const group = (
+      await apis[0]!("POST", "/api/groups/create/", { token: users[0]!.access, body: { name: "three nodes", members: [users[1]!.id, users[2]!.id] } })
+    ).body.id;
     const sockets = await Promise.all(servers.map((server, i) => socket(server, users[i]!.access)));
     const acknowledged = (
       await Promise.all(
         servers.flatMap((_, n) =>
-          Array.from({ length: 10 }, (_, i) => apis[n]!("POST", `/api/messages/${group}/send/`, { token: users[n]!.access, body: { message: `node ${n} #${i}` } })),
+          Array.from({ length: 10 }, (_, i) =>
+            apis[n]!("POST", `/api/messages/${group}/send/`, { token: users[n]!.access, body: { message: `node ${n} #${i}` } }),
+          ),
         ),
       )
     ).map((response) => {
@@ -219,41 +223,47 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     expect(other.status).toBe(401); // another account has its own bucket
   }, 30_000);
 
-  test.skipIf(skipWithout("the Redis outage test", Bun.which("redis-server") ? null : "no redis-server to start a Redis of its own"))("Redis going away for a while: nodes keep serving, say so, reconnect, and nothing is lost or doubled", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const startRedis = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
-    let redis = startRedis();
-    const url = `redis://127.0.0.1:${port}`;
-    try {
-      await waitFor(async () => (await redisProblem(url)) === null);
-      const [a, b] = (await cluster(2, { redisUrl: url })) as [Server, Server];
-      for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up");
-      const {
-        apis: [apiA, apiB],
-        owner: gina,
-        member: hank,
-        group,
-      } = await pairInGroup([a, b], ["gina", "hank"], "outage");
-      const onB = await socket(b, hank.access);
-      const send = async (text: string) => (await apiA("POST", `/api/messages/${group}/send/`, { token: gina.access, body: { message: text } })).body.id as number;
+  test.skipIf(skipWithout("the Redis outage test", Bun.which("redis-server") ? null : "no redis-server to start a Redis of its own"))(
+    "Redis going away for a while: nodes keep serving, say so, reconnect, and nothing is lost or doubled",
+    async () => {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const startRedis = () =>
+        Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+      let redis = startRedis();
+      const url = `redis://127.0.0.1:${port}`;
+      try {
+        await waitFor(async () => (await redisProblem(url)) === null);
+        const [a, b] = (await cluster(2, { redisUrl: url })) as [Server, Server];
+        for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up");
+        const {
+          apis: [apiA, apiB],
+          owner: gina,
+          member: hank,
+          group,
+        } = await pairInGroup([a, b], ["gina", "hank"], "outage");
+        const onB = await socket(b, hank.access);
+        const send = async (text: string) =>
+          (await apiA("POST", `/api/messages/${group}/send/`, { token: gina.access, body: { message: text } })).body.id as number;
 
-      const before = await send("before the outage");
-      redis.kill("SIGKILL");
-      await redis.exited;
-      await waitFor(async () => (await apiB("GET", "/readyz")).body?.redis === "down");
-      expect((await apiB("GET", "/readyz")).status).toBe(200);
-      const during = [await send("during 1"), await send("during 2")]; // A still serves its own clients
-      redis = startRedis();
-      for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up", 10_000);
-      const after = await send("after the outage");
-      const frames = await messages(onB, 4);
-      expect(frames.map((f) => f.data.id)).toEqual([before, ...during, after]);
-      expect(onB.frames.filter((f) => f.type === "message.created")).toHaveLength(4);
-      onB.close();
-    } finally {
-      redis.kill("SIGKILL");
-    }
-  }, 40_000);
+        const before = await send("before the outage");
+        redis.kill("SIGKILL");
+        await redis.exited;
+        await waitFor(async () => (await apiB("GET", "/readyz")).body?.redis === "down");
+        expect((await apiB("GET", "/readyz")).status).toBe(200);
+        const during = [await send("during 1"), await send("during 2")]; // A still serves its own clients
+        redis = startRedis();
+        for (const server of [a, b]) await waitFor(async () => (await httpClient(server.url)("GET", "/readyz")).body?.redis === "up", 10_000);
+        const after = await send("after the outage");
+        const frames = await messages(onB, 4);
+        expect(frames.map((f) => f.data.id)).toEqual([before, ...during, after]);
+        expect(onB.frames.filter((f) => f.type === "message.created")).toHaveLength(4);
+        onB.close();
+      } finally {
+        redis.kill("SIGKILL");
+      }
+    },
+    40_000,
+  );
 
   test("kill -9 of a node under write load loses nothing acknowledged; its client resumes on the other node without a gap", async () => {
     const [a, b] = (await cluster(2)) as [Server, Server];
@@ -282,7 +292,9 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
     // Every acknowledged message is in the database, read through the surviving node.
     const stored = new Set<number>();
     for (let before: number | undefined; ; ) {
-      const page = (await apiB("GET", `/api/messages/${group}/?limit=100${before ? `&before=${before}` : ""}`, { token: jack.access })).body as { id: number }[];
+      const page = (await apiB("GET", `/api/messages/${group}/?limit=100${before ? `&before=${before}` : ""}`, { token: jack.access })).body as {
+        id: number;
+      }[];
       for (const m of page) stored.add(m.id);
       if (page.length < 100) break;
       before = page.at(-1)!.id;

@@ -65,7 +65,12 @@ describe("presence, typing, read, and /ws/chat/{id}/", async () => {
     const read = await a.next("read");
     expect(read.data).toEqual({ user_id: bob!.id, message_id: second.id });
     expect(read.seq).toBeGreaterThan(0);
-    const row = await server.parley.ctx.db.selectFrom("conversation_members").select("last_read_message_id").where("conversation_id", "=", group.id).where("user_id", "=", bob!.id).executeTakeFirst();
+    const row = await server.parley.ctx.db
+      .selectFrom("conversation_members")
+      .select("last_read_message_id")
+      .where("conversation_id", "=", group.id)
+      .where("user_id", "=", bob!.id)
+      .executeTakeFirst();
     expect(row?.last_read_message_id).toBe(second.id);
     b.send({ type: "read", conversation_id: group.id, message_id: first.id, ref: "back" });
     expect((await b.next((f) => f.ref === "back")).data.last_read_message_id).toBe(second.id);

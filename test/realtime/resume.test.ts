@@ -57,7 +57,10 @@ describe("resume from the event log", async () => {
 
   test("resync when the log no longer reaches back that far, or the seq is from the future", async () => {
     await send("one more");
-    const [{ seq: newest }] = (await db.selectFrom("events").select((eb) => eb.fn.max<number>("seq").as("seq")).execute()) as [{ seq: number }];
+    const [{ seq: newest }] = (await db
+      .selectFrom("events")
+      .select((eb) => eb.fn.max<number>("seq").as("seq"))
+      .execute()) as [{ seq: number }];
     await db.deleteFrom("events").where("seq", "<=", 3).execute(); // retention trimmed the oldest
     const old = await openSocket(wsUrl(server.url, "/ws", bob.access, { since: "1" }));
     const resync = await old.next("resync");

@@ -27,9 +27,17 @@ beforeAll(async () => {
   const small = (await createGroup(api, alice, [bob.id])).id;
   const now = Date.now();
   const range = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)`;
-  await queryRows(server.parley, `${range} INSERT INTO conversations (kind, name, name_key, created_by, created_at) SELECT 'group', 'crowd' || i, 'crowd' || i, ?, ? FROM n`, [GROUPS, crowd.id, now]);
+  await queryRows(
+    server.parley,
+    `${range} INSERT INTO conversations (kind, name, name_key, created_by, created_at) SELECT 'group', 'crowd' || i, 'crowd' || i, ?, ? FROM n`,
+    [GROUPS, crowd.id, now],
+  );
   const { first } = (await queryRows<{ first: number }>(server.parley, "SELECT min(id) AS first FROM conversations WHERE name_key LIKE 'crowd%'"))[0]!;
-  await queryRows(server.parley, "INSERT INTO conversation_members (conversation_id, user_id, role, joined_at) SELECT id, ?, 'owner', ? FROM conversations WHERE name_key LIKE 'crowd%'", [crowd.id, now]);
+  await queryRows(
+    server.parley,
+    "INSERT INTO conversation_members (conversation_id, user_id, role, joined_at) SELECT id, ?, 'owner', ? FROM conversations WHERE name_key LIKE 'crowd%'",
+    [crowd.id, now],
+  );
   // Every other message says "common", and every other one of the small conversation's.
   await queryRows(
     server.parley,
@@ -38,7 +46,9 @@ beforeAll(async () => {
               CASE WHEN i % ? = ? OR i % 2 = 1 THEN 'another word ' || i ELSE 'common word number ' || i END, ? + i FROM n`,
     [MESSAGES, SPREAD, small, first, GROUPS, SPREAD, alice.id, crowd.id, 2 * SPREAD, SPREAD, now - MESSAGES],
   );
-  own = (await queryRows<{ id: number }>(server.parley, "SELECT id FROM messages WHERE conversation_id = ? AND body LIKE 'common%' ORDER BY id DESC", [small])).map((r) => Number(r.id));
+  own = (
+    await queryRows<{ id: number }>(server.parley, "SELECT id FROM messages WHERE conversation_id = ? AND body LIKE 'common%' ORDER BY id DESC", [small])
+  ).map((r) => Number(r.id));
   await server.parley.ctx.searchIndexer.catchUp(); // what the running server's indexer does shortly after start
 }, 60_000);
 

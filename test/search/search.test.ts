@@ -134,7 +134,9 @@ describe("changes show at once", () => {
     const room = (await createGroup(api, alice, [bob.id])).id;
     const message = await sendText(api, alice, room, "original wording about zebras");
     expect(await found(alice, "zebras")).toEqual([message.id]);
-    expect((await api("PATCH", `/api/messages/${room}/${message.id}/`, { token: alice.access, body: { message: "changed wording about giraffes" } })).status).toBe(200);
+    expect(
+      (await api("PATCH", `/api/messages/${room}/${message.id}/`, { token: alice.access, body: { message: "changed wording about giraffes" } })).status,
+    ).toBe(200);
     expect(await found(alice, "zebras")).toEqual([]);
     expect(await found(bob, "giraffes")).toEqual([message.id]);
     expect((await api("DELETE", `/api/messages/${room}/${message.id}/`, { token: alice.access })).status).toBe(204);
@@ -170,7 +172,25 @@ describe("who finds what", () => {
 
 describe("bad input", () => {
   test("FTS syntax, punctuation and nonsense never answer 500", async () => {
-    for (const q of ['"', "*", "AND OR", "NEAR(", "fox OR", "a:b", '"unterminated phrase', "^fox", "-fox", "fox NOT dog", "((", "'", "\\", "%", "_", "col:fox", "\u0000"]) {
+    for (const q of [
+      '"',
+      "*",
+      "AND OR",
+      "NEAR(",
+      "fox OR",
+      "a:b",
+      '"unterminated phrase',
+      "^fox",
+      "-fox",
+      "fox NOT dog",
+      "((",
+      "'",
+      "\\",
+      "%",
+      "_",
+      "col:fox",
+      "\u0000",
+    ]) {
       const response = await search(alice, { q });
       expect([200, 400]).toContain(response.status);
       if (response.status === 400) expect(response.body.q ?? response.body.detail).toBeDefined();
@@ -202,7 +222,8 @@ describe("the index", () => {
     const room = (await createGroup(fresh, u, [])).id;
     const edit = (id: number, message: string) => fresh("PATCH", `/api/messages/${room}/${id}/`, { token: u.access, body: { message } });
     const remove = (id: number) => fresh("DELETE", `/api/messages/${room}/${id}/`, { token: u.access });
-    const query = async (q: string) => ((await fresh("GET", `/api/search/?q=${encodeURIComponent(q)}`, { token: u.access })).body.results as { id: number }[]).map((r) => r.id);
+    const query = async (q: string) =>
+      ((await fresh("GET", `/api/search/?q=${encodeURIComponent(q)}`, { token: u.access })).body.results as { id: number }[]).map((r) => r.id);
     // Not indexed yet: edited and deleted before the indexer sees them.
     const early = await sendText(fresh, u, room, "early walrus");
     const gone = await sendText(fresh, u, room, "doomed narwhal");
@@ -217,7 +238,8 @@ describe("the index", () => {
     expect(await query("dugong")).toEqual([early.id]);
     expect((await remove(early.id)).status).toBe(204);
     expect(await query("dugong")).toEqual([]);
-    if (parley.ctx.sqlite) for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+    if (parley.ctx.sqlite)
+      for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
   });
 
   test("messages written without the send path (an import, a database from before search) are indexed too", async () => {
@@ -225,19 +247,28 @@ describe("the index", () => {
     const [u] = await registerUsers(fresh, ["importer"] as const);
     const room = (await createGroup(fresh, u, [])).id;
     const insert = async (...values: unknown[]) =>
-      (await queryRows<{ id: number }>(parley, "INSERT INTO messages (conversation_id, sender_id, body, created_at, deleted_at) VALUES (?, ?, ?, ?, ?) RETURNING id", values))[0]!.id;
+      (
+        await queryRows<{ id: number }>(
+          parley,
+          "INSERT INTO messages (conversation_id, sender_id, body, created_at, deleted_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+          values,
+        )
+      )[0]!.id;
     const live = await insert(room, u.id, "imported platypus", Date.now(), null);
     await insert(room, u.id, "", Date.now(), Date.now()); // a tombstone: never indexed
     const query = async (q: string) => ((await fresh("GET", `/api/search/?q=${q}`, { token: u.access })).body.results as { id: number }[]).map((r) => r.id);
     expect(await query("platypus")).toEqual([live]);
-    if (parley.ctx.sqlite) for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+    if (parley.ctx.sqlite)
+      for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
   });
 
   test.skipIf(onPostgres)("a running server indexes new messages by itself, shortly after they are sent", async () => {
     const { server, api: http } = await listen();
     const [u] = await registerUsers(http, ["background"] as const);
     const message = await sendText(http, u, (await createGroup(http, u, [])).id, "indexed in the background");
-    const state = () => ((server.parley.ctx.reader as import("bun:sqlite").Database).query("SELECT indexed_up_to FROM search_state").get() as { indexed_up_to: number }).indexed_up_to;
+    const state = () =>
+      ((server.parley.ctx.reader as import("bun:sqlite").Database).query("SELECT indexed_up_to FROM search_state").get() as { indexed_up_to: number })
+        .indexed_up_to;
     expect(await waitFor(() => state() >= message.id)).toBe(true);
   });
 });

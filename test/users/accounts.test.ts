@@ -227,7 +227,7 @@ describe("profiles, updates and deletion", () => {
     const short = await patch(user, user.id, { password: "short" });
     expect(short.status).toBe(400);
     expect(Object.keys(short.body)).toEqual(["password"]);
-    expect(JSON.stringify(short.body)).not.toContain("short\"");
+    expect(JSON.stringify(short.body)).not.toContain('short"');
     const badName = await patch(user, user.id, { username: "no spaces allowed" });
     expect(badName.status).toBe(400);
     expect(Object.keys(badName.body)).toEqual(["username"]);
@@ -236,7 +236,15 @@ describe("profiles, updates and deletion", () => {
 
   test("PATCH ignores fields that are not part of a profile (is_staff, is_active, token_generation, id)", async () => {
     const user = await registerUser(api, "escalate");
-    const response = await patch(user, user.id, { first_name: "Still", is_staff: 1, is_superuser: true, is_active: 0, token_generation: 9, id: 12345, password_hash: "x" });
+    const response = await patch(user, user.id, {
+      first_name: "Still",
+      is_staff: 1,
+      is_superuser: true,
+      is_active: 0,
+      token_generation: 9,
+      id: 12345,
+      password_hash: "x",
+    });
     expect(response.status).toBe(200);
     const row = (await userRow(user.id))!;
     expect(row).toMatchObject({ first_name: "Still", is_staff: 0, is_superuser: 0, is_active: 1, token_generation: 0 });
@@ -407,7 +415,9 @@ describe("profiles, updates and deletion", () => {
       const user = await registerUser(api, "guardput");
       const body = { username: user.username, email: user.email, password: "a replaced password", first_name: "P", last_name: "Q" };
       expect((await put(user, user.id, body)).body).toEqual({ current_password: ["Enter your current password to change your password or email."] });
-      expect((await put(user, user.id, { ...body, current_password: "wrong wrong wrong" })).body).toEqual({ current_password: ["Your current password was entered incorrectly."] });
+      expect((await put(user, user.id, { ...body, current_password: "wrong wrong wrong" })).body).toEqual({
+        current_password: ["Your current password was entered incorrectly."],
+      });
       expect((await rowOf(user.id)).first_name).toBe("guardput");
       const replaced = await put(user, user.id, { ...body, current_password: user.password });
       expect(replaced.status).toBe(200);
@@ -442,7 +452,8 @@ describe("profiles, updates and deletion", () => {
     test("wrong guesses share the login's per-account limit (429), and the body never echoes them", async () => {
       const limited = await makeApp({ limitLoginAccount: { capacity: 3, periodMs: 60_000 } });
       const user = await registerUser(limited.api, "guessed");
-      const guess = (current_password: string) => limited.api("PATCH", `/api/${user.id}/update/`, { token: user.access, body: { password: "taken over 123", current_password } });
+      const guess = (current_password: string) =>
+        limited.api("PATCH", `/api/${user.id}/update/`, { token: user.access, body: { password: "taken over 123", current_password } });
       const answers = [];
       for (let i = 0; i < 4; i++) answers.push(await guess(`guess number ${i}`));
       expect(answers.map((a) => a.status)).toEqual([400, 400, 429, 429]); // the login above took one

@@ -24,7 +24,6 @@ describe("GET /", () => {
     expect(metrics).toContain(`route="${assets[0]}"`);
   });
 
-
   test("serves the HTML page with a strict Content-Security-Policy and the security headers", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html;\s*charset=utf-8$/i);
@@ -33,7 +32,12 @@ describe("GET /", () => {
     expect(page.headers.get("x-frame-options")).toBe("DENY");
     expect(page.headers.get("referrer-policy")).toBe("no-referrer");
     expect(page.headers.get("cache-control")).toBe("no-cache");
-    const csp = Object.fromEntries(page.headers.get("content-security-policy")!.split(/;\s*/).map((d) => [d.split(" ")[0], d.split(" ").slice(1)]));
+    const csp = Object.fromEntries(
+      page.headers
+        .get("content-security-policy")!
+        .split(/;\s*/)
+        .map((d) => [d.split(" ")[0], d.split(" ").slice(1)]),
+    );
     expect(csp["default-src"]).toEqual(["'none'"]);
     expect(csp["script-src"]).toEqual(["'self'"]);
     expect(csp["style-src"]).toEqual(["'self'"]);
@@ -97,7 +101,15 @@ describe("GET /", () => {
 describe("the API beside the page", () => {
   test("unknown /api paths and other unknown paths are still JSON 404s", async () => {
     // (Anonymous callers of /api/<anything>/ get 401 first: it has the shape of the original's /api/{user_id}/.)
-    const paths = [["GET", "/api/nope/"], ["GET", "/api/nope/deeper/"], ["GET", "/api/"], ["POST", "/api/nope"], ["GET", "/nope"], ["POST", "/"], ["GET", "/index.html"]] as const;
+    const paths = [
+      ["GET", "/api/nope/"],
+      ["GET", "/api/nope/deeper/"],
+      ["GET", "/api/"],
+      ["POST", "/api/nope"],
+      ["GET", "/nope"],
+      ["POST", "/"],
+      ["GET", "/index.html"],
+    ] as const;
     for (const [method, path] of paths) {
       const answer = await get(path, { method, headers: { authorization: `Bearer ${user.access}` } });
       expect(answer.status).toBe(404);

@@ -31,7 +31,11 @@ export const adminRoutes = (ctx: AppContext) =>
         await admin.deleteAnyMessage(ctx, user, params.message_id);
         set.status = 204;
       },
-      { params: messageIdParams, response: { 204: t.Void(), ...errorResponses(403) }, detail: detail("Delete any message: text and file removed, a tombstone stays, members get message.deleted") },
+      {
+        params: messageIdParams,
+        response: { 204: t.Void(), ...errorResponses(403) },
+        detail: detail("Delete any message: text and file removed, a tombstone stays, members get message.deleted"),
+      },
     )
     .get("/groups/", ({ user, query }) => admin.listGroups(ctx, user, query), {
       query: listQuery,

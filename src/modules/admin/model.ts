@@ -11,24 +11,30 @@ export type ListQuery = typeof listQuery.static;
 export const userIdParams = t.Object({ user_id: pathId("A user id") });
 export const messageIdParams = t.Object({ message_id: pathId("A message id") });
 
-export const adminUser = t.Object({
-  id: t.Integer(),
-  username: t.String(),
-  email: t.String(),
-  first_name: t.String(),
-  last_name: t.String(),
-  is_active: t.Boolean(),
-  is_staff: t.Boolean(),
-  is_superuser: t.Boolean(),
-  date_joined: t.String({ format: "date-time" }),
-}, { title: "AdminUser" });
+export const adminUser = t.Object(
+  {
+    id: t.Integer(),
+    username: t.String(),
+    email: t.String(),
+    first_name: t.String(),
+    last_name: t.String(),
+    is_active: t.Boolean(),
+    is_staff: t.Boolean(),
+    is_superuser: t.Boolean(),
+    date_joined: t.String({ format: "date-time" }),
+  },
+  { title: "AdminUser" },
+);
 export type AdminUser = typeof adminUser.static;
 
-export const adminGroup = t.Object({
-  id: t.Integer(),
-  name: t.String(),
-  member_count: t.Integer(),
-  created_by: t.Nullable(t.Integer()),
-  created_at: t.String({ format: "date-time" }),
-}, { title: "AdminGroup" });
+export const adminGroup = t.Object(
+  {
+    id: t.Integer(),
+    name: t.String(),
+    member_count: t.Integer(),
+    created_by: t.Nullable(t.Integer()),
+    created_at: t.String({ format: "date-time" }),
+  },
+  { title: "AdminGroup" },
+);
 export type AdminGroup = typeof adminGroup.static;

@@ -5,7 +5,11 @@ import { startsWith } from "../../db/like";
 import type { UserRow } from "../../db/schema";
 
 /** Users, newest first, below `before`; `keys` (username key and email, normalized) match the start of either. */
-export async function listUsers(connection: Connection, window: { before?: number; limit: number }, keys: { username: string; email: string } | null): Promise<UserRow[]> {
+export async function listUsers(
+  connection: Connection,
+  window: { before?: number; limit: number },
+  keys: { username: string; email: string } | null,
+): Promise<UserRow[]> {
   let select = sqlBuilder.selectFrom("users").selectAll().orderBy("id", "desc").limit(window.limit);
   if (window.before !== undefined) select = select.where("id", "<", window.before);
   if (keys) select = select.where((eb) => eb.or([startsWith("username_key", keys.username), startsWith("email", keys.email)]));
@@ -27,7 +31,13 @@ export async function listGroups(connection: Connection, window: { before?: numb
   let select = sqlBuilder
     .selectFrom("conversations as c")
     .select(["c.id", "c.name", "c.created_by", "c.created_at"])
-    .select((eb) => eb.selectFrom("conversation_members as m").select((e) => e.fn.countAll<number>().as("n")).whereRef("m.conversation_id", "=", "c.id").as("member_count"))
+    .select((eb) =>
+      eb
+        .selectFrom("conversation_members as m")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("m.conversation_id", "=", "c.id")
+        .as("member_count"),
+    )
     .where("c.kind", "=", "group")
     .orderBy("c.id", "desc")
     .limit(window.limit);

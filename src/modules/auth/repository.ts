@@ -19,7 +19,11 @@ export async function findTokenOwner(reader: Connection, jti: string, familyKey:
 
 /** Records a revoked token id (or family key); false when it was revoked already (the insert is the lock). */
 export async function insertRevoked(db: Db, jti: string, expiresAt: number): Promise<boolean> {
-  const result = await db.insertInto("revoked_tokens").values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column("jti").doNothing()).executeTakeFirst();
+  const result = await db
+    .insertInto("revoked_tokens")
+    .values({ jti, expires_at: expiresAt })
+    .onConflict((oc) => oc.column("jti").doNothing())
+    .executeTakeFirst();
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 

@@ -58,7 +58,11 @@ async function issuePair(ctx: AppContext, user: UserRow, family: string) {
 }
 
 /** The user a validly signed token of this type stands for, and whether it or its family was revoked; refused if the account is not active. */
-async function readToken(ctx: AppContext, token: string, type: "access" | "refresh"): Promise<{ user: UserRow; claims: TokenClaims; revoked: "token" | "family" | null }> {
+async function readToken(
+  ctx: AppContext,
+  token: string,
+  type: "access" | "refresh",
+): Promise<{ user: UserRow; claims: TokenClaims; revoked: "token" | "family" | null }> {
   const claims = await ctx.tokens.verify(token, type);
   if (!claims) {
     const asOther = await ctx.tokens.verify(token, type === "access" ? "refresh" : "access");

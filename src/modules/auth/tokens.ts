@@ -36,7 +36,15 @@ export function createTokens(secret: string, ttlMs: Record<TokenType, number>): 
     async issue(type, userId, generation, family) {
       const iat = Math.floor(Date.now() / 1000);
       const jti = randomUUIDv7();
-      const claims: TokenClaims = { token_type: type, user_id: userId, jti, iat, exp: iat + Math.ceil(ttlMs[type] / 1000), gen: generation, fam: family ?? jti };
+      const claims: TokenClaims = {
+        token_type: type,
+        user_id: userId,
+        jti,
+        iat,
+        exp: iat + Math.ceil(ttlMs[type] / 1000),
+        gen: generation,
+        fam: family ?? jti,
+      };
       const { iat: _, ...signed } = claims; // the signer stamps iat itself
       return { token: await signer.sign(signed), claims };
     },

@@ -56,7 +56,11 @@ export async function updateGroup(ctx: AppContext, user: AuthUser, groupId: numb
     if (changes.retention_days !== undefined && changes.retention_days !== group.retention_days) update.retention_days = changes.retention_days;
     if (Object.keys(update).length === 0) return;
     const row = await repo.updateGroup(tx.db, group.id, update);
-    await emit({ type: "conversation.updated", conversation_id: group.id, data: { id: row.id, name: row.name, private: !!row.private, retention_days: row.retention_days, updated_by: user.id } });
+    await emit({
+      type: "conversation.updated",
+      conversation_id: group.id,
+      data: { id: row.id, name: row.name, private: !!row.private, retention_days: row.retention_days, updated_by: user.id },
+    });
   }).catch(nameTaken);
   return groupView(ctx, groupId);
 }
@@ -86,7 +90,12 @@ export async function changeRole(ctx: AppContext, user: AuthUser, groupId: numbe
     if (target.role === role) return;
     if (role !== "owner") await keepAnOwner(tx.db, group.id, target, "demote");
     await repo.setRole(tx.db, group.id, userId, role);
-    await emit({ type: "member.updated", conversation_id: group.id, user_id: userId, data: { user_id: userId, role, previous_role: target.role, updated_by: user.id } });
+    await emit({
+      type: "member.updated",
+      conversation_id: group.id,
+      user_id: userId,
+      data: { user_id: userId, role, previous_role: target.role, updated_by: user.id },
+    });
   });
   return groupView(ctx, groupId);
 }

@@ -42,7 +42,7 @@ export const conversationRoutes = (ctx: AppContext) =>
         detail: {
           tags: ["Groups"],
           summary: "Create a group",
-          description: "The creator becomes its owner. `members`: user ids, as a list or as the text \"[1, 2]\". `private: true` makes it invite-only.",
+          description: 'The creator becomes its owner. `members`: user ids, as a list or as the text "[1, 2]". `private: true` makes it invite-only.',
           security,
         },
       },
@@ -70,7 +70,12 @@ export const conversationRoutes = (ctx: AppContext) =>
       {
         params: groupIdParams,
         response: { 200: messageResponse, ...errorResponses(403) },
-        detail: { tags: ["Groups"], summary: "Join a group (idempotent)", description: "A private group answers 403: its owners and admins add members.", security },
+        detail: {
+          tags: ["Groups"],
+          summary: "Join a group (idempotent)",
+          description: "A private group answers 403: its owners and admins add members.",
+          security,
+        },
       },
     )
     .post(
@@ -82,14 +87,24 @@ export const conversationRoutes = (ctx: AppContext) =>
       {
         params: groupIdParams,
         response: { 200: messageResponse, ...errorResponses(409) },
-        detail: { tags: ["Groups"], summary: "Leave a group", description: "The last owner cannot leave while others remain (409): make another member owner first.", security },
+        detail: {
+          tags: ["Groups"],
+          summary: "Leave a group",
+          description: "The last owner cannot leave while others remain (409): make another member owner first.",
+          security,
+        },
       },
     )
     .patch("/groups/:group_id/", ({ user, params, body }) => groups.updateGroup(ctx, user, params.group_id, body), {
       params: groupIdParams,
       body: groupUpdateBody,
       response: { 200: Group, ...errorResponses(403) },
-      detail: { tags: ["Groups"], summary: "Rename a group, or make it private or open", description: "Owners, admins and staff. Announced as `conversation.updated`.", security },
+      detail: {
+        tags: ["Groups"],
+        summary: "Rename a group, or make it private or open",
+        description: "Owners, admins and staff. Announced as `conversation.updated`.",
+        security,
+      },
     })
     .post(
       "/groups/:group_id/members/",
@@ -128,7 +143,8 @@ export const conversationRoutes = (ctx: AppContext) =>
       detail: {
         tags: ["Groups"],
         summary: "Remove a member (or yourself: leave)",
-        description: "Admins remove members, owners also admins, staff anyone. The last owner cannot be removed while others remain (409). Announced as `member.left`.",
+        description:
+          "Admins remove members, owners also admins, staff anyone. The last owner cannot be removed while others remain (409). Announced as `member.left`.",
         security,
       },
     })

@@ -6,7 +6,11 @@ import * as repo from "./repository";
 import { mayManage } from "./roles";
 
 /** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
+export async function requireMembership(
+  ctx: AppContext,
+  conversationId: number,
+  userId: number,
+): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
   const row = await repo.findForMember(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");

@@ -6,7 +6,8 @@ export const groupIdParams = t.Object({ group_id: pathId("A group id") });
 
 const groupName = () => t.String({ maxLength: 100, error: "Give the group a name of at most 100 characters." });
 // BooleanString: JSON true/false, or "true"/"false" from a form.
-const privateFlag = () => t.BooleanString({ description: "Private: joined only by being added by an owner or admin. Default: open.", error: "private must be true or false." });
+const privateFlag = () =>
+  t.BooleanString({ description: "Private: joined only by being added by an owner or admin. Default: open.", error: "private must be true or false." });
 
 export const createGroupBody = t.Object({
   name: groupName(),
@@ -107,7 +108,9 @@ export const Conversation = t.Object(
     id: t.Integer(),
     kind: t.Union([t.Literal("group"), t.Literal("direct")]),
     name: t.String({ description: "The group's name, or the other user's username for a direct conversation." }),
-    members: t.Array(conversationMember, { description: "Group members; for a direct conversation, the other user (the caller themself when talking to themself)." }),
+    members: t.Array(conversationMember, {
+      description: "Group members; for a direct conversation, the other user (the caller themself when talking to themself).",
+    }),
     last_message: t.Nullable(Message),
     created_at: t.String({ format: "date-time" }),
     ...readStateFields,

@@ -11,11 +11,24 @@ import type { ReadState } from "./model";
 import * as repo from "./repository";
 import { requireMember } from "./membership";
 
-export function readStateOf(row: { id: number; last_read_message_id: number | null; muted: number; unread_count: number | string | bigint | null; mention_count: number | string | bigint | null }): ReadState {
+export function readStateOf(row: {
+  id: number;
+  last_read_message_id: number | null;
+  muted: number;
+  unread_count: number | string | bigint | null;
+  mention_count: number | string | bigint | null;
+}): ReadState {
   const unread = Number(row.unread_count ?? 0);
   const mentions = Number(row.mention_count ?? 0);
   const muted = row.muted === 1;
-  return { conversation_id: row.id, last_read_message_id: row.last_read_message_id, unread_count: unread, mention_count: mentions, muted, notification_count: muted ? mentions : unread };
+  return {
+    conversation_id: row.id,
+    last_read_message_id: row.last_read_message_id,
+    unread_count: unread,
+    mention_count: mentions,
+    muted,
+    notification_count: muted ? mentions : unread,
+  };
 }
 
 async function currentState(db: Db, userId: number, conversationId: number): Promise<ReadState> {

@@ -53,7 +53,11 @@ export async function insertConversation(db: Db, row: Insertable<ConversationTab
 export async function addMembers(db: Db, conversationId: number, userIds: number[], role: MemberRow["role"] = "member", now = Date.now()): Promise<number[]> {
   if (userIds.length === 0) return [];
   // A newcomer starts with everything before their arrival read: unread counts only what comes after.
-  const newest = await db.selectFrom("messages").select((eb) => eb.fn.max("id").as("id")).where("conversation_id", "=", conversationId).executeTakeFirst();
+  const newest = await db
+    .selectFrom("messages")
+    .select((eb) => eb.fn.max("id").as("id"))
+    .where("conversation_id", "=", conversationId)
+    .executeTakeFirst();
   const lastRead = (newest?.id as number | null | undefined) ?? null;
   const rows = await db
     .insertInto("conversation_members")
@@ -89,7 +93,11 @@ export function listUserConversations(connection: Connection, userId: number, on
     .selectAll("c")
     .select(["m.last_read_message_id", "m.muted"])
     .select((eb) => [
-      eb.selectFrom("messages").select((e) => e.fn.max("messages.id").as("last")).whereRef("messages.conversation_id", "=", "c.id").as("last_message_id"),
+      eb
+        .selectFrom("messages")
+        .select((e) => e.fn.max("messages.id").as("last"))
+        .whereRef("messages.conversation_id", "=", "c.id")
+        .as("last_message_id"),
       // Others' messages after the last-read one, tombstones excluded: a range of the covering index, no table reads.
       eb
         .selectFrom("messages as u")
@@ -121,15 +129,27 @@ export function listGroupDirectory(connection: Connection, userId: number, query
   let select = sqlBuilder
     .selectFrom("conversations as c")
     .select(["c.id", "c.name", "c.created_at"])
-    .select((eb) => eb.selectFrom("conversation_members as m").select((e) => e.fn.countAll<number>().as("n")).whereRef("m.conversation_id", "=", "c.id").as("member_count"))
     .select((eb) =>
-      eb.exists(eb.selectFrom("conversation_members as mine").select("mine.user_id").whereRef("mine.conversation_id", "=", "c.id").where("mine.user_id", "=", userId)).as("is_member"),
+      eb
+        .selectFrom("conversation_members as m")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("m.conversation_id", "=", "c.id")
+        .as("member_count"),
+    )
+    .select((eb) =>
+      eb
+        .exists(
+          eb.selectFrom("conversation_members as mine").select("mine.user_id").whereRef("mine.conversation_id", "=", "c.id").where("mine.user_id", "=", userId),
+        )
+        .as("is_member"),
     )
     .where("c.kind", "=", "group")
     .where((eb) =>
       eb.or([
         eb("c.private", "=", 0),
-        eb.exists(eb.selectFrom("conversation_members as own").select("own.user_id").whereRef("own.conversation_id", "=", "c.id").where("own.user_id", "=", userId)),
+        eb.exists(
+          eb.selectFrom("conversation_members as own").select("own.user_id").whereRef("own.conversation_id", "=", "c.id").where("own.user_id", "=", userId),
+        ),
       ]),
     )
     .orderBy("c.id", "desc")
@@ -163,7 +183,11 @@ export async function setRole(db: Db, conversationId: number, userId: number, ro
   await db.updateTable("conversation_members").set({ role }).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
 }
 
-export function updateGroup(db: Db, id: number, changes: Partial<Pick<ConversationRow, "name" | "name_key" | "private" | "retention_days">>): Promise<ConversationRow> {
+export function updateGroup(
+  db: Db,
+  id: number,
+  changes: Partial<Pick<ConversationRow, "name" | "name_key" | "private" | "retention_days">>,
+): Promise<ConversationRow> {
   return db.updateTable("conversations").set(changes).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -182,7 +206,12 @@ export async function findForMember(reader: Connection, userId: number, conversa
 }
 
 /** Sets a member's own state of the conversation: the last-read marker, or muted. */
-export async function setMemberState(trx: Db, conversationId: number, userId: number, state: Partial<Pick<MemberRow, "last_read_message_id" | "muted">>): Promise<void> {
+export async function setMemberState(
+  trx: Db,
+  conversationId: number,
+  userId: number,
+  state: Partial<Pick<MemberRow, "last_read_message_id" | "muted">>,
+): Promise<void> {
   await trx.updateTable("conversation_members").set(state).where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
 }
 

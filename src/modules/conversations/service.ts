@@ -21,19 +21,29 @@ function parseMemberIds(members: unknown): number[] {
   if (typeof members === "string") {
     const text = members.trim();
     try {
-      list = text.startsWith("[") ? JSON.parse(text) : text.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+      list = text.startsWith("[")
+        ? JSON.parse(text)
+        : text
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+            .map(Number);
     } catch {
       invalidField("members", "Give members as a list of user ids, e.g. [1, 2].");
     }
   }
   const values = Array.isArray(list) ? list : [list];
   const ids = values.map((v) => (typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v));
-  if (!ids.every((id): id is number => Number.isSafeInteger(id) && (id as number) > 0)) invalidField("members", "Give members as a list of user ids, e.g. [1, 2].");
+  if (!ids.every((id): id is number => Number.isSafeInteger(id) && (id as number) > 0))
+    invalidField("members", "Give members as a list of user ids, e.g. [1, 2].");
   return [...new Set(ids as number[])];
 }
 
 export async function groupViews(connection: Connection, groups: ConversationRow[]): Promise<GroupView[]> {
-  const members = await repo.listMembers(connection, groups.map((g) => g.id));
+  const members = await repo.listMembers(
+    connection,
+    groups.map((g) => g.id),
+  );
   return groups.map((g) => {
     const own = members.filter((m) => m.conversation_id === g.id);
     return {
@@ -91,12 +101,21 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
 /** Every group, newest first, for finding one to join (groups are open to join, as in the original). */
 export async function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
   const rows = await repo.listGroupDirectory(ctx.reader, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
-  return rows.map((g) => ({ id: g.id, name: g.name!, member_count: Number(g.member_count), is_member: Boolean(g.is_member), created_at: new Date(g.created_at).toISOString() }));
+  return rows.map((g) => ({
+    id: g.id,
+    name: g.name!,
+    member_count: Number(g.member_count),
+    is_member: Boolean(g.is_member),
+    created_at: new Date(g.created_at).toISOString(),
+  }));
 }
 
 export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<GroupView[]> {
   const rows = await repo.listUserConversations(ctx.reader, user.id, { kind: "group" });
-  return groupViews(ctx.reader, rows.sort((a, b) => a.id - b.id));
+  return groupViews(
+    ctx.reader,
+    rows.sort((a, b) => a.id - b.id),
+  );
 }
 
 export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
@@ -149,7 +168,12 @@ export async function keepAnOwner(trx: Db, groupId: number, target: Pick<MemberR
 }
 
 /** The direct conversation between the caller and `otherId` (possibly themself), created on first use. */
-export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, otherId: number, field = "user_id"): Promise<{ conversation: ConversationRow; created: boolean }> {
+export async function openDirect(
+  ctx: AppContext,
+  user: Pick<AuthUser, "id">,
+  otherId: number,
+  field = "user_id",
+): Promise<{ conversation: ConversationRow; created: boolean }> {
   const existing = await repo.findDirect(ctx.reader, user.id, otherId);
   if (existing) return { conversation: existing, created: false };
   return commitWithEvents(ctx, async (tx, emit) => {
@@ -175,10 +199,23 @@ export async function openDirect(ctx: AppContext, user: Pick<AuthUser, "id">, ot
  * Adds members and logs a member.joined for each one actually added (their live sockets subscribe on publish);
  * returns the ids added. `extra` goes into each event's data (who added them).
  */
-export async function addAndAnnounce(trx: Db, emit: Emit, conversation: ConversationRow, userIds: number[], role: MemberRow["role"], now = Date.now(), extra: Record<string, unknown> = {}) {
+export async function addAndAnnounce(
+  trx: Db,
+  emit: Emit,
+  conversation: ConversationRow,
+  userIds: number[],
+  role: MemberRow["role"],
+  now = Date.now(),
+  extra: Record<string, unknown> = {},
+) {
   const added = await repo.addMembers(trx, conversation.id, userIds, role, now);
   for (const userId of added) {
-    await emit({ type: "member.joined", conversation_id: conversation.id, user_id: userId, data: { user_id: userId, role, kind: conversation.kind, name: conversation.name, ...extra } });
+    await emit({
+      type: "member.joined",
+      conversation_id: conversation.id,
+      user_id: userId,
+      data: { user_id: userId, role, kind: conversation.kind, name: conversation.name, ...extra },
+    });
   }
   return added;
 }
@@ -188,10 +225,20 @@ export async function listConversations(ctx: AppContext, user: AuthUser): Promis
   return conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id));
 }
 
-async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, rows: Awaited<ReturnType<typeof repo.listUserConversations>>): Promise<ConversationView[]> {
+async function conversationViews(
+  ctx: AppContext,
+  user: Pick<AuthUser, "id">,
+  rows: Awaited<ReturnType<typeof repo.listUserConversations>>,
+): Promise<ConversationView[]> {
   const [members, lastMessages] = await Promise.all([
-    repo.listMembers(ctx.reader, rows.map((r) => r.id)),
-    findMessagesByIds(ctx.reader, rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number")),
+    repo.listMembers(
+      ctx.reader,
+      rows.map((r) => r.id),
+    ),
+    findMessagesByIds(
+      ctx.reader,
+      rows.map((r) => r.last_message_id as number | null).filter((id): id is number => typeof id === "number"),
+    ),
   ]);
   const lastById = new Map(lastMessages.map((m) => [m.id, m]));
   const membersOf = Map.groupBy(members, (m) => m.conversation_id);
@@ -207,7 +254,14 @@ async function conversationViews(ctx: AppContext, user: Pick<AuthUser, "id">, ro
         id: row.id,
         kind: row.kind,
         name: row.kind === "group" ? row.name! : (shown[0]?.username ?? ""),
-        members: shown.map((m) => ({ id: m.user_id, username: m.username, first_name: m.first_name, last_name: m.last_name, role: m.role, last_read_message_id: m.last_read_message_id })),
+        members: shown.map((m) => ({
+          id: m.user_id,
+          username: m.username,
+          first_name: m.first_name,
+          last_name: m.last_name,
+          role: m.role,
+          last_read_message_id: m.last_read_message_id,
+        })),
         last_message: last ? toMessageView(last, row, ctx.fileUrls, now, user.id) : null,
         created_at: new Date(row.created_at).toISOString(),
         ...readState,

@@ -40,9 +40,38 @@ export const CLOSE_CODES = [
 
 /** JSON Schema draft-07's keywords (AsyncAPI's schema format is a superset): others, e.g. Elysia's `error`, are dropped. */
 const KEYWORDS = new Set([
-  "title", "description", "default", "examples", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
-  "minLength", "pattern", "items", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required", "additionalProperties",
-  "properties", "const", "enum", "type", "format", "allOf", "anyOf", "oneOf", "not", "readOnly", "writeOnly", "deprecated",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "multipleOf",
+  "maximum",
+  "exclusiveMaximum",
+  "minimum",
+  "exclusiveMinimum",
+  "maxLength",
+  "minLength",
+  "pattern",
+  "items",
+  "maxItems",
+  "minItems",
+  "uniqueItems",
+  "maxProperties",
+  "minProperties",
+  "required",
+  "additionalProperties",
+  "properties",
+  "const",
+  "enum",
+  "type",
+  "format",
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "not",
+  "readOnly",
+  "writeOnly",
+  "deprecated",
 ]);
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -56,7 +85,8 @@ function toSchema(schema: unknown, named: Map<string, string>, top = false): unk
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
     if (!KEYWORDS.has(key)) continue;
-    out[key] = key === "properties" && isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toSchema(v, named)])) : toSchema(value, named);
+    out[key] =
+      key === "properties" && isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toSchema(v, named)])) : toSchema(value, named);
   }
   // Elysia's t.Integer/t.Numeric also accept numeric strings (for query coercion); the server sends numbers only.
   if (Array.isArray(out.anyOf) && out.anyOf.some(isNumericString)) {
@@ -100,8 +130,18 @@ export function asyncApiDocument(): Json {
   };
 
   const serverFrames: Json = {
-    hello: message("hello", "hello", "First frame on /ws: who you are, the conversations you hear, and the seq everything after comes live.", frames.helloFrame),
-    resync: message("resync", "resync", `Replay impossible (more than ${MAX_REPLAY} events, or the log was trimmed): refetch over REST, then resume after data.seq.`, frames.resyncFrame),
+    hello: message(
+      "hello",
+      "hello",
+      "First frame on /ws: who you are, the conversations you hear, and the seq everything after comes live.",
+      frames.helloFrame,
+    ),
+    resync: message(
+      "resync",
+      "resync",
+      `Replay impossible (more than ${MAX_REPLAY} events, or the log was trimmed): refetch over REST, then resume after data.seq.`,
+      frames.resyncFrame,
+    ),
     pong: message("pong", "pong", "The answer to ping.", frames.pongFrame),
     sendAck: message("sendAck", "ack (message.send)", "The stored message, answering message.send.", frames.sendAckFrame),
     readAck: message("readAck", "ack (read)", "The read state, answering read with a ref.", frames.readAckFrame),
@@ -110,11 +150,17 @@ export function asyncApiDocument(): Json {
     typing: message("typing", "typing", "Another member is typing (not logged: never replayed).", frames.typingFrame),
   };
   for (const [type, data] of Object.entries(frames.eventData)) {
-    serverFrames[type] = message(type, type, `A logged event: delivered live, and replayed to a client resuming with since.`, frames.eventFrame(type as keyof typeof frames.eventData, data));
+    serverFrames[type] = message(
+      type,
+      type,
+      `A logged event: delivered live, and replayed to a client resuming with since.`,
+      frames.eventFrame(type as keyof typeof frames.eventData, data),
+    );
   }
   const clientFrames: Json = {};
   // Keyed apart from the server's frames: `read` and `typing` name both an operation and what the others receive.
-  for (const [type, schema] of Object.entries(frames.clientOperations)) clientFrames[`op.${type}`] = message(`op.${type}`, type, schema.description ?? type, schema);
+  for (const [type, schema] of Object.entries(frames.clientOperations))
+    clientFrames[`op.${type}`] = message(`op.${type}`, type, schema.description ?? type, schema);
   const legacyFrames = {
     send: message("legacySend", "send", "Stores a message in the path's conversation.", frames.legacySend),
     message: message("legacyMessage", "message", "A message stored in the conversation (from any client).", frames.legacyMessageFrame),
@@ -124,9 +170,24 @@ export function asyncApiDocument(): Json {
   const query = (withSince: boolean) => ({
     type: "object",
     properties: {
-      ticket: { type: "string", description: `Preferred: a single-use ticket from POST /api/ws-ticket/, valid ${WS_TICKET_TTL_MS / 1000} s (keeps the access token out of URLs and proxy logs).` },
-      token: { type: "string", description: "Accepted for older clients: the access token itself (reverse proxies may log it). An `Authorization: Bearer` header works too, where the client can set one." },
-      ...(withSince ? { since: { type: "string", pattern: "^\\d{1,15}$", description: "Resume: replay the events after this seq (the last one received) before the live ones; without it, nothing is replayed." } } : {}),
+      ticket: {
+        type: "string",
+        description: `Preferred: a single-use ticket from POST /api/ws-ticket/, valid ${WS_TICKET_TTL_MS / 1000} s (keeps the access token out of URLs and proxy logs).`,
+      },
+      token: {
+        type: "string",
+        description:
+          "Accepted for older clients: the access token itself (reverse proxies may log it). An `Authorization: Bearer` header works too, where the client can set one.",
+      },
+      ...(withSince
+        ? {
+            since: {
+              type: "string",
+              pattern: "^\\d{1,15}$",
+              description: "Resume: replay the events after this seq (the last one received) before the live ones; without it, nothing is replayed.",
+            },
+          }
+        : {}),
     },
   });
   const closeTable = CLOSE_CODES.map((c) => `| ${c.code} | ${c.when} | ${c.then} |`).join("\n");
@@ -145,7 +206,8 @@ export function asyncApiDocument(): Json {
     legacyChat: {
       address: "/ws/chat/{id}/",
       title: "The original's endpoint (legacy)",
-      description: "One conversation, in the original Django app's format: `{\"message\"}` in, `{\"message\", \"sender\"}` out. Members only (403 on upgrade otherwise). New clients use /ws.",
+      description:
+        'One conversation, in the original Django app\'s format: `{"message"}` in, `{"message", "sender"}` out. Members only (403 on upgrade otherwise). New clients use /ws.',
       parameters: { id: { description: "A conversation id (a group's id is its conversation id)." } },
       messages: legacyFrames,
       bindings: { ws: { method: "GET", query: query(false), bindingVersion: "0.1.0" } },
@@ -159,7 +221,13 @@ export function asyncApiDocument(): Json {
   for (const id of Object.keys(serverFrames)) {
     operations[`send.${id}`] = { action: "send", channel: channelRef("events"), title: `Server sends ${id}`, messages: [messageRef("events", id)] };
   }
-  const replies: Record<string, string[]> = { ping: ["pong", "error"], "message.send": ["sendAck", "error"], typing: ["error"], read: ["readAck", "error"], sync: ["resync", "error"] };
+  const replies: Record<string, string[]> = {
+    ping: ["pong", "error"],
+    "message.send": ["sendAck", "error"],
+    typing: ["error"],
+    read: ["readAck", "error"],
+    sync: ["resync", "error"],
+  };
   for (const type of Object.keys(frames.clientOperations)) {
     operations[`receive.${type}`] = {
       action: "receive",
@@ -178,7 +246,11 @@ export function asyncApiDocument(): Json {
   operations["legacy.send.message"] = { action: "send", channel: channelRef("legacyChat"), messages: [messageRef("legacyChat", "message")] };
   operations["legacy.send.error"] = { action: "send", channel: channelRef("legacyChat"), messages: [messageRef("legacyChat", "error")] };
 
-  const security = [{ $ref: "#/components/securitySchemes/ticket" }, { $ref: "#/components/securitySchemes/token" }, { $ref: "#/components/securitySchemes/bearer" }];
+  const security = [
+    { $ref: "#/components/securitySchemes/ticket" },
+    { $ref: "#/components/securitySchemes/token" },
+    { $ref: "#/components/securitySchemes/bearer" },
+  ];
   const server = (protocol: string, description: string) => ({
     host: "{host}",
     protocol,
@@ -204,7 +276,10 @@ export function asyncApiDocument(): Json {
       ].join("\n"),
     },
     defaultContentType: "application/json",
-    servers: { parley: server("ws", "Plain WebSocket (a local or development server)."), "parley-tls": server("wss", "WebSocket over TLS (behind a TLS-terminating proxy).") },
+    servers: {
+      parley: server("ws", "Plain WebSocket (a local or development server)."),
+      "parley-tls": server("wss", "WebSocket over TLS (behind a TLS-terminating proxy)."),
+    },
     channels,
     operations,
     components: {
@@ -213,7 +288,12 @@ export function asyncApiDocument(): Json {
       securitySchemes: {
         ticket: { type: "httpApiKey", name: "ticket", in: "query", description: "A single-use ticket from POST /api/ws-ticket/ (preferred)." },
         token: { type: "httpApiKey", name: "token", in: "query", description: "The access token (older clients; URLs end up in proxy logs)." },
-        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The access token in an Authorization header, where the client can set one." },
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "The access token in an Authorization header, where the client can set one.",
+        },
       },
     },
   };

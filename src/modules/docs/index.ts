@@ -42,12 +42,24 @@ async function openApiDocument(routes: RouteInfo[]) {
   const schema = {} as Parameters<typeof registerSchemaPath>[0]["schema"];
   for (const route of routes) {
     if (route.hooks?.detail?.hide === true || route.method === "OPTIONS") continue;
-    registerSchemaPath({ schema, hook: route.hooks as never, method: route.method as never, path: route.path, models: {}, contentType: route.hooks.type as never });
+    registerSchemaPath({
+      schema,
+      hook: route.hooks as never,
+      method: route.method as never,
+      path: route.path,
+      models: {},
+      contentType: route.hooks.type as never,
+    });
   }
   const { paths, schemas } = liftNamedSchemas(toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })));
   return {
     openapi: "3.0.3",
-    info: { title: "Parley API", version, description: "A real-time chat server: REST, WebSockets and files, in one executable. The WebSockets (/ws and /ws/chat/{id}/) are described by an AsyncAPI 3.0 document: [/asyncapi.json](/asyncapi.json)." },
+    info: {
+      title: "Parley API",
+      version,
+      description:
+        "A real-time chat server: REST, WebSockets and files, in one executable. The WebSockets (/ws and /ws/chat/{id}/) are described by an AsyncAPI 3.0 document: [/asyncapi.json](/asyncapi.json).",
+    },
     paths,
     components: { schemas, securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
   };

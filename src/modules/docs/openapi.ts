@@ -7,10 +7,39 @@ type Json = Record<string, unknown>;
 
 /** The Schema Object's keywords in OpenAPI 3.0.3 (anything else, e.g. Elysia's `error` message, is dropped). */
 const SCHEMA_KEYWORDS = new Set([
-  "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
-  "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required", "enum", "type", "allOf", "oneOf",
-  "anyOf", "not", "items", "properties", "additionalProperties", "description", "format", "default", "nullable",
-  "discriminator", "readOnly", "writeOnly", "example", "deprecated",
+  "title",
+  "multipleOf",
+  "maximum",
+  "exclusiveMaximum",
+  "minimum",
+  "exclusiveMinimum",
+  "maxLength",
+  "minLength",
+  "pattern",
+  "maxItems",
+  "minItems",
+  "uniqueItems",
+  "maxProperties",
+  "minProperties",
+  "required",
+  "enum",
+  "type",
+  "allOf",
+  "oneOf",
+  "anyOf",
+  "not",
+  "items",
+  "properties",
+  "additionalProperties",
+  "description",
+  "format",
+  "default",
+  "nullable",
+  "discriminator",
+  "readOnly",
+  "writeOnly",
+  "example",
+  "deprecated",
 ]);
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -80,7 +109,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorContent = (schema: Json) => ({ "application/json": { schema } });
 /** The answers every error status has: the error shape, and the headers that go with 401 and 429. */
 const ERROR_HEADERS: Record<string, Json> = {
-  "401": { "WWW-Authenticate": { description: "`Bearer realm=\"api\"` (`realm=\"metrics\"` on /metrics)", schema: { type: "string" } } },
+  "401": { "WWW-Authenticate": { description: '`Bearer realm="api"` (`realm="metrics"` on /metrics)', schema: { type: "string" } } },
   "429": { "Retry-After": { description: "Whole seconds to wait before trying again.", required: true, schema: { type: "integer", minimum: 1 } } },
 };
 
@@ -126,7 +155,10 @@ export const fileDownloadResponses = {
   304: { description: "Not modified: If-None-Match named the current ETag.", headers: fileHeaders },
   404: { description: "No such file, or the link's signature or expiry is not valid." },
   410: { description: "The file expired." },
-  416: { description: "The range cannot be satisfied (or names several ranges).", headers: { "Content-Range": { description: "`bytes */size`", required: true, schema: { type: "string" } } } },
+  416: {
+    description: "The range cannot be satisfied (or names several ranges).",
+    headers: { "Content-Range": { description: "`bytes */size`", required: true, schema: { type: "string" } } },
+  },
 } as const;
 
 function errorResponse(status: string, declared?: Json): Json {
@@ -134,14 +166,27 @@ function errorResponse(status: string, declared?: Json): Json {
   const headers = { ...ERROR_HEADERS[status], ...(declared?.headers as Json | undefined) };
   // Bun refuses a body over its socket limit (no Content-Length declared) before the app sees it: 413 with no body.
   const content = status === "413" ? { ...errorContent(schema), "*/*": { schema: { type: "string", maxLength: 0 } } } : errorContent(schema);
-  return { description: (declared?.description as string | undefined) ?? STATUS_CODES[Number(status)] ?? "Error", ...(Object.keys(headers).length && { headers }), content };
+  return {
+    description: (declared?.description as string | undefined) ?? STATUS_CODES[Number(status)] ?? "Error",
+    ...(Object.keys(headers).length && { headers }),
+    content,
+  };
 }
 
 /** Every operation's parameters, bodies and responses in OpenAPI 3.0 terms; a response without a description gets its status's name. */
 export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Record<string, Record<string, Json>> {
   const content = (media: unknown) =>
     isObject(media)
-      ? Object.fromEntries(Object.entries(media).map(([type, m]) => [type, Object.fromEntries(Object.entries(m as Json).filter(([k]) => MEDIA_TYPE_FIELDS.includes(k)).map(([k, v]) => [k, k === "schema" ? toOpenApiSchema(v) : v]))]))
+      ? Object.fromEntries(
+          Object.entries(media).map(([type, m]) => [
+            type,
+            Object.fromEntries(
+              Object.entries(m as Json)
+                .filter(([k]) => MEDIA_TYPE_FIELDS.includes(k))
+                .map(([k, v]) => [k, k === "schema" ? toOpenApiSchema(v) : v]),
+            ),
+          ]),
+        )
       : media;
   const operation = (op: Json): Json => {
     const out: Json = { ...op };
@@ -151,15 +196,19 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
       out.responses = Object.fromEntries(
         Object.entries(op.responses).map(([status, response]) => {
           // errorResponses(…) in a route, or an error status written in detail.responses without its own content.
-          if (Number(status) >= 400 && ((response as Json).title === "Error" || !(response as Json).content)) return [status, errorResponse(status, response as Json)];
+          if (Number(status) >= 400 && ((response as Json).title === "Error" || !(response as Json).content))
+            return [status, errorResponse(status, response as Json)];
           const kept = Object.fromEntries(Object.entries(response as Json).filter(([k]) => RESPONSE_FIELDS.includes(k)));
           // The plugin lists every request type for responses too; answers are JSON.
-          if (isObject(kept.content)) kept.content = content(kept.content["application/json"] ? { "application/json": kept.content["application/json"] } : kept.content);
+          if (isObject(kept.content))
+            kept.content = content(kept.content["application/json"] ? { "application/json": kept.content["application/json"] } : kept.content);
           // The swagger plugin lifts a response schema's own keywords (its title: Message, Group…) onto the response.
           const title = (response as Json).title;
-          if (typeof title === "string" && isObject(kept.content)) for (const media of Object.values(kept.content)) if (isObject(media) && isObject(media.schema)) media.schema.title ??= title;
+          if (typeof title === "string" && isObject(kept.content))
+            for (const media of Object.values(kept.content)) if (isObject(media) && isObject(media.schema)) media.schema.title ??= title;
           // t.Void(): an answer without a body (204).
-          if (isObject(kept.content) && Object.values(kept.content).every((media) => isObject(media) && isObject(media.schema) && media.schema.type === "void")) delete kept.content;
+          if (isObject(kept.content) && Object.values(kept.content).every((media) => isObject(media) && isObject(media.schema) && media.schema.type === "void"))
+            delete kept.content;
           kept.description ??= STATUS_CODES[Number(status)] ?? "Response";
           return [status, kept];
         }),
@@ -168,7 +217,12 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
     }
     return out;
   };
-  return Object.fromEntries(Object.entries(paths).map(([path, item]) => [path, Object.fromEntries(Object.entries(item).map(([method, op]) => [method, isObject(op) ? operation(op) : op]))]));
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(Object.entries(item).map(([method, op]) => [method, isObject(op) ? operation(op) : op])),
+    ]),
+  );
 }
 
 /** JSON, a form, or (where a file is taken) multipart: a file part belongs to multipart bodies only. */
@@ -178,11 +232,21 @@ function requestContent(media: Json): Json {
     const properties = Object.fromEntries(Object.entries(schema.properties).filter(([, s]) => !(isObject(s) && s.format === "binary")));
     return { ...schema, properties };
   };
-  const hasFile = Object.values(media).some((m) => isObject(m) && isObject(m.schema) && isObject(m.schema.properties) && Object.values(m.schema.properties).some((s) => isObject(s) && s.format === "binary"));
+  const hasFile = Object.values(media).some(
+    (m) =>
+      isObject(m) &&
+      isObject(m.schema) &&
+      isObject(m.schema.properties) &&
+      Object.values(m.schema.properties).some((s) => isObject(s) && s.format === "binary"),
+  );
   const json = media["application/json"] as Json | undefined;
   if (!json) return media;
   const fields = { ...json, schema: withoutFiles(json.schema) };
-  return { "application/json": fields, "application/x-www-form-urlencoded": fields, ...(hasFile && { "multipart/form-data": media["multipart/form-data"] ?? json }) };
+  return {
+    "application/json": fields,
+    "application/x-www-form-urlencoded": fields,
+    ...(hasFile && { "multipart/form-data": media["multipart/form-data"] ?? json }),
+  };
 }
 
 /** JSON with sorted keys: the same schema, whatever order its keywords were written in. */

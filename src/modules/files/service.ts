@@ -45,7 +45,13 @@ function parseRange(header: string, size: number): { start: number; end: number 
 }
 
 /** The bytes of a file for a request carrying a valid signature: with ETag, Range and safe content headers. */
-export async function download(ctx: AppContext, fileId: number, expires: string | undefined, signature: string | undefined, headers: Headers): Promise<Response> {
+export async function download(
+  ctx: AppContext,
+  fileId: number,
+  expires: string | undefined,
+  signature: string | undefined,
+  headers: Headers,
+): Promise<Response> {
   if (!ctx.fileUrls.verify(fileId, expires, signature)) notFound("File not found or link expired.");
   const file = await repo.findFile(ctx.reader, fileId);
   if (!file) notFound("File not found.");

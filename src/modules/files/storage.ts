@@ -15,7 +15,6 @@ export interface StoredUpload {
   sha256: string;
 }
 
-
 /** The image type the bytes really are (by their magic numbers), if one of the inline-safe ones. */
 function sniffImage(head: Uint8Array): string | null {
   const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
@@ -29,7 +28,10 @@ function sniffImage(head: Uint8Array): string | null {
 /** A display name from the client's file name: no directories, no control characters, bounded length. */
 function cleanFileName(name: string | undefined): string {
   const base = (name ?? "").split(/[\\/]/).pop() ?? "";
-  const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, "").trim().slice(0, 255);
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f"]/g, "")
+    .trim()
+    .slice(0, 255);
   return cleaned && cleaned !== "." && cleaned !== ".." ? cleaned : "file";
 }
 

@@ -76,10 +76,16 @@ export class DjangoSource {
 
   private checkSchema(path: string) {
     for (const [table, columns] of Object.entries(REQUIRED)) {
-      const present = new Set(this.sqlite.query<{ name: string }, [string]>("SELECT name FROM pragma_table_info(?)").all(table).map((c) => c.name));
+      const present = new Set(
+        this.sqlite
+          .query<{ name: string }, [string]>("SELECT name FROM pragma_table_info(?)")
+          .all(table)
+          .map((c) => c.name),
+      );
       if (present.size === 0) throw new ImportError("usage", `--db ${path} is not a database of the original chat server: it has no ${table} table`);
       const missing = columns.filter((c) => !present.has(c));
-      if (missing.length) throw new ImportError("usage", `--db ${path}: table ${table} lacks column(s) ${missing.join(", ")}; is it the original chat server's database?`);
+      if (missing.length)
+        throw new ImportError("usage", `--db ${path}: table ${table} lacks column(s) ${missing.join(", ")}; is it the original chat server's database?`);
     }
   }
 

@@ -93,8 +93,12 @@ export function formatReport(r: ImportReport): string {
   const u = r.users;
   lines.push(row("Users", `${u.imported} imported (${u.inactive} inactive, ${u.staff} staff, ${plural(u.superusers, "superuser")}), ids kept`));
   const pbkdf2Total = Object.values(u.pbkdf2).reduce((a, b) => a + b, 0);
-  const counts = Object.entries(u.pbkdf2).map(([iterations, n]) => `${n} × ${iterations} iterations`).join(", ");
-  lines.push(row("  passwords", `${pbkdf2Total} Django pbkdf2_sha256 hashes kept${counts ? ` (${counts})` : ""}: checked at login, then replaced with argon2id`));
+  const counts = Object.entries(u.pbkdf2)
+    .map(([iterations, n]) => `${n} × ${iterations} iterations`)
+    .join(", ");
+  lines.push(
+    row("  passwords", `${pbkdf2Total} Django pbkdf2_sha256 hashes kept${counts ? ` (${counts})` : ""}: checked at login, then replaced with argon2id`),
+  );
   if (u.mustReset.length === 0) lines.push(row("  must reset", "nobody"));
   for (const m of u.mustReset) lines.push(row("  must reset", `${user(m)}: ${m.reason}; give them a new password (PUT /api/${m.id}/update/ as staff)`));
 
@@ -106,7 +110,8 @@ export function formatReport(r: ImportReport): string {
   }
   for (const n of g.renamed) lines.push(row("  renamed", `group ${n.id} "${n.from}" → "${n.to}" (another group has that name in another case)`));
   for (const s of g.skippedMembers) lines.push(row("  skipped", `membership of unknown user ${s.user} in group ${s.group}`));
-  if (g.postsByNonMembers) lines.push(row("  non-members", `${plural(g.postsByNonMembers, "group message")} from senders who were not members (kept; they do not become members)`));
+  if (g.postsByNonMembers)
+    lines.push(row("  non-members", `${plural(g.postsByNonMembers, "group message")} from senders who were not members (kept; they do not become members)`));
 
   lines.push(row("Direct", `${plural(r.directs.length, "conversation")} made from direct messages (new ids)`));
   for (const d of r.directs) {
@@ -123,7 +128,12 @@ export function formatReport(r: ImportReport): string {
   if (m.truncatedTimestamps) lines.push(row("  timestamps", `${m.truncatedTimestamps} had microseconds; Parley keeps milliseconds (order is kept)`));
 
   const f = r.files;
-  lines.push(row("Files", `${f.copied} of ${f.found} ${r.dryRun ? "to copy" : "copied"} (${f.bytes} bytes) with SHA-256 and size; ${f.expired} already expired (downloads answer 410)`));
+  lines.push(
+    row(
+      "Files",
+      `${f.copied} of ${f.found} ${r.dryRun ? "to copy" : "copied"} (${f.bytes} bytes) with SHA-256 and size; ${f.expired} already expired (downloads answer 410)`,
+    ),
+  );
   for (const x of f.missing) lines.push(row("  missing", `message ${x.message}: ${x.path} (${x.reason}); the message is imported without it`));
   if (f.unreadableExpiry.length) lines.push(row("  no expiry", `unreadable file_expiry, kept without one: messages ${idList(f.unreadableExpiry)}`));
 

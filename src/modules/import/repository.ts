@@ -18,7 +18,16 @@ export async function insertMembers(trx: Db, rows: MemberRow[]): Promise<void> {
 }
 
 const insertFileRow = prepared(
-  (uploaderId: number, storageName: string, originalName: string, contentType: string, size: number, sha256: string, createdAt: number, expiresAt: number | null) =>
+  (
+    uploaderId: number,
+    storageName: string,
+    originalName: string,
+    contentType: string,
+    size: number,
+    sha256: string,
+    createdAt: number,
+    expiresAt: number | null,
+  ) =>
     sqlBuilder
       .insertInto("files")
       .values({
@@ -36,15 +45,35 @@ const insertFileRow = prepared(
 );
 
 export async function insertFile(writer: Connection, uploaderId: number, stored: StoredUpload, createdAt: number, expiresAt: number | null): Promise<number> {
-  const [row] = await insertFileRow.run(writer, uploaderId, stored.storage_name, stored.original_name, stored.content_type, stored.size, stored.sha256, createdAt, expiresAt);
+  const [row] = await insertFileRow.run(
+    writer,
+    uploaderId,
+    stored.storage_name,
+    stored.original_name,
+    stored.content_type,
+    stored.size,
+    stored.sha256,
+    createdAt,
+    expiresAt,
+  );
   return row!.id;
 }
 
 const insertMessageRow = prepared((id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number) =>
-  sqlBuilder.insertInto("messages").values({ id, conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: null }),
+  sqlBuilder
+    .insertInto("messages")
+    .values({ id, conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: null }),
 );
 
-export async function insertMessage(writer: Connection, id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number): Promise<void> {
+export async function insertMessage(
+  writer: Connection,
+  id: number,
+  conversationId: number,
+  senderId: number,
+  body: string,
+  fileId: number | null,
+  createdAt: number,
+): Promise<void> {
   await insertMessageRow.run(writer, id, conversationId, senderId, body, fileId, createdAt);
 }
 

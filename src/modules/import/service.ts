@@ -130,7 +130,10 @@ function planUsers(source: DjangoSource, report: ImportReport): { users: UserIns
     }
   }
   if (conflicts.length) {
-    throw new ImportError("conflict", `Parley treats usernames and emails case-insensitively: ${conflicts.join("; ")}. Change one of each pair in the original and run again`);
+    throw new ImportError(
+      "conflict",
+      `Parley treats usernames and emails case-insensitively: ${conflicts.join("; ")}. Change one of each pair in the original and run again`,
+    );
   }
   return { users, usernames };
 }
@@ -221,7 +224,14 @@ function planImport(source: DjangoSource, options: ImportOptions, target: string
       report.messages.direct++;
       if (!directs.has(route.key)) {
         const [a, b] = route.users[0] <= route.users[1] ? route.users : [route.users[1], route.users[0]];
-        const row: ConversationRow = { ...NEW_CONVERSATION, id: nextConversationId++, kind: "direct", direct_key: route.key, created_by: m.sender_id, created_at: route.at };
+        const row: ConversationRow = {
+          ...NEW_CONVERSATION,
+          id: nextConversationId++,
+          kind: "direct",
+          direct_key: route.key,
+          created_by: m.sender_id,
+          created_at: route.at,
+        };
         directs.set(route.key, { row, members: [...new Set([a, b])].map((user_id) => ({ user_id, role: "member" as const })), lastMessageId: null });
       }
       directs.get(route.key)!.lastMessageId = m.id;
@@ -247,8 +257,20 @@ function planImport(source: DjangoSource, options: ImportOptions, target: string
     const ids = [...members.get(g.id)!];
     const owner = ids[0] ?? null;
     // Open, as every group of the original was (anyone could join).
-    const row: ConversationRow = { ...NEW_CONVERSATION, id: g.id, kind: "group", name, name_key: groupNameKey(name), created_by: owner, created_at: firstGroupMessage.get(g.id) ?? now };
-    groups.set(g.id, { row, members: ids.map((user_id) => ({ user_id, role: user_id === owner ? "owner" : "member" })), lastMessageId: lastGroupMessage.get(g.id) ?? null });
+    const row: ConversationRow = {
+      ...NEW_CONVERSATION,
+      id: g.id,
+      kind: "group",
+      name,
+      name_key: groupNameKey(name),
+      created_by: owner,
+      created_at: firstGroupMessage.get(g.id) ?? now,
+    };
+    groups.set(g.id, {
+      row,
+      members: ids.map((user_id) => ({ user_id, role: user_id === owner ? "owner" : "member" })),
+      lastMessageId: lastGroupMessage.get(g.id) ?? null,
+    });
     report.groups.imported++;
     report.groups.owners.push({ id: g.id, name, owner: owner === null ? null : { id: owner, username: usernames.get(owner)! }, members: ids.length });
   }
@@ -339,7 +361,14 @@ async function copyFiles(ctx: AppContext, planned: Plan): Promise<Map<number, St
 }
 
 /** Every row, inside the import's transaction; returns the last event seq. */
-async function insertImportedRows(ctx: AppContext, { db: trx, writer }: JobTx, source: DjangoSource, planned: Plan, stored: Map<number, StoredUpload>, now: number): Promise<number> {
+async function insertImportedRows(
+  ctx: AppContext,
+  { db: trx, writer }: JobTx,
+  source: DjangoSource,
+  planned: Plan,
+  stored: Map<number, StoredUpload>,
+  now: number,
+): Promise<number> {
   let lastSeq = 0;
   await repo.insertUsers(trx, planned.users);
   for (const conversation of [...planned.groups.values(), ...planned.directs.values()]) {
@@ -347,7 +376,14 @@ async function insertImportedRows(ctx: AppContext, { db: trx, writer }: JobTx, s
     await repo.insertConversation(trx, row);
     await repo.insertMembers(
       trx,
-      conversation.members.map((m) => ({ conversation_id: row.id, user_id: m.user_id, role: m.role, joined_at: row.created_at, last_read_message_id: conversation.lastMessageId, muted: 0 })),
+      conversation.members.map((m) => ({
+        conversation_id: row.id,
+        user_id: m.user_id,
+        role: m.role,
+        joined_at: row.created_at,
+        last_read_message_id: conversation.lastMessageId,
+        muted: 0,
+      })),
     );
     for (const m of conversation.members) {
       const data = { user_id: m.user_id, role: m.role, kind: row.kind, name: row.name };
@@ -397,7 +433,8 @@ async function insertImportedRows(ctx: AppContext, { db: trx, writer }: JobTx, s
     lastSeq = await appendUnpublished(writer, { type: "message.created", conversation_id: conversation.id, message_id: m.id, data: view }, now);
     imported++;
   }
-  if (imported !== planned.report.messages.imported) throw new Error(`the original changed during the import (${imported} messages, planned ${planned.report.messages.imported})`);
+  if (imported !== planned.report.messages.imported)
+    throw new Error(`the original changed during the import (${imported} messages, planned ${planned.report.messages.imported})`);
 
   // No id the original handed out is given again, not even those of rows it had deleted.
   const next = planned.report.nextIdsAbove;

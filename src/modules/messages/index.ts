@@ -3,7 +3,19 @@ import type { AppContext } from "../../context";
 import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
 import { IDEMPOTENT_REPLAY, withHeaders } from "../docs/openapi";
-import { conversationParams, editBody, emojiBody, emojiParams, historyQuery, mentionsQuery, messageParams, Message, reactionsAnswer, repliesQuery, sendBody } from "./model";
+import {
+  conversationParams,
+  editBody,
+  emojiBody,
+  emojiParams,
+  historyQuery,
+  mentionsQuery,
+  messageParams,
+  Message,
+  reactionsAnswer,
+  repliesQuery,
+  sendBody,
+} from "./model";
 import { setPinned } from "./pins";
 import { setReaction } from "./reactions";
 import * as messages from "./service";
@@ -46,7 +58,8 @@ export const messageRoutes = (ctx: AppContext) =>
       response: { 200: t.Array(Message), ...errorResponses(403) },
       detail: {
         summary: "A conversation's messages",
-        description: "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?limit=1..100`. Members only.",
+        description:
+          "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?limit=1..100`. Members only.",
         security,
       },
     });
@@ -55,12 +68,21 @@ export const messageRoutes = (ctx: AppContext) =>
 const messageActionRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Messages"] })
     .use(requireUser(ctx))
-    .patch("/:conversation_id/:message_id/", ({ user, params, body }) => messages.editMessage(ctx, user, params.conversation_id, params.message_id, body.message), {
-      params: messageParams,
-      body: editBody,
-      response: { 200: Message, ...errorResponses(403, 409) },
-      detail: { summary: "Edit a message (the sender only)", description: "Sets `edited_at`; mentions are resolved again; members get `message.updated`. The old text is gone from the event log and the database.", security },
-    })
+    .patch(
+      "/:conversation_id/:message_id/",
+      ({ user, params, body }) => messages.editMessage(ctx, user, params.conversation_id, params.message_id, body.message),
+      {
+        params: messageParams,
+        body: editBody,
+        response: { 200: Message, ...errorResponses(403, 409) },
+        detail: {
+          summary: "Edit a message (the sender only)",
+          description:
+            "Sets `edited_at`; mentions are resolved again; members get `message.updated`. The old text is gone from the event log and the database.",
+          security,
+        },
+      },
+    )
     .delete(
       "/:conversation_id/:message_id/",
       async ({ user, params, set }) => {
@@ -72,7 +94,8 @@ const messageActionRoutes = (ctx: AppContext) =>
         response: { 204: t.Void(), ...errorResponses(403) },
         detail: {
           summary: "Delete a message (the sender, a group's owners and admins, staff)",
-          description: "Text, file, reactions and mentions are removed from storage and from the event log; a tombstone keeps the history's order; members get `message.deleted`.",
+          description:
+            "Text, file, reactions and mentions are removed from storage and from the event log; a tombstone keeps the history's order; members get `message.deleted`.",
           security,
         },
       },
@@ -98,18 +121,30 @@ const messageActionRoutes = (ctx: AppContext) =>
         const { changed: _, ...answer } = await setReaction(ctx, user, params.conversation_id, params.message_id, params.emoji, false);
         return answer;
       },
-      { params: emojiParams, response: { 200: reactionsAnswer, ...errorResponses(403, 409) }, detail: { summary: "Take back a reaction (the emoji URL-encoded in the path)", description: "Members get `reaction.removed`.", security } },
+      {
+        params: emojiParams,
+        response: { 200: reactionsAnswer, ...errorResponses(403, 409) },
+        detail: { summary: "Take back a reaction (the emoji URL-encoded in the path)", description: "Members get `reaction.removed`.", security },
+      },
     )
-    .get("/:conversation_id/:message_id/replies/", ({ user, params, query }) => messages.listReplies(ctx, user, params.conversation_id, params.message_id, query), {
-      params: messageParams,
-      query: repliesQuery,
-      response: { 200: t.Array(Message), ...errorResponses(403) },
-      detail: { summary: "Replies to a message, oldest first (`?after=<id>`, `?limit=`)", security },
-    })
+    .get(
+      "/:conversation_id/:message_id/replies/",
+      ({ user, params, query }) => messages.listReplies(ctx, user, params.conversation_id, params.message_id, query),
+      {
+        params: messageParams,
+        query: repliesQuery,
+        response: { 200: t.Array(Message), ...errorResponses(403) },
+        detail: { summary: "Replies to a message, oldest first (`?after=<id>`, `?limit=`)", security },
+      },
+    )
     .post("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, true), {
       params: messageParams,
       response: { 200: Message, ...errorResponses(403, 409) },
-      detail: { summary: "Pin a message (a group's owners and admins; either side of a direct conversation)", description: "Members get `message.pinned`.", security },
+      detail: {
+        summary: "Pin a message (a group's owners and admins; either side of a direct conversation)",
+        description: "Members get `message.pinned`.",
+        security,
+      },
     })
     .delete("/:conversation_id/:message_id/pin/", ({ user, params }) => setPinned(ctx, user, params.conversation_id, params.message_id, false), {
       params: messageParams,
@@ -118,10 +153,8 @@ const messageActionRoutes = (ctx: AppContext) =>
     });
 
 export const mentionRoutes = (ctx: AppContext) =>
-  new Elysia({ tags: ["Messages"] })
-    .use(requireUser(ctx))
-    .get("/api/mentions/", ({ user, query }) => messages.listMentions(ctx, user, query), {
-      query: mentionsQuery,
-      response: t.Array(Message),
-      detail: { summary: "Messages that mention the caller, newest first (`?before=<id>`, `?limit=`)", security },
-    });
+  new Elysia({ tags: ["Messages"] }).use(requireUser(ctx)).get("/api/mentions/", ({ user, query }) => messages.listMentions(ctx, user, query), {
+    query: mentionsQuery,
+    response: t.Array(Message),
+    detail: { summary: "Messages that mention the caller, newest first (`?before=<id>`, `?limit=`)", security },
+  });

@@ -13,14 +13,38 @@ export const conversationParams = t.Object({ conversation_id: pathId("A conversa
 export const sendBody = t.Object({
   // maxLength counts UTF-16 units; a character takes at most two. The service counts characters (code points).
   message: t.Optional(
-    t.String({ maxLength: 2 * MAX_MESSAGE_LENGTH, description: `The text, at most ${MAX_MESSAGE_LENGTH} characters; may be empty with a file.`, error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.` }),
+    t.String({
+      maxLength: 2 * MAX_MESSAGE_LENGTH,
+      description: `The text, at most ${MAX_MESSAGE_LENGTH} characters; may be empty with a file.`,
+      error: `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`,
+    }),
   ),
-  receiver_user: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { description: "Send to the direct conversation with this user instead of the path's.", error: "Give a user or group id." })),
-  receiver_group: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { description: "Send to this group instead of the path's conversation.", error: "Give a user or group id." })),
+  receiver_user: t.Optional(
+    t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], {
+      description: "Send to the direct conversation with this user instead of the path's.",
+      error: "Give a user or group id.",
+    }),
+  ),
+  receiver_group: t.Optional(
+    t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], {
+      description: "Send to this group instead of the path's conversation.",
+      error: "Give a user or group id.",
+    }),
+  ),
   client_id: t.Optional(
-    t.String({ minLength: 1, maxLength: 100, description: "The sender's own id for this send: sending it again returns the first message (Idempotent-Replay: true).", error: "client_id must be 1 to 100 characters." }),
+    t.String({
+      minLength: 1,
+      maxLength: 100,
+      description: "The sender's own id for this send: sending it again returns the first message (Idempotent-Replay: true).",
+      error: "client_id must be 1 to 100 characters.",
+    }),
   ),
-  reply_to: t.Optional(t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], { description: "The id of the message this one answers, in the same conversation.", error: "Give the id of the message this one answers." })),
+  reply_to: t.Optional(
+    t.Union([bodyId, t.String({ maxLength: 20 }), t.Null()], {
+      description: "The id of the message this one answers, in the same conversation.",
+      error: "Give the id of the message this one answers.",
+    }),
+  ),
   file: t.Optional(t.Any({ format: "binary", description: "The attachment, in a multipart/form-data body." })),
 });
 export type SendBody = typeof sendBody.static;
@@ -33,7 +57,10 @@ export const historyQuery = t.Object({
 });
 export type HistoryQuery = typeof historyQuery.static;
 
-const reactionView = t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean({ description: "Whether the caller reacted with it." }) }, { title: "Reaction" });
+const reactionView = t.Object(
+  { emoji: t.String(), count: t.Integer(), me: t.Boolean({ description: "Whether the caller reacted with it." }) },
+  { title: "Reaction" },
+);
 export type ReactionView = typeof reactionView.static;
 
 const attachment = t.Object(

@@ -15,7 +15,10 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 /** A pictograph with an optional presentation selector or skin tone. */
 const PICTOGRAPH = String.raw`\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?`;
 /** A whole emoji: a keycap, a flag (two regional indicators), or pictographs joined by ZWJ (with tag sequences). */
-const EMOJI = new RegExp(String.raw`^(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|${PICTOGRAPH}(?:[\u{E0020}-\u{E007E}]+\u{E007F})?(?:\u200D${PICTOGRAPH})*)$`, "u");
+const EMOJI = new RegExp(
+  String.raw`^(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|${PICTOGRAPH}(?:[\u{E0020}-\u{E007E}]+\u{E007F})?(?:\u200D${PICTOGRAPH})*)$`,
+  "u",
+);
 
 /** One emoji: a single grapheme built as an emoji is (👍, 👍🏽, 🇫🇷, 1️⃣, 👩‍💻 included; "a⃣" or 👍 with accents not). */
 function checkEmoji(text: string): string {
@@ -29,7 +32,14 @@ function checkEmoji(text: string): string {
 export type ReactionsAnswer = typeof reactionsAnswer.static & { changed: boolean };
 
 /** Adds (`add`) or removes the caller's reaction; members get `reaction.added` / `reaction.removed`. */
-export async function setReaction(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, emojiText: string, add: boolean): Promise<ReactionsAnswer> {
+export async function setReaction(
+  ctx: AppContext,
+  user: AuthUser,
+  conversationId: number,
+  messageId: number,
+  emojiText: string,
+  add: boolean,
+): Promise<ReactionsAnswer> {
   const emoji = checkEmoji(emojiText);
   const conversation = await requireMember(ctx, conversationId, user.id);
   return commitWithEvents(ctx, async (tx, emit) => {
@@ -39,7 +49,8 @@ export async function setReaction(ctx: AppContext, user: AuthUser, conversationI
     const present = users.includes(user.id);
     if (present === add) return { message_id: messageId, reactions: reactionViews(reactions, user.id), changed: false };
     if (add) {
-      if (!reactions[emoji] && Object.keys(reactions).length >= MAX_DISTINCT) invalidField("emoji", `A message takes at most ${MAX_DISTINCT} different reactions.`);
+      if (!reactions[emoji] && Object.keys(reactions).length >= MAX_DISTINCT)
+        invalidField("emoji", `A message takes at most ${MAX_DISTINCT} different reactions.`);
       reactions[emoji] = [...users, user.id];
     } else if (users.length === 1) delete reactions[emoji];
     else reactions[emoji] = users.filter((id) => id !== user.id);

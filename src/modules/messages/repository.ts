@@ -37,7 +37,9 @@ function selectMessages() {
 export type MessageRecord = Awaited<ReturnType<ReturnType<typeof selectMessages>["executeTakeFirstOrThrow"]>>;
 
 const messageById = prepared((id: number) => selectMessages().where("m.id", "=", id));
-const messageByClientId = prepared((senderId: number, clientId: string) => selectMessages().where("m.sender_id", "=", senderId).where("m.client_id", "=", clientId));
+const messageByClientId = prepared((senderId: number, clientId: string) =>
+  selectMessages().where("m.sender_id", "=", senderId).where("m.client_id", "=", clientId),
+);
 const newestBefore = prepared((conversationId: number, before: number, limit: number) =>
   selectMessages().where("m.conversation_id", "=", conversationId).where("m.id", "<", before).orderBy("m.id", "desc").limit(limit),
 );
@@ -111,18 +113,56 @@ export async function listMentionsOf(reader: Connection, userId: number, before:
 export type NewMessage = Pick<MessageRow, "conversation_id" | "sender_id" | "body" | "file_id" | "created_at" | "client_id" | "reply_to_id" | "mentions">;
 
 const insertMessageRow = prepared(
-  (conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number, clientId: string | null, replyToId: number | null, mentions: string | null) =>
+  (
+    conversationId: number,
+    senderId: number,
+    body: string,
+    fileId: number | null,
+    createdAt: number,
+    clientId: string | null,
+    replyToId: number | null,
+    mentions: string | null,
+  ) =>
     sqlBuilder
       .insertInto("messages")
-      .values({ conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: clientId, reply_to_id: replyToId, mentions })
+      .values({
+        conversation_id: conversationId,
+        sender_id: senderId,
+        body,
+        file_id: fileId,
+        created_at: createdAt,
+        client_id: clientId,
+        reply_to_id: replyToId,
+        mentions,
+      })
       .returning("id"),
 );
 
 const insertMessageWithId = prepared(
-  (id: number, conversationId: number, senderId: number, body: string, fileId: number | null, createdAt: number, clientId: string | null, replyToId: number | null, mentions: string | null) =>
+  (
+    id: number,
+    conversationId: number,
+    senderId: number,
+    body: string,
+    fileId: number | null,
+    createdAt: number,
+    clientId: string | null,
+    replyToId: number | null,
+    mentions: string | null,
+  ) =>
     sqlBuilder
       .insertInto("messages")
-      .values({ id, conversation_id: conversationId, sender_id: senderId, body, file_id: fileId, created_at: createdAt, client_id: clientId, reply_to_id: replyToId, mentions }),
+      .values({
+        id,
+        conversation_id: conversationId,
+        sender_id: senderId,
+        body,
+        file_id: fileId,
+        created_at: createdAt,
+        client_id: clientId,
+        reply_to_id: replyToId,
+        mentions,
+      }),
 );
 
 /**
@@ -132,10 +172,25 @@ const insertMessageWithId = prepared(
 export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" | "pipeline">, row: NewMessage): Promise<number> {
   if (pipeline) {
     const id = await pipeline.nextMessageId();
-    pipeline.defer(insertMessageWithId.run(writer, id, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions));
+    pipeline.defer(
+      insertMessageWithId.run(
+        writer,
+        id,
+        row.conversation_id,
+        row.sender_id,
+        row.body,
+        row.file_id,
+        row.created_at,
+        row.client_id,
+        row.reply_to_id,
+        row.mentions,
+      ),
+    );
     return id;
   }
-  return (await insertMessageRow.run(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions))[0]!.id;
+  return (
+    await insertMessageRow.run(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions)
+  )[0]!.id;
 }
 
 // Writes and reads inside a write transaction (the group commit's `tx.db`).
@@ -146,12 +201,21 @@ export async function findMessageRow(trx: Db, id: number): Promise<MessageRow | 
 }
 
 export async function insertFile(trx: Db, row: Omit<Insertable<FileTable>, "id" | "deleted_at">): Promise<number> {
-  return (await trx.insertInto("files").values({ ...row, deleted_at: null }).returning("id").executeTakeFirstOrThrow()).id;
+  return (
+    await trx
+      .insertInto("files")
+      .values({ ...row, deleted_at: null })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 /** One reply more (+1) or fewer (-1) under a parent; never below zero. */
 export async function countReply(trx: Db, parentId: number, change: 1 | -1): Promise<void> {
-  const query = trx.updateTable("messages").set((eb) => ({ reply_count: eb("reply_count", change > 0 ? "+" : "-", 1) })).where("id", "=", parentId);
+  const query = trx
+    .updateTable("messages")
+    .set((eb) => ({ reply_count: eb("reply_count", change > 0 ? "+" : "-", 1) }))
+    .where("id", "=", parentId);
   await (change > 0 ? query : query.where("reply_count", ">", 0)).execute();
 }
 
@@ -174,7 +238,12 @@ export async function deleteFilesOf(trx: Db, uploaderId: number): Promise<string
  * reply counts lowered. Returns the ids changed and the storage names of the files whose rows went.
  */
 export async function tombstoneRows(trx: Db, messageIds: number[], now: number): Promise<{ ids: number[]; storageNames: string[] }> {
-  const rows = await trx.selectFrom("messages").select(["id", "file_id", "reply_to_id"]).where("id", "in", messageIds).where("deleted_at", "is", null).execute();
+  const rows = await trx
+    .selectFrom("messages")
+    .select(["id", "file_id", "reply_to_id"])
+    .where("id", "in", messageIds)
+    .where("deleted_at", "is", null)
+    .execute();
   if (rows.length === 0) return { ids: [], storageNames: [] };
   const ids = rows.map((r) => r.id);
   const fileIds = rows.map((r) => r.file_id).filter((id): id is number => id !== null);
@@ -186,13 +255,26 @@ export async function tombstoneRows(trx: Db, messageIds: number[], now: number):
     .execute();
   for (const row of rows) if (row.reply_to_id !== null) await countReply(trx, row.reply_to_id, -1);
   await trx.deleteFrom("message_mentions").where("message_id", "in", ids).execute();
-  if (files.length) await trx.deleteFrom("files").where("id", "in", files.map((f) => f.id)).execute();
+  if (files.length)
+    await trx
+      .deleteFrom("files")
+      .where(
+        "id",
+        "in",
+        files.map((f) => f.id),
+      )
+      .execute();
   return { ids, storageNames: files.map((f) => f.storage_name) };
 }
 
 /** Housekeeping: client_ids of messages sent before `before` may be used again; returns how many were forgotten. */
 export async function forgetClientIdsBefore(db: Db, before: number): Promise<number> {
-  const result = await db.updateTable("messages").set({ client_id: null }).where("client_id", "is not", null).where("created_at", "<", before).executeTakeFirst();
+  const result = await db
+    .updateTable("messages")
+    .set({ client_id: null })
+    .where("client_id", "is not", null)
+    .where("created_at", "<", before)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
@@ -217,7 +299,11 @@ export async function membersNamed(db: Db, conversationId: number, usernameKeys:
 /** Replaces a message's mention rows (on send and on edit). */
 export async function storeMentions(trx: Db, messageId: number, conversationId: number, userIds: number[]): Promise<void> {
   await trx.deleteFrom("message_mentions").where("message_id", "=", messageId).execute();
-  if (userIds.length) await trx.insertInto("message_mentions").values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId }))).execute();
+  if (userIds.length)
+    await trx
+      .insertInto("message_mentions")
+      .values(userIds.map((user_id) => ({ user_id, message_id: messageId, conversation_id: conversationId })))
+      .execute();
 }
 
 /** Conversations and their own retention: all of them, or (`onlyOwn`) those with one. */

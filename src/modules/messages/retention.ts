@@ -59,22 +59,36 @@ async function expireConversation(ctx: AppContext, conversationId: number, cutof
         const ids = rows.map((m) => m.id);
         if (ids.length === 0) return [];
         dropped += ids.length;
-        const files = await tombstone(tx.db, rows.filter((m) => m.deleted_at === null).map((m) => m.id)); // lowers parents' reply counts
+        const files = await tombstone(
+          tx.db,
+          rows.filter((m) => m.deleted_at === null).map((m) => m.id),
+        ); // lowers parents' reply counts
         await repo.deleteMessages(tx.db, ids);
         return files;
       };
       const removed = await drop(expired.filter((m) => m.reply_count === 0));
       const parents = expired.filter((m) => m.reply_count > 0);
       const stillAnswered = new Set(
-        parents.length ? await repo.withReplies(tx.db, parents.map((m) => m.id)) : [],
+        parents.length
+          ? await repo.withReplies(
+              tx.db,
+              parents.map((m) => m.id),
+            )
+          : [],
       );
       removed.push(...(await drop(parents.filter((m) => !stillAnswered.has(m.id)))));
       const keep = parents.filter((m) => stillAnswered.has(m.id) && m.deleted_at === null);
-      removed.push(...(await tombstone(tx.db, keep.map((m) => m.id))));
+      removed.push(
+        ...(await tombstone(
+          tx.db,
+          keep.map((m) => m.id),
+        )),
+      );
       const events = await deleteLoggedBefore(tx.db, conversationId, cutoff, BATCH * 4);
 
       // Tombstones kept for their replies come back in every sweep: say something only when something went.
-      if (dropped + keep.length > 0) await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
+      if (dropped + keep.length > 0)
+        await emit({ type: "messages.expired", conversation_id: conversationId, data: { conversation_id: conversationId, up_to_id: after } });
       return { files: removed, deleted: dropped, tombstoned: keep.length, events };
     });
     report.messagesDeleted += done.deleted;

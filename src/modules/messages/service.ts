@@ -44,7 +44,8 @@ export interface SendResult {
 
 /** The rules a message's text follows, on send and on edit. */
 function checkText(text: string, hasFile: boolean): void {
-  if (text.length > MAX_MESSAGE_LENGTH && [...text].length > MAX_MESSAGE_LENGTH) invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
+  if (text.length > MAX_MESSAGE_LENGTH && [...text].length > MAX_MESSAGE_LENGTH)
+    invalidField("message", `Ensure this field has no more than ${MAX_MESSAGE_LENGTH} characters.`);
   if (text.includes("\u0000")) invalidField("message", "The message may not contain NUL characters.");
   if (!text.trim() && !hasFile) invalidField("message", "Write a message or attach a file.");
 }
@@ -71,47 +72,51 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const stored = file ? await ctx.uploads.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
-    const message = await commitWithEvents(ctx, async (tx, emit) => {
-      const now = Date.now();
-      if (replyTo !== null) await takeReply(tx.db, conversation.id, replyTo);
-      const mentions = await resolveMentions(tx.db, conversation.id, user.id, text);
-      const fileId = stored ? await repo.insertFile(tx.db, { ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now) }) : null;
-      const row = {
-        conversation_id: conversation.id,
-        sender_id: user.id,
-        body: text,
-        file_id: fileId,
-        created_at: now,
-        client_id: body.client_id ?? null,
-        reply_to_id: replyTo,
-        mentions: mentions.length ? JSON.stringify(mentions) : null,
-      };
-      const id = await repo.insertMessage(tx, row);
-      if (mentions.length) await repo.storeMentions(tx.db, id, conversation.id, mentions);
-      // The view from what was just written (no read-back): it is also the event's data, serialized once.
-      const view = toMessageView(
-        {
-          ...row,
-          id,
-          sender_username: user.username,
-          file_name: stored?.original_name ?? null,
-          file_size: stored?.size ?? null,
-          file_content_type: stored?.content_type ?? null,
-          file_expires_at: stored ? expiryOf(ctx, now) : null,
-          file_deleted_at: null,
-          deleted_at: null,
-          edited_at: null,
-          reply_count: 0,
-          reactions: null,
-          pinned_at: null,
-        },
-        conversation,
-        ctx.fileUrls,
-        now,
-      );
-      await emit({ type: "message.created", conversation_id: conversation.id, message_id: id, data: view });
-      return view;
-    }, { messages: 1 });
+    const message = await commitWithEvents(
+      ctx,
+      async (tx, emit) => {
+        const now = Date.now();
+        if (replyTo !== null) await takeReply(tx.db, conversation.id, replyTo);
+        const mentions = await resolveMentions(tx.db, conversation.id, user.id, text);
+        const fileId = stored ? await repo.insertFile(tx.db, { ...stored, uploader_id: user.id, created_at: now, expires_at: expiryOf(ctx, now) }) : null;
+        const row = {
+          conversation_id: conversation.id,
+          sender_id: user.id,
+          body: text,
+          file_id: fileId,
+          created_at: now,
+          client_id: body.client_id ?? null,
+          reply_to_id: replyTo,
+          mentions: mentions.length ? JSON.stringify(mentions) : null,
+        };
+        const id = await repo.insertMessage(tx, row);
+        if (mentions.length) await repo.storeMentions(tx.db, id, conversation.id, mentions);
+        // The view from what was just written (no read-back): it is also the event's data, serialized once.
+        const view = toMessageView(
+          {
+            ...row,
+            id,
+            sender_username: user.username,
+            file_name: stored?.original_name ?? null,
+            file_size: stored?.size ?? null,
+            file_content_type: stored?.content_type ?? null,
+            file_expires_at: stored ? expiryOf(ctx, now) : null,
+            file_deleted_at: null,
+            deleted_at: null,
+            edited_at: null,
+            reply_count: 0,
+            reactions: null,
+            pinned_at: null,
+          },
+          conversation,
+          ctx.fileUrls,
+          now,
+        );
+        await emit({ type: "message.created", conversation_id: conversation.id, message_id: id, data: view });
+        return view;
+      },
+      { messages: 1 },
+    );
     return { message, created: true };
   } catch (error) {
     if (stored) await ctx.uploads.remove(stored.storage_name); // no orphan bytes when the row did not commit
@@ -221,14 +226,23 @@ export async function deleteConversationMessage(ctx: AppContext, user: AuthUser,
  * hidden), also from the event log a resuming client replays; the row stays as a tombstone so the history keeps
  * its order, and members get `message.deleted`. Deleting again changes nothing. `mayDelete` is the caller's rule.
  */
-export async function deleteMessage(ctx: AppContext, messageId: number, mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean): Promise<void> {
+export async function deleteMessage(
+  ctx: AppContext,
+  messageId: number,
+  mayDelete: (message: { sender_id: number; conversation_id: number }) => boolean,
+): Promise<void> {
   const removedFiles = await commitWithEvents(ctx, async (tx, emit) => {
     const message = await repo.findMessageRow(tx.db, messageId);
     if (!message) notFound("Message not found.");
     if (!mayDelete(message)) forbidden("You may not delete this message.");
     if (message.deleted_at !== null) return null;
     const removed = await tombstone(tx.db, [messageId]);
-    await emit({ type: "message.deleted", conversation_id: message.conversation_id, message_id: messageId, data: { id: messageId, conversation_id: message.conversation_id } });
+    await emit({
+      type: "message.deleted",
+      conversation_id: message.conversation_id,
+      message_id: messageId,
+      data: { id: messageId, conversation_id: message.conversation_id },
+    });
     return removed;
   });
   if (removedFiles === null) return; // deleted before: nothing changed
@@ -250,8 +264,14 @@ export async function eraseMessagesOf(trx: Db, emit: Emit, senderId: number): Pr
   const removed: string[] = [];
   for (let i = 0; i < messages.length; i += ERASE_BATCH) {
     const batch = messages.slice(i, i + ERASE_BATCH);
-    removed.push(...(await tombstone(trx, batch.map((m) => m.id))));
-    for (const m of batch) await emit({ type: "message.deleted", conversation_id: m.conversation_id, message_id: m.id, data: { id: m.id, conversation_id: m.conversation_id } });
+    removed.push(
+      ...(await tombstone(
+        trx,
+        batch.map((m) => m.id),
+      )),
+    );
+    for (const m of batch)
+      await emit({ type: "message.deleted", conversation_id: m.conversation_id, message_id: m.id, data: { id: m.id, conversation_id: m.conversation_id } });
   }
   return [...removed, ...(await repo.deleteFilesOf(trx, senderId))];
 }
@@ -272,12 +292,20 @@ export async function tombstone(trx: Db, messageIds: number[]): Promise<string[]
 }
 
 /** Replies to a message, oldest first: `?after=<id>` continues, `?limit=1..100`. */
-export async function listReplies(ctx: AppContext, user: AuthUser, conversationId: number, messageId: number, query: { after?: number; limit?: number }): Promise<MessageView[]> {
+export async function listReplies(
+  ctx: AppContext,
+  user: AuthUser,
+  conversationId: number,
+  messageId: number,
+  query: { after?: number; limit?: number },
+): Promise<MessageView[]> {
   const conversation = await requireMember(ctx, conversationId, user.id);
   const parent = await repo.findMessage(ctx.reader, messageId);
   if (!parent || parent.conversation_id !== conversation.id) notFound("Message not found.");
   const now = Date.now();
-  return (await repo.listReplies(ctx.reader, messageId, query.after ?? 0, query.limit ?? 50)).map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id));
+  return (await repo.listReplies(ctx.reader, messageId, query.after ?? 0, query.limit ?? 50)).map((r) =>
+    toMessageView(r, conversation, ctx.fileUrls, now, user.id),
+  );
 }
 
 /** Views of messages from any conversations (mentions, search results), in the order given, as `viewerId` sees them. */

@@ -32,7 +32,10 @@ function bearerMatches(authorization: string | undefined, token: string): boolea
 
 export const operationRoutes = (ctx: AppContext) =>
   new Elysia({ tags: ["Operations"] })
-    .get("/healthz", () => ({ status: "ok" as const }), { response: t.Object({ status: t.Literal("ok") }), detail: { summary: "Liveness: the process answers" } })
+    .get("/healthz", () => ({ status: "ok" as const }), {
+      response: t.Object({ status: t.Literal("ok") }),
+      detail: { summary: "Liveness: the process answers" },
+    })
     .get(
       "/readyz",
       async ({ status }) => {
@@ -41,7 +44,13 @@ export const operationRoutes = (ctx: AppContext) =>
         // Without Redis a node still serves its own clients and reads the other nodes' events from the log: ready,
         // but say so (and parley_redis_up in /metrics). The node count shows a split: nodes that should hear each other but do not.
         const { transport } = ctx;
-        return transport ? { status: "ready" as const, redis: transport.connected ? ("up" as const) : ("down" as const), cluster: { id: ctx.cluster.id, nodes: transport.nodes } } : { status: "ready" as const };
+        return transport
+          ? {
+              status: "ready" as const,
+              redis: transport.connected ? ("up" as const) : ("down" as const),
+              cluster: { id: ctx.cluster.id, nodes: transport.nodes },
+            }
+          : { status: "ready" as const };
       },
       {
         response: {
@@ -67,7 +76,10 @@ export const operationRoutes = (ctx: AppContext) =>
       {
         detail: {
           summary: "Prometheus metrics (Bearer PARLEY_METRICS_TOKEN when set)",
-          responses: { 200: { description: "The Prometheus text format.", content: { "text/plain": { schema: { type: "string" } } } }, 401: { description: "PARLEY_METRICS_TOKEN is set and was not given." } },
+          responses: {
+            200: { description: "The Prometheus text format.", content: { "text/plain": { schema: { type: "string" } } } },
+            401: { description: "PARLEY_METRICS_TOKEN is set and was not given." },
+          },
         },
       },
     );

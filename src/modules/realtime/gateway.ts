@@ -105,7 +105,10 @@ export function gatewayRoutes(ctx: AppContext) {
     const token = url.searchParams.get("token");
     const ticket = url.searchParams.get("ticket");
     try {
-      const user = ticket !== null ? await redeemWsTicket(ctx, ticket) : await authenticate(ctx, request.headers.get("authorization") ?? (token ? `Bearer ${token}` : undefined));
+      const user =
+        ticket !== null
+          ? await redeemWsTicket(ctx, ticket)
+          : await authenticate(ctx, request.headers.get("authorization") ?? (token ? `Bearer ${token}` : undefined));
       if (legacyConversation !== null) await requireMember(ctx, legacyConversation, user.id);
       if (since !== null && !/^\d{1,15}$/.test(since)) return jsonResponse(400, { since: ["since must be a seq number."] });
       const data: SocketData = Object.assign(Object.create(handlers), { user, since: since === null ? null : Number(since), legacyConversation });

@@ -48,7 +48,10 @@ export const resyncFrame = t.Object({
   data: t.Object({ reason: t.String(), seq: seq("Refetch over REST, then resume after this seq.") }),
 });
 export const pongFrame = t.Object({ type: t.Literal("pong"), ref: t.Optional(ref), data: t.Object({ time: t.String({ format: "date-time" }) }) });
-export const sendAckFrame = t.Object({ type: t.Literal("ack"), ref: t.Optional(ref), data: Message }, { description: "The answer to message.send: the stored message." });
+export const sendAckFrame = t.Object(
+  { type: t.Literal("ack"), ref: t.Optional(ref), data: Message },
+  { description: "The answer to message.send: the stored message." },
+);
 export const readAckFrame = t.Object({ type: t.Literal("ack"), ref, data: ReadState }, { description: "The answer to a read with a ref: the new read state." });
 export const socketErrorCode = t.Union([...ERROR_CODES, "invalid_json"].map((code) => t.Literal(code)));
 export const errorFrame = t.Object({
@@ -66,7 +69,11 @@ export const presenceFrame = t.Object({
   type: t.Literal("presence"),
   data: t.Object({ user_id: t.Integer(), status: t.Union([t.Literal("online"), t.Literal("offline")]) }),
 });
-export const typingFrame = t.Object({ type: t.Literal("typing"), conversation_id: t.Integer(), data: t.Object({ user_id: t.Integer(), username: t.String() }) });
+export const typingFrame = t.Object({
+  type: t.Literal("typing"),
+  conversation_id: t.Integer(),
+  data: t.Object({ user_id: t.Integer(), username: t.String() }),
+});
 
 /** What a client may send on /ws, by type: the gateway checks each operation against its schema before acting. */
 export const clientOperations = {
@@ -92,7 +99,11 @@ export const clientOperations = {
     { description: "Moves the read marker forward; with a ref, answered with ack carrying the read state." },
   ),
   sync: t.Object(
-    { type: t.Literal("sync"), ref: t.Optional(ref), since: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "Give the last seq you saw." }) },
+    {
+      type: t.Literal("sync"),
+      ref: t.Optional(ref),
+      since: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "Give the last seq you saw." }),
+    },
     { description: "Replays the events after `since` up to the hello's seq (or answers resync)." },
   ),
 };

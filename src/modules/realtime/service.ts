@@ -73,7 +73,12 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
   const subscribed = [...conversations].sort((a, b) => a - b);
   socket.subscribe(userTopic(user.id));
   for (const id of subscribed) socket.subscribe(conversationTopic(id));
-  socket.send(JSON.stringify({ type: "hello", data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo } } satisfies typeof model.helloFrame.static));
+  socket.send(
+    JSON.stringify({
+      type: "hello",
+      data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo },
+    } satisfies typeof model.helloFrame.static),
+  );
   if (resync) socket.send(resyncFrame(resync, upTo));
   else socket.cork(() => missed.forEach((frame) => socket.send(frame)));
   return { state, first };
@@ -101,7 +106,16 @@ async function readMissed(ctx: AppContext, userId: number, since: number, upTo: 
 }
 
 export function newSocketState(user: Pick<AuthUser, "id" | "username" | "token">, subscribedAt: number, legacyConversation: number | null = null): SocketState {
-  return { userId: user.id, username: user.username, family: tokenFamily(user.token), subscribedAt, legacyConversation, floodBucket: BUCKET_SIZE, refilledAt: Date.now(), typingAt: null };
+  return {
+    userId: user.id,
+    username: user.username,
+    family: tokenFamily(user.token),
+    subscribedAt,
+    legacyConversation,
+    floodBucket: BUCKET_SIZE,
+    refilledAt: Date.now(),
+    typingAt: null,
+  };
 }
 
 /** Takes one token from the socket's bucket; false when it is flooding. */
@@ -126,7 +140,11 @@ const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localPresence
 export async function announcePresence(ctx: AppContext, userId: number, status: "online" | "offline") {
   const presence = presenceIn(ctx);
   const changed = status === "online" ? await presence.cameOnline(userId) : await presence.wentOffline(userId);
-  if (changed) ctx.hub.sendToUsers((await contactsOf(ctx, userId)).filter((id) => id !== userId), presenceFrame(userId, status));
+  if (changed)
+    ctx.hub.sendToUsers(
+      (await contactsOf(ctx, userId)).filter((id) => id !== userId),
+      presenceFrame(userId, status),
+    );
 }
 
 /** The current presence of the caller's contacts among `userIds` (others are left out). */
@@ -153,7 +171,9 @@ function checkOperation(op: Operation): model.ClientOperation {
 
 /** `ref` sits in `data` (as the protocol says for errors) and beside `type` (as in every other answer). */
 function errorFrame(code: string, message: string, ref: unknown, extra: Record<string, unknown> = {}) {
-  return JSON.stringify(ref === undefined ? { type: "error", data: { code, message, ...extra } } : { type: "error", ref, data: { code, message, ref, ...extra } });
+  return JSON.stringify(
+    ref === undefined ? { type: "error", data: { code, message, ...extra } } : { type: "error", ref, data: { code, message, ref, ...extra } },
+  );
 }
 
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
@@ -166,7 +186,11 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       case "ping":
         return void reply({ type: "pong", data: { time: new Date().toISOString() } });
       case "message.send": {
-        const { message } = await sendMessage(ctx, user, checked.conversation_id, { message: checked.message, client_id: checked.client_id, reply_to: checked.reply_to ?? undefined });
+        const { message } = await sendMessage(ctx, user, checked.conversation_id, {
+          message: checked.message,
+          client_id: checked.client_id,
+          reply_to: checked.reply_to ?? undefined,
+        });
         return void reply({ type: "ack", data: message });
       }
       case "typing": {
@@ -176,7 +200,15 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         state.typingAt ??= new Map();
         if (now - (state.typingAt.get(id) ?? 0) < TYPING_INTERVAL_MS) return; // throttled: the others already know
         state.typingAt.set(id, now);
-        ctx.hub.sendTyping(id, JSON.stringify({ type: "typing", conversation_id: id, data: { user_id: user.id, username: user.username } } satisfies typeof model.typingFrame.static), socket);
+        ctx.hub.sendTyping(
+          id,
+          JSON.stringify({
+            type: "typing",
+            conversation_id: id,
+            data: { user_id: user.id, username: user.username },
+          } satisfies typeof model.typingFrame.static),
+          socket,
+        );
         return;
       }
       case "read": {

@@ -142,7 +142,16 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
     presence,
     send(events) {
       if (events.length === 0) return;
-      void announce({ events: events.map(({ seq, type, conversation_id, user_id, private: isPrivate, frame }) => ({ seq, type, conversation_id, user_id, private: isPrivate, frame })) });
+      void announce({
+        events: events.map(({ seq, type, conversation_id, user_id, private: isPrivate, frame }) => ({
+          seq,
+          type,
+          conversation_id,
+          user_id,
+          private: isPrivate,
+          frame,
+        })),
+      });
     },
     async close() {
       // The others stop counting this node now, not PRESENCE_TTL_MS from now (a Redis that does not answer can't hold up the stop).

@@ -46,7 +46,7 @@ export function findRanges(body: string, terms: SearchTerm[], kind: MatchKind): 
       const end = at + needle.length;
       const startsWord = !isWordChar(folded[at - 1]);
       const endsWord = !isWordChar(folded[end]);
-      const fits = kind === "substring" || (startsWord && (kind === "prefix" ? term.phrase ? endsWord : true : endsWord));
+      const fits = kind === "substring" || (startsWord && (kind === "prefix" ? (term.phrase ? endsWord : true) : endsWord));
       if (fits) ranges.push([from[at]!, to[end - 1]!]);
     }
   }

@@ -61,13 +61,24 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const hits = (await guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit))).sort(order);
   const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;
   const page = rest.slice(0, limit);
-  const found = new Map((await findMessagesByIds(ctx.reader, page.map((h) => h.id))).map((r) => [r.id, r]));
+  const found = new Map(
+    (
+      await findMessagesByIds(
+        ctx.reader,
+        page.map((h) => h.id),
+      )
+    ).map((r) => [r.id, r]),
+  );
   // A message deleted between the index read and now is left out.
   const shown = page.flatMap((hit) => {
     const record = found.get(hit.id);
     return record && record.deleted_at === null ? [{ hit, record }] : [];
   });
-  const views = await viewsAcrossConversations(ctx, shown.map((s) => s.record), user.id);
+  const views = await viewsAcrossConversations(
+    ctx,
+    shown.map((s) => s.record),
+    user.id,
+  );
   const results = shown.map(({ hit, record }, i) => ({ ...views[i]!, ...makeSnippet(record.body, terms, hit.kind) }));
   return { results, next: rest.length > limit ? encodeCursor(page.at(-1)!) : null };
 }

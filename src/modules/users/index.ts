@@ -16,7 +16,11 @@ export const userRoutes = (ctx: AppContext) =>
         set.status = 201;
         return { user: users.toPublicUser(user, { id: user.id, is_staff: false }), message: "User Created Successfully" };
       },
-      { body: registerBody, response: { 201: registerResponse, ...errorResponses(429) }, detail: { summary: "Register an account", description: "Rate-limited per client address (429 with Retry-After)." } },
+      {
+        body: registerBody,
+        response: { 201: registerResponse, ...errorResponses(429) },
+        detail: { summary: "Register an account", description: "Rate-limited per client address (429 with Retry-After)." },
+      },
     )
     .use(requireUser(ctx))
     .get("/users/lookup/", async ({ user, query }) => users.toPublicUser(await users.lookupUser(ctx, query.username), user), {
@@ -44,7 +48,11 @@ export const userRoutes = (ctx: AppContext) =>
       params: userIdParams,
       body: replaceUserBody,
       response: { 200: User, ...errorResponses(403, 429) },
-      detail: { summary: "Replace your account's fields (all five required)", description: "As PATCH: your own new password or email needs `current_password`.", security },
+      detail: {
+        summary: "Replace your account's fields (all five required)",
+        description: "As PATCH: your own new password or email needs `current_password`.",
+        security,
+      },
     })
     .delete(
       "/:user_id/delete/",
@@ -52,5 +60,14 @@ export const userRoutes = (ctx: AppContext) =>
         await users.deleteUser(ctx, user, params.user_id);
         set.status = 204;
       },
-      { params: userIdParams, response: { 204: t.Void(), ...errorResponses(403) }, detail: { summary: "Delete an account", description: "Only the account's owner or staff. Its tokens stop working; its messages (members get `message.deleted`, the event log keeps no text of them) and its files go with it.", security } },
+      {
+        params: userIdParams,
+        response: { 204: t.Void(), ...errorResponses(403) },
+        detail: {
+          summary: "Delete an account",
+          description:
+            "Only the account's owner or staff. Its tokens stop working; its messages (members get `message.deleted`, the event log keeps no text of them) and its files go with it.",
+          security,
+        },
+      },
     );

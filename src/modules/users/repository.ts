@@ -25,7 +25,12 @@ export async function takenIdentifiers(connection: Connection, username: string 
     sqlBuilder
       .selectFrom("users")
       .select(["username_key", "email"])
-      .where((eb) => eb.or([eb("username_key", "=", username === undefined ? null : usernameKey(username)), eb("email", "=", email === undefined ? null : normalizeEmail(email))]))
+      .where((eb) =>
+        eb.or([
+          eb("username_key", "=", username === undefined ? null : usernameKey(username)),
+          eb("email", "=", email === undefined ? null : normalizeEmail(email)),
+        ]),
+      )
       .where("id", "!=", exceptId),
   );
   return {
@@ -52,7 +57,11 @@ export async function updateUserRow(db: Db, id: number, changes: Omit<UserUpdate
 }
 
 export async function bumpTokenGeneration(db: Db, id: number): Promise<void> {
-  await db.updateTable("users").set((eb) => ({ token_generation: eb("token_generation", "+", 1) })).where("id", "=", id).execute();
+  await db
+    .updateTable("users")
+    .set((eb) => ({ token_generation: eb("token_generation", "+", 1) }))
+    .where("id", "=", id)
+    .execute();
 }
 
 export async function deleteUserRow(db: Db, id: number): Promise<boolean> {

@@ -93,7 +93,8 @@ async function checkCurrentPassword(ctx: AppContext, actor: AuthUser, user: User
   if (!changesCredentials || actor.id !== user.id) return;
   if (!changes.current_password) invalidField("current_password", "Enter your current password to change your password or email.");
   await enforce(ctx.limits.loginPerAccount, user.email, "Too many password attempts for this account.");
-  if (!(await ctx.passwords.verify(changes.current_password, user.password_hash))) invalidField("current_password", "Your current password was entered incorrectly.");
+  if (!(await ctx.passwords.verify(changes.current_password, user.password_hash)))
+    invalidField("current_password", "Your current password was entered incorrectly.");
 }
 
 export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, changes: UserChanges): Promise<UserRow> {

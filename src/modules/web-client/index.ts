@@ -55,14 +55,23 @@ async function bundledFiles(): Promise<WebFile[]> {
     .filter((output) => !output.path.endsWith(".map"))
     .map((output) => {
       const isPage = output.type.startsWith("text/html");
-      return { path: isPage ? "/" : `/${basename(output.path)}`, body: output, contentType: output.type, etag: `"${output.hash ?? Bun.hash(output.path).toString(36)}"`, isPage };
+      return {
+        path: isPage ? "/" : `/${basename(output.path)}`,
+        body: output,
+        contentType: output.type,
+        etag: `"${output.hash ?? Bun.hash(output.path).toString(36)}"`,
+        isPage,
+      };
     });
 }
 
 let files: Promise<WebFile[]> | undefined;
 
 /** Bun routes for the page and its assets (built once per process). */
-export async function webClientRoutes({ log, metrics }: Pick<AppContext, "log" | "metrics">): Promise<Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }>> {
+export async function webClientRoutes({
+  log,
+  metrics,
+}: Pick<AppContext, "log" | "metrics">): Promise<Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }>> {
   const routes: Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }> = {};
   for (const file of await (files ??= bundledFiles())) {
     const bytes = new Uint8Array(await file.body.arrayBuffer());

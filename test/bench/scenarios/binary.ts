@@ -20,7 +20,11 @@ async function coldStart(binary: string, dataDir: string): Promise<number> {
   const cmd = [binary, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir];
   // On every core (not the load generator's one, which children would inherit): a start-up uses Bun's
   // helper threads (JIT, GC), as it would on any real machine.
-  const proc = Bun.spawn(TASKSET ? [TASKSET, "-c", `0-${coreCount() - 1}`, ...cmd] : cmd, { env: { ...process.env, PARLEY_LOG_LEVEL: "warn" }, stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn(TASKSET ? [TASKSET, "-c", `0-${coreCount() - 1}`, ...cmd] : cmd, {
+    env: { ...process.env, PARLEY_LOG_LEVEL: "warn" },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   let elapsed = NaN;
   while (performance.now() - t0 < 10_000) {
     try {

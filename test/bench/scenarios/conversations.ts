@@ -38,7 +38,13 @@ export async function conversations({ quick }: ScenarioOptions): Promise<Scenari
     const ceiling = await measured(bare, () => httpLoad({ url: `${bare.url}/static?bytes=${bytes}`, seconds, connections: concurrency, expect: 200 }));
     await bare.stop();
 
-    const row = (r: typeof list) => ({ "req/s": r.per_second, "p50 ms": r.p50_ms, "p99 ms": r.p99_ms, "server CPU s": r.server_cpu_seconds, "peak RSS MiB": r.server_peak_rss_mib });
+    const row = (r: typeof list) => ({
+      "req/s": r.per_second,
+      "p50 ms": r.p50_ms,
+      "p99 ms": r.p99_ms,
+      "server CPU s": r.server_cpu_seconds,
+      "peak RSS MiB": r.server_peak_rss_mib,
+    });
     return {
       scenario: "conversations",
       rows: { [`Parley, GET /api/conversations/ (${count} conversations)`]: row(list), "client ceiling (bare Bun, same bytes)": row(ceiling) },

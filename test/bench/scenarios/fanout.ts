@@ -140,7 +140,12 @@ export async function fanout({ quick }: ScenarioOptions): Promise<ScenarioResult
         start: spawnBare,
         target: (server, size) => ({
           name: "bare Bun pub/sub",
-          connect: () => plainSocket(`${server.url.replace("http", "ws")}/?room=r${size}`, () => true, (t) => t),
+          connect: () =>
+            plainSocket(
+              `${server.url.replace("http", "ws")}/?room=r${size}`,
+              () => true,
+              (t) => t,
+            ),
           text: (raw) => raw,
         }),
       },
@@ -179,9 +184,13 @@ export async function fanout({ quick }: ScenarioOptions): Promise<ScenarioResult
       const parley = rows[`Parley, room of ${size}`]!["deliveries/s"] as number;
       const bare = rows[`bare Bun pub/sub, room of ${size}`]!["deliveries/s"] as number;
       const sio = rows[`socket.io (Node.js), room of ${size}`]!["deliveries/s"] as number;
-      notes.push(`Room of ${size}: Parley delivers ${((parley / bare) * 100).toFixed(0)}% of bare Bun (the client's ceiling) and ${(parley / sio).toFixed(1)}× socket.io.`);
+      notes.push(
+        `Room of ${size}: Parley delivers ${((parley / bare) * 100).toFixed(0)}% of bare Bun (the client's ceiling) and ${(parley / sio).toFixed(1)}× socket.io.`,
+      );
     }
-    notes.push(`Every delivered frame is about ${FRAME_BYTES} bytes for all three servers (Parley's event envelope plus ~100 bytes of text; the baselines get the same length of text).`);
+    notes.push(
+      `Every delivered frame is about ${FRAME_BYTES} bytes for all three servers (Parley's event envelope plus ~100 bytes of text; the baselines get the same length of text).`,
+    );
     notes.push(`Latency at a fixed rate: 100 messages/s into rooms of 10 and 100, 20 messages/s into the room of 1,000.`);
     return { scenario: "fanout", rows, notes };
   } finally {

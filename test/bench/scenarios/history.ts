@@ -14,7 +14,13 @@ export async function history({ quick }: ScenarioOptions): Promise<ScenarioResul
   const concurrency = 32;
   const dataDir = mkdtempSync(join(tmpdir(), "parley-bench-history-"));
   try {
-    const [deepId, shallowId] = await fillDataDir(dataDir, { users: 2, groups: [{ members: 2, messages: deep }, { members: 2, messages: 1_000 }] });
+    const [deepId, shallowId] = await fillDataDir(dataDir, {
+      users: 2,
+      groups: [
+        { members: 2, messages: deep },
+        { members: 2, messages: 1_000 },
+      ],
+    });
     const token = (await createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 }).issue("access", 1, 0)).token;
     const headers = { authorization: `Bearer ${token}` };
     const server = await spawnParley(dataDir);
@@ -35,7 +41,9 @@ export async function history({ quick }: ScenarioOptions): Promise<ScenarioResul
     await bare.stop();
 
     const db = new Database(join(dataDir, "parley.db"), { readonly: true });
-    const statement = db.prepare("SELECT m.*, u.username FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = ? ORDER BY m.id DESC LIMIT 50");
+    const statement = db.prepare(
+      "SELECT m.*, u.username FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = ? ORDER BY m.id DESC LIMIT 50",
+    );
     const raw = (id: number) => {
       let n = 0;
       const t0 = performance.now();
@@ -46,7 +54,13 @@ export async function history({ quick }: ScenarioOptions): Promise<ScenarioResul
     const rawDeep = raw(deepId!);
     db.close();
 
-    const row = (r: typeof shallow) => ({ "req/s": r.per_second, "p50 ms": r.p50_ms, "p99 ms": r.p99_ms, "server CPU s": r.server_cpu_seconds, "peak RSS MiB": r.server_peak_rss_mib });
+    const row = (r: typeof shallow) => ({
+      "req/s": r.per_second,
+      "p50 ms": r.p50_ms,
+      "p99 ms": r.p99_ms,
+      "server CPU s": r.server_cpu_seconds,
+      "peak RSS MiB": r.server_peak_rss_mib,
+    });
     return {
       scenario: "history",
       rows: {

@@ -50,10 +50,16 @@ export async function idle({ quick }: ScenarioOptions): Promise<ScenarioResult> 
     const tokens = await Promise.all(Array.from({ length: count }, async (_, i) => (await issuer.issue("access", i + 1, 0)).token));
 
     const bare = await spawnBare();
-    const bareResult = await hold(bare, tokens.map(() => `${bare.url.replace("http", "ws")}/?room=idle`));
+    const bareResult = await hold(
+      bare,
+      tokens.map(() => `${bare.url.replace("http", "ws")}/?room=idle`),
+    );
     await bare.stop();
     const parley = await spawnParley(dataDir);
-    const parleyResult = await hold(parley, tokens.map((token) => `${parley.url.replace("http", "ws")}/ws?token=${token}`));
+    const parleyResult = await hold(
+      parley,
+      tokens.map((token) => `${parley.url.replace("http", "ws")}/ws?token=${token}`),
+    );
     await parley.stop();
 
     const row = (r: typeof bareResult) => ({

@@ -46,10 +46,18 @@ export async function login({ quick }: ScenarioOptions): Promise<ScenarioResult>
     return {
       scenario: "login",
       rows: {
-        "Parley POST /api/login/": { "logins/s": result.per_second, "p50 ms": result.p50_ms, "p99 ms": result.p99_ms, "server CPU s": result.server_cpu_seconds, "peak RSS MiB": result.server_peak_rss_mib },
+        "Parley POST /api/login/": {
+          "logins/s": result.per_second,
+          "p50 ms": result.p50_ms,
+          "p99 ms": result.p99_ms,
+          "server CPU s": result.server_cpu_seconds,
+          "peak RSS MiB": result.server_peak_rss_mib,
+        },
         "Bun.password.verify alone (one core)": { "logins/s": verifyRate },
       },
-      notes: [`argon2id with memoryCost ${cost.memoryCost} KiB and timeCost ${cost.timeCost} (PARLEY_PASSWORD_MEMORY_KIB / PARLEY_PASSWORD_TIME_COST); 4 concurrent clients.`],
+      notes: [
+        `argon2id with memoryCost ${cost.memoryCost} KiB and timeCost ${cost.timeCost} (PARLEY_PASSWORD_MEMORY_KIB / PARLEY_PASSWORD_TIME_COST); 4 concurrent clients.`,
+      ],
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -55,14 +55,20 @@ export async function nodes({ quick }: ScenarioOptions): Promise<ScenarioResult>
  * Two nodes A and B with `env`; users 1 and 2 on A, user 3 on B, all in `group`: send to arrival on the same node and
  * on the other one, at a steady `rate` (so latency is not queueing).
  */
-export async function crossNodeLatency(dataDir: string, env: Record<string, string>, group: number, rate: number, seconds: number): Promise<ScenarioResult["rows"]> {
+export async function crossNodeLatency(
+  dataDir: string,
+  env: Record<string, string>,
+  group: number,
+  rate: number,
+  seconds: number,
+): Promise<ScenarioResult["rows"]> {
   {
     const tokens = createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 });
     const token = async (user: number) => (await tokens.issue("access", user, 0)).token;
     const a = await spawnParley(dataDir, env);
     const b = await spawnParley(dataDir, env);
     for (const server of [a, b]) {
-      for (let i = 0; i < 100 && (await (await fetch(`${server.url}/readyz`)).json() as { redis?: string }).redis !== "up"; i++) await Bun.sleep(50);
+      for (let i = 0; i < 100 && ((await (await fetch(`${server.url}/readyz`)).json()) as { redis?: string }).redis !== "up"; i++) await Bun.sleep(50);
     }
     const wsUrl = (url: string, t: string) => `${url.replace("http", "ws")}/ws?token=${t}`;
     const sender = await open(wsUrl(a.url, await token(1)));

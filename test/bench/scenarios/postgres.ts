@@ -19,7 +19,10 @@ const ROOM = 1000;
 
 export async function postgres({ quick }: ScenarioOptions): Promise<ScenarioResult> {
   const admin = new SQL(ADMIN_URL);
-  const reachable = await admin`select 1`.then(() => true, () => false);
+  const reachable = await admin`select 1`.then(
+    () => true,
+    () => false,
+  );
   if (!reachable || !(await redisAnswers())) {
     await admin.close().catch(() => undefined);
     return { scenario: "postgres", rows: {}, notes: [`skipped: needs PostgreSQL at ${ADMIN_URL} (PARLEY_TEST_POSTGRES_URL) and Redis at ${REDIS_URL}`] };
@@ -56,7 +59,12 @@ export async function postgres({ quick }: ScenarioOptions): Promise<ScenarioResu
       members.forEach((m) => m.close());
       await server.stop();
       rows[`${label}: sends over WebSocket`] = { "per second": ws.per_second, "p50 ms": ws.p50_ms, "p99 ms": ws.p99_ms, "server CPU s": ws.server_cpu_seconds };
-      rows[`${label}: sends over REST`] = { "per second": rest.per_second, "p50 ms": rest.p50_ms, "p99 ms": rest.p99_ms, "server CPU s": rest.server_cpu_seconds };
+      rows[`${label}: sends over REST`] = {
+        "per second": rest.per_second,
+        "p50 ms": rest.p50_ms,
+        "p99 ms": rest.p99_ms,
+        "server CPU s": rest.server_cpu_seconds,
+      };
       rows[`${label}: fan-out, room of ${ROOM} (deliveries)`] = { "per second": fan.deliveries_per_second, "server CPU s": fan.server_cpu_seconds };
     }
     const crossNode = await crossNodeLatency(dataDir, modes[1]!.env, groups[PAIRS]!, 200, seconds); // users 1–3 are in the room

@@ -21,7 +21,7 @@ function corpus(count: number): (index: number) => string {
     return word;
   });
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const zipf = () => words[Math.min(words.length - 1, Math.floor(Math.pow(random(), 3) * words.length))]!;
   return (index) => {
     const text = Array.from({ length: 6 + (index % 7) }, zipf);
@@ -39,7 +39,13 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
   try {
     const started = performance.now();
     const small = 20;
-    await fillDataDir(dataDir, { users: 4, groups: [{ members: 2, messages, text: corpus(messages) }, { members: 2, firstMember: 3, messages: small, text: corpus(small) }] });
+    await fillDataDir(dataDir, {
+      users: 4,
+      groups: [
+        { members: 2, messages, text: corpus(messages) },
+        { members: 2, firstMember: 3, messages: small, text: corpus(small) },
+      ],
+    });
     const fillSeconds = (performance.now() - started) / 1000;
     // Pick the words from the data itself: the most common one, and one found in a handful of messages.
     const db = new Database(join(dataDir, "parley.db"));
@@ -54,8 +60,8 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
       [`prefix ("${common.slice(0, 3)}")`, common.slice(0, 3)],
       [`phrase ("${common} ${vocab[1]!.term}")`, `"${common} ${vocab[1]!.term}"`],
       [`partial word ("${rare.slice(1, -1)}")`, rare.slice(1, -1)],
-      ["Chinese (\"项目\")", "项目"],
-      ["Chinese, 4 characters (\"北京会议\")", "北京会议"],
+      ['Chinese ("项目")', "项目"],
+      ['Chinese, 4 characters ("北京会议")', "北京会议"],
     ];
     const tokens = createTokens(SECRET, { access: 3_600_000, refresh: 3_600_000 });
     const headers = { authorization: `Bearer ${(await tokens.issue("access", 1, 0)).token}` };
@@ -75,11 +81,27 @@ export async function search({ quick }: ScenarioOptions): Promise<ScenarioResult
       const found = (JSON.parse(body) as { results: unknown[] }).results.length;
       await httpLoad({ url, headers, seconds: 1, connections: concurrency, expect: 200 }); // warm-up
       const r = await measured(server, () => httpLoad({ url, headers, seconds, connections: concurrency, expect: 200 }));
-      rows[`Parley, ${label}`] = { results: found, "req/s": r.per_second, "p50 ms": r.p50_ms, "p99 ms": r.p99_ms, "server CPU s": r.server_cpu_seconds, "peak RSS MiB": r.server_peak_rss_mib };
+      rows[`Parley, ${label}`] = {
+        results: found,
+        "req/s": r.per_second,
+        "p50 ms": r.p50_ms,
+        "p99 ms": r.p99_ms,
+        "server CPU s": r.server_cpu_seconds,
+        "peak RSS MiB": r.server_peak_rss_mib,
+      };
     }
     // /healthz from a second connection while one connection searches without pause: how long others wait.
-    for (const [label, q, who] of [["the member searches the common word", common, headers], ["the stranger searches the common word", common, stranger]] as const) {
-      const search = httpLoad({ url: `${server.url}/api/search/?q=${encodeURIComponent(q)}&limit=20`, headers: who, seconds, connections: concurrency, expect: 200 });
+    for (const [label, q, who] of [
+      ["the member searches the common word", common, headers],
+      ["the stranger searches the common word", common, stranger],
+    ] as const) {
+      const search = httpLoad({
+        url: `${server.url}/api/search/?q=${encodeURIComponent(q)}&limit=20`,
+        headers: who,
+        seconds,
+        connections: concurrency,
+        expect: 200,
+      });
       const health = await httpLoad({ url: `${server.url}/healthz`, seconds, connections: 1, expect: 200 });
       const searched = await search;
       rows[`/healthz while ${label}`] = { "req/s": health.per_second, "p50 ms": health.p50_ms, "p99 ms": health.p99_ms, "searches/s": searched.per_second };

@@ -125,10 +125,24 @@ export async function send({ quick }: ScenarioOptions): Promise<ScenarioResult> 
     }
     const bare = await spawnBare();
     const ceiling = await measured(bare, () =>
-      httpLoad({ url: `${bare.url}/created?bytes=300`, method: "POST", headers: { "content-type": "application/json" }, body: '{"message":"benchmark send over REST"}', seconds, connections: 64, expect: 201 }),
+      httpLoad({
+        url: `${bare.url}/created?bytes=300`,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"message":"benchmark send over REST"}',
+        seconds,
+        connections: 64,
+        expect: 201,
+      }),
     );
     await bare.stop();
-    rows["REST client ceiling (bare Bun, 201 + same bytes)"] = { "messages/s": ceiling.per_second, "p50 ms": ceiling.p50_ms, "p99 ms": ceiling.p99_ms, "server CPU s": ceiling.server_cpu_seconds, "peak RSS MiB": ceiling.server_peak_rss_mib };
+    rows["REST client ceiling (bare Bun, 201 + same bytes)"] = {
+      "messages/s": ceiling.per_second,
+      "p50 ms": ceiling.p50_ms,
+      "p99 ms": ceiling.p99_ms,
+      "server CPU s": ceiling.server_cpu_seconds,
+      "peak RSS MiB": ceiling.server_peak_rss_mib,
+    };
     const rawPath = join(dataDir, "raw.db");
     rows["raw bun:sqlite, one insert per commit (NORMAL)"] = { "messages/s": rawInserts(rawPath, "NORMAL", 1) };
     rows["raw bun:sqlite, 100 inserts per commit (NORMAL)"] = { "messages/s": rawInserts(rawPath, "NORMAL", 100) };
