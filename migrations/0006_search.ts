@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import { isPostgres } from "../src/db/dialect";
 import { installPostgresSearch, uninstallPostgresSearch } from "../src/db/search-postgres";
 import { installSearchIndex, uninstallSearchIndex } from "../src/db/search-sqlite";

@@ -337,7 +337,7 @@ export function loadConfig(args: string[] = [], env: Record<string, string | und
 /** The configuration table, for --help. */
 export function describeOptions(): string {
   return OPTIONS.map(
-    (o) => `  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40) + ` ${o.help} (default: ${o.key === "jwtSecret" ? "generated" : formatDefault(o.default)})`,
+    (o) => `${`  ${(o.flag ? `${o.flag}, ` : "") + o.env}`.padEnd(40)} ${o.help} (default: ${o.key === "jwtSecret" ? "generated" : formatDefault(o.default)})`,
   ).join("\n");
 }
 

@@ -16,6 +16,7 @@ interface Command {
   /** How many plain arguments (file names) it takes. */
   positionals?: number;
   /** Resolves to what to print on stdout. Modules load on use, so `parley version` stays instant. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command that prints nothing returns nothing
   run(config: Config, args: CommandArgs): Promise<string | void> | string | void;
 }
 

@@ -31,7 +31,10 @@ const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 /** The HTTP status the REST API answers with the same error code. */
 const ERROR_STATUS: Record<string, number> = { forbidden: 403, not_found: 404, rate_limited: 429 };
-const unref = <T>(timer: T) => ((timer as { unref?: () => void }).unref?.(), timer);
+const unref = <T>(timer: T) => {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+};
 
 export class ParleySocket {
   state: SocketState = "stopped";

@@ -5,4 +5,4 @@ import { sql } from "kysely";
 export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** `column` starts with `text`, taken literally. */
-export const startsWith = (column: string, text: string) => sql<boolean>`${sql.ref(column)} LIKE ${escapeLike(text) + "%"} ESCAPE '\\'`;
+export const startsWith = (column: string, text: string) => sql<boolean>`${sql.ref(column)} LIKE ${`${escapeLike(text)}%`} ESCAPE '\\'`;

@@ -106,6 +106,7 @@ class BunPostgresConnection implements DatabaseConnection {
     return { rows: result as R[], numAffectedRows: changed ? BigInt(result.count ?? 0) : undefined };
   }
 
+  // biome-ignore lint/correctness/useYield: streaming is not offered; the generator only throws
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error("Streaming query results is not supported by Bun's SQL client");
   }

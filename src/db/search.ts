@@ -21,7 +21,11 @@ export async function searchMessages(reader: Connection, query: SearchQuery, wan
   const hits: SearchHit[] = [];
   const seen = new Set<number>();
   const add = (rows: SearchHit[]) => {
-    for (const row of rows) if (!seen.has(row.id)) seen.add(row.id), hits.push(row);
+    for (const row of rows) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      hits.push(row);
+    }
   };
   if (!terms.some((t) => hasCjk(t.text))) {
     add(await tiers.words(terms));

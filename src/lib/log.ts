@@ -34,7 +34,7 @@ function bufferedStdout(): (line: string) => void {
     if (text) writeSync(1, text);
   });
   return (line) => {
-    pending += line + "\n";
+    pending += `${line}\n`;
     if (pending.length > 64 * 1024) flush();
     else if (!scheduled) {
       scheduled = true;

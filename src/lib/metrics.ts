@@ -11,7 +11,7 @@ const labelText = (labels: Labels) => {
 /** A cheap map key for a label set (escaping waits for rendering). */
 const keyOf = (labels: Labels) => {
   let key = "";
-  for (const name in labels) key += labels[name] + "\u0001";
+  for (const name in labels) key += `${labels[name]}\u0001`;
   return key;
 };
 
@@ -53,7 +53,7 @@ class Histogram {
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const { labels, counts, sum, count } of this.series.values()) {
-      this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(le) })} ${counts[i]}`));
+      for (const [i, le] of this.buckets.entries()) lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(le) })} ${counts[i]}`);
       lines.push(
         `${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${count}`,
         `${this.name}_sum${labelText(labels)} ${sum}`,
@@ -85,6 +85,6 @@ export class Metrics {
     for (const metric of [this.httpRequests, this.httpDuration, this.messagesStored, this.eventsPublished, this.uploadBytes, this.dbTransactions])
       lines.push(...metric.render());
     for (const { name, help, type, read } of this.readings) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${read()}`);
-    return lines.join("\n") + "\n";
+    return `${lines.join("\n")}\n`;
   }
 }

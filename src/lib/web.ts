@@ -46,7 +46,7 @@ export function webDefaults(config: Config) {
         if (origin && (allowAny || allowed.has(origin))) {
           set.headers["access-control-allow-origin"] = origin;
           set.headers["access-control-allow-credentials"] = "true";
-          set.headers["vary"] = "Origin";
+          set.headers.vary = "Origin";
           if (request.method === "OPTIONS") {
             return new Response(null, {
               status: 204,

@@ -130,7 +130,7 @@ export class ChatClient implements FrameContext {
   async loadOlder(id: number) {
     const { store } = this;
     const history = store.histories.get(id);
-    if (!history || !history.loaded || !history.hasOlder || history.loadingOlder || !history.messages.length) return;
+    if (!history?.loaded || !history.hasOlder || history.loadingOlder || !history.messages.length) return;
     history.loadingOlder = true;
     store.emit({ kind: "loading-older", conversationId: id, loading: true });
     try {

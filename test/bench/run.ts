@@ -96,7 +96,7 @@ function markdown(): string {
     for (const [name, row] of Object.entries(result.rows)) lines.push(`| ${name} | ${columns.map((c) => cell(row[c])).join(" | ")} |`);
     if (result.notes.length) lines.push("", ...result.notes.map((n) => `- ${n}`));
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const dir = join(ROOT, "test/bench/results");

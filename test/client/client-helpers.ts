@@ -1,5 +1,5 @@
 // The typed client (src/client/) in tests: a logged-in ParleyClient, and the next event of a socket as a promise.
-import { ParleyClient, ParleySocket, type EventFrame, type SocketEvents, type SocketState } from "../../src/client";
+import { ParleyClient, type ParleySocket, type EventFrame, type SocketEvents, type SocketState } from "../../src/client";
 import { checkedFetch, type TestUser } from "../helpers";
 
 /** A client for `user`, logged in through the client itself. */
@@ -17,7 +17,10 @@ export function nextEvent<K extends keyof SocketEvents>(
   timeoutMs = 10_000,
 ): Promise<SocketEvents[K]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (off(), reject(new Error(`no ${type} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${type} within ${timeoutMs} ms`));
+    }, timeoutMs);
     const off = socket.on(type, (data, frame) => {
       if (!match(data, frame)) return;
       clearTimeout(timer);
@@ -31,7 +34,10 @@ export function nextEvent<K extends keyof SocketEvents>(
 export function reaches(socket: ParleySocket, state: SocketState, timeoutMs = 10_000): Promise<void> {
   if (socket.state === state) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (off(), reject(new Error(`not ${state} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`not ${state} within ${timeoutMs} ms`));
+    }, timeoutMs);
     const off = socket.on("state", (now) => {
       if (now !== state) return;
       clearTimeout(timer);

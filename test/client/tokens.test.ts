@@ -17,7 +17,10 @@ function withExp(token: string, exp: number): string {
 function countingFetch() {
   const counter = {
     refreshes: 0,
-    fetch: (input: string, init: RequestInit) => (input.endsWith("/api/token/refresh/") && counter.refreshes++, checkedFetch(input, init)),
+    fetch: (input: string, init: RequestInit) => {
+      if (input.endsWith("/api/token/refresh/")) counter.refreshes++;
+      return checkedFetch(input, init);
+    },
   };
   return counter;
 }
@@ -59,7 +62,14 @@ describe("parley/client tokens", async () => {
     let rotated!: (at: number) => void;
     const refreshedAt = new Promise<number>((resolve) => (rotated = resolve));
     const inner = memoryStore();
-    const store: TokenStore = { get: inner.get, set: (value) => (inner.set(value), changes.push(value), changes.length === 3 && rotated(Date.now())) };
+    const store: TokenStore = {
+      get: inner.get,
+      set: (value) => {
+        inner.set(value);
+        changes.push(value);
+        if (changes.length === 3) rotated(Date.now());
+      },
+    };
     const client = new ParleyClient({ baseUrl: server.url, store, fetch: checkedFetch });
     const first = await client.login(alice.email, alice.password); // two sets: the tokens, then the username
     const at = await refreshedAt;

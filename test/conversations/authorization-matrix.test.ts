@@ -1,7 +1,7 @@
 // Who may do what: anonymous, stranger, member, owner and staff × every chat endpoint.
 // Staff are not members: they get 403 on conversation content like any stranger. Refusals reveal nothing.
 import { describe, expect, test } from "bun:test";
-import { makeApp, registerUser, type ApiResponse, type TestUser } from "../helpers";
+import { makeApp, type ApiResponse, type TestUser } from "../helpers";
 import { counts, createGroup, directWith, expectRefused, makeStaff, send, uniqueName, upload, uploadedFiles, registerUsers } from "../chat-helpers";
 
 const { parley, api } = await makeApp();
@@ -69,7 +69,7 @@ function sendCell(request: (role: Role) => Promise<ApiResponse>): Cell {
   };
 }
 
-function contentCheck(role: Role, response: ApiResponse, mustContain: string) {
+function contentCheck(_role: Role, response: ApiResponse, mustContain: string) {
   if (response.status === 200) expect(JSON.stringify(response.body)).toContain(mustContain);
   else expectRefused(response, response.status, SECRETS);
 }

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import type { Config } from "../../src/config";
 import type { Rate } from "../../src/config";
-import { MemoryRateLimiter } from "../../src/lib/rate-limit";
+import type { MemoryRateLimiter } from "../../src/lib/rate-limit";
 import { listen, makeApp, registerUser, type Api, type ApiResponse } from "../helpers";
 import { counts, createGroup, randomBytes, send, upload, uploadedFiles, waitFor } from "../chat-helpers";
 

@@ -1,9 +1,9 @@
 // Editing and deleting messages: who may do which, bad input refused with a 4xx, the live events and their replay,
 // and a delete that removes the text, the file (row and bytes), mentions, reactions and pin from storage and the log.
 import { describe, expect, test } from "bun:test";
-import { type TestUser } from "../helpers";
+import type { TestUser } from "../helpers";
 import { cast, lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
-import { type Frame, type TestSocket } from "../ws-helpers";
+import type { Frame, TestSocket } from "../ws-helpers";
 import { expectRefused, ISO_TIMESTAMP, makeStaff, registerUsers, send, sendText, upload, uploadedFiles } from "../chat-helpers";
 
 const { server, api, alice, bob, carol, dave, eve, staff, group, bobCarol } = await cast();

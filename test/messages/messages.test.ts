@@ -241,7 +241,7 @@ describe("text is stored and returned byte for byte", () => {
     "مرحبا بالعالم \u202Eevil\u202C שלום עולם",
     "e\u0301 vs \u00e9, ﬁ ligature, ＡＢＣ full width",
     "zero\u200bwidth\ufeffBOM",
-    Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join("") + "\u007f\u0085\u2028\u2029",
+    `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join("")}\u007f\u0085\u2028\u2029`,
     "line one\r\nline two\nline three\rend",
     "  padded on both sides  ",
     'C:\\path\\to\\file "quoted"',

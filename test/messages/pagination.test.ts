@@ -1,7 +1,7 @@
 // History paging: ?page=N (10 a page, newest first), ?before=<id> (newest first), ?after=<id> (oldest first), ?limit=1..100.
 // A 57-message conversation, interleaved with another conversation's messages, walked every way: every id exactly once.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { makeApp, registerUser } from "../helpers";
+import { makeApp } from "../helpers";
 import { createGroup, directWith, sendText, registerUsers } from "../chat-helpers";
 
 const { api } = await makeApp();

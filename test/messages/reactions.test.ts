@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { listen, type TestUser } from "../helpers";
 import { lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
-import { type Frame, type TestSocket } from "../ws-helpers";
+import type { Frame, TestSocket } from "../ws-helpers";
 import { createGroup, expectRefused, registerUsers, sendText } from "../chat-helpers";
 
 const { server, api } = await listen();

@@ -1,9 +1,9 @@
 // Replies (reply_to, reply_count, the replies list), pins (who may, the list, events) and @mentions (what resolves,
 // GET /api/mentions/): the permission matrix, live and replayed events, and bad input refused with a clear 4xx.
 import { describe, expect, test } from "bun:test";
-import { type TestUser } from "../helpers";
+import type { TestUser } from "../helpers";
 import { cast, lastSeq as lastSeqOf, socketOf as socketOfUser } from "./feature-helpers";
-import { type Frame, type TestSocket } from "../ws-helpers";
+import type { Frame, TestSocket } from "../ws-helpers";
 import { counts, createGroup, directWith, expectRefused, nextMillisecond, registerUsers, send, sendText, upload, uploadedFiles } from "../chat-helpers";
 
 const { server, api, alice, bob, carol, dave, eve, staff, group, bobCarol } = await cast();

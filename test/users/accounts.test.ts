@@ -95,7 +95,7 @@ describe("POST /api/register/", () => {
     expect(Object.keys(both.body).sort()).toEqual(["email", "username"]);
 
     // Unicode compatibility forms count as the same name.
-    const fullWidth = await api("POST", "/api/register/", { body: newAccount({ username: "Ｍｅｍｂｅｒ" + first.username.slice(6) }) });
+    const fullWidth = await api("POST", "/api/register/", { body: newAccount({ username: `Ｍｅｍｂｅｒ${first.username.slice(6)}` }) });
     expect(fullWidth.status).toBe(400);
     expect(Object.keys(fullWidth.body)).toEqual(["username"]);
 

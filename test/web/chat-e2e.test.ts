@@ -92,7 +92,7 @@ describe("web client in Chromium", async () => {
 
       // Bob is on his (phone-width) conversation list: the new conversation appears with its preview and unread count.
       const entry = conversations(bob.page).getByRole("link", { name: /alice/ });
-      await eventually(async () => expect(await entry.innerText()).toContain("Hello Bob!"));
+      await eventually(async () => expect(await entry.textContent()).toContain("Hello Bob!"));
       await shown(entry.getByLabel("1 unread"));
       await entry.click();
       await shown(history(bob.page).getByText("Hello Bob!"));
@@ -150,7 +150,7 @@ describe("web client in Chromium", async () => {
       }
       // The conversation list's preview is text too.
       await bob.page.getByRole("link", { name: "Back to all conversations" }).click();
-      await eventually(async () => expect(await conversations(bob.page).getByRole("link", { name: /alice/ }).innerText()).toContain("onerror=alert(1)"));
+      await eventually(async () => expect(await conversations(bob.page).getByRole("link", { name: /alice/ }).textContent()).toContain("onerror=alert(1)"));
       expect(await bob.page.locator('img[src="x"]').count()).toBe(0);
       expect(alice.watch.dialogs).toEqual([]);
       expect(bob.watch.dialogs).toEqual([]);

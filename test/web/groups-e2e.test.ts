@@ -64,7 +64,7 @@ describe("web client in Chromium: groups, history, resume", async () => {
     async () => {
       const { page } = pages.carol!;
       await logIn("carol", carol, "not the password");
-      await eventually(async () => expect(await page.getByRole("alert").first().innerText()).toContain("Invalid email or password"));
+      await eventually(async () => expect(await page.getByRole("alert").first().textContent()).toContain("Invalid email or password"));
       await logIn("carol", carol);
       await shown(page.getByRole("button", { name: "Log out" }));
       await logIn("alice", alice);
@@ -184,7 +184,7 @@ describe("web client in Chromium: groups, history, resume", async () => {
         expect(
           await conversations(pages.carol!.page)
             .getByRole("link", { name: new RegExp(alice.username) })
-            .innerText(),
+            .textContent(),
         ).toContain("notes.txt"),
       );
     },

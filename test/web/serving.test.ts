@@ -8,7 +8,7 @@ const user = await registerUser(api, "reader");
 const get = (path: string, init: RequestInit = {}) => fetch(server.url + path, init);
 const page = await get("/");
 const html = await page.text();
-const assets = [...html.matchAll(/<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1]!, server.url + "/").pathname);
+const assets = [...html.matchAll(/<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `${server.url}/`).pathname);
 
 /** The page's gzipped weight (HTML + every asset), the figure README reports; a guard against creeping bloat. */
 const GZIP_BUDGET_BYTES = 20 * 1024;

@@ -67,7 +67,7 @@ describe("web client session in Chromium", async () => {
       const logout = await api("POST", "/api/logout/", { token: current.access, body: { refresh: current.refresh } });
       expect(logout.status).toBe(200);
       await shown(page.getByRole("button", { name: "Log in" }), 10_000);
-      await eventually(async () => expect(await page.getByRole("alert").first().innerText()).toMatch(/session has (expired|ended)/));
+      await eventually(async () => expect(await page.getByRole("alert").first().textContent()).toMatch(/session has (expired|ended)/));
       expect(await session()).toBeNull();
     },
     STEP,

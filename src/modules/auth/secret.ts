@@ -13,7 +13,7 @@ export function loadOrCreateSecret(dataDir: string): string {
   const path = secretPath(dataDir);
   makePrivateDir(dataDir);
   try {
-    writeFileSync(path, randomBytes(48).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
+    writeFileSync(path, `${randomBytes(48).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }

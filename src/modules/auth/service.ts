@@ -75,7 +75,7 @@ async function readToken(
 async function holderOf(ctx: AppContext, claims: TokenClaims): Promise<{ user: UserRow; revoked: "token" | "family" | null }> {
   const row = await repo.findTokenOwner(ctx.reader, claims.jti, familyKey(tokenFamily(claims)), claims.user_id);
   const revoked = row?.family_revoked ? "family" : row?.revoked ? "token" : null;
-  if (!revoked && (!row || !row.is_active || row.token_generation !== claims.gen)) tokenNotValid("Token is invalid or expired");
+  if (!revoked && (!row?.is_active || row.token_generation !== claims.gen)) tokenNotValid("Token is invalid or expired");
   const { revoked: _, family_revoked: __, ...user } = row ?? {};
   return { user: user as UserRow, revoked };
 }

@@ -1,5 +1,3 @@
-// Queries on conversations and their members. Plain functions taking the database (or a transaction) first.
-import { sql } from "kysely";
 import type { Db } from "../../db";
 import { startsWith } from "../../db/like";
 import type { Insertable } from "kysely";

@@ -120,7 +120,7 @@ export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<Gro
 
 export async function requireGroup(db: Db, groupId: number): Promise<ConversationRow> {
   const group = await repo.findConversation(db, groupId);
-  if (!group || group.kind !== "group") notFound("Group not found.");
+  if (group?.kind !== "group") notFound("Group not found.");
   return group;
 }
 

@@ -29,6 +29,7 @@ function sniffImage(head: Uint8Array): string | null {
 function cleanFileName(name: string | undefined): string {
   const base = (name ?? "").split(/[\\/]/).pop() ?? "";
   const cleaned = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes from a file name
     .replace(/[\u0000-\u001f\u007f"]/g, "")
     .trim()
     .slice(0, 255);

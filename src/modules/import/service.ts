@@ -4,7 +4,6 @@
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import type { AppContext } from "../../context";
-import type { Db } from "../../db";
 import type { ConversationRow, MemberRow, NewUser } from "../../db/schema";
 import { raiseSequence } from "../../db/sequences";
 import { MAX_PBKDF2_ITERATIONS, parseDjangoPbkdf2 } from "../auth/passwords";

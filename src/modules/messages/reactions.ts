@@ -7,7 +7,7 @@ import { commitWithEvents } from "../../core/commit";
 import * as repo from "./repository";
 import type { reactionsAnswer } from "./model";
 import { messageForChange } from "./service";
-import { parseReactions, reactionViews, type ReactionView } from "./view";
+import { parseReactions, reactionViews } from "./view";
 
 /** Distinct emoji a message may collect: enough for any conversation, too few to bloat a row. */
 const MAX_DISTINCT = 50;

@@ -150,19 +150,17 @@ const insertMessageWithId = prepared(
     replyToId: number | null,
     mentions: string | null,
   ) =>
-    sqlBuilder
-      .insertInto("messages")
-      .values({
-        id,
-        conversation_id: conversationId,
-        sender_id: senderId,
-        body,
-        file_id: fileId,
-        created_at: createdAt,
-        client_id: clientId,
-        reply_to_id: replyToId,
-        mentions,
-      }),
+    sqlBuilder.insertInto("messages").values({
+      id,
+      conversation_id: conversationId,
+      sender_id: senderId,
+      body,
+      file_id: fileId,
+      created_at: createdAt,
+      client_id: clientId,
+      reply_to_id: replyToId,
+      mentions,
+    }),
 );
 
 /**

@@ -80,7 +80,10 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
     } satisfies typeof model.helloFrame.static),
   );
   if (resync) socket.send(resyncFrame(resync, upTo));
-  else socket.cork(() => missed.forEach((frame) => socket.send(frame)));
+  else
+    socket.cork(() => {
+      for (const frame of missed) socket.send(frame);
+    });
   return { state, first };
 }
 
@@ -90,7 +93,10 @@ const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "res
 export async function replay(ctx: AppContext, socket: Socket, userId: number, since: number, upTo: number) {
   const page = await readMissed(ctx, userId, since, upTo, MAX_REPLAY);
   if ("resync" in page) socket.send(resyncFrame(page.resync, upTo));
-  else socket.cork(() => page.frames.forEach((frame) => socket.send(frame)));
+  else
+    socket.cork(() => {
+      for (const frame of page.frames) socket.send(frame);
+    });
 }
 
 /** The frames of the user's events with since < seq <= upTo, or why the client must refetch over REST instead. */

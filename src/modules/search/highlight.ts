@@ -14,6 +14,7 @@ const LEAD = 40;
 /** Lower case without accents, with a map from each folded unit back to where it came from in the original. */
 function fold(text: string): { folded: string; from: number[]; to: number[] } {
   // Plain ASCII folds by lower case alone, one unit to one unit (the common case, and far cheaper).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, control characters included
   if (/^[\x00-\x7f]*$/.test(text)) {
     const from = Array.from({ length: text.length }, (_, i) => i);
     return { folded: text.toLowerCase(), from, to: from.map((i) => i + 1) };
@@ -25,7 +26,10 @@ function fold(text: string): { folded: string; from: number[]; to: number[] } {
   for (const char of text) {
     // ß reads as ss (search finds "Straße" for "strasse"): fold it so the highlight lands on it too.
     const plain = char === "ß" || char === "ẞ" ? "ss" : char.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase() || char;
-    for (let i = 0; i < plain.length; i++) from.push(index), to.push(index + char.length);
+    for (let i = 0; i < plain.length; i++) {
+      from.push(index);
+      to.push(index + char.length);
+    }
     folded += plain;
     index += char.length;
   }

@@ -16,7 +16,7 @@ export async function conversations({ quick }: ScenarioOptions): Promise<Scenari
   const dataDir = mkdtempSync(join(tmpdir(), "parley-bench-conversations-"));
   try {
     // Users 1 and 2 share every conversation; each holds 200 messages, the newer half unread by user 1.
-    await fillDataDir(dataDir, { users: 2, groups: Array.from({ length: count }, (_, i) => ({ members: 2, messages: perConversation, firstMember: 1 })) });
+    await fillDataDir(dataDir, { users: 2, groups: Array.from({ length: count }, (_, _i) => ({ members: 2, messages: perConversation, firstMember: 1 })) });
     const db = new Database(join(dataDir, "parley.db"));
     db.run(
       `UPDATE conversation_members SET last_read_message_id =

@@ -65,15 +65,15 @@ export async function throughput(members: Member[], messages: number, padding: n
   const pump = () => {
     while (sent < messages && sent - senderSeen < window) sender.send(`m${sent++} ${"x".repeat(padding)}`);
   };
-  members.forEach((member) =>
+  for (const member of members) {
     member.onDelivery(() => {
       if (member === sender) {
         senderSeen++;
         pump();
       }
       if (++delivered === expected) finish();
-    }),
-  );
+    });
+  }
   const t0 = performance.now();
   pump();
   const timer = setTimeout(finish, 60_000);
@@ -86,7 +86,7 @@ export async function throughput(members: Member[], messages: number, padding: n
 /** Sends `rate` messages per second for `seconds`, each carrying its send time; end-to-end latency at every receiver. */
 export async function latency(target: Target, members: Member[], rate: number, seconds: number) {
   const latencies: number[] = [];
-  members.forEach((member) => member.onDelivery((raw) => latencies.push(performance.now() - Number(target.text(raw).slice(2)))));
+  for (const member of members) member.onDelivery((raw) => latencies.push(performance.now() - Number(target.text(raw).slice(2))));
   const total = Math.round(rate * seconds);
   const t0 = performance.now();
   for (let i = 0; i < total; i++) {
@@ -175,7 +175,7 @@ export async function fanout({ quick }: ScenarioOptions): Promise<ScenarioResult
           "peak RSS MiB": result.server_peak_rss_mib,
         };
         if (result.delivered !== result.expected) notes.push(`${target.name}, room of ${size}: ${result.delivered} of ${result.expected} deliveries arrived.`);
-        members.forEach((m) => m.close());
+        for (const m of members) m.close();
         await settle(200);
       }
       await server.stop();

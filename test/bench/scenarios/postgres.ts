@@ -56,7 +56,7 @@ export async function postgres({ quick }: ScenarioOptions): Promise<ScenarioResu
       const members = await connectAll(parleyRoom(server, tokens, room), ROOM);
       await settle(1500);
       const fan = await measured(server, () => throughput(members, quick ? 150 : 400, FRAME_BYTES - PARLEY_ENVELOPE_BYTES));
-      members.forEach((m) => m.close());
+      for (const m of members) m.close();
       await server.stop();
       rows[`${label}: sends over WebSocket`] = { "per second": ws.per_second, "p50 ms": ws.p50_ms, "p99 ms": ws.p99_ms, "server CPU s": ws.server_cpu_seconds };
       rows[`${label}: sends over REST`] = {

@@ -57,7 +57,7 @@ export async function wsSends(server: ChildServer, tokens: string[], groupOf: (u
     ),
   );
   const elapsed = (performance.now() - started) / 1000;
-  sockets.forEach((ws) => ws.close());
+  for (const ws of sockets) ws.close();
   latencies.sort((a, b) => a - b);
   return { per_second: acked / elapsed, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
 }
