@@ -10,7 +10,7 @@ type Json = Record<string, any>;
 const NOT_API: [RegExp, string][] = [
   [/^\/$/, "the web client's page (Bun's own routes)"],
   [/^\/[^/]+\.(js|css|map|svg|png|ico|webmanifest)$/, "the web client's bundled files, served beside the page"],
-  [/^\/(swagger|api-listing\/|api-documentation\/)/, "the documentation itself"],
+  [/^\/(swagger|asyncapi\.json|api-listing\/|api-documentation\/)/, "the documentation itself"],
   [/^\/ws(\/|$)/, "WebSocket upgrades: the AsyncAPI document's"],
 ];
 
