@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createLogger } from "../../src/lib/log";
 import { type RunningServer, startServer } from "../../src/server";
 import { counts, createGroup, send, upload } from "../chat-helpers";
-import { httpClient, registerUser, testConfig } from "../helpers";
+import { httpClient, queryRows, registerUser, testConfig } from "../helpers";
 import { onPostgres } from "../test-database";
 import { connect } from "../ws-helpers";
 
@@ -141,6 +141,7 @@ describe.skipIf(why !== null)("a full data disk", () => {
     const rowsAfter = await counts(server.parley);
     expect(readdirSync(uploads).length).toBe(filesBefore.length + 1);
     expect(rowsAfter.files).toBe(rowsBefore.files + 1);
+    if (!onPostgres) expect(await queryRows(server.parley, "PRAGMA integrity_check")).toEqual([{ integrity_check: "ok" }]);
     await socket.close();
   });
 });
