@@ -7,6 +7,7 @@ import { databasePath, isMigrated, migrateToLatest, openConfiguredDatabase, type
 import { GroupCommitter } from "./core/commit";
 import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
+import { DiskSpace } from "./lib/disk-space";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
 import { clientIpSource } from "./lib/client-ip";
@@ -64,7 +65,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
       perMessageDeflate: false,
     },
   })
-    .use(errorHandling(ctx.log))
+    .use(errorHandling(ctx.log, ctx.diskSpace))
     .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
     .use(multipartUploads(ctx, messageFileRoutes))
@@ -143,10 +144,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   }
   const hub = new Hub(log);
   const metrics = new Metrics();
+  const diskSpace = new DiskSpace(config.dataDir, log);
   const committer = new GroupCommitter({
     sqlite: database.sqlite,
     transaction: database.transaction,
     metrics,
+    diskSpace,
     // A batch's events, once committed: to this node's sockets (in seq order), then to the other nodes.
     afterCommit: (events) => {
       for (const event of events) hub.publish(event);
@@ -159,7 +162,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
-    uploads: new FileStorage(uploadsDir(config.dataDir)),
+    uploads: new FileStorage(uploadsDir(config.dataDir), diskSpace),
+    diskSpace,
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,

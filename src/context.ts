@@ -7,6 +7,7 @@ import type { GroupCommitter } from "./core/commit";
 import type { Db } from "./db";
 import type { Connection } from "./db/prepared";
 import type { ClientIp } from "./lib/client-ip";
+import type { DiskSpace } from "./lib/disk-space";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
 import type { NewestPages } from "./modules/messages/newest-pages";
@@ -35,6 +36,8 @@ export interface AppContext {
   passwords: Passwords;
   /** Where uploaded bytes live (local disk today; see files/storage.ts). */
   uploads: UploadStore;
+  /** Whether the data disk was found full (writes answer 507, /readyz 503 meanwhile); see lib/disk-space.ts. */
+  diskSpace: DiskSpace;
   fileUrls: FileUrls;
   hub: Hub;
   /** The newest page of each conversation, serialized; forgotten when the hub delivers an event of it (see app.ts). */

@@ -4,6 +4,7 @@ import type { Database as SqliteDatabase } from "bun:sqlite";
 import { sql } from "kysely";
 import type { DatabaseHandle, Db } from "../db";
 import type { Connection } from "../db/prepared";
+import { type DiskSpace, isOutOfSpace } from "../lib/disk-space";
 import type { Metrics } from "../lib/metrics";
 import { appendEvent, type ChatEvent, type LoggedEvent } from "./events";
 
@@ -41,6 +42,8 @@ export interface CommitterOptions {
   sqlite: SqliteDatabase | null;
   transaction: DatabaseHandle["transaction"];
   metrics: Metrics;
+  /** Turns a commit that found the disk full into a 507, and hears when commits succeed again. */
+  diskSpace: DiskSpace;
   /** Each batch's committed events, in seq order, once the commit is done (assembled in createApp). */
   afterCommit: (events: LoggedEvent[]) => void;
 }
@@ -113,12 +116,13 @@ export class GroupCommitter {
     try {
       done = (!options.sqlite && (await this.runTogether(jobs, failed))) || (await this.runIsolated(jobs, failed));
     } catch (error) {
-      for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(error);
+      for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(options.diskSpace.refusal(error));
       return;
     } finally {
       options.metrics.dbTransactions.observe((performance.now() - started) / 1000);
-      for (const { job, error } of failed) job.reject(error);
+      for (const { job, error } of failed) job.reject(options.diskSpace.refusal(error));
     }
+    if (done.length) options.diskSpace.wrote();
     options.afterCommit(done.flatMap((d) => d.events));
     for (const { job, result } of done) job.resolve(result);
   }
@@ -145,6 +149,7 @@ export class GroupCommitter {
           await this.runStatement(trx, "RELEASE SAVEPOINT job");
           done.push({ job, result, events });
         } catch (error) {
+          if (isOutOfSpace(error)) throw error; // the whole batch fails: SQLite may have rolled it back already, savepoint and all
           await this.runStatement(trx, "ROLLBACK TO SAVEPOINT job");
           await this.runStatement(trx, "RELEASE SAVEPOINT job");
           failed.push({ job, error });

@@ -72,6 +72,25 @@ export function databasePath(dataDir: string): string {
   return join(dataDir, "parley.db");
 }
 
+/**
+ * SQLite rolls a transaction back by itself when a write finds the disk full (SQLITE_FULL); Kysely's ROLLBACK after
+ * that would fail ("no transaction is active") and hide the error that says why.
+ */
+class SqliteDialect extends BunSqliteDialect {
+  constructor(private readonly sqlite: SqliteDatabase) {
+    super({ database: withStatementCache(sqlite) });
+  }
+
+  override createDriver() {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection) => {
+      if (this.sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
+}
+
 export function openDatabase(dataDir: string, durability: Durability = "normal"): DatabaseHandle {
   makePrivateDir(dataDir);
   // SQLite would create it 0644; its -wal and -shm files take the database file's mode.
@@ -86,7 +105,7 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   // In WAL mode, NORMAL syncs at checkpoints only: a crash of the process loses no committed transaction,
   // a power loss may lose the last ones. FULL syncs the WAL on every commit.
   sqlite.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
-  const db = new Kysely<Database>({ dialect: new BunSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect(sqlite) });
   const reader = new SqliteDatabase(databasePath(dataDir), { strict: true });
   reader.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   reader.run("PRAGMA query_only = ON");

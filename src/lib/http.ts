@@ -5,6 +5,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { Elysia, ValidationError } from "elysia";
+import type { DiskSpace } from "./disk-space";
 import { AppError, RateLimitedError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
 import type { Logger } from "./log";
 
@@ -89,9 +90,10 @@ export function validated<T extends TSchema>(check: TypeCheck<T>, value: unknown
   throw new AppError(400, "invalid", Object.values(fields)[0]?.[0] ?? "Invalid input.", fields);
 }
 
-export function errorHandling(log: Logger) {
+export function errorHandling(log: Logger, diskSpace: DiskSpace) {
   return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, (context) => {
-    const response = toErrorResponse(log, context);
+    // Writes outside the group commit (accounts, tokens) meet a full disk too.
+    const response = toErrorResponse(log, { ...context, error: diskSpace.refusal(context.error) });
     context.set.status = response.status; // what the request log and the metrics report
     return response;
   });

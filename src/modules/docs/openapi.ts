@@ -116,9 +116,10 @@ const ERROR_HEADERS: Record<string, Json> = {
 /**
  * The error answers an operation gets from its shape, as onError (src/lib/http.ts) and the plugins before it give them:
  * a body or query → 400 (field errors, or a malformed body); a body → 413 (too large) and 415 (multipart where no file
- * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; and any → 500.
+ * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; a write (any method
+ * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); and any → 500.
  */
-function shapeErrors(op: Json): string[] {
+function shapeErrors(op: Json, method: string): string[] {
   const parameters = (op.parameters as Json[] | undefined) ?? [];
   const statuses: string[] = [];
   // A text path parameter can be a malformed %-escape (400); an id that is not a number names nothing (404).
@@ -127,6 +128,7 @@ function shapeErrors(op: Json): string[] {
   if (parameters.some((p) => p.in === "path")) statuses.push("404");
   if (op.requestBody) statuses.push("413", "415");
   statuses.push("500");
+  if (method !== "get" && method !== "head") statuses.push("507");
   return statuses;
 }
 
@@ -188,7 +190,7 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
           ]),
         )
       : media;
-  const operation = (op: Json): Json => {
+  const operation = (op: Json, method: string): Json => {
     const out: Json = { ...op };
     if (Array.isArray(op.parameters)) out.parameters = op.parameters.map((p: Json) => ({ ...p, schema: toOpenApiSchema(p.schema) }));
     if (isObject(op.requestBody)) out.requestBody = { ...op.requestBody, content: requestContent(content(op.requestBody.content) as Json) };
@@ -213,14 +215,14 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
           return [status, kept];
         }),
       );
-      for (const status of shapeErrors(out)) (out.responses as Json)[status] ??= errorResponse(status);
+      for (const status of shapeErrors(out, method)) (out.responses as Json)[status] ??= errorResponse(status);
     }
     return out;
   };
   return Object.fromEntries(
     Object.entries(paths).map(([path, item]) => [
       path,
-      Object.fromEntries(Object.entries(item).map(([method, op]) => [method, isObject(op) ? operation(op) : op])),
+      Object.fromEntries(Object.entries(item).map(([method, op]) => [method, isObject(op) ? operation(op, method) : op])),
     ]),
   );
 }

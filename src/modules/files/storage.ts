@@ -4,6 +4,7 @@
 import { randomUUIDv7 } from "bun";
 import { open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { DiskSpace } from "../../lib/disk-space";
 import { INLINE_IMAGE_TYPES } from "../../lib/inline-images";
 import { makePrivateDir } from "../../lib/private-files";
 
@@ -61,7 +62,10 @@ export const uploadsDir = (dataDir: string) => join(dataDir, "uploads");
 
 /** Uploads on local disk (or a mount every node shares). */
 export class FileStorage implements UploadStore {
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly diskSpace: DiskSpace,
+  ) {
     makePrivateDir(dir);
   }
 
@@ -69,30 +73,33 @@ export class FileStorage implements UploadStore {
     return join(this.dir, storageName);
   }
 
-  /** Streams the upload to a new file while hashing it, and fsyncs it before returning. */
+  /** Streams the upload to a new file while hashing it, and fsyncs it before returning; on failure no file is left. */
   async save(upload: Blob & { name?: string }): Promise<StoredUpload> {
     const storage_name = randomUUIDv7();
     const path = this.pathOf(storage_name);
     const hasher = new Bun.CryptoHasher("sha256");
-    const handle = await open(path, "wx", 0o600);
     let size = 0;
     let head = new Uint8Array(0);
     try {
-      for await (const chunk of upload.stream() as unknown as AsyncIterable<Uint8Array>) {
-        if (head.length < 16) head = Uint8Array.from([...head, ...chunk.subarray(0, 16 - head.length)]);
-        hasher.update(chunk);
-        let written = 0;
-        while (written < chunk.length) written += (await handle.write(chunk, written)).bytesWritten;
-        size += chunk.length;
+      const handle = await open(path, "wx", 0o600);
+      try {
+        for await (const chunk of upload.stream() as unknown as AsyncIterable<Uint8Array>) {
+          if (head.length < 16) head = Uint8Array.from([...head, ...chunk.subarray(0, 16 - head.length)]);
+          hasher.update(chunk);
+          let written = 0;
+          while (written < chunk.length) written += (await handle.write(chunk, written)).bytesWritten;
+          size += chunk.length;
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
       }
-      await handle.sync();
+      await this.syncDir(); // the new directory entry must survive a crash too
     } catch (error) {
-      await handle.close();
-      await this.remove(storage_name);
-      throw error;
+      await this.remove(storage_name); // a partial file (a full disk mid-write) is no one's
+      throw this.diskSpace.refusal(error);
     }
-    await handle.close();
-    await this.syncDir(); // the new directory entry must survive a crash too
+    this.diskSpace.wrote();
     return { storage_name, original_name: cleanFileName(upload.name), content_type: contentTypeFor(upload.type, head), size, sha256: hasher.digest("hex") };
   }
 

@@ -7,9 +7,10 @@ import { databasePath, isMigrated } from "../../db";
 import { pingWriter } from "../../db/maintenance";
 import { errorBody, jsonResponse } from "../../lib/http";
 
-/** Ready means: not shutting down, the database (file) writable, every migration applied, the writer answering. */
+/** Ready means: not shutting down, the last write not refused for a full disk, the database (file) writable, every migration applied, the writer answering. */
 async function readiness(ctx: AppContext): Promise<string | null> {
   if (ctx.lifecycle.draining) return "shutting down";
+  if (ctx.diskSpace.isFull()) return "disk full";
   try {
     if (ctx.sqlite) accessSync(databasePath(ctx.config.dataDir), constants.W_OK);
     if (!(await isMigrated(ctx.reader))) return "database not migrated";
@@ -61,7 +62,7 @@ export const operationRoutes = (ctx: AppContext) =>
           }),
           503: t.Object({ status: t.Literal("unavailable"), reason: t.String() }),
         },
-        detail: { summary: "Readiness: database writable and migrated; 503 while shutting down" },
+        detail: { summary: "Readiness: database writable and migrated; 503 while shutting down or while the disk is full" },
       },
     )
     .get(

@@ -225,7 +225,8 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       case "sync":
         return replay(ctx, socket, user.id, checked.since, state.subscribedAt);
     }
-  } catch (error) {
+  } catch (thrown) {
+    const error = ctx.diskSpace.refusal(thrown);
     if (!(error instanceof AppError)) {
       ctx.log.error("websocket operation failed", { type: String(op.type), error: String(error) });
       return void socket.send(errorFrame("internal", "Internal server error.", ref));
