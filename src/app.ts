@@ -30,8 +30,14 @@ import { createFileUrls } from "./modules/files/urls";
 import { mentionRoutes, messageFileRoutes, messageRoutes } from "./modules/messages";
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
+import { pushRoutes } from "./modules/push";
+import { PushSender } from "./modules/push/sender";
+import type { VapidKeys } from "./modules/push/model";
+import { loadOrCreateVapidKeys } from "./modules/push/service";
+import { presenceIn } from "./modules/realtime/service";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { NewestPages } from "./modules/messages/newest-pages";
+import type { MessageView } from "./modules/messages/model";
 import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
@@ -49,7 +55,7 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
+function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>, vapid: VapidKeys) {
   const { config } = ctx;
   const app: Elysia<any, any, any, any, any, any, any> = new Elysia({
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
@@ -79,7 +85,8 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(realtimeRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))
-    .use(userRoutes(ctx));
+    .use(userRoutes(ctx))
+    .use(pushRoutes(ctx, vapid.publicKey));
   return app;
 }
 
@@ -94,6 +101,15 @@ function registerReadings(ctx: AppContext) {
     metrics.reading("parley_cluster_nodes", "Nodes of this cluster this node hears through Redis, itself included.", "gauge", () => ctx.transport?.nodes ?? 1);
     metrics.reading("parley_events_from_log_total", "Events read from the log because their announcement never came.", "counter", () => hub.filledFromLog);
   }
+  metrics.reading("parley_push_sent_total", "Web Push messages a push service accepted.", "counter", () => ctx.push.sent);
+  metrics.reading("parley_push_failed_total", "Web Push messages given up on (refused, or retries exhausted).", "counter", () => ctx.push.failed);
+  metrics.reading(
+    "parley_push_subscriptions_removed_total",
+    "Web Push subscriptions removed: gone (404/410) or their sessions ended.",
+    "counter",
+    () => ctx.push.removed,
+  );
+  metrics.reading("parley_push_dropped_total", "Web Push messages dropped because too many were waiting.", "counter", () => ctx.push.dropped);
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
 }
 
@@ -131,10 +147,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const database = openConfiguredDatabase(config);
   let secret: string;
   let cluster: Cluster;
+  let vapid: VapidKeys;
   try {
     if (!(await isMigrated(database.reader))) await migrateToLatest(database.db);
     cluster = await joinCluster(database.db);
     secret = config.jwtSecret ?? (database.kind === "postgres" ? await loadOrCreateSharedSecret(database.db) : loadOrCreateSecret(config.dataDir));
+    vapid = await loadOrCreateVapidKeys(database.db);
   } catch (error) {
     await database.close().catch(() => undefined);
     // Say which database (never its password): "Failed to connect" alone does not tell a self-hoster where to look.
@@ -154,6 +172,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     afterCommit: (events) => {
       for (const event of events) hub.publish(event);
       ctx.transport?.send(events);
+      // Web Push once per message, by the node that committed it (the others only deliver it to their sockets).
+      for (const event of events) if (event.type === "message.created") ctx.push.messageCreated(event.data as MessageView);
     },
   });
   const ctx: AppContext = {
@@ -172,6 +192,14 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     newestPages: new NewestPages(),
     searchIndexer: new SearchIndexer({ sqlite: database.sqlite, reader: database.sqlite ? (database.reader as SqliteDatabase) : null, committer, log }),
     metrics,
+    push: new PushSender({
+      db: database.db,
+      reader: database.reader,
+      log,
+      keys: vapid,
+      subject: config.pushSubject,
+      online: (userIds) => presenceIn(ctx).onlineAmong(userIds),
+    }),
     lifecycle: { draining: false },
     limits: createRateLimits(config),
     cluster,
@@ -182,7 +210,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   afterDelivery(ctx);
   ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
-  const app = buildRoutes(ctx, await webClientRoutes(ctx));
+  const app = buildRoutes(ctx, await webClientRoutes(ctx), vapid);
   let stopJobs: (() => Promise<void>) | undefined;
   return {
     app,
@@ -192,6 +220,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       stopJobs ??= startHousekeeping(ctx);
     },
     async close() {
+      ctx.push.stop();
       await stopJobs?.();
       await database.close();
     },

@@ -48,6 +48,10 @@ export interface Config {
   logPollMs: number;
   /** Rate limits and flood control; off only for benchmarks and trusted setups. */
   rateLimits: boolean;
+  /** Web Push: accept http:// subscription endpoints (tests with a local stand-in push service only). */
+  pushAllowHttp: boolean;
+  /** Web Push: the VAPID `sub` claim, how push services reach the operator (mailto: or https:). */
+  pushSubject: string;
   /** Behind a reverse proxy: the client's address is the last one in X-Forwarded-For, not the socket's. */
   trustProxy: boolean;
   limitLoginIp: Rate;
@@ -217,6 +221,21 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
     help: "idle WebSockets are pinged, and closed when they stop answering for this long",
   },
   { key: "rateLimits", env: "PARLEY_RATE_LIMITS", default: true, parse: onOff, help: '"off" turns every rate limit and flood control off (benchmarks)' },
+  {
+    key: "pushAllowHttp",
+    env: "PARLEY_PUSH_ALLOW_HTTP",
+    default: false,
+    parse: onOff,
+    help: '"on" accepts http:// Web Push endpoints (a local stand-in push service in tests); real ones are https',
+  },
+  {
+    key: "pushSubject",
+    env: "PARLEY_PUSH_SUBJECT",
+    default: "mailto:push@parley.invalid",
+    parse: (text) =>
+      /^(mailto:\S+@\S+|https:\/\/\S+)$/.test(text.trim()) ? text.trim() : new Complaint('must be a mailto: or https: URL, e.g. "mailto:admin@example.com"'),
+    help: "Web Push: the contact (mailto: or https:) push services see in every request's VAPID token",
+  },
   {
     key: "trustProxy",
     env: "PARLEY_TRUST_PROXY",

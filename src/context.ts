@@ -11,6 +11,7 @@ import type { DiskSpace } from "./lib/disk-space";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
 import type { NewestPages } from "./modules/messages/newest-pages";
+import type { PushSender } from "./modules/push/sender";
 import type { SearchIndexer } from "./modules/search/indexer";
 import type { RateLimits } from "./lib/rate-limit";
 import type { Passwords } from "./modules/auth/passwords";
@@ -53,6 +54,8 @@ export interface AppContext {
   transport: EventTransport | null;
   /** The rate-limit key of a request's client (its address; see PARLEY_TRUST_PROXY). */
   clientIp: ClientIp;
+  /** Web Push for committed messages (modules/push). */
+  push: PushSender;
   /** Set when shutdown begins: /readyz answers 503 from then on. */
   lifecycle: { draining: boolean };
 }

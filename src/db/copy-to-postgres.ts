@@ -22,6 +22,7 @@ export const COPIED_TABLES: Array<{ table: string; id: string | null; where?: st
   { table: "messages", id: "id" },
   { table: "message_mentions", id: null },
   { table: "events", id: "seq" },
+  { table: "push_subscriptions", id: "id" },
   { table: "settings", id: null, where: "name <> 'cluster_id'" }, // a new database is a new cluster: it keeps (or makes) its own id
 ];
 

@@ -137,6 +137,21 @@ export interface Database {
   message_mentions: MentionTable;
   events: EventTable;
   settings: SettingTable;
+  push_subscriptions: PushSubscriptionTable;
+}
+
+/** A browser's Web Push subscription (see modules/push). */
+export interface PushSubscriptionTable {
+  id: Generated<number>;
+  user_id: number;
+  /** The push service's URL for this browser: a capability, never logged. */
+  endpoint: string;
+  /** The browser's P-256 public key and auth secret, base64url. */
+  p256dh: string;
+  auth: string;
+  /** The owner's token generation when subscribed: sent to only while it is still theirs. */
+  generation: number;
+  created_at: number;
 }
 
 export interface SettingTable {

@@ -137,7 +137,8 @@ function presenceFrame(userId: number, status: "online" | "offline") {
   return JSON.stringify({ type: "presence", data: { user_id: userId, status } } satisfies typeof model.presenceFrame.static);
 }
 
-const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localPresence(ctx.hub);
+/** Who is online: across the cluster through Redis when there is one, else from this node's sockets. */
+export const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localPresence(ctx.hub);
 
 /**
  * A user's first socket on this node opened (`online`) or their last one closed: their contacts hear it when it

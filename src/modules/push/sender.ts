@@ -1,0 +1,184 @@
+// Sends Web Push for committed messages: a direct message to its other member, a mention to the mentioned, when
+// they have no open socket anywhere (presence), and not for a muted conversation unless they are mentioned (the same
+// rule as unread notifications). Off the commit path: the work starts on the next turn, deliveries run at most
+// MAX_IN_FLIGHT at a time, and at most MAX_PENDING messages wait (beyond that a push is dropped and counted).
+// Encryption (RFC 8291, aes128gcm) and the VAPID token (RFC 8292) are web-push's; the POST and its retries are ours.
+import webpush from "web-push";
+import type { Db } from "../../db";
+import type { Connection } from "../../db/prepared";
+import type { Logger } from "../../lib/log";
+import type { MessageView } from "../messages/model";
+import type { PushPayload, VapidKeys } from "./model";
+import * as repo from "./repository";
+
+const MAX_IN_FLIGHT = 16;
+const MAX_PENDING = 1_000;
+const MAX_ATTEMPTS = 4;
+/** A push service asking for a longer wait than this (Retry-After) is not retried. */
+const MAX_RETRY_DELAY_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** How long the push service keeps a push for a browser that is offline: a day-old "new message" is still news. */
+const TTL_SECONDS = 24 * 60 * 60;
+const EXCERPT_LENGTH = 100;
+
+export interface PushSenderOptions {
+  db: Db;
+  reader: Connection;
+  log: Logger;
+  keys: VapidKeys;
+  /** The VAPID `sub` (PARLEY_PUSH_SUBJECT). */
+  subject: string;
+  /** Which of these users have an open socket on any node. */
+  online: (userIds: number[]) => Promise<Set<number>>;
+  /** The first retry's wait; each next one doubles. */
+  retryDelayMs?: number;
+}
+
+/** `text` cut to `length` characters (not UTF-16 units), whitespace folded. */
+function shorten(text: string, length: number): string {
+  const chars = [...text.replace(/\s+/g, " ").trim()];
+  return chars.length > length ? `${chars.slice(0, length - 1).join("")}…` : chars.join("");
+}
+
+/** Who a message may be pushed to: the other side of a direct conversation and the mentioned, never the sender. */
+function recipientsOf(message: MessageView): number[] {
+  const ids = new Set(message.mentions);
+  if (message.receiver_user !== null) ids.add(message.receiver_user);
+  ids.delete(message.sender);
+  return [...ids];
+}
+
+export class PushSender {
+  sent = 0;
+  failed = 0;
+  /** Subscriptions removed: the push service said they are gone (404/410), or their owner's sessions ended. */
+  removed = 0;
+  dropped = 0;
+  private pending = 0;
+  private inFlight = 0;
+  private readonly slots: Array<() => void> = [];
+  private readonly whenSettled: Array<() => void> = [];
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly options: PushSenderOptions) {}
+
+  /** Called after the commit, for every message.created; returns at once. */
+  messageCreated(message: MessageView): void {
+    const recipients = recipientsOf(message);
+    if (recipients.length === 0 || this.stopping.signal.aborted) return;
+    if (this.pending >= MAX_PENDING) {
+      this.dropped++;
+      return;
+    }
+    this.pending++;
+    setImmediate(() =>
+      this.notify(message, recipients)
+        .catch((error) => this.options.log.warn("web push failed", { error: String(error) }))
+        .finally(() => {
+          if (--this.pending === 0) for (const resolve of this.whenSettled.splice(0)) resolve();
+        }),
+    );
+  }
+
+  /** Resolves once no push is waiting or being sent (tests; shutdown). */
+  settled(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.whenSettled.push(resolve));
+  }
+
+  /** Abandons waiting retries and requests under way (shutdown). */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  private async notify(message: MessageView, recipients: number[]): Promise<void> {
+    const online = await this.options.online(recipients);
+    const offline = recipients.filter((id) => !online.has(id));
+    if (offline.length === 0) return;
+    const targets = await repo.pushTargets(this.options.reader, message.conversation_id, offline);
+    const mentioned = new Set(message.mentions);
+    const chosen = [];
+    for (const target of targets) {
+      if (target.stale) await this.remove(target);
+      else if (!target.muted || mentioned.has(target.user_id)) chosen.push(target);
+    }
+    if (chosen.length === 0) return;
+    const sender = (await repo.senderName(this.options.reader, message.sender)) ?? message.sender_username;
+    const payload: PushPayload = {
+      conversation_id: message.conversation_id,
+      message_id: message.id,
+      sender: shorten(sender, EXCERPT_LENGTH),
+      excerpt: shorten(message.message || message.attachment?.name || "", EXCERPT_LENGTH),
+    };
+    const body = JSON.stringify(payload);
+    await Promise.all(chosen.map((target) => this.deliver(target, body)));
+  }
+
+  private async deliver(target: repo.PushTarget, body: string): Promise<void> {
+    const { keys, subject, log } = this.options;
+    let request: ReturnType<typeof webpush.generateRequestDetails>;
+    try {
+      request = webpush.generateRequestDetails({ endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } }, body, {
+        vapidDetails: { subject, publicKey: keys.publicKey, privateKey: keys.privateKey },
+        TTL: TTL_SECONDS,
+        urgency: "high",
+      });
+    } catch (error) {
+      // Keys that cannot be encrypted to will never work: the subscription goes.
+      log.warn("web push subscription unusable; removed", { user_id: target.user_id, error: String(error) });
+      return this.remove(target);
+    }
+    const { "Content-Length": _, ...headers } = request.headers as Record<string, string>;
+    const service = new URL(target.endpoint).host; // never the path: it is the subscription's capability
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.post(request.endpoint, headers, new Uint8Array(request.body as Buffer) as Uint8Array<ArrayBuffer>);
+      if (this.stopping.signal.aborted) return;
+      if ("status" in outcome && outcome.status >= 200 && outcome.status < 300) {
+        this.sent++;
+        return;
+      }
+      if ("status" in outcome && (outcome.status === 404 || outcome.status === 410)) return this.remove(target);
+      const retryable = "error" in outcome || outcome.status === 429 || outcome.status >= 500;
+      const wait = "status" in outcome && outcome.retryAfterMs !== null ? outcome.retryAfterMs : (this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1);
+      if (!retryable || attempt >= MAX_ATTEMPTS || wait > MAX_RETRY_DELAY_MS) {
+        this.failed++;
+        log.warn("web push not delivered", {
+          service,
+          user_id: target.user_id,
+          attempts: attempt,
+          ...("status" in outcome ? { status: outcome.status } : { error: outcome.error }),
+        });
+        return;
+      }
+      await Bun.sleep(wait);
+      if (this.stopping.signal.aborted) return;
+    }
+  }
+
+  /** One POST to the push service, holding one of MAX_IN_FLIGHT slots. */
+  private async post(
+    endpoint: string,
+    headers: Record<string, string>,
+    body: Uint8Array<ArrayBuffer>,
+  ): Promise<{ status: number; retryAfterMs: number | null } | { error: string }> {
+    if (this.inFlight < MAX_IN_FLIGHT) this.inFlight++;
+    else await new Promise<void>((resolve) => this.slots.push(resolve)); // the slot is handed over, still counted
+    try {
+      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+      const response = await fetch(endpoint, { method: "POST", headers, body, signal, redirect: "manual" });
+      await response.arrayBuffer().catch(() => undefined);
+      const retryAfter = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
+      return { status: response.status, retryAfterMs: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : null };
+    } catch (error) {
+      return { error: (error as Error).name === "TimeoutError" ? "timeout" : "network error" };
+    } finally {
+      const next = this.slots.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private async remove(target: repo.PushTarget): Promise<void> {
+    await repo.removeSubscription(this.options.db, target.id, target.endpoint);
+    this.removed++;
+  }
+}
