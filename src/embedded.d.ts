@@ -7,3 +7,15 @@ declare module "*.css" {
   const path: string;
   export default path;
 }
+declare module "*.png" {
+  const path: string;
+  export default path;
+}
+declare module "*.webmanifest" {
+  const path: string;
+  export default path;
+}
+declare module "*/sw.js" {
+  const path: string;
+  export default path;
+}

@@ -8,6 +8,9 @@ import type {
   Group,
   Message,
   Presence,
+  PushKey,
+  PushSubscription,
+  PushSubscriptionBody,
   Reactions,
   ReadState,
   SearchAnswer,
@@ -192,5 +195,18 @@ export class Rest extends Http {
   }
   adminGroups(query: Page & { q?: string } = {}) {
     return this.call<AdminGroup[]>("GET", "/api/admin/groups/", { query });
+  }
+
+  // ---- Web Push ----
+  /** The server's VAPID public key (base64url): `applicationServerKey` for `pushManager.subscribe`. */
+  pushKey() {
+    return this.call<PushKey>("GET", "/api/push/key/", { auth: false });
+  }
+  /** Registers a browser's subscription (`PushSubscription.toJSON()`); the same endpoint again renews it. */
+  subscribePush(subscription: PushSubscriptionBody) {
+    return this.call<PushSubscription>("POST", "/api/push/subscriptions/", { body: subscription });
+  }
+  unsubscribePush(endpoint: string) {
+    return this.call<null>("DELETE", "/api/push/subscriptions/", { body: { endpoint } });
   }
 }

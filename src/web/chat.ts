@@ -6,6 +6,7 @@ import { Dialogs } from "./dialogs";
 import { h, replace } from "./dom";
 import { Router } from "./router";
 import { ChatStore } from "./store";
+import { disableWebPush, webPushControl } from "./push";
 
 export class Chat {
   private readonly store: ChatStore;
@@ -81,6 +82,7 @@ export class Chat {
       { class: "sidebar-header" },
       h("h1", { class: "brand" }, "Parley"),
       h("span", { class: "me" }, `@${this.store.me.username}`),
+      webPushControl(this.api),
       logout,
     );
     const actions = h(
@@ -103,6 +105,7 @@ export class Chat {
   }
 
   private async logout() {
+    await disableWebPush(this.api).catch(() => {}); // this browser stops receiving the account's pushes
     await this.api.logout().catch(() => {});
   }
 }

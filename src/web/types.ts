@@ -8,6 +8,9 @@ export type { PublicUser as User } from "../modules/users/model";
 export type { FileInfo } from "../modules/files/model";
 export type { AdminUser, AdminGroup } from "../modules/admin/model";
 export type { LoginResult as LoginAnswer } from "../modules/auth/model";
+export type { PushSubscriptionView as PushSubscription, SubscribeBody as PushSubscriptionBody } from "../modules/push/model";
+import type { PushKey as PushKeySchema } from "../modules/push/model";
+export type PushKey = typeof PushKeySchema.static;
 
 /** A frame from /ws: `{type, conversation_id?, seq?, data}`. */
 export interface Frame {

@@ -4,6 +4,10 @@
 // headers to that route and the page needs its Content-Security-Policy and framing ban.
 import { basename } from "node:path";
 import index from "../../web/index.html";
+import icon192 from "../../web/icon-192.png" with { type: "file" };
+import icon512 from "../../web/icon-512.png" with { type: "file" };
+import iconMaskable from "../../web/icon-maskable-512.png" with { type: "file" };
+import serviceWorker from "../../web/sw.js" with { type: "file" };
 import type { AppContext } from "../../context";
 import { recordRequest, requestIdOf } from "../../lib/observability";
 import { SECURITY_HEADERS } from "../../lib/web";
@@ -15,6 +19,36 @@ interface WebFile {
   contentType: string;
   etag: string;
   isPage: boolean;
+  /** Files at a fixed URL (not named by their hash): revalidated, not cached for a year. */
+  cacheControl?: string;
+  /** A Content-Security-Policy of its own (the service worker's). */
+  policy?: string;
+}
+
+/**
+ * Files the page's bundle does not name, at URLs that must not change: the service worker (a new one must replace the
+ * old at once: revalidated on every check) and the icons the web app manifest lists.
+ */
+const FIXED_FILES: Array<{ path: string; file: string; contentType: string; cacheControl: string; policy?: string }> = [
+  {
+    path: "/sw.js",
+    file: serviceWorker,
+    contentType: "text/javascript; charset=utf-8",
+    cacheControl: "no-cache",
+    policy: "default-src 'none'; img-src 'self'",
+  },
+  { path: "/icon-192.png", file: icon192, contentType: "image/png", cacheControl: "public, max-age=86400" },
+  { path: "/icon-512.png", file: icon512, contentType: "image/png", cacheControl: "public, max-age=86400" },
+  { path: "/icon-maskable-512.png", file: iconMaskable, contentType: "image/png", cacheControl: "public, max-age=86400" },
+];
+
+async function fixedFiles(): Promise<WebFile[]> {
+  return Promise.all(
+    FIXED_FILES.map(async ({ path, file, contentType, cacheControl, policy }) => {
+      const body = Bun.file(file);
+      return { path, body, contentType, etag: `"${Bun.hash(await body.arrayBuffer()).toString(36)}"`, isPage: false, cacheControl, policy };
+    }),
+  );
 }
 
 /**
@@ -73,7 +107,7 @@ export async function webClientRoutes({
   metrics,
 }: Pick<AppContext, "log" | "metrics">): Promise<Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }>> {
   const routes: Record<string, { GET: (request: Request) => Response; HEAD: (request: Request) => Response }> = {};
-  for (const file of await (files ??= bundledFiles())) {
+  for (const file of await (files ??= Promise.all([bundledFiles(), fixedFiles()]).then((lists) => lists.flat()))) {
     const bytes = new Uint8Array(await file.body.arrayBuffer());
     const answer = (request: Request, headers: Record<string, string>) => {
       if (request.headers.get("if-none-match") === file.etag) return new Response(null, { status: 304, headers });
@@ -89,9 +123,10 @@ export async function webClientRoutes({
         "content-type": file.contentType,
         etag: file.etag,
         // The page is revalidated on every load (so a new version shows at once); assets are named by their hash.
-        "cache-control": file.isPage ? "no-cache" : "public, max-age=31536000, immutable",
+        "cache-control": file.cacheControl ?? (file.isPage ? "no-cache" : "public, max-age=31536000, immutable"),
       };
       if (file.isPage) headers["content-security-policy"] = pageCsp(request.headers.get("host"));
+      if (file.policy) headers["content-security-policy"] = file.policy;
       const response = answer(request, headers);
       recordRequest(log, metrics, request, { id, route: file.path, status: response.status, seconds: (performance.now() - at) / 1000, userId: null });
       return response;
