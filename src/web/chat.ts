@@ -82,7 +82,6 @@ export class Chat {
       { class: "sidebar-header" },
       h("h1", { class: "brand" }, "Parley"),
       h("span", { class: "me" }, `@${this.store.me.username}`),
-      webPushControl(this.api),
       logout,
     );
     const actions = h(
@@ -95,6 +94,7 @@ export class Chat {
       "aside",
       { class: "sidebar" },
       header,
+      webPushControl(this.api),
       this.connection,
       dialogs.directForm(),
       actions,

@@ -12,26 +12,34 @@ export const ARTIFACTS = join(import.meta.dir, "artifacts");
  * playwright's launch() runs it with a fresh temporary --user-data-dir of its own and removes it on close.
  */
 export async function launchChromium(): Promise<Browser> {
+  checkChromium();
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/** Fails with what to do when Chromium is missing; makes the artifacts folder. */
+export function checkChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}. Install Debian's package (apt-get install -y chromium; .ci/run does this) or set PARLEY_CHROMIUM to a Chromium binary.`,
     );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
 }
+
+/** How every test runs Chromium: headless, offline from Google's services. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** What went wrong in a page that no assertion on the DOM would notice: script errors, CSP refusals, dialogs. */
 export function watchPage(page: Page) {
