@@ -125,6 +125,21 @@ describe("Web Push for a committed message", () => {
     expect((await subscriptionRows(bob)).length).toBe(1);
   });
 
+  test("a burst in one conversation while a push is under way is pushed as its newest message", async () => {
+    const alice = await registerUser(api, "alice");
+    const { user: bob, browser } = await subscribed("bob");
+    const dm = await directWith(api, alice, bob);
+    pushService.script(browser.endpoint, { status: 201, afterMs: 300 });
+    await sendText(api, alice, dm, "first");
+    expect(await waitFor(() => pushService.to(browser.endpoint).length === 1)).toBe(true); // under way, answered in 300 ms
+    for (const text of ["second", "third", "fourth"]) await sendText(api, alice, dm, text);
+    await push.settled();
+    const received = pushService.to(browser.endpoint);
+    expect(received.length).toBe(2);
+    expect(JSON.parse(await decryptPush(browser, received[0]!.body)).excerpt).toBe("first");
+    expect(JSON.parse(await decryptPush(browser, received[1]!.body)).excerpt).toBe("fourth");
+  });
+
   test("a new password ends the sessions, and the pushes: the old subscription is removed unsent", async () => {
     const alice = await registerUser(api, "alice");
     const { user: bob, browser } = await subscribed("bob");

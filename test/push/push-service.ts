@@ -80,10 +80,17 @@ export interface ReceivedPush {
   body: Uint8Array;
 }
 
+/** How the push service answers a request: its status and headers, after a delay if one is given. */
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  afterMs?: number;
+}
+
 /** The push service: records every POST; answers each path's queued statuses first, then 201. */
 export function startPushService() {
   const received: ReceivedPush[] = [];
-  const scripted = new Map<string, Array<{ status: number; headers?: Record<string, string> }>>();
+  const scripted = new Map<string, Answer[]>();
   const waiters: Array<() => void> = [];
   const server = Bun.serve({
     port: 0,
@@ -93,6 +100,7 @@ export function startPushService() {
       received.push({ path, headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
       for (const wake of waiters.splice(0)) wake();
       const answer = scripted.get(path)?.shift() ?? { status: 201 };
+      if (answer.afterMs) await Bun.sleep(answer.afterMs);
       return new Response(null, { status: answer.status, headers: answer.headers });
     },
   });
@@ -102,7 +110,7 @@ export function startPushService() {
     received,
     /** A fresh endpoint on this service. */
     endpoint: () => `${server.url.origin}/push/${++paths}-${crypto.randomUUID()}`,
-    script(endpoint: string, ...answers: Array<{ status: number; headers?: Record<string, string> }>) {
+    script(endpoint: string, ...answers: Answer[]) {
       scripted.set(new URL(endpoint).pathname, answers);
     },
     to: (endpoint: string) => received.filter((push) => push.path === new URL(endpoint).pathname),

@@ -2,7 +2,7 @@
 import type { Insertable } from "kysely";
 import type { Db } from "../../db";
 import type { PushSubscriptionTable } from "../../db/schema";
-import { selectFirst, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
+import { prepared, sqlBuilder, type Connection } from "../../db/prepared";
 
 /** Stores the subscription (a known endpoint changes hands and keys: one browser, one row); true when it is new. */
 export async function saveSubscription(db: Db, row: Required<Omit<Insertable<PushSubscriptionTable>, "id">>): Promise<{ id: number; created: boolean }> {
@@ -61,28 +61,32 @@ export interface PushTarget {
   p256dh: string;
   auth: string;
   muted: number;
-  /** The owner's sessions ended since they subscribed (log out everywhere, new password): not to be sent to. */
-  stale: number;
+  /** The owner's token generation when they subscribed, and now: once they differ their sessions ended (log out everywhere, a new password), and so did the subscription. */
+  generation: number;
+  token_generation: number;
 }
 
-/** The subscriptions of `userIds` who are active members of the conversation, with their mute. */
-export function pushTargets(reader: Connection, conversationId: number, userIds: number[]): Promise<PushTarget[]> {
-  return selectRows(
-    reader,
-    sqlBuilder
-      .selectFrom("push_subscriptions as s")
-      .innerJoin("users as u", "u.id", "s.user_id")
-      .innerJoin("conversation_members as m", (join) => join.onRef("m.user_id", "=", "s.user_id").on("m.conversation_id", "=", conversationId))
-      .select(["s.id", "s.user_id", "s.endpoint", "s.p256dh", "s.auth", "m.muted"])
-      .select((eb) => eb.case().when("s.generation", "=", eb.ref("u.token_generation")).then(0).else(1).end().as("stale"))
-      .where("s.user_id", "in", userIds)
-      .where("u.is_active", "=", 1),
-  );
+/** The subscriptions of `userId`, if they are an active member of the conversation, with their mute. */
+export function pushTargets(reader: Connection, conversationId: number, userId: number): Promise<PushTarget[]> {
+  return targetsOf.run(reader, conversationId, userId);
 }
+
+const targetsOf = prepared((conversationId: number, userId: number) =>
+  sqlBuilder
+    .selectFrom("push_subscriptions as s")
+    .innerJoin("users as u", "u.id", "s.user_id")
+    .innerJoin("conversation_members as m", (join) => join.onRef("m.user_id", "=", "s.user_id").on("m.conversation_id", "=", conversationId))
+    .select(["s.id", "s.user_id", "s.endpoint", "s.p256dh", "s.auth", "m.muted"])
+    .select(["s.generation", "u.token_generation"])
+    .where("s.user_id", "=", userId)
+    .where("u.is_active", "=", 1),
+);
 
 /** How a sender is named in a notification: their first and last name, or their username. */
 export async function senderName(reader: Connection, userId: number): Promise<string | null> {
-  const row = await selectFirst(reader, sqlBuilder.selectFrom("users").select(["username", "first_name", "last_name"]).where("id", "=", userId));
+  const [row] = await namesOf.run(reader, userId);
   if (!row) return null;
   return `${row.first_name} ${row.last_name}`.trim() || row.username;
 }
+
+const namesOf = prepared((userId: number) => sqlBuilder.selectFrom("users").select(["username", "first_name", "last_name"]).where("id", "=", userId));

@@ -1,7 +1,8 @@
 // Sends Web Push for committed messages: a direct message to its other member, a mention to the mentioned, when
 // they have no open socket anywhere (presence), and not for a muted conversation unless they are mentioned (the same
 // rule as unread notifications). Off the commit path: the work starts on the next turn, deliveries run at most
-// MAX_IN_FLIGHT at a time, and at most MAX_PENDING messages wait (beyond that a push is dropped and counted).
+// MAX_IN_FLIGHT at a time, a burst in one conversation is pushed as its newest message (see messageCreated), and at
+// most MAX_PENDING (conversation, recipient) pairs wait (beyond that a push is dropped and counted).
 // Encryption (RFC 8291, aes128gcm) and the VAPID token (RFC 8292) are web-push's; the POST and its retries are ours.
 import webpush from "web-push";
 import type { Db } from "../../db";
@@ -54,7 +55,10 @@ export class PushSender {
   /** Subscriptions removed: the push service said they are gone (404/410), or their owner's sessions ended. */
   removed = 0;
   dropped = 0;
-  private pending = 0;
+  /** Pushes not sent because a newer message of the same conversation replaced them while they waited. */
+  coalesced = 0;
+  /** Per conversation and recipient: a push is under way; `next` is the newest message waiting behind it. */
+  private readonly queues = new Map<string, { userId: number; next: MessageView | null }>();
   private inFlight = 0;
   private readonly slots: Array<() => void> = [];
   private readonly whenSettled: Array<() => void> = [];
@@ -62,27 +66,31 @@ export class PushSender {
 
   constructor(private readonly options: PushSenderOptions) {}
 
-  /** Called after the commit, for every message.created; returns at once. */
+  /**
+   * Called after the commit, for every message.created; returns at once. While a push to someone for a conversation
+   * is under way, later messages of it wait, and only the newest is pushed after it (the notification of a
+   * conversation replaces the one before anyway) — unless an older waiting one mentions them and the newest does not.
+   */
   messageCreated(message: MessageView): void {
-    const recipients = recipientsOf(message);
-    if (recipients.length === 0 || this.stopping.signal.aborted) return;
-    if (this.pending >= MAX_PENDING) {
-      this.dropped++;
-      return;
+    if (this.stopping.signal.aborted) return;
+    for (const userId of recipientsOf(message)) {
+      const key = `${message.conversation_id}:${userId}`;
+      const queue = this.queues.get(key);
+      if (queue) {
+        if (queue.next) this.coalesced++;
+        if (!queue.next || !queue.next.mentions.includes(userId) || message.mentions.includes(userId)) queue.next = message;
+      } else if (this.queues.size >= MAX_PENDING) {
+        this.dropped++;
+      } else {
+        this.queues.set(key, { userId, next: message });
+        setImmediate(() => void this.drain(key));
+      }
     }
-    this.pending++;
-    setImmediate(() =>
-      this.notify(message, recipients)
-        .catch((error) => this.options.log.warn("web push failed", { error: String(error) }))
-        .finally(() => {
-          if (--this.pending === 0) for (const resolve of this.whenSettled.splice(0)) resolve();
-        }),
-    );
   }
 
   /** Resolves once no push is waiting or being sent (tests; shutdown). */
   settled(): Promise<void> {
-    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.whenSettled.push(resolve));
+    return this.queues.size === 0 ? Promise.resolve() : new Promise((resolve) => this.whenSettled.push(resolve));
   }
 
   /** Abandons waiting retries and requests under way (shutdown). */
@@ -90,16 +98,24 @@ export class PushSender {
     this.stopping.abort();
   }
 
-  private async notify(message: MessageView, recipients: number[]): Promise<void> {
-    const online = await this.options.online(recipients);
-    const offline = recipients.filter((id) => !online.has(id));
-    if (offline.length === 0) return;
-    const targets = await repo.pushTargets(this.options.reader, message.conversation_id, offline);
-    const mentioned = new Set(message.mentions);
+  private async drain(key: string): Promise<void> {
+    const queue = this.queues.get(key)!;
+    for (let message = queue.next; message && !this.stopping.signal.aborted; message = queue.next) {
+      queue.next = null;
+      await this.notify(message, queue.userId).catch((error) => this.options.log.warn("web push failed", { error: String(error) }));
+    }
+    this.queues.delete(key);
+    if (this.queues.size === 0) for (const resolve of this.whenSettled.splice(0)) resolve();
+  }
+
+  private async notify(message: MessageView, userId: number): Promise<void> {
+    if ((await this.options.online([userId])).has(userId)) return;
+    const targets = await repo.pushTargets(this.options.reader, message.conversation_id, userId);
+    const mentioned = message.mentions.includes(userId);
     const chosen = [];
     for (const target of targets) {
-      if (target.stale) await this.remove(target);
-      else if (!target.muted || mentioned.has(target.user_id)) chosen.push(target);
+      if (Number(target.generation) !== Number(target.token_generation)) await this.remove(target);
+      else if (!target.muted || mentioned) chosen.push(target);
     }
     if (chosen.length === 0) return;
     const sender = (await repo.senderName(this.options.reader, message.sender)) ?? message.sender_username;
