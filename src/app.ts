@@ -109,6 +109,12 @@ function registerReadings(ctx: AppContext) {
     "counter",
     () => ctx.push.removed,
   );
+  metrics.reading(
+    "parley_push_coalesced_total",
+    "Web Push messages replaced by a newer one of the same conversation while waiting.",
+    "counter",
+    () => ctx.push.coalesced,
+  );
   metrics.reading("parley_push_dropped_total", "Web Push messages dropped because too many were waiting.", "counter", () => ctx.push.dropped);
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
 }

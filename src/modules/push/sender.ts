@@ -78,7 +78,7 @@ export class PushSender {
       const queue = this.queues.get(key);
       if (queue) {
         if (queue.next) this.coalesced++;
-        if (!queue.next || !queue.next.mentions.includes(userId) || message.mentions.includes(userId)) queue.next = message;
+        if (!queue.next?.mentions.includes(userId) || message.mentions.includes(userId)) queue.next = message;
       } else if (this.queues.size >= MAX_PENDING) {
         this.dropped++;
       } else {
