@@ -123,8 +123,8 @@ export class Rest extends Http {
   }
 
   // ---- messages ----
-  /** Newest first; `before` pages back, `after` forward (oldest first), `page` as the original. */
-  messages(conversationId: number, query: Page & { after?: number; page?: number } = {}) {
+  /** Newest first; `before` pages back, `after` forward (oldest first), `around` centres on a message, `page` as the original. */
+  messages(conversationId: number, query: Page & { after?: number; around?: number; page?: number } = {}) {
     return this.call<Message[]>("GET", `/api/messages/${conversationId}/`, { query });
   }
   /** Sends over REST; the same `client_id` again returns the first message and stores nothing. */
