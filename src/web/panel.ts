@@ -24,9 +24,9 @@ export function openPanel(title: string, className: string, ...children: Child[]
   );
   const closers: (() => void)[] = [];
   dialog.addEventListener("close", () => {
-    for (const run of closers) run();
-    dialog.remove();
     if (returnTo?.isConnected) returnTo.focus();
+    dialog.remove();
+    for (const run of closers) run();
   });
   document.body.append(dialog);
   dialog.showModal();
@@ -36,8 +36,8 @@ export function openPanel(title: string, className: string, ...children: Child[]
 /** A message in a panel's list (pins, mentions): who, where and when, its text, and a button that closes the panel and goes to it. */
 export function listedMessage(panel: Panel, m: Message, where: string, mention: MentionKind, go: () => void): HTMLElement {
   const open = () => {
+    panel.onClose(go); // after the focus went back, so that the jump can move it to the message
     panel.close();
-    go();
   };
   return h(
     "li",
