@@ -279,7 +279,7 @@ describe("web client in Chromium: messages", async () => {
   );
 
   test(
-    "bob deletes his own message; carol (staff) deletes one of bob's: both seen live as deleted",
+    "bob deletes his own message, carol (staff) and alice (the group's owner) delete bob's: seen live as deleted",
     async () => {
       const b = page("bob");
       await menuByKeyboard(b, message(b, "please look"), "Delete");
@@ -306,6 +306,19 @@ describe("web client in Chromium: messages", async () => {
         "Delete",
       ]);
       await c.keyboard.press("Escape");
+      // Alice owns the group: she may delete bob's reply (not edit it); its parent counts one reply less, live.
+      await message(a, "and another").getByRole("button", { name: "More actions" }).click();
+      expect(await a.getByRole("menu", { name: "Message actions" }).getByRole("menuitem").allInnerTexts()).toEqual([
+        "Reply in thread",
+        "Add reaction…",
+        "Delete",
+        "Pin",
+      ]);
+      await a.keyboard.press("Escape");
+      await menuByKeyboard(a, message(a, "and another"), "Delete");
+      await a.getByRole("dialog", { name: "Delete message?" }).getByRole("button", { name: "Delete" }).click();
+      await eventually(async () => expect(await message(b, "and another").count()).toBe(0));
+      await shown(message(b, "second thoughts").getByRole("button", { name: "💬 1 reply" }));
     },
     STEP,
   );
