@@ -126,8 +126,8 @@ export class Rest extends Http {
   }
 
   // ---- messages ----
-  /** Newest first; `before` pages back, `after` forward (oldest first), `page` as the original. */
-  messages(conversationId: number, query: Page & { after?: number; page?: number } = {}) {
+  /** Newest first; `before` pages back, `after` forward (oldest first), `around` centres on a message, `page` as the original. */
+  messages(conversationId: number, query: Page & { after?: number; around?: number; page?: number } = {}) {
     return this.call<Message[]>("GET", `/api/messages/${conversationId}/`, { query });
   }
   /** Sends over REST; the same `client_id` again returns the first message and stores nothing. */
@@ -142,13 +142,15 @@ export class Rest extends Http {
       name = "file",
       message = "",
       client_id,
+      reply_to,
       onProgress,
-    }: { name?: string; message?: string; client_id?: string; onProgress?: (fraction: number) => void } = {},
+    }: { name?: string; message?: string; client_id?: string; reply_to?: number; onProgress?: (fraction: number) => void } = {},
   ) {
     const path = `/api/messages/${conversationId}/send/`;
     const form = new FormData();
     form.append("message", message);
     if (client_id) form.append("client_id", client_id);
+    if (reply_to) form.append("reply_to", String(reply_to));
     form.append("file", file, (file as File).name || name);
     const upload = onProgress && typeof XMLHttpRequest !== "undefined" ? (token: string) => xhrUpload(this.url(path), form, token, onProgress) : undefined;
     return this.call<Message>("POST", path, { body: form, upload });

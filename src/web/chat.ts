@@ -4,6 +4,10 @@ import { ChatClient } from "./client";
 import { ConversationList } from "./conversation-list";
 import { Dialogs } from "./dialogs";
 import { h, replace } from "./dom";
+import { installJump, loadAround } from "./jump";
+import type { MessageServices } from "./message-actions";
+import { openMentions } from "./mentions";
+import { messageOf } from "./words";
 import { Router } from "./router";
 import { ChatStore } from "./store";
 import { disableWebPush, webPushControl } from "./push";
@@ -14,6 +18,7 @@ export class Chat {
   private readonly router: Router;
   private readonly shell: HTMLElement;
   private readonly connection = h("p", { class: "connection", role: "status" });
+  private readonly messages: MessageServices;
 
   constructor(
     private readonly api: ParleyClient,
@@ -21,6 +26,14 @@ export class Chat {
   ) {
     const store = (this.store = new ChatStore({ id: api.session!.user.id, username: api.session!.user.username }));
     const client = (this.client = new ChatClient(api, store, (id) => this.router.isReading(id)));
+    let staff = false;
+    const messages: MessageServices = { api, store, isStaff: () => staff, jump: (c, id) => void this.jump(c, id) };
+    this.messages = messages;
+    // Only staff may list users: the answer says whether I may delete anyone's message.
+    void api.adminUsers({ limit: 1 }).then(
+      () => (staff = true),
+      () => {},
+    );
     this.router = new Router({
       store,
       loadNewest: (id) => void client.loadNewest(id),
@@ -39,6 +52,9 @@ export class Chat {
         sendTyping: (id) => client.sendTyping(id),
         leave: (conversation) => void client.leave(conversation),
         fileUrl: (messageId) => client.fileUrl(messageId),
+        messages,
+        reply: (id, text, file, replyTo) => client.outbox.send(id, text, file, replyTo),
+        mentionable: (id) => (store.conversations.get(id)?.members ?? []).map((m) => m.username).filter((name) => name !== store.me.username),
       },
     });
     const dialogs = new Dialogs({
@@ -54,6 +70,21 @@ export class Chat {
       this.shell.classList.toggle("offline", change.state === "reconnecting");
     });
     document.addEventListener("visibilitychange", this.onVisible);
+    installJump((c, id) => this.jump(c, id));
+  }
+
+  /** Opens a conversation at a message, its surroundings loaded (jump.ts). */
+  private async jump(conversationId: number, messageId: number) {
+    const { store } = this;
+    if (!store.conversations.has(conversationId)) return store.emit({ kind: "notice", text: "That conversation is not one of yours." });
+    try {
+      await loadAround(this.api, store, conversationId, messageId);
+    } catch (error) {
+      return store.emit({ kind: "notice", text: `Could not open the message: ${messageOf(error)}` });
+    }
+    if (store.openId === conversationId)
+      store.emit({ kind: "history", conversationId, messages: store.history(conversationId).messages, pending: store.pendingOf(conversationId) });
+    this.router.openAt(conversationId, messageId);
   }
 
   mount() {
@@ -68,6 +99,7 @@ export class Chat {
   destroy() {
     this.client.stop();
     this.router.destroy();
+    installJump(null);
     document.removeEventListener("visibilitychange", this.onVisible);
   }
 
@@ -89,6 +121,7 @@ export class Chat {
       { class: "actions" },
       h("button", { type: "button", onclick: () => dialogs.showNewGroup() }, "New group"),
       h("button", { type: "button", onclick: () => void dialogs.showDirectory() }, "Browse groups"),
+      h("button", { type: "button", onclick: () => openMentions(this.messages) }, "Mentions"),
     );
     const sidebar = h(
       "aside",

@@ -2,7 +2,10 @@
 // the composer below them.
 import { type ComposerDeps, Composer } from "./composer";
 import { h, replace, sameOriginUrl } from "./dom";
+import { MessageActions, type MessageServices } from "./message-actions";
 import { type MessageViewActions, messageNode, pendingNode } from "./message-view";
+import { openPins } from "./pins";
+import { openThread, type ThreadDeps } from "./thread";
 import type { Change, PendingMessage } from "./store";
 import type { Conversation, Message } from "./types";
 
@@ -19,6 +22,9 @@ export interface PaneDeps extends ComposerDeps {
   leave(conversation: Conversation): void;
   /** A fresh signed URL for a message's file; rejects with the reason. */
   fileUrl(messageId: number): Promise<string>;
+  /** Editing, reactions, pins, jumps (message-actions.ts). */
+  readonly messages: MessageServices;
+  reply: ThreadDeps["reply"];
 }
 
 export class ConversationPane {
@@ -31,12 +37,27 @@ export class ConversationPane {
   private readonly composer: Composer;
   private readonly nodes = new Map<string, HTMLElement>();
   private readonly nodeActions: MessageViewActions;
+  /** The message a jump is showing: redraws keep it in view instead of scrolling to the newest. */
+  private anchor: number | null = null;
+  private anchorTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly deps: PaneDeps,
     private conversation: Conversation,
   ) {
-    this.nodeActions = { meId: deps.meId, freshFileUrl: (id) => this.freshFileUrl(id), retry: (p) => deps.retry(p), discard: (p) => deps.discard(p) };
+    const messages = new MessageActions(
+      deps.messages,
+      () => this.conversation,
+      (m) => this.openThread(m),
+      (text) => this.showError(text),
+    );
+    this.nodeActions = {
+      meId: deps.meId,
+      freshFileUrl: (id) => this.freshFileUrl(id),
+      retry: (p) => deps.retry(p),
+      discard: (p) => deps.discard(p),
+      messages,
+    };
     this.composer = new Composer(conversation.id, deps);
     this.log.addEventListener("scroll", () => {
       if (this.log.scrollTop < 150) this.deps.loadOlder(this.conversation.id);
@@ -51,7 +72,64 @@ export class ConversationPane {
       this.typingLine,
       this.composer.element,
     );
+    this.acceptDrops();
     this.renderHeader();
+  }
+
+  /** A file dropped anywhere on the conversation is attached to the composer (shown before it is sent). */
+  private acceptDrops() {
+    const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes("Files");
+    this.element.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      this.element.classList.add("dropping");
+    });
+    this.element.addEventListener("dragleave", () => this.element.classList.remove("dropping"));
+    this.element.addEventListener("drop", (event) => {
+      this.element.classList.remove("dropping");
+      const file = event.dataTransfer?.files[0];
+      if (!file) return;
+      event.preventDefault();
+      this.composer.attach(file);
+    });
+  }
+
+  private openThread(m: Message) {
+    const { messages, reply, sendTyping, mentionable } = this.deps;
+    openThread(
+      m,
+      {
+        store: messages.store,
+        replies: (c, id) => messages.api.replies(c, id, { limit: 100 }),
+        reply,
+        composer: { sendTyping, mentionable },
+      },
+      this.nodeActions,
+    );
+  }
+
+  /** Scrolls to a message, highlights it briefly and focuses it (jump.ts loaded it). */
+  reveal(messageId: number) {
+    this.anchor = messageId;
+    const node = this.nodes.get(`m:${messageId}`);
+    if (!node) return this.showError("That message is no longer there.");
+    node.scrollIntoView({ block: "center" });
+    node.classList.add("highlight");
+    node.focus({ preventScroll: true });
+    clearTimeout(this.anchorTimer);
+    this.anchorTimer = setTimeout(() => {
+      this.anchor = null;
+      this.nodes.get(`m:${messageId}`)?.classList.remove("highlight");
+    }, 3_000);
+  }
+
+  /** A jump is under way or showing. */
+  get revealing(): boolean {
+    return this.anchor !== null;
+  }
+
+  set revealAt(messageId: number) {
+    this.anchor = messageId;
   }
 
   destroy() {
@@ -136,6 +214,7 @@ export class ConversationPane {
         h("span", { class: "visually-hidden" }, " to all conversations"),
       ),
       h("div", { class: "title" }, h("h2", { tabindex: -1 }, c.name || "(no name)"), h("p", { class: "muted" }, detail)),
+      h("button", { type: "button", class: "quiet", onclick: () => openPins(c.id, this.deps.messages, this.nodeActions.messages!.mention) }, "Pinned"),
       c.kind === "group" ? h("button", { type: "button", class: "quiet", onclick: () => this.deps.leave(c) }, "Leave") : null,
     );
   }
@@ -167,7 +246,8 @@ export class ConversationPane {
           ? ""
           : "This is the beginning of the conversation.";
     this.renderReadMarkers();
-    this.scrollToBottom();
+    if (this.anchor !== null) this.reveal(this.anchor);
+    else this.scrollToBottom();
   }
 
   /** Loads older pages until the log can scroll (a short first page would never fire a scroll event). */

@@ -34,9 +34,10 @@ function messageCreated(chat: FrameContext, frame: Frame) {
 
 function messageDeleted({ store }: FrameContext, frame: Frame) {
   const id = frame.conversation_id;
-  const message = id === undefined ? undefined : store.histories.get(id)?.messages.find((m) => m.id === frame.data.id);
+  const message = id === undefined ? undefined : store.findMessage(id, frame.data.id);
   if (message) {
-    Object.assign(message, { deleted: true, message: "", file: null, attachment: null });
+    if (!message.deleted && message.reply_to) store.countReply(message, -1);
+    Object.assign(message, { deleted: true, message: "", file: null, attachment: null, reactions: [], mentions: [], pinned: false });
     store.emit({ kind: "message", message });
   }
   const conversation = id === undefined ? undefined : store.conversations.get(id);
@@ -49,9 +50,11 @@ function messageDeleted({ store }: FrameContext, frame: Frame) {
 
 function messageUpdated({ store }: FrameContext, frame: Frame) {
   const edit = frame.data as { id: number; conversation_id: number; message: string; edited_at: string | null };
-  const message = store.histories.get(edit.conversation_id)?.messages.find((m) => m.id === edit.id);
+  const message = store.findMessage(edit.conversation_id, edit.id);
   if (message) {
-    Object.assign(message, { message: edit.message, edited_at: edit.edited_at });
+    // The event's reactions (when it carries them) have no `me`: keep the ones held.
+    const { reactions: _, ...fields } = frame.data as Partial<Message>;
+    Object.assign(message, fields);
     store.emit({ kind: "message", message });
   }
   const last = store.conversations.get(edit.conversation_id)?.last_message;
@@ -59,6 +62,28 @@ function messageUpdated({ store }: FrameContext, frame: Frame) {
     Object.assign(last, { message: edit.message, edited_at: edit.edited_at });
     store.emit({ kind: "list" });
   }
+}
+
+/** Someone reacted or took a reaction back: the count is the server's, who reacted is kept here. */
+function reactionChanged({ store }: FrameContext, frame: Frame) {
+  const { message_id, emoji, user_id, count } = frame.data as { message_id: number; emoji: string; user_id: number; count: number };
+  const message = frame.conversation_id === undefined ? undefined : store.findMessage(frame.conversation_id, message_id);
+  if (!message) return;
+  const added = frame.type === "reaction.added";
+  let reaction = message.reactions.find((r) => r.emoji === emoji);
+  if (!reaction) message.reactions.push((reaction = { emoji, count, me: false, users: [] }));
+  reaction.users = [...reaction.users.filter((id) => id !== user_id), ...(added ? [user_id] : [])];
+  reaction.count = count;
+  if (user_id === store.me.id) reaction.me = added;
+  message.reactions = message.reactions.filter((r) => r.count > 0);
+  store.emit({ kind: "message", message });
+}
+
+function pinChanged({ store }: FrameContext, frame: Frame) {
+  const message = frame.conversation_id === undefined ? undefined : store.findMessage(frame.conversation_id, frame.data.message_id);
+  if (!message) return;
+  message.pinned = frame.type === "message.pinned";
+  store.emit({ kind: "message", message });
 }
 
 /** Retention removed the conversation's oldest messages. */
@@ -135,6 +160,10 @@ const frameHandlers: Record<string, FrameHandler> = {
   "message.deleted": messageDeleted,
   "message.updated": messageUpdated,
   "messages.expired": messagesExpired,
+  "reaction.added": reactionChanged,
+  "reaction.removed": reactionChanged,
+  "message.pinned": pinChanged,
+  "message.unpinned": pinChanged,
   "member.joined": membershipChanged,
   "member.left": membershipChanged,
   unread: readStateChanged,

@@ -2,6 +2,8 @@
 // still being sent (progress, or the failure with Retry and Discard).
 import { formatSize, formatTime, h, sameOriginUrl } from "./dom";
 import { INLINE_IMAGE_TYPES } from "./inline-images";
+import { renderMarkdown } from "./markdown";
+import type { MessageActions } from "./message-actions";
 import type { PendingMessage } from "./store";
 import type { Message } from "./types";
 
@@ -11,18 +13,27 @@ export interface MessageViewActions {
   freshFileUrl(messageId: number): Promise<string | null>;
   retry(p: PendingMessage): void;
   discard(p: PendingMessage): void;
+  /** Menus, reactions, replies and mentions (message-actions.ts); without them, the text alone. */
+  readonly messages?: MessageActions;
 }
 
 export function messageNode(m: Message, actions: MessageViewActions): HTMLElement {
   const mine = m.sender === actions.meId;
-  const body = m.deleted ? h("p", { class: "text deleted" }, "This message was deleted.") : m.message ? h("p", { class: "text" }, m.message) : null;
+  const extras = actions.messages?.extras(m);
+  const mentionsMe = m.mentions.includes(actions.meId);
+  const body = m.deleted
+    ? h("p", { class: "text deleted" }, "Message deleted")
+    : m.message
+      ? h("div", { class: "text" }, ...renderMarkdown(m.message, actions.messages?.mention ?? (() => null)))
+      : null;
   return h(
     "article",
     {
-      class: `message${mine ? " mine" : ""}`,
+      class: `message${mine ? " mine" : ""}${mentionsMe ? " mentions-me" : ""}`,
       "data-id": String(m.id),
       "data-sender": String(m.sender),
-      "aria-label": `${mine ? "You" : m.sender_username}, ${formatTime(m.timestamp)}`,
+      tabindex: -1,
+      "aria-label": `${mine ? "You" : m.sender_username}, ${formatTime(m.timestamp)}${mentionsMe ? ", mentions you" : ""}`,
     },
     h(
       "header",
@@ -30,9 +41,12 @@ export function messageNode(m: Message, actions: MessageViewActions): HTMLElemen
       h("span", { class: "sender" }, mine ? "You" : m.sender_username),
       h("time", { datetime: m.timestamp }, formatTime(m.timestamp)),
       m.edited_at && !m.deleted ? h("span", { class: "edited" }, "(edited)") : null,
+      extras?.header,
     ),
+    extras?.before,
     body,
     m.deleted ? null : attachmentNode(m, actions),
+    extras?.after,
     h("p", { class: "seen muted" }),
   );
 }

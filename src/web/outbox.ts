@@ -14,12 +14,13 @@ export class Outbox {
     private readonly store: ChatStore,
   ) {}
 
-  send(conversationId: number, text: string, file: File | null) {
+  send(conversationId: number, text: string, file: File | null, replyTo?: number) {
     const p: PendingMessage = {
       client_id: crypto.randomUUID(),
       conversation_id: conversationId,
       text,
       file,
+      reply_to: replyTo,
       previewUrl: file && INLINE_IMAGE_TYPES.has(file.type) ? URL.createObjectURL(file) : null,
       status: "sending",
       progress: 0,
@@ -44,8 +45,8 @@ export class Outbox {
         this.store.emit({ kind: "progress", pending: p });
       };
       const message: Message = p.file
-        ? await this.api.sendFile(p.conversation_id, p.file, { message: p.text, client_id: p.client_id, onProgress })
-        : await this.live.send(p.conversation_id, p.text, { client_id: p.client_id });
+        ? await this.api.sendFile(p.conversation_id, p.file, { message: p.text, client_id: p.client_id, reply_to: p.reply_to, onProgress })
+        : await this.live.send(p.conversation_id, p.text, { client_id: p.client_id, reply_to: p.reply_to });
       this.store.confirm(message);
     } catch (error) {
       if (!this.store.pending.has(p.client_id)) return; // confirmed over the socket meanwhile

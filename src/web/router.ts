@@ -17,6 +17,8 @@ export class Router {
   /** The location the notice belongs to: it goes when the user moves elsewhere. */
   private noticeAt = "";
   private pane: ConversationPane | null = null;
+  /** The message to show when the conversation opens (a jump). */
+  private revealAt: { conversationId: number; messageId: number } | null = null;
 
   constructor(private readonly deps: RouterDeps) {
     deps.store.subscribe((change) => this.onChange(change));
@@ -55,11 +57,14 @@ export class Router {
       return;
     }
     this.pane = new ConversationPane(this.deps.pane, conversation);
+    if (this.revealAt?.conversationId === id) this.pane.revealAt = this.revealAt.messageId;
+    this.revealAt = null;
     replace(this.main, this.pane.element);
     const history = store.histories.get(id);
     this.pane.showHistory(history?.loaded ? history.messages : null, store.pendingOf(id));
     this.deps.loadNewest(id);
     // Desktop: straight to typing. Phone: to the heading, so a screen reader announces where you are.
+    if (this.pane.revealing) return;
     if (matchMedia("(min-width: 700px)").matches) this.pane.focusComposer();
     else this.pane.focusHeading();
   }
@@ -67,6 +72,13 @@ export class Router {
   navigate(id: number) {
     if (location.hash === `#/c/${id}`) this.route();
     else location.hash = `#/c/${id}`;
+  }
+
+  /** Opens the conversation showing the message (its history holds it already: jump.ts). */
+  openAt(conversationId: number, messageId: number) {
+    if (this.deps.store.openId === conversationId && this.pane) return this.pane.reveal(messageId);
+    this.revealAt = { conversationId, messageId };
+    this.navigate(conversationId);
   }
 
   isReading(id: number): boolean {

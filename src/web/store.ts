@@ -8,6 +8,8 @@ export interface PendingMessage {
   conversation_id: number;
   text: string;
   file: File | null;
+  /** The message this one answers (a reply in a thread). */
+  reply_to?: number;
   /** A blob: URL showing the image being sent before the server has it. */
   previewUrl: string | null;
   status: "sending" | "failed";
@@ -128,13 +130,26 @@ export class ChatStore {
       this.pending.delete(p.client_id);
       this.emit({ kind: "pending-gone", conversationId: p.conversation_id, clientId: p.client_id, previewUrl: p.previewUrl });
     }
-    this.put(message);
+    if (this.put(message) === "added" && message.reply_to) this.countReply(message, 1);
     this.emit({ kind: "message", message });
     const conversation = this.conversations.get(message.conversation_id);
     if (conversation && (!conversation.last_message || conversation.last_message.id <= message.id)) {
       conversation.last_message = message;
       this.emit({ kind: "list" });
     }
+  }
+
+  /** A message held in its conversation's history. */
+  findMessage(conversationId: number, id: number): Message | undefined {
+    return this.histories.get(conversationId)?.messages.find((m) => m.id === id);
+  }
+
+  /** A reply arrived or went: its parent's count follows. */
+  countReply(reply: Message, change: 1 | -1) {
+    const parent = this.findMessage(reply.conversation_id, reply.reply_to ?? 0);
+    if (!parent) return;
+    parent.reply_count = Math.max(0, parent.reply_count + change);
+    this.emit({ kind: "message", message: parent });
   }
 
   upsertConversation(conversation: Conversation) {

@@ -102,8 +102,12 @@ describe("parley/client REST", async () => {
     expect((await alice.messages(id)).map((m) => m.id)).toEqual([withFile.id, first.id]);
     expect((await alice.messages(id, { before: withFile.id, limit: 5 })).map((m) => m.id)).toEqual([first.id]);
     expect((await alice.messages(id, { after: first.id })).map((m) => m.id)).toEqual([withFile.id]);
+    expect((await alice.messages(id, { around: first.id, limit: 2 })).map((m) => m.id)).toEqual([withFile.id, first.id]);
     expect((await alice.editMessage(id, first.id, `hello again @${bob.username} searchable-word`)).edited_at).not.toBeNull();
-    expect(await alice.react(id, first.id, "👍")).toEqual({ message_id: first.id, reactions: [{ emoji: "👍", count: 1, me: true }] });
+    expect(await alice.react(id, first.id, "👍")).toEqual({
+      message_id: first.id,
+      reactions: [{ emoji: "👍", count: 1, me: true, users: [alice.session!.user.id] }],
+    });
     expect(await alice.unreact(id, first.id, "👍")).toEqual({ message_id: first.id, reactions: [] });
     const bobClient = await loggedIn(server.url, bob);
     const reply = await bobClient.sendMessage(id, { message: "a reply", reply_to: first.id });

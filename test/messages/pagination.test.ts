@@ -132,6 +132,23 @@ describe("cursors", () => {
     expect((await history("?before=1")).length).toBe(0);
   });
 
+  test("?around=<id> centres a page on the message: the older half with it, the newer half, newest first", async () => {
+    const at = 30;
+    const rows = (await history(`?around=${groupIds[at]}&limit=10`)).map((r) => r.id);
+    expect(rows).toEqual(groupIds.slice(at - 4, at + 6).reverse());
+    // Near either end the page fills from the other side; an id from another conversation centres all the same.
+    expect((await history(`?around=${groupIds[TOTAL - 2]}&limit=10`)).map((r) => r.id)).toEqual(groupIds.slice(TOTAL - 10).reverse());
+    expect((await history(`?around=${groupIds[1]}&limit=10`)).map((r) => r.id)).toEqual(groupIds.slice(0, 10).reverse());
+    const pivot = otherIds.find((id) => id > groupIds[20]! && id < groupIds[21]!)!;
+    expect((await history(`?around=${pivot}&limit=4`)).map((r) => r.id)).toEqual(groupIds.slice(19, 23).reverse());
+    expect((await history(`?around=${groupIds[at]}&limit=1`)).map((r) => r.id)).toEqual([groupIds[at]!]);
+    for (const query of [`?around=${groupIds[3]}&before=${groupIds[9]}`, `?around=${groupIds[3]}&page=1`, "?around=0", "?around=x"]) {
+      const response = await api("GET", `/api/messages/${group.id}/${query}`, { token: bob.access });
+      expect(response.status, query).toBe(400);
+    }
+    expect((await api("GET", `/api/messages/${group.id}/?around=${groupIds[3]}`, { token: carol.access })).status).toBe(403);
+  });
+
   test("limit=100 returns all 57; limit 0, 101, -1, abc, 1.5 → 400", async () => {
     expect((await history("?limit=100")).map((r) => r.id)).toEqual([...groupIds].reverse());
     expect((await history("?limit=1")).map((r) => r.id)).toEqual([groupIds[TOTAL - 1]!]);

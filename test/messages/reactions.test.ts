@@ -33,19 +33,19 @@ describe("adding and taking back", () => {
     const message = await sendText(api, alice, group.id, "react to me");
     const first = await react(bob, message.id, "👍");
     expect(first.status).toBe(201);
-    expect(first.body).toEqual({ message_id: message.id, reactions: [{ emoji: "👍", count: 1, me: true }] });
+    expect(first.body).toEqual({ message_id: message.id, reactions: [{ emoji: "👍", count: 1, me: true, users: [bob.id] }] });
     const seq = await lastSeq();
     const again = await react(bob, message.id, "👍");
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect(await lastSeq()).toBe(seq); // nothing announced
 
-    expect((await react(carol, message.id, "👍")).body.reactions).toEqual([{ emoji: "👍", count: 2, me: true }]);
+    expect((await react(carol, message.id, "👍")).body.reactions).toEqual([{ emoji: "👍", count: 2, me: true, users: [bob.id, carol.id] }]);
     const party = await react(carol, message.id, "🎉");
     expect(party.status).toBe(201);
     expect(party.body.reactions).toEqual([
-      { emoji: "👍", count: 2, me: true },
-      { emoji: "🎉", count: 1, me: true },
+      { emoji: "👍", count: 2, me: true, users: [bob.id, carol.id] },
+      { emoji: "🎉", count: 1, me: true, users: [carol.id] },
     ]);
     expect(await storedReactions(message.id)).toEqual({ "👍": [bob.id, carol.id], "🎉": [carol.id] });
 
@@ -54,8 +54,8 @@ describe("adding and taking back", () => {
     expect(takeBack.body).toEqual({
       message_id: message.id,
       reactions: [
-        { emoji: "👍", count: 1, me: false },
-        { emoji: "🎉", count: 1, me: false },
+        { emoji: "👍", count: 1, me: false, users: [carol.id] },
+        { emoji: "🎉", count: 1, me: false, users: [carol.id] },
       ],
     });
     const seq2 = await lastSeq();
@@ -64,7 +64,7 @@ describe("adding and taking back", () => {
     expect(twice.body).toEqual(takeBack.body);
     expect(await lastSeq()).toBe(seq2);
 
-    expect((await unreact(carol, message.id, "👍")).body.reactions).toEqual([{ emoji: "🎉", count: 1, me: true }]);
+    expect((await unreact(carol, message.id, "👍")).body.reactions).toEqual([{ emoji: "🎉", count: 1, me: true, users: [carol.id] }]);
     expect((await unreact(carol, message.id, "🎉")).body.reactions).toEqual([]);
     expect(await storedReactions(message.id)).toBeNull();
   });
@@ -73,7 +73,7 @@ describe("adding and taking back", () => {
     const message = await sendText(api, alice, group.id, "compound");
     const emoji = ["👩‍💻", "🇫🇷", "1️⃣", "👍🏽", "❤️"];
     for (const e of emoji) expect((await react(bob, message.id, e)).status, e).toBe(201);
-    expect((await reactionsIn(bob, message.id)) as unknown[]).toEqual(emoji.map((e) => ({ emoji: e, count: 1, me: true })));
+    expect((await reactionsIn(bob, message.id)) as unknown[]).toEqual(emoji.map((e) => ({ emoji: e, count: 1, me: true, users: [bob.id] })));
     for (const e of emoji) {
       const response = await unreact(bob, message.id, e);
       expect(response.status, e).toBe(200);
@@ -81,7 +81,7 @@ describe("adding and taking back", () => {
     }
     expect(await storedReactions(message.id)).toBeNull();
     // Surrounding spaces are not part of the emoji.
-    expect((await react(bob, message.id, " 🙂 ")).body.reactions).toEqual([{ emoji: "🙂", count: 1, me: true }]);
+    expect((await react(bob, message.id, " 🙂 ")).body.reactions).toEqual([{ emoji: "🙂", count: 1, me: true, users: [bob.id] }]);
   });
 });
 
@@ -186,33 +186,33 @@ describe("`me` is the viewer's own", () => {
     expect((await react(alice, message.id, "🔥")).status).toBe(201);
     for (let round = 0; round < 2; round++) {
       // Each reader in turn, each time right after another one warmed the newest page.
-      expect(await reactionsIn(bob, message.id)).toEqual([{ emoji: "🔥", count: 1, me: false }]);
-      expect(await reactionsIn(alice, message.id)).toEqual([{ emoji: "🔥", count: 1, me: true }]);
-      expect(await reactionsIn(carol, message.id)).toEqual([{ emoji: "🔥", count: 1, me: false }]);
-      expect(await reactionsIn(alice, message.id, "?limit=5")).toEqual([{ emoji: "🔥", count: 1, me: true }]);
-      expect(await reactionsIn(bob, message.id, "?limit=5")).toEqual([{ emoji: "🔥", count: 1, me: false }]);
-      expect(await reactionsIn(bob, message.id, "?page=1")).toEqual([{ emoji: "🔥", count: 1, me: false }]);
-      expect(await reactionsIn(alice, message.id, `?after=${message.id - 1}`)).toEqual([{ emoji: "🔥", count: 1, me: true }]);
+      expect(await reactionsIn(bob, message.id)).toEqual([{ emoji: "🔥", count: 1, me: false, users: [alice.id] }]);
+      expect(await reactionsIn(alice, message.id)).toEqual([{ emoji: "🔥", count: 1, me: true, users: [alice.id] }]);
+      expect(await reactionsIn(carol, message.id)).toEqual([{ emoji: "🔥", count: 1, me: false, users: [alice.id] }]);
+      expect(await reactionsIn(alice, message.id, "?limit=5")).toEqual([{ emoji: "🔥", count: 1, me: true, users: [alice.id] }]);
+      expect(await reactionsIn(bob, message.id, "?limit=5")).toEqual([{ emoji: "🔥", count: 1, me: false, users: [alice.id] }]);
+      expect(await reactionsIn(bob, message.id, "?page=1")).toEqual([{ emoji: "🔥", count: 1, me: false, users: [alice.id] }]);
+      expect(await reactionsIn(alice, message.id, `?after=${message.id - 1}`)).toEqual([{ emoji: "🔥", count: 1, me: true, users: [alice.id] }]);
     }
     const bobReacts = await react(bob, message.id, "🔥");
-    expect(bobReacts.body.reactions).toEqual([{ emoji: "🔥", count: 2, me: true }]);
-    expect(await reactionsIn(carol, message.id)).toEqual([{ emoji: "🔥", count: 2, me: false }]);
-    expect(await reactionsIn(bob, message.id)).toEqual([{ emoji: "🔥", count: 2, me: true }]);
+    expect(bobReacts.body.reactions).toEqual([{ emoji: "🔥", count: 2, me: true, users: [alice.id, bob.id] }]);
+    expect(await reactionsIn(carol, message.id)).toEqual([{ emoji: "🔥", count: 2, me: false, users: [alice.id, bob.id] }]);
+    expect(await reactionsIn(bob, message.id)).toEqual([{ emoji: "🔥", count: 2, me: true, users: [alice.id, bob.id] }]);
 
     const lastMessage = async (user: TestUser) =>
       ((await api("GET", "/api/conversations/", { token: user.access })).body as { id: number; last_message: { id: number; reactions: unknown } }[]).find(
         (c) => c.id === group.id,
       )!.last_message;
-    expect(await lastMessage(alice)).toMatchObject({ id: message.id, reactions: [{ emoji: "🔥", count: 2, me: true }] });
-    expect(await lastMessage(carol)).toMatchObject({ id: message.id, reactions: [{ emoji: "🔥", count: 2, me: false }] });
+    expect(await lastMessage(alice)).toMatchObject({ id: message.id, reactions: [{ emoji: "🔥", count: 2, me: true, users: [alice.id, bob.id] }] });
+    expect(await lastMessage(carol)).toMatchObject({ id: message.id, reactions: [{ emoji: "🔥", count: 2, me: false, users: [alice.id, bob.id] }] });
 
     // The pin and edit answers say the caller's own `me` too.
     const pinned = await api("POST", `/api/messages/${group.id}/${message.id}/pin/`, { token: alice.access });
-    expect(pinned.body.reactions).toEqual([{ emoji: "🔥", count: 2, me: true }]);
+    expect(pinned.body.reactions).toEqual([{ emoji: "🔥", count: 2, me: true, users: [alice.id, bob.id] }]);
     const edited = await api("PATCH", `/api/messages/${group.id}/${message.id}/`, { token: carol.access, body: { message: "edited by carol" } });
-    expect(edited.body.reactions).toEqual([{ emoji: "🔥", count: 2, me: false }]);
+    expect(edited.body.reactions).toEqual([{ emoji: "🔥", count: 2, me: false, users: [alice.id, bob.id] }]);
     const pins = await api("GET", `/api/conversations/${group.id}/pins/`, { token: bob.access });
-    expect(pins.body.find((m: { id: number }) => m.id === message.id).reactions).toEqual([{ emoji: "🔥", count: 2, me: true }]);
+    expect(pins.body.find((m: { id: number }) => m.id === message.id).reactions).toEqual([{ emoji: "🔥", count: 2, me: true, users: [alice.id, bob.id] }]);
   });
 });
 

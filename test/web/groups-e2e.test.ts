@@ -217,7 +217,7 @@ describe("web client in Chromium: groups, history, resume", async () => {
       await shown(log(page).getByText("sent while you were away (fixed)"));
       await shown(log(page).locator(`[data-id="${sent.body.id}"]`).getByText("(edited)"));
       expect((await api("DELETE", `/api/messages/${sent.body.conversation_id}/${sent.body.id}/`, { token: alice.access })).status).toBe(204);
-      await shown(log(page).locator(`[data-id="${sent.body.id}"]`).getByText("This message was deleted."));
+      await shown(log(page).locator(`[data-id="${sent.body.id}"]`).getByText("Message deleted"));
       expect(await log(page).getByText("sent while you were away (fixed)").count()).toBe(0);
     },
     STEP,

@@ -59,7 +59,7 @@ export const messageRoutes = (ctx: AppContext) =>
       detail: {
         summary: "A conversation's messages",
         description:
-          "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?limit=1..100`. Members only.",
+          "Newest first, 10 a page with `?page=N` (as the original), or with cursors: `?before=<id>` (older, newest first), `?after=<id>` (newer, oldest first), `?around=<id>` (that message with older and newer ones around it, newest first: for jumping to it), `?limit=1..100`. Members only.",
         security,
       },
     });

@@ -53,12 +53,25 @@ export const historyQuery = t.Object({
   page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, error: "page must be a whole number from 1." })),
   before: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, error: "before must be a message id." })),
   after: t.Optional(t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, error: "after must be a message id." })),
+  around: t.Optional(
+    t.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      error: "around must be a message id.",
+      description: "A page centred on this message (newest first): it, the older half and the newer half.",
+    }),
+  ),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, error: "limit must be from 1 to 100." })),
 });
 export type HistoryQuery = typeof historyQuery.static;
 
 const reactionView = t.Object(
-  { emoji: t.String(), count: t.Integer(), me: t.Boolean({ description: "Whether the caller reacted with it." }) },
+  {
+    emoji: t.String(),
+    count: t.Integer(),
+    me: t.Boolean({ description: "Whether the caller reacted with it." }),
+    users: t.Array(t.Integer(), { description: "Who reacted with it, by id, first first." }),
+  },
   { title: "Reaction" },
 );
 export type ReactionView = typeof reactionView.static;

@@ -135,28 +135,41 @@ const expiryOf = (ctx: AppContext, now: number) => (ctx.config.fileTtlMs > 0 ? n
  * cursors. The newest page is kept serialized until the conversation changes (see newest-pages.ts).
  */
 export async function historyJson(ctx: AppContext, user: AuthUser, conversationId: number, query: HistoryQuery): Promise<string> {
-  const cursors = [query.before, query.after].filter((c) => c !== undefined).length;
-  if (cursors > 1) badRequest("Use either before or after, not both.");
-  if (cursors && query.page !== undefined) badRequest("Use either page or a cursor (before/after), not both.");
+  const cursors = [query.before, query.after, query.around].filter((c) => c !== undefined).length;
+  if (cursors > 1) badRequest("Use one of before, after and around.");
+  if (cursors && query.page !== undefined) badRequest("Use either page or a cursor (before/after/around), not both.");
   const conversation = await requireMember(ctx, conversationId, user.id);
   const limit = query.limit ?? PAGE_SIZE;
   const newest = !cursors && (query.page ?? 1) === 1;
   const pages = ctx.newestPages;
   const cached = newest ? pages.get(conversation.id, limit, user.id) : undefined;
   if (cached !== undefined) return cached;
-  const records = await repo.listHistory(
-    ctx.reader,
-    conversation.id,
-    query.after !== undefined
-      ? { kind: "after", after: query.after, limit }
-      : query.before !== undefined
-        ? { kind: "before", before: query.before, limit }
-        : { kind: "offset", offset: ((query.page ?? 1) - 1) * limit, limit },
-  );
+  const records =
+    query.around !== undefined
+      ? await historyAround(ctx, conversation.id, query.around, limit)
+      : await repo.listHistory(
+          ctx.reader,
+          conversation.id,
+          query.after !== undefined
+            ? { kind: "after", after: query.after, limit }
+            : query.before !== undefined
+              ? { kind: "before", before: query.before, limit }
+              : { kind: "offset", offset: ((query.page ?? 1) - 1) * limit, limit },
+        );
   const now = Date.now();
   const json = JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id)));
   if (newest) pages.set(conversation.id, limit, json, records.some((r) => r.reactions !== null) ? user.id : null, now);
   return json;
+}
+
+/** A page centred on a message, newest first: it with older ones, and newer ones (half the page each, filled from the other side near an end). */
+async function historyAround(ctx: AppContext, conversationId: number, around: number, limit: number) {
+  const older = await repo.listHistory(ctx.reader, conversationId, { kind: "before", before: around + 1, limit });
+  const newer = await repo.listHistory(ctx.reader, conversationId, { kind: "after", after: around, limit });
+  let newerCount = Math.min(newer.length, Math.floor(limit / 2));
+  const olderCount = Math.min(older.length, limit - newerCount);
+  newerCount = Math.min(newer.length, limit - olderCount);
+  return [...newer.slice(0, newerCount).reverse(), ...older.slice(0, olderCount)];
 }
 
 /** A client_id de-duplicates retries for 24 hours; after that the same id may be used again. */

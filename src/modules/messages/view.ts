@@ -12,7 +12,7 @@ export type StoredReactions = Record<string, number[]>;
 export const parseReactions = (json: string | null): StoredReactions => (json ? JSON.parse(json) : {});
 
 export function reactionViews(reactions: StoredReactions, viewerId: number | null): ReactionView[] {
-  return Object.entries(reactions).map(([emoji, users]) => ({ emoji, count: users.length, me: viewerId !== null && users.includes(viewerId) }));
+  return Object.entries(reactions).map(([emoji, users]) => ({ emoji, count: users.length, me: viewerId !== null && users.includes(viewerId), users }));
 }
 
 /** Who a message went to, in the original's terms: the other side of a direct conversation, or the group. */
