@@ -5,6 +5,7 @@ import { h, replace, sameOriginUrl } from "./dom";
 import { type MessageViewActions, messageNode, pendingNode } from "./message-view";
 import type { Change, PendingMessage } from "./store";
 import type { Conversation, Message } from "./types";
+import { placeDivider } from "./unread";
 
 /** All the pane reads and asks of the rest of the app. */
 export interface PaneDeps extends ComposerDeps {
@@ -19,6 +20,10 @@ export interface PaneDeps extends ComposerDeps {
   leave(conversation: Conversation): void;
   /** A fresh signed URL for a message's file; rejects with the reason. */
   fileUrl(messageId: number): Promise<string>;
+  /** Where the "New messages" divider goes, as the conversation opens (null: nothing unread). */
+  unreadSince(conversationId: number): number | null;
+  /** The header's controls besides Leave (notifications, group settings). */
+  headerActions(conversation: Conversation): Node[];
 }
 
 export class ConversationPane {
@@ -31,6 +36,7 @@ export class ConversationPane {
   private readonly composer: Composer;
   private readonly nodes = new Map<string, HTMLElement>();
   private readonly nodeActions: MessageViewActions;
+  private readonly dividerAfter: number | null;
 
   constructor(
     private readonly deps: PaneDeps,
@@ -38,6 +44,7 @@ export class ConversationPane {
   ) {
     this.nodeActions = { meId: deps.meId, freshFileUrl: (id) => this.freshFileUrl(id), retry: (p) => deps.retry(p), discard: (p) => deps.discard(p) };
     this.composer = new Composer(conversation.id, deps);
+    this.dividerAfter = deps.unreadSince(conversation.id);
     this.log.addEventListener("scroll", () => {
       if (this.log.scrollTop < 150) this.deps.loadOlder(this.conversation.id);
       if (this.atBottom()) this.deps.markRead(this.conversation.id);
@@ -136,6 +143,7 @@ export class ConversationPane {
         h("span", { class: "visually-hidden" }, " to all conversations"),
       ),
       h("div", { class: "title" }, h("h2", { tabindex: -1 }, c.name || "(no name)"), h("p", { class: "muted" }, detail)),
+      ...this.deps.headerActions(c),
       c.kind === "group" ? h("button", { type: "button", class: "quiet", onclick: () => this.deps.leave(c) }, "Leave") : null,
     );
   }
@@ -268,6 +276,7 @@ export class ConversationPane {
       const seen = this.nodes.get(`m:${id}`)?.querySelector(".seen");
       if (seen) seen.textContent = `Seen by ${names.join(", ")}`;
     }
+    placeDivider(this.log, this.dividerAfter, this.deps.meId);
   }
 
   private senderOf(id: number): number {
