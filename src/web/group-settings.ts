@@ -76,7 +76,7 @@ export async function showGroupSettings(deps: GroupSettingsDeps, conversation: C
             refused(error);
           }
         });
-        return h("li", {}, h("span", { class: "name" }, name), select, remove);
+        return h("li", {}, h("span", { class: "name" }, name), h("label", { class: "muted" }, "Role ", select), remove);
       }),
     );
   };

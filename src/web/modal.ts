@@ -12,7 +12,7 @@ export function openDialog(title: string, ...content: Child[]): HTMLDialogElemen
   );
   dialog.addEventListener("close", () => {
     dialog.remove();
-    opener?.focus();
+    if (opener?.isConnected) opener.focus();
   });
   document.body.append(dialog);
   dialog.showModal();

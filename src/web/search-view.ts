@@ -44,7 +44,8 @@ export class SearchView {
       "form",
       { class: "search-form", role: "search", "aria-label": "Search all chats" },
       this.query.wrapper,
-      h("div", { class: "row" }, h("label", { class: "check" }, this.here, " Only the open conversation"), h("button", { type: "submit" }, "Search")),
+      h("button", { type: "submit" }, "Search"),
+      h("label", { class: "check" }, this.here, " Only the open conversation"),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();

@@ -1,11 +1,11 @@
 // The web client in Chromium, two people: search (snippets with marked matches, paged, opening the message in place),
 // unread counts and the title/icon total moving live and clearing on reading, the "New messages" divider, desktop
 // notifications while the page is hidden (direct messages, mentions, "every message"), and mute.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { type Api, listen, registerUser, type TestUser } from "../helpers";
-import { ARTIFACTS, eventually, launchChromium, shown, unnamedControls, watchPage } from "./browser-helpers";
+import { ARTIFACTS, eventually, People, shown, unnamedControls } from "./browser-helpers";
 
 const STEP = 30_000;
 
@@ -36,12 +36,9 @@ const NOTIFICATION_RECORDER = () => {
 };
 
 describe("web client in Chromium: search, unread, notifications, mute", async () => {
-  let browser: Browser;
-  const pages: Record<string, { context: BrowserContext; page: Page; watch: ReturnType<typeof watchPage> }> = {};
-  afterAll(async () => {
-    await browser?.close();
-  });
   const { server, api } = await listen();
+  const people = new People(server.url);
+  const { pages } = people;
   let alice: TestUser;
   let bob: TestUser;
   let team: { id: number };
@@ -85,24 +82,12 @@ describe("web client in Chromium: search, unread, notifications, mute", async ()
       const newest = (await api("GET", `/api/messages/${id}/?limit=1`, { token: alice.access })).body[0].id;
       await api("POST", `/api/conversations/${id}/read/`, { token: alice.access, body: { message_id: newest } });
     }
-    browser = await launchChromium();
-    for (const [name, user] of [
-      ["alice", alice],
-      ["bob", bob],
-    ] as const) {
-      const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-      if (name === "alice") {
-        await context.grantPermissions(["notifications"], { origin: server.url });
-        await context.addInitScript(NOTIFICATION_RECORDER);
-      }
-      const page = await context.newPage();
-      pages[name] = { context, page, watch: watchPage(page) };
-      await page.goto(server.url);
-      await page.getByLabel("Email").fill(user.email);
-      await page.getByLabel("Password").fill(user.password);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await shown(page.getByRole("button", { name: "Log out" }));
-    }
+    const alicePage = await people.open("alice", {}, async (context) => {
+      await context.grantPermissions(["notifications"], { origin: server.url });
+      await context.addInitScript(NOTIFICATION_RECORDER);
+    });
+    await people.logIn(alicePage, alice);
+    await people.logIn(await people.open("bob"), bob);
   }, STEP);
 
   test(
@@ -110,7 +95,7 @@ describe("web client in Chromium: search, unread, notifications, mute", async ()
     async () => {
       const { page } = pages.alice!;
       await page.getByLabel("Search", { exact: true }).fill("pineapple");
-      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.getByLabel("Search", { exact: true }).press("Enter");
       const results = page.getByRole("region", { name: "Search results" });
       await shown(results.getByText("1 result."));
       const result = results.getByRole("button", { name: /pineapple/ });
@@ -120,7 +105,8 @@ describe("web client in Chromium: search, unread, notifications, mute", async ()
       expect(await result.locator("b").count()).toBe(0);
       expect(await result.textContent()).toContain("in Archive");
       await page.screenshot({ path: join(ARTIFACTS, "views-search.png") });
-      await result.click();
+      await result.focus();
+      await page.keyboard.press("Enter");
       await shown(page.getByRole("heading", { name: "Archive" }));
       const found = page.locator(`.log .message.found[data-id="${pineappleId}"]`);
       await shown(found);
