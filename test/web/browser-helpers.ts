@@ -124,12 +124,17 @@ export function unnamedControls(page: Page): Promise<string[]> {
 
 export type PersonPage = { context: BrowserContext; page: Page; watch: ReturnType<typeof watchPage> };
 
-/** One Chromium for a test file (closed when the file ends) and a watched page per person, each in its own context. */
+/**
+ * One Chromium for a test file (closed when the file ends) and a watched page per person, each in its own context.
+ * Make it before the describe's first await: a hook registered later may attach to another file's scope.
+ */
 export class People {
   private browser: Browser | undefined;
   readonly pages: Record<string, PersonPage> = {};
+  /** The app's address (the server starts after the hook is registered). */
+  url = "";
 
-  constructor(private readonly url: string) {
+  constructor() {
     afterAll(async () => {
       await this.browser?.close();
     });

@@ -10,9 +10,10 @@ import { ARTIFACTS, eventually, People, shown, unnamedControls } from "./browser
 const STEP = 30_000;
 
 describe("web client in Chromium: group settings, account, staff, dark mode", async () => {
-  const { server, api } = await listen();
-  const people = new People(server.url);
+  const people = new People();
   const { pages } = people;
+  const { server, api } = await listen();
+  people.url = server.url;
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;

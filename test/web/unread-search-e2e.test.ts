@@ -36,9 +36,10 @@ const NOTIFICATION_RECORDER = () => {
 };
 
 describe("web client in Chromium: search, unread, notifications, mute", async () => {
-  const { server, api } = await listen();
-  const people = new People(server.url);
+  const people = new People();
   const { pages } = people;
+  const { server, api } = await listen();
+  people.url = server.url;
   let alice: TestUser;
   let bob: TestUser;
   let team: { id: number };
