@@ -137,6 +137,12 @@ export class Http {
     }
   }
 
+  /** Ends every login of the account on the server (other devices too), then here. */
+  async logoutEverywhere(): Promise<void> {
+    await this.call("POST", "/api/logout/all/");
+    this.end("logout");
+  }
+
   /** Adopts a session (from a login elsewhere, or changed fields of the user). */
   start(session: Session) {
     this.session = session;

@@ -3,6 +3,19 @@ import { type ParleyClient, ParleyError } from "../client";
 import { field, h, replace } from "./dom";
 import { messageOf } from "./words";
 
+/** Puts each field error of an API refusal next to its field (and clears the others); true if any was placed. */
+export function placeFieldErrors(fields: Record<string, { input: HTMLElement; error: HTMLElement }>, error: unknown): boolean {
+  let placed = false;
+  for (const [name, f] of Object.entries(fields)) {
+    const messages = error instanceof ParleyError ? error.fields[name] : undefined;
+    f.error.textContent = messages?.join(" ") ?? "";
+    if (messages) f.input.setAttribute("aria-invalid", "true");
+    else f.input.removeAttribute("aria-invalid");
+    placed ||= !!messages;
+  }
+  return placed;
+}
+
 export function renderAuth(root: HTMLElement, api: ParleyClient, notice: string | null, onLoggedIn: () => void) {
   const registering = location.hash === "#/register";
   const status = h("p", { class: "form-error", role: "alert" });
@@ -39,21 +52,10 @@ export function renderAuth(root: HTMLElement, api: ParleyClient, notice: string 
   if (notice) status.textContent = notice;
 
   const showErrors = (error: unknown) => {
-    for (const f of Object.values(fields)) {
-      f.error.textContent = "";
-      f.input.removeAttribute("aria-invalid");
-    }
+    const placed = placeFieldErrors(fields, error);
     if (!(error instanceof ParleyError)) {
       status.textContent = "Something went wrong. Try again.";
       return;
-    }
-    let placed = false;
-    for (const [name, messages] of Object.entries(error.fields)) {
-      const target = fields[name];
-      if (!target) continue;
-      target.error.textContent = messages.join(" ");
-      target.input.setAttribute("aria-invalid", "true");
-      placed = true;
     }
     status.textContent = placed ? "Please correct the fields marked below." : messageOf(error);
     const firstInvalid = form.querySelector<HTMLInputElement>("[aria-invalid=true]");

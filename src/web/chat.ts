@@ -1,16 +1,23 @@
 // The logged-in app: lays out the sidebar and the open conversation, and wires the store, the server and the views.
 import type { ParleyClient } from "../client";
+import { showAccount } from "./account-view";
+import { showAdmin } from "./admin-view";
 import { ChatClient } from "./client";
 import { ConversationList } from "./conversation-list";
 import { Dialogs } from "./dialogs";
 import { h, replace } from "./dom";
+import { showGroupSettings } from "./group-settings";
+import { headerActions } from "./header-actions";
 import { installJump, loadAround } from "./jump";
 import type { MessageServices } from "./message-actions";
 import { openMentions } from "./mentions";
+import { DesktopNotifier, NotifyPrefs } from "./notifications";
 import { messageOf } from "./words";
 import { Router } from "./router";
+import { SearchView } from "./search-view";
 import { ChatStore } from "./store";
 import { disableWebPush, webPushControl } from "./push";
+import { UnreadBadge, unreadSince } from "./unread";
 
 export class Chat {
   private readonly store: ChatStore;
@@ -19,6 +26,10 @@ export class Chat {
   private readonly shell: HTMLElement;
   private readonly connection = h("p", { class: "connection", role: "status" });
   private readonly messages: MessageServices;
+  private readonly adminButton = h("button", { type: "button", class: "quiet", hidden: true, onclick: () => showAdmin(this.api) }, "Admin");
+  private readonly badge: UnreadBadge;
+  private readonly notifier: DesktopNotifier;
+  private isStaff = false;
 
   constructor(
     private readonly api: ParleyClient,
@@ -26,14 +37,22 @@ export class Chat {
   ) {
     const store = (this.store = new ChatStore({ id: api.session!.user.id, username: api.session!.user.username }));
     const client = (this.client = new ChatClient(api, store, (id) => this.router.isReading(id)));
-    let staff = false;
-    const messages: MessageServices = { api, store, isStaff: () => staff, jump: (c, id) => void this.jump(c, id) };
+    const messages: MessageServices = { api, store, isStaff: () => this.isStaff, jump: (c, id) => void this.jump(c, id) };
     this.messages = messages;
-    // Only staff may list users: the answer says whether I may delete anyone's message.
-    void api.adminUsers({ limit: 1 }).then(
-      () => (staff = true),
-      () => {},
-    );
+    const prefs = new NotifyPrefs(store.me.id);
+    const open = (id: number) => {
+      this.router.navigate(id);
+      this.router.route();
+    };
+    const groupSettings = {
+      api,
+      store,
+      isStaff: () => this.isStaff,
+      refreshConversations: () => client.refreshConversations(),
+      leave: (c: Parameters<ChatClient["leave"]>[0]) => client.leave(c),
+    };
+    this.badge = new UnreadBadge(store);
+    this.notifier = new DesktopNotifier(store, prefs, open);
     this.router = new Router({
       store,
       loadNewest: (id) => void client.loadNewest(id),
@@ -55,6 +74,8 @@ export class Chat {
         messages,
         reply: (id, text, file, replyTo) => client.outbox.send(id, text, file, replyTo),
         mentionable: (id) => (store.conversations.get(id)?.members ?? []).map((m) => m.username).filter((name) => name !== store.me.username),
+        unreadSince: (id) => unreadSince(store, id),
+        headerActions: (c) => headerActions({ api, store, prefs, groupSettings: (g) => void showGroupSettings(groupSettings, g) }, c),
       },
     });
     const dialogs = new Dialogs({
@@ -63,7 +84,8 @@ export class Chat {
       refreshConversations: () => client.refreshConversations(),
       navigate: (id) => this.router.navigate(id),
     });
-    this.shell = this.layout(new ConversationList(store), dialogs);
+    const search = new SearchView({ api, store, openMessage: (c, m) => void this.jump(c, m) });
+    this.shell = this.layout(new ConversationList(store), dialogs, search);
     store.subscribe((change) => {
       if (change.kind !== "connection") return;
       this.connection.textContent = change.state === "reconnecting" ? "Reconnecting…" : change.state === "connecting" ? "Connecting…" : "";
@@ -90,6 +112,14 @@ export class Chat {
   mount() {
     replace(this.root, this.shell);
     void this.client.start().then(() => this.route());
+    // Only staff get an answer from the admin API: that is how the page knows to offer the admin view.
+    this.api.adminUsers({ limit: 1 }).then(
+      () => {
+        this.isStaff = true;
+        this.adminButton.hidden = false;
+      },
+      () => {},
+    );
   }
 
   route() {
@@ -100,6 +130,9 @@ export class Chat {
     this.client.stop();
     this.router.destroy();
     installJump(null);
+    this.badge.destroy();
+    this.notifier.destroy();
+    for (const dialog of Array.from(document.querySelectorAll("dialog"))) dialog.close();
     document.removeEventListener("visibilitychange", this.onVisible);
   }
 
@@ -107,13 +140,15 @@ export class Chat {
     if (document.visibilityState === "visible" && this.store.openId !== null) this.client.markRead(this.store.openId);
   };
 
-  private layout(list: ConversationList, dialogs: Dialogs): HTMLElement {
+  private layout(list: ConversationList, dialogs: Dialogs, search: SearchView): HTMLElement {
     const logout = h("button", { type: "button", class: "quiet", onclick: () => void this.logout() }, "Log out");
     const header = h(
       "header",
       { class: "sidebar-header" },
       h("h1", { class: "brand" }, "Parley"),
       h("span", { class: "me" }, `@${this.store.me.username}`),
+      this.adminButton,
+      h("button", { type: "button", class: "quiet", onclick: () => void showAccount(this.api) }, "Settings"),
       logout,
     );
     const actions = h(
@@ -129,6 +164,7 @@ export class Chat {
       header,
       webPushControl(this.api),
       this.connection,
+      search.element,
       dialogs.directForm(),
       actions,
       dialogs.panel,

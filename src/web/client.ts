@@ -96,13 +96,16 @@ export class ChatClient implements FrameContext {
     } catch {}
   }
 
-  async leave(conversation: Conversation) {
+  /** Leaves a group; a refusal is shown in the pane and returned in words (null: left). */
+  async leave(conversation: Conversation): Promise<string | null> {
     try {
       await this.api.leaveGroup(conversation.id);
       this.store.forget(conversation.id);
       this.store.emit({ kind: "notice", text: `You left ${conversation.name}.`, at: "#/" });
+      return null;
     } catch (error) {
       this.store.emit({ kind: "error", conversationId: conversation.id, text: messageOf(error) });
+      return messageOf(error);
     }
   }
 
@@ -173,6 +176,8 @@ export class ChatClient implements FrameContext {
     const newest = store.histories.get(id)?.messages.at(-1)?.id;
     if (store.unread.get(id)) {
       store.unread.set(id, 0);
+      const conversation = store.conversations.get(id);
+      if (conversation) conversation.mention_count = 0;
       store.emit({ kind: "list" });
     }
     if (!newest || newest <= (store.readSent.get(id) ?? 0)) return;

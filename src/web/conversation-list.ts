@@ -1,5 +1,5 @@
 // The sidebar's list of conversations, newest activity first, with presence, previews, unread and mention badges;
-// it also keeps the tab title's unread count.
+// muted ones count only mentions.
 import { formatTime, h, replace } from "./dom";
 import type { Change, ChatStore } from "./store";
 import type { Conversation } from "./types";
@@ -31,13 +31,11 @@ export class ConversationList {
       const sorted = [...this.store.conversations.values()].sort((a, b) => activity(b) - activity(a) || b.id - a.id);
       replace(this.list, ...sorted.map((c) => this.item(c)));
       if (focused) this.list.querySelector<HTMLElement>(`[data-id="${focused}"]`)?.focus();
-      const total = this.store.totalUnread();
-      document.title = total ? `(${total}) Parley` : "Parley";
     });
   }
 
   private item(c: Conversation): HTMLElement {
-    const unread = this.store.unread.get(c.id) ?? 0;
+    const unread = c.muted ? 0 : (this.store.unread.get(c.id) ?? 0);
     const other = c.kind === "direct" ? c.members[0] : undefined;
     const online = other ? this.store.isOnline(other.id) : false;
     const last = c.last_message;

@@ -8,6 +8,7 @@ import { openPins } from "./pins";
 import { openThread, type ThreadDeps } from "./thread";
 import type { Change, PendingMessage } from "./store";
 import type { Conversation, Message } from "./types";
+import { placeDivider } from "./unread";
 
 /** All the pane reads and asks of the rest of the app. */
 export interface PaneDeps extends ComposerDeps {
@@ -25,6 +26,10 @@ export interface PaneDeps extends ComposerDeps {
   /** Editing, reactions, pins, jumps (message-actions.ts). */
   readonly messages: MessageServices;
   reply: ThreadDeps["reply"];
+  /** Where the "New messages" divider goes, as the conversation opens (null: nothing unread). */
+  unreadSince(conversationId: number): number | null;
+  /** The header's controls besides Leave (notifications, group settings). */
+  headerActions(conversation: Conversation): Node[];
 }
 
 export class ConversationPane {
@@ -40,6 +45,7 @@ export class ConversationPane {
   /** The message a jump is showing: redraws keep it in view instead of scrolling to the newest. */
   private anchor: number | null = null;
   private anchorTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly dividerAfter: number | null;
 
   constructor(
     private readonly deps: PaneDeps,
@@ -59,6 +65,7 @@ export class ConversationPane {
       messages,
     };
     this.composer = new Composer(conversation.id, deps);
+    this.dividerAfter = deps.unreadSince(conversation.id);
     this.log.addEventListener("scroll", () => {
       if (this.log.scrollTop < 150) this.deps.loadOlder(this.conversation.id);
       if (this.atBottom()) this.deps.markRead(this.conversation.id);
@@ -215,6 +222,7 @@ export class ConversationPane {
       ),
       h("div", { class: "title" }, h("h2", { tabindex: -1 }, c.name || "(no name)"), h("p", { class: "muted" }, detail)),
       h("button", { type: "button", class: "quiet", onclick: () => openPins(c.id, this.deps.messages, this.nodeActions.messages!.mention) }, "Pinned"),
+      ...this.deps.headerActions(c),
       c.kind === "group" ? h("button", { type: "button", class: "quiet", onclick: () => this.deps.leave(c) }, "Leave") : null,
     );
   }
@@ -348,6 +356,7 @@ export class ConversationPane {
       const seen = this.nodes.get(`m:${id}`)?.querySelector(".seen");
       if (seen) seen.textContent = `Seen by ${names.join(", ")}`;
     }
+    placeDivider(this.log, this.dividerAfter, this.deps.meId);
   }
 
   private senderOf(id: number): number {

@@ -4,6 +4,8 @@ import { field, h, replace } from "./dom";
 import { messageOf } from "./words";
 import type { Conversation, DirectoryGroup, User } from "./types";
 
+const DIRECTORY_PAGE = 50;
+
 export interface DialogDeps {
   readonly api: ParleyClient;
   /** A direct conversation was opened or found. */
@@ -98,6 +100,7 @@ export class Dialogs {
     const search = field("Search groups", h("input", { type: "search", name: "q", autocomplete: "off" }));
     const results = h("ul", { class: "directory" });
     const status = h("p", { class: "form-error", role: "alert" });
+    const more = h("button", { type: "button", hidden: true }, "More groups");
     const section = h(
       "section",
       { class: "directory-panel", "aria-label": "Groups" },
@@ -105,21 +108,28 @@ export class Dialogs {
       search.wrapper,
       status,
       results,
+      more,
       h("button", { type: "button", class: "quiet", onclick: () => this.close() }, "Close"),
     );
     replace(this.panel, section);
     search.input.focus();
     let searchTimer: ReturnType<typeof setTimeout> | undefined;
-    const load = async () => {
+    let last: number | undefined;
+    /** The first page (fresh) or the next one, newest first. */
+    const load = async (fresh = true) => {
       status.textContent = "";
       try {
-        const groups = await this.deps.api.groupDirectory({ limit: 50, q: search.input.value.trim() });
-        replace(results, ...groups.map((group) => this.directoryItem(group, status)));
-        if (!groups.length) results.append(h("li", { class: "muted" }, "No groups found."));
+        const groups = await this.deps.api.groupDirectory({ limit: DIRECTORY_PAGE, q: search.input.value.trim(), before: fresh ? undefined : last });
+        if (fresh) replace(results);
+        results.append(...groups.map((group) => this.directoryItem(group, status)));
+        last = groups.at(-1)?.id ?? last;
+        more.hidden = groups.length < DIRECTORY_PAGE;
+        if (!results.childElementCount) results.append(h("li", { class: "muted" }, "No groups found."));
       } catch (error) {
         status.textContent = messageOf(error);
       }
     };
+    more.addEventListener("click", () => void load(false));
     search.input.addEventListener("input", () => {
       clearTimeout(searchTimer);
       searchTimer = setTimeout(() => void load(), 250);

@@ -31,7 +31,10 @@ let idCounter = 0;
 export const uid = (prefix: string) => `${prefix}-${++idCounter}`;
 
 /** A labelled input: a visible <label> tied to the field, and a place for the field's error. */
-export function field(label: string, input: HTMLInputElement | HTMLTextAreaElement): { wrapper: HTMLElement; input: typeof input; error: HTMLElement } {
+export function field<T extends HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(
+  label: string,
+  input: T,
+): { wrapper: HTMLElement; input: T; error: HTMLElement } {
   input.id ||= uid("field");
   const error = h("p", { class: "field-error", id: `${input.id}-error` });
   input.setAttribute("aria-describedby", error.id);

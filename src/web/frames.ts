@@ -1,6 +1,6 @@
 // What each live event from /ws does to the client's state: one function per frame type.
 import type { ChatStore } from "./store";
-import type { Frame, Message } from "./types";
+import type { Frame, Message, ReadState } from "./types";
 
 const TYPING_SHOWN_MS = 4_000;
 
@@ -25,9 +25,12 @@ function messageCreated(chat: FrameContext, frame: Frame) {
   store.emit({ kind: "typing", conversationId: id });
   if (!known) void chat.refreshConversations(); // someone started a conversation with me: counted below too
   if (message.sender === store.me.id) return;
+  store.emit({ kind: "arrived", message });
   if (chat.isReading(id)) chat.markRead(id);
   else if (message.id > (store.readSent.get(id) ?? 0)) {
     store.unread.set(id, (store.unread.get(id) ?? 0) + 1);
+    const conversation = store.conversations.get(id);
+    if (conversation && message.mentions.includes(store.me.id)) conversation.mention_count++;
     store.emit({ kind: "list" });
   }
 }
@@ -106,9 +109,12 @@ function membershipChanged(chat: FrameContext, frame: Frame) {
 
 /** My own read state, from any of my devices: the server's counts are the truth. */
 function readStateChanged(chat: FrameContext, frame: Frame) {
-  const state = frame.data as { conversation_id: number; unread_count: number; mention_count: number; muted: boolean };
+  const state = frame.data as ReadState;
   const conversation = chat.store.conversations.get(state.conversation_id);
-  if (conversation) Object.assign(conversation, { unread_count: state.unread_count, mention_count: state.mention_count, muted: state.muted });
+  if (conversation) {
+    const { conversation_id: _, ...fields } = state;
+    Object.assign(conversation, fields);
+  }
   chat.store.unread.set(state.conversation_id, state.unread_count);
   chat.store.emit({ kind: "list" });
   if (state.unread_count) chat.markRead(state.conversation_id);

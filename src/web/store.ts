@@ -40,6 +40,8 @@ export type Change =
   | { kind: "older"; conversationId: number; older: Message[]; hasOlder: boolean }
   | { kind: "loading-older"; conversationId: number; loading: boolean }
   | { kind: "message"; message: Message }
+  /** Someone else's new message arrived live (not a history load, an edit or my own send). */
+  | { kind: "arrived"; message: Message }
   | { kind: "pending"; pending: PendingMessage }
   | { kind: "progress"; pending: PendingMessage }
   /** A pending message left: confirmed (its preview revoked once the stored one shows) or discarded. */
@@ -84,9 +86,13 @@ export class ChatStore {
     return userId === this.me.id ? this.connection === "open" : this.presence.get(userId) === "online";
   }
 
+  /** What the title and icon badge: unread messages, or only mentions where muted (the server's notification_count). */
   totalUnread(): number {
     let total = 0;
-    for (const n of this.unread.values()) total += n;
+    for (const [id, n] of this.unread) {
+      const c = this.conversations.get(id);
+      total += c?.muted ? Math.min(n, c.mention_count) : n;
+    }
     return total;
   }
 

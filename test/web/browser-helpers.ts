@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll } from "bun:test";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.PARLEY_CHROMIUM ?? "/usr/bin/chromium";
 export const ARTIFACTS = join(import.meta.dir, "artifacts");
@@ -127,4 +128,42 @@ export function unnamedControls(page: Page): Promise<string[]> {
     if (document.querySelector(".conversation") && !document.querySelector('[role="log"]')) problems.push("no log region");
     return problems;
   });
+}
+
+export type PersonPage = { context: BrowserContext; page: Page; watch: ReturnType<typeof watchPage> };
+
+/**
+ * One Chromium for a test file (closed when the file ends) and a watched page per person, each in its own context.
+ * Make it before the describe's first await: a hook registered later may attach to another file's scope.
+ */
+export class People {
+  private browser: Browser | undefined;
+  readonly pages: Record<string, PersonPage> = {};
+  /** The app's address (the server starts after the hook is registered). */
+  url = "";
+
+  constructor() {
+    afterAll(async () => {
+      await this.browser?.close();
+    });
+  }
+
+  /** A new context and page for `name` at the app; `prepare` runs on the context before the page opens. */
+  async open(name: string, options: BrowserContextOptions = {}, prepare?: (context: BrowserContext) => Promise<void>): Promise<Page> {
+    this.browser ??= await launchChromium();
+    const context = await this.browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+    await prepare?.(context);
+    const page = await context.newPage();
+    this.pages[name] = { context, page, watch: watchPage(page) };
+    await page.goto(this.url);
+    return page;
+  }
+
+  /** Logs in on the page's login form and waits for the chat. */
+  async logIn(page: Page, user: { email: string; password: string }) {
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill(user.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await shown(page.getByRole("button", { name: "Log out" }));
+  }
 }

@@ -10,7 +10,7 @@ const page = await get("/");
 const html = await page.text();
 const assets = [...html.matchAll(/<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `${server.url}/`).pathname);
 
-/** The page's gzipped weight (HTML + every asset), the figure README reports; a guard against creeping bloat. */
+/** The page's gzipped weight (HTML + every asset), the figure README reports: issue #18's budget for the whole chat. */
 const GZIP_BUDGET_BYTES = 40 * 1024;
 
 describe("GET /", () => {

@@ -47,6 +47,21 @@ export const authRoutes = (ctx: AppContext) =>
         detail: { summary: "Log out: revoke this refresh token and the access token used", security },
       },
     )
+    .post(
+      "/logout/all/",
+      async ({ user }) => {
+        await auth.logoutEverywhere(ctx, user);
+        return { message: "Logged out everywhere" };
+      },
+      {
+        response: { 200: messageResponse },
+        detail: {
+          summary: "Log out everywhere: end every login of the account, this one included",
+          description: "Every access and refresh token of the account stops working at once and its sockets close (1008) on every node.",
+          security,
+        },
+      },
+    )
     .post("/ws-ticket/", ({ user }) => issueWsTicket(ctx, user), {
       response: wsTicket,
       detail: {

@@ -4,7 +4,7 @@ import type { AppContext } from "../../context";
 import type { UserRow } from "../../db/schema";
 import { AppError, forbidden, invalidField, notAuthenticated, tokenNotValid } from "../../lib/errors";
 import { enforce } from "../../lib/rate-limit";
-import { findUserByEmail, normalizeEmail } from "../users/repository";
+import { bumpTokenGeneration, findUserByEmail, normalizeEmail } from "../users/repository";
 import type { LoginResult } from "./model";
 import * as repo from "./repository";
 import { tokenFamily, type TokenClaims } from "./tokens";
@@ -146,6 +146,12 @@ export async function logout(ctx: AppContext, caller: AuthUser, refreshToken: st
   await revoke(ctx, claims);
   await revoke(ctx, caller.token);
   ctx.hub.disconnectUser(caller.id, 1008, "Logged out");
+}
+
+/** Ends every login of the caller's account (a lost device): a new token generation outdates all its tokens. */
+export async function logoutEverywhere(ctx: AppContext, caller: AuthUser): Promise<void> {
+  await bumpTokenGeneration(ctx.db, caller.id);
+  ctx.hub.disconnectUser(caller.id, 1008, "Logged out everywhere");
 }
 
 export async function sweepRevokedTokens(ctx: AppContext, now = Date.now()): Promise<number> {

@@ -26,7 +26,7 @@ export const CLOSE_CODES = [
   },
   {
     code: 1008,
-    when: "Policy: `Logged out`, `Session revoked`, `Password changed`, `Account deactivated`, `Account deleted`; `Rate limit exceeded` (too many frames: a burst of 100, then 20 a second); on /ws/chat/{id}/, `No longer a member`.",
+    when: "Policy: `Logged out`, `Logged out everywhere`, `Session revoked`, `Password changed`, `Account deactivated`, `Account deleted`; `Rate limit exceeded` (too many frames: a burst of 100, then 20 a second); on /ws/chat/{id}/, `No longer a member`.",
     then: "Read the reason. Session ended: refresh the access token (or log in again) before reconnecting; do not retry with the same credential. Rate limit: reconnect after a pause with `since`, and send less. No longer a member: do not reconnect to that conversation.",
   },
   { code: 1009, when: "A frame over 64 KiB was sent.", then: "Do not send it again (long texts are at most 10,000 characters); reconnect with `since`." },
