@@ -25,7 +25,11 @@ export interface MessageExtras {
   after: Child;
 }
 
-const excerpt = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
+/** The start of a message's text, its Markdown marks left out. */
+const excerpt = (message: string) => {
+  const text = message.replace(/[*~`]+/g, "");
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+};
 
 export class MessageActions {
   constructor(

@@ -26,7 +26,11 @@ describe("web client in Chromium: messages", async () => {
 
   const page = (name: string) => people[name]!.page;
   const log = (p: Page) => p.getByRole("log", { name: "Conversation history" });
-  const message = (p: Page, text: string) => log(p).locator(".message", { hasText: text });
+  /** The message whose own text holds `text` (a reply's "↪ …" line quotes its parent's). */
+  const message = (p: Page, text: string) =>
+    log(p)
+      .locator(".message")
+      .filter({ has: p.locator(".text", { hasText: text }) });
   const composer = (p: Page) => p.getByRole("textbox", { name: "Message", exact: true });
   const snap = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `messages-${name}.png`) });
   const send = async (p: Page, text: string) => {
@@ -207,7 +211,7 @@ describe("web client in Chromium: messages", async () => {
       const count = message(a, "second thoughts").getByRole("button", { name: "💬 1 reply" });
       await shown(count);
       // The reply itself says what it answers.
-      await shown(message(a, "a threaded answer").getByRole("button", { name: /↪ .*second/ }));
+      await shown(message(a, "a threaded answer").getByRole("button", { name: `↪ ${alice.username}: second thoughts` }));
       await count.click();
       const seen = a.getByRole("dialog", { name: `Thread: ${alice.username}` });
       await shown(seen.getByRole("log", { name: "Replies" }).getByText("a threaded answer"));
