@@ -2,20 +2,24 @@
 import type { AppContext } from "../../context";
 import type { ConversationRow, MemberRow } from "../../db/schema";
 import { forbidden, notFound } from "../../lib/errors";
+import type { Membership } from "./membership-cache";
 import * as repo from "./repository";
 import { mayManage } from "./roles";
 
 /** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMembership(
-  ctx: AppContext,
-  conversationId: number,
-  userId: number,
-): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
+export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<Membership> {
+  const cache = ctx.memberships;
+  // While the link to the other nodes is down their membership changes may arrive late: read every time then.
+  const cached = ctx.transport?.connected === false ? undefined : cache.get(conversationId, userId);
+  if (cached) return cached;
+  const version = cache.version;
   const row = await repo.findForMember(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
   const { member: _, member_role, ...conversation } = row!;
-  return { conversation, role: member_role! };
+  const membership = { conversation, role: member_role! };
+  cache.set(version, userId, membership);
+  return membership;
 }
 
 /** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
