@@ -31,7 +31,7 @@ export interface JobTx {
 }
 
 /**
- * A job of the group commit. It may run twice (on PostgreSQL a batch in which one job failed runs again, each in a
+ * A job of the group commit. It may run twice (a batch in which one job failed runs again, each job in a
  * savepoint): it must change nothing but the database, through `tx` and `emit`; anything else it did goes in its
  * result, acted on after the commit.
  */
@@ -114,7 +114,7 @@ export class GroupCommitter {
     const started = performance.now();
     let done: Done[];
     try {
-      done = (!options.sqlite && (await this.runTogether(jobs, failed))) || (await this.runIsolated(jobs, failed));
+      done = (await this.runTogether(jobs, failed)) ?? (await this.runIsolated(jobs, failed));
     } catch (error) {
       for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(options.diskSpace.refusal(error));
       return;
@@ -160,35 +160,39 @@ export class GroupCommitter {
   }
 
   /**
-   * PostgreSQL, where every statement is a round trip: first all jobs together with no savepoints, their message and
-   * event inserts pipelined (see Pipeline): nothing waits for them until the end. Most batches succeed so, in a few
-   * round trips for the whole batch instead of four or five per job. If any job fails, everything is rolled back and
-   * the batch runs again isolated (null); a batch of one needs no second run: its failure is its own.
+   * First all jobs together with no savepoints: most batches succeed so, at no cost per job (on SQLite a savepoint and
+   * its release are two statements a job; on PostgreSQL, where every statement is a round trip, the message and event
+   * inserts are pipelined too, see Pipeline, so a batch costs a few round trips instead of four or five per job). If
+   * any job fails, everything is rolled back and the batch runs again isolated (null); a batch of one needs no second
+   * run: its failure is its own.
    */
   private async runTogether(jobs: Job[], failed: Failed[]): Promise<Done[] | null> {
+    const { sqlite } = this.options;
     const done: Done[] = [];
     let failing: Job | null = null;
     try {
       await this.options.transaction(async (trx) => {
-        const locked = this.lockEventLog(trx);
-        const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
-        const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
-        await locked;
-        const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
         const deferred: Promise<unknown>[] = [];
-        const defer = (query: Promise<unknown>) => {
-          query.catch(() => undefined); // awaited below, with the others
-          deferred.push(query);
-        };
-        const tx: JobTx = {
-          db: trx,
-          writer: trx,
-          pipeline: { nextMessageId: async () => ids.shift() ?? (await messageIdsAhead(trx, 1)).rows[0]!.id, defer },
-        };
+        let tx: JobTx;
+        if (sqlite) tx = { db: trx, writer: sqlite, pipeline: null };
+        else {
+          const locked = this.lockEventLog(trx);
+          const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
+          const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
+          await locked;
+          const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
+          const defer = (query: Promise<unknown>) => {
+            query.catch(() => undefined); // awaited below, with the others
+            deferred.push(query);
+          };
+          tx = { db: trx, writer: trx, pipeline: { nextMessageId: async () => ids.shift() ?? (await messageIdsAhead(trx, 1)).rows[0]!.id, defer } };
+        }
         for (const job of jobs) {
           const events: LoggedEvent[] = [];
           failing = job;
-          const result = await job.work(tx, async (event) => defer(appendEvent(trx, event, events)));
+          const result = await job.work(tx, async (event) =>
+            tx.pipeline ? tx.pipeline.defer(appendEvent(trx, event, events)) : appendEvent(tx.writer, event, events),
+          );
           done.push({ job, result, events });
         }
         failing = null;
@@ -196,6 +200,7 @@ export class GroupCommitter {
       });
       return done;
     } catch (error) {
+      if (sqlite && isOutOfSpace(error)) throw error; // the whole batch fails (SQLite rolled it back itself)
       if (jobs.length > 1) return null;
       if (failing) failed.push({ job: failing, error });
       else throw error;
