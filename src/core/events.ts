@@ -16,6 +16,8 @@ export interface ChatEvent {
   /** The message whose content `data` carries: deleting the message scrubs it from the log. */
   message_id?: number;
   data: unknown;
+  /** `data` already serialized, when the caller needs the text too (a send's ack): serialized once. */
+  dataJson?: string;
 }
 
 /** An event as committed: its seq and the wire frame, serialized once for every recipient. */
@@ -44,7 +46,7 @@ const insertEvent = prepared(
 
 /** Appends inside the group commit's transaction. */
 export async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[], createdAt = Date.now()): Promise<void> {
-  const dataJson = JSON.stringify(event.data);
+  const dataJson = event.dataJson ?? JSON.stringify(event.data);
   const isPrivate = event.private === true && event.user_id != null;
   const [{ seq }] = (await insertEvent.run(
     writer,
