@@ -9,8 +9,9 @@ import { mayManage } from "./roles";
 /** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
 export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<Membership> {
   const cache = ctx.memberships;
-  // While the link to the other nodes is down their membership changes may arrive late: read every time then.
-  const cached = ctx.transport?.connected === false ? undefined : cache.get(conversationId, userId);
+  // Other nodes' membership changes reach this one through Redis: while that link is not up, read every time.
+  const trusted = !ctx.config.redisUrl || ctx.transport?.connected === true;
+  const cached = trusted ? cache.get(conversationId, userId) : undefined;
   if (cached) return cached;
   const version = cache.version;
   const row = await repo.findForMember(ctx.reader, userId, conversationId);
