@@ -38,6 +38,7 @@ import { presenceIn } from "./modules/realtime/service";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { NewestPages } from "./modules/messages/newest-pages";
 import type { MessageView } from "./modules/messages/model";
+import { MembershipCache } from "./modules/conversations/membership-cache";
 import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
@@ -121,8 +122,9 @@ function registerReadings(ctx: AppContext) {
 
 /** Everything that follows an event the hub delivers, committed on this node or another: listed here and nowhere else. */
 function afterDelivery(ctx: AppContext) {
-  const { metrics, newestPages, searchIndexer } = ctx;
+  const { metrics, newestPages, searchIndexer, memberships } = ctx;
   ctx.hub.onDeliver((event) => {
+    memberships.changed(event);
     metrics.eventsPublished.inc({ type: event.type });
     if (event.type === "message.created") {
       metrics.messagesStored.inc();
@@ -176,6 +178,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     diskSpace,
     // A batch's events, once committed: to this node's sockets (in seq order), then to the other nodes.
     afterCommit: (events) => {
+      // Memberships at once: the hub may hold an event back until the one before it arrives (see hub.ts publish).
+      for (const event of events) ctx.memberships.changed(event);
       for (const event of events) hub.publish(event);
       ctx.transport?.send(events);
       // Web Push once per message, by the node that committed it (the others only deliver it to their sockets).
@@ -196,6 +200,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     committer,
     hub,
     newestPages: new NewestPages(),
+    memberships: new MembershipCache(),
     searchIndexer: new SearchIndexer({ sqlite: database.sqlite, reader: database.sqlite ? (database.reader as SqliteDatabase) : null, committer, log }),
     metrics,
     push: new PushSender({

@@ -10,6 +10,7 @@ import type { ClientIp } from "./lib/client-ip";
 import type { DiskSpace } from "./lib/disk-space";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
+import type { MembershipCache } from "./modules/conversations/membership-cache";
 import type { NewestPages } from "./modules/messages/newest-pages";
 import type { PushSender } from "./modules/push/sender";
 import type { SearchIndexer } from "./modules/search/indexer";
@@ -43,6 +44,8 @@ export interface AppContext {
   hub: Hub;
   /** The newest page of each conversation, serialized; forgotten when the hub delivers an event of it (see app.ts). */
   newestPages: NewestPages;
+  /** Memberships the guard has read, forgotten when an event changes them (see app.ts). */
+  memberships: MembershipCache;
   /** SQLite's search index upkeep (a no-op on PostgreSQL). */
   searchIndexer: SearchIndexer;
   metrics: Metrics;

@@ -1,23 +1,26 @@
 // The group commit, the one way anything is written: a job runs in a transaction, the events it emits are appended
 // to the log there (events.ts), and they are handed to `afterCommit` (publish to sockets and to the other nodes) only after the commit.
 import type { Database as SqliteDatabase } from "bun:sqlite";
-import { sql } from "kysely";
+import { sql, type Insertable } from "kysely";
 import type { DatabaseHandle, Db } from "../db";
 import type { Connection } from "../db/prepared";
 import { type DiskSpace, isOutOfSpace } from "../lib/disk-space";
 import type { Metrics } from "../lib/metrics";
-import { appendEvent, type ChatEvent, type LoggedEvent } from "./events";
+import type { MessageTable } from "../db/schema";
+import { appendEvent, appendEvents, type ChatEvent, type LoggedEvent, type PendingEvent } from "./events";
 
 export type Emit = (event: ChatEvent) => Promise<void>;
 
 /**
  * On PostgreSQL, while a batch runs without savepoints (see runTogether): message ids taken ahead for the batch in
- * one round trip, and inserts whose answers nobody waits for — sent at once, pipelined behind the statements before
- * them, awaited all together before the commit. A send then costs no round trip of its own.
+ * one round trip, and inserts whose answers nobody waits for held back and sent together — one multi-row insert per
+ * table for all the rows held when the transaction's next statement goes (so the batch reads its own writes) or at
+ * the end — pipelined behind the statements before them, awaited all together before the commit. A send then costs
+ * no round trip and no statement of its own.
  */
 export interface Pipeline {
   nextMessageId(): Promise<number>;
-  defer(query: Promise<unknown>): void;
+  insertLater(table: "messages", row: Insertable<MessageTable>): void;
 }
 
 /** What a job writes through: one transaction, with its fastest handle and (PostgreSQL batches) its pipeline. */
@@ -31,7 +34,7 @@ export interface JobTx {
 }
 
 /**
- * A job of the group commit. It may run twice (on PostgreSQL a batch in which one job failed runs again, each in a
+ * A job of the group commit. It may run twice (a batch in which one job failed runs again, each job in a
  * savepoint): it must change nothing but the database, through `tx` and `emit`; anything else it did goes in its
  * result, acted on after the commit.
  */
@@ -114,7 +117,7 @@ export class GroupCommitter {
     const started = performance.now();
     let done: Done[];
     try {
-      done = (!options.sqlite && (await this.runTogether(jobs, failed))) || (await this.runIsolated(jobs, failed));
+      done = (await this.runTogether(jobs, failed)) ?? (await this.runIsolated(jobs, failed));
     } catch (error) {
       for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(options.diskSpace.refusal(error));
       return;
@@ -160,42 +163,70 @@ export class GroupCommitter {
   }
 
   /**
-   * PostgreSQL, where every statement is a round trip: first all jobs together with no savepoints, their message and
-   * event inserts pipelined (see Pipeline): nothing waits for them until the end. Most batches succeed so, in a few
-   * round trips for the whole batch instead of four or five per job. If any job fails, everything is rolled back and
-   * the batch runs again isolated (null); a batch of one needs no second run: its failure is its own.
+   * First all jobs together with no savepoints: most batches succeed so, at no cost per job (on SQLite a savepoint and
+   * its release are two statements a job; on PostgreSQL, where every statement is a round trip, the message and event
+   * inserts are pipelined too, see Pipeline, so a batch costs a few round trips instead of four or five per job). If
+   * any job fails, everything is rolled back and the batch runs again isolated (null); a batch of one needs no second
+   * run: its failure is its own.
    */
   private async runTogether(jobs: Job[], failed: Failed[]): Promise<Done[] | null> {
+    const { sqlite } = this.options;
     const done: Done[] = [];
     let failing: Job | null = null;
     try {
-      await this.options.transaction(async (trx) => {
-        const locked = this.lockEventLog(trx);
-        const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
-        const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
-        await locked;
-        const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
+      await this.options.transaction(async (trx, hooks) => {
         const deferred: Promise<unknown>[] = [];
-        const defer = (query: Promise<unknown>) => {
-          query.catch(() => undefined); // awaited below, with the others
-          deferred.push(query);
+        const messageRows: Insertable<MessageTable>[] = [];
+        const pendingEvents: PendingEvent[] = [];
+        // The rows held back go out in one statement per table, ahead of whatever statement comes next.
+        const sendHeld = () => {
+          if (!hooks) return;
+          const sent: Promise<unknown>[] = [];
+          if (messageRows.length) sent.push(hooks.send(trx.insertInto("messages").values(messageRows.splice(0)).compile()));
+          if (pendingEvents.length) sent.push(appendEvents(trx, hooks.send, pendingEvents.splice(0)));
+          for (const query of sent) {
+            query.catch(() => undefined); // awaited below, with the others
+            deferred.push(query);
+          }
         };
-        const tx: JobTx = {
-          db: trx,
-          writer: trx,
-          pipeline: { nextMessageId: async () => ids.shift() ?? (await messageIdsAhead(trx, 1)).rows[0]!.id, defer },
-        };
+        const hold = () => hooks?.beforeNextQuery(sendHeld);
+        let tx: JobTx;
+        if (sqlite || !hooks) tx = { db: trx, writer: sqlite ?? trx, pipeline: null };
+        else {
+          const locked = this.lockEventLog(trx);
+          const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
+          const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
+          await locked;
+          const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
+          tx = {
+            db: trx,
+            writer: trx,
+            pipeline: {
+              nextMessageId: async () => ids.shift() ?? (await messageIdsAhead(trx, 1)).rows[0]!.id,
+              insertLater: (_table, row) => {
+                messageRows.push(row);
+                hold();
+              },
+            },
+          };
+        }
         for (const job of jobs) {
           const events: LoggedEvent[] = [];
           failing = job;
-          const result = await job.work(tx, async (event) => defer(appendEvent(trx, event, events)));
+          const result = await job.work(tx, async (event) => {
+            if (!tx.pipeline) return appendEvent(tx.writer, event, events);
+            pendingEvents.push({ event, into: events, createdAt: Date.now() });
+            hold();
+          });
           done.push({ job, result, events });
         }
         failing = null;
+        sendHeld();
         await Promise.all(deferred);
       });
       return done;
     } catch (error) {
+      if (sqlite && isOutOfSpace(error)) throw error; // the whole batch fails (SQLite rolled it back itself)
       if (jobs.length > 1) return null;
       if (failing) failed.push({ job: failing, error });
       else throw error;

@@ -1,5 +1,6 @@
 // The durable event log: events are appended inside the transaction that made them (see commit.ts), read back by
 // seq for sockets that resume or nodes that missed an announcement, and scrubbed when the content they carry goes.
+import type { CompiledQuery, QueryResult } from "kysely";
 import type { Db } from "../db";
 import { prepared, selectRows, sqlBuilder, type Connection } from "../db/prepared";
 import type { EventType } from "./event-types";
@@ -16,6 +17,8 @@ export interface ChatEvent {
   /** The message whose content `data` carries: deleting the message scrubs it from the log. */
   message_id?: number;
   data: unknown;
+  /** `data` already serialized, when the caller needs the text too (a send's ack): serialized once. */
+  dataJson?: string;
 }
 
 /** An event as committed: its seq and the wire frame, serialized once for every recipient. */
@@ -42,10 +45,28 @@ const insertEvent = prepared(
       .returning("seq"),
 );
 
+/** The event as the log row holds it and as committed, once its seq is known. */
+function prepareEvent(event: ChatEvent) {
+  const dataJson = event.dataJson ?? JSON.stringify(event.data);
+  const isPrivate = event.private === true && event.user_id != null;
+  return {
+    dataJson,
+    isPrivate,
+    logged: (seq: number): LoggedEvent => ({
+      seq,
+      type: event.type,
+      conversation_id: event.conversation_id,
+      user_id: event.user_id ?? null,
+      private: isPrivate,
+      data: event.data,
+      frame: eventFrame(event.type, event.conversation_id, seq, dataJson),
+    }),
+  };
+}
+
 /** Appends inside the group commit's transaction. */
 export async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[], createdAt = Date.now()): Promise<void> {
-  const dataJson = JSON.stringify(event.data);
-  const isPrivate = event.private === true && event.user_id != null;
+  const { dataJson, isPrivate, logged } = prepareEvent(event);
   const [{ seq }] = (await insertEvent.run(
     writer,
     event.conversation_id,
@@ -56,14 +77,42 @@ export async function appendEvent(writer: Connection, event: ChatEvent, into: Lo
     isPrivate ? 1 : 0,
     event.message_id ?? null,
   )) as [{ seq: number }];
-  into.push({
-    seq,
-    type: event.type,
-    conversation_id: event.conversation_id,
-    user_id: event.user_id ?? null,
-    private: isPrivate,
-    data: event.data,
-    frame: eventFrame(event.type, event.conversation_id, seq, dataJson),
+  into.push(logged(seq));
+}
+
+/** An event a PostgreSQL batch holds back, to insert with the batch's others (appendEvents). */
+export interface PendingEvent {
+  event: ChatEvent;
+  /** The job's list of committed events, which it joins once its seq is known. */
+  into: LoggedEvent[];
+  createdAt: number;
+}
+
+/**
+ * Appends many events in one statement, sent at once through `send` (a PostgreSQL batch's pipeline), and adds each to
+ * its job's list. The sequence numbers the rows in VALUES order while the batch holds the event-log lock, so the
+ * returned seqs, sorted, are the rows' in order.
+ */
+export async function appendEvents(trx: Db, send: (query: CompiledQuery) => Promise<QueryResult<{ seq: number }>>, pending: PendingEvent[]): Promise<void> {
+  const prepared = pending.map(({ event }) => prepareEvent(event));
+  const query = trx
+    .insertInto("events")
+    .values(
+      pending.map(({ event, createdAt }, i) => ({
+        conversation_id: event.conversation_id,
+        user_id: event.user_id ?? null,
+        type: event.type,
+        data: prepared[i]!.dataJson,
+        created_at: createdAt,
+        private: prepared[i]!.isPrivate ? 1 : 0,
+        message_id: event.message_id ?? null,
+      })),
+    )
+    .returning("seq")
+    .compile();
+  const seqs = (await send(query)).rows.map((row) => row.seq).sort((a, b) => a - b);
+  pending.forEach(({ into }, i) => {
+    into.push(prepared[i]!.logged(seqs[i]!));
   });
 }
 

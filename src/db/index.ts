@@ -8,7 +8,7 @@ import { SQL } from "bun";
 import { migrations } from "../../migrations";
 import { createPrivateFile, makePrivateDir } from "../lib/private-files";
 import type { Durability } from "../config";
-import { BunPostgresDialect } from "./postgres-dialect";
+import { BunPostgresDialect, type PipelineHooks } from "./postgres-dialect";
 import { isKysely, selectRows, sqlBuilder, type Connection } from "./prepared";
 import type { Database } from "./schema";
 
@@ -31,7 +31,7 @@ export interface DatabaseHandle {
    * The write transactions of the group commit: Kysely's on SQLite; on PostgreSQL one whose queries may be pipelined
    * (see postgres-dialect.ts pipelinedTransaction).
    */
-  transaction<T>(work: (trx: Db) => Promise<T>): Promise<T>;
+  transaction<T>(work: (trx: Db, pipeline?: PipelineHooks) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

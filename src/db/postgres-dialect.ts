@@ -30,7 +30,7 @@ export class BunPostgresDialect implements Dialect {
   createAdapter = () => new PostgresAdapter();
   createDriver = (): Driver => new BunPostgresDriver(this.client);
   /** See pipelinedTransaction. */
-  transaction = <T>(work: (trx: Kysely<any>) => Promise<T>) => pipelinedTransaction(this.client, work);
+  transaction = <T>(work: (trx: Kysely<any>, pipeline: PipelineHooks) => Promise<T>) => pipelinedTransaction(this.client, work);
   createIntrospector = (db: Kysely<any>) => new PostgresIntrospector(db);
   createQueryCompiler = () => new PostgresQueryCompiler();
 }
@@ -80,9 +80,16 @@ const INT8 = 20;
 
 class BunPostgresConnection implements DatabaseConnection {
   reserved: ReservedSQL | undefined;
+  /** Called (once) just before the next query is sent: see PipelineHooks.beforeNextQuery. */
+  beforeNextQuery: (() => void) | undefined;
   constructor(private readonly client: SQL) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const before = this.beforeNextQuery;
+    if (before) {
+      this.beforeNextQuery = undefined;
+      before();
+    }
     const result = (await (this.reserved ?? this.client).unsafe(query.sql, query.parameters as unknown[])) as unknown as Record<string, unknown>[] & {
       command?: string;
       count?: number;
@@ -128,13 +135,21 @@ class BoundDriver implements Driver {
   async destroy() {}
 }
 
+/** What a pipelined transaction offers its work besides the Kysely: statements held back until they must go. */
+export interface PipelineHooks {
+  /** Sends a query at once, behind those already sent and ahead of any still on its way through Kysely. */
+  send<R>(query: CompiledQuery): Promise<QueryResult<R>>;
+  /** Calls `hook` just before the transaction's next query is sent, once: where held-back inserts go out (read-your-writes). */
+  beforeNextQuery(hook: () => void): void;
+}
+
 /**
  * Runs `work` in a transaction on one reserved connection, through a Kysely whose queries are not queued behind each
  * other (Kysely's own transactions run one query at a time and wait for its answer): a query that is not awaited is
  * pipelined — sent at once, behind the ones before it on the same connection, answered in order — so a caller that
  * does not need an answer right away (the group commit's event inserts) saves a round trip.
  */
-export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<any>, pipeline: PipelineHooks) => Promise<T>): Promise<T> {
   const connection = new BunPostgresConnection(client);
   connection.reserved = await client.reserve();
   const trx = new Kysely<any>({
@@ -147,7 +162,12 @@ export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<an
   });
   try {
     await connection.executeQuery(CompiledQuery.raw("begin"));
-    const result = await work(trx);
+    const result = await work(trx, {
+      send: (query) => connection.executeQuery(query),
+      beforeNextQuery: (hook) => {
+        connection.beforeNextQuery = hook;
+      },
+    });
     const { rows } = await connection.executeQuery<{ command: string }>(CompiledQuery.raw("commit"));
     if (rows[0]?.command === "ROLLBACK") throw new AbortedCommitError();
     return result;

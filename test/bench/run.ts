@@ -9,6 +9,7 @@ import { conversations } from "./scenarios/conversations";
 import { fanout } from "./scenarios/fanout";
 import { history } from "./scenarios/history";
 import { idle } from "./scenarios/idle";
+import { lean } from "./scenarios/lean";
 import { login } from "./scenarios/login";
 import { nodes } from "./scenarios/nodes";
 import { postgres } from "./scenarios/postgres";
@@ -18,6 +19,7 @@ import { send } from "./scenarios/send";
 const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = {
   fanout,
   send,
+  lean,
   history,
   conversations,
   search,

@@ -2,20 +2,25 @@
 import type { AppContext } from "../../context";
 import type { ConversationRow, MemberRow } from "../../db/schema";
 import { forbidden, notFound } from "../../lib/errors";
+import type { Membership } from "./membership-cache";
 import * as repo from "./repository";
 import { mayManage } from "./roles";
 
 /** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMembership(
-  ctx: AppContext,
-  conversationId: number,
-  userId: number,
-): Promise<{ conversation: ConversationRow; role: MemberRow["role"] }> {
+export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<Membership> {
+  const cache = ctx.memberships;
+  // Other nodes' membership changes reach this one through Redis: while that link is not up, read every time.
+  const trusted = !ctx.config.redisUrl || ctx.transport?.connected === true;
+  const cached = trusted ? cache.get(conversationId, userId) : undefined;
+  if (cached) return cached;
+  const version = cache.version;
   const row = await repo.findForMember(ctx.reader, userId, conversationId);
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
   const { member: _, member_role, ...conversation } = row!;
-  return { conversation, role: member_role! };
+  const membership = { conversation, role: member_role! };
+  cache.set(version, userId, membership);
+  return membership;
 }
 
 /** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */

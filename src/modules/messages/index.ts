@@ -34,11 +34,10 @@ export const messageRoutes = (ctx: AppContext) =>
     .use(messageActionRoutes(ctx))
     .post(
       "/:conversation_id/send/",
-      async ({ user, params, body, set }) => {
-        const { message, created } = await messages.sendMessage(ctx, user, params.conversation_id, body);
-        set.status = 201;
-        if (!created) set.headers["idempotent-replay"] = "true";
-        return message;
+      async ({ user, params, body }) => {
+        const { json, created } = await messages.sendMessage(ctx, user, params.conversation_id, body);
+        // The message's JSON text as made once for its event (see sendMessage).
+        return new Response(json, { status: 201, headers: { "content-type": "application/json", ...(created ? {} : { "idempotent-replay": "true" }) } });
       },
       {
         params: conversationParams,

@@ -138,52 +138,14 @@ const insertMessageRow = prepared(
       .returning("id"),
 );
 
-const insertMessageWithId = prepared(
-  (
-    id: number,
-    conversationId: number,
-    senderId: number,
-    body: string,
-    fileId: number | null,
-    createdAt: number,
-    clientId: string | null,
-    replyToId: number | null,
-    mentions: string | null,
-  ) =>
-    sqlBuilder.insertInto("messages").values({
-      id,
-      conversation_id: conversationId,
-      sender_id: senderId,
-      body,
-      file_id: fileId,
-      created_at: createdAt,
-      client_id: clientId,
-      reply_to_id: replyToId,
-      mentions,
-    }),
-);
-
 /**
  * Inserts inside a group commit's transaction, on its fastest handle; in a PostgreSQL batch's pipeline, with an id
- * taken ahead and without waiting for the answer.
+ * taken ahead, held back to go with the batch's other rows (see Pipeline).
  */
 export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" | "pipeline">, row: NewMessage): Promise<number> {
   if (pipeline) {
     const id = await pipeline.nextMessageId();
-    pipeline.defer(
-      insertMessageWithId.run(
-        writer,
-        id,
-        row.conversation_id,
-        row.sender_id,
-        row.body,
-        row.file_id,
-        row.created_at,
-        row.client_id,
-        row.reply_to_id,
-        row.mentions,
-      ),
-    );
+    pipeline.insertLater("messages", { id, ...row });
     return id;
   }
   return (

@@ -38,6 +38,8 @@ async function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body:
 
 export interface SendResult {
   message: MessageView;
+  /** The message as JSON text: serialized once, for the event, the ack and the REST answer. */
+  json: string;
   /** False when a retry with the same client_id returned the message stored the first time. */
   created: boolean;
 }
@@ -64,7 +66,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const conversation = await sendTarget(ctx, user, pathId, body);
   if (body.client_id) {
     const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
-    if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
+    if (earlier) return replayed(toMessageView(earlier, conversation, ctx.fileUrls));
   }
 
   // Charged by the file's size before a byte of it reaches the disk: a refused upload leaves no file and no row.
@@ -72,7 +74,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   const stored = file ? await ctx.uploads.save(file as Blob & { name?: string }) : null;
   if (stored) ctx.metrics.uploadBytes.inc({}, stored.size);
   try {
-    const message = await commitWithEvents(
+    const { message, json } = await commitWithEvents(
       ctx,
       async (tx, emit) => {
         const now = Date.now();
@@ -112,21 +114,24 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
           ctx.fileUrls,
           now,
         );
-        await emit({ type: "message.created", conversation_id: conversation.id, message_id: id, data: view });
-        return view;
+        const json = JSON.stringify(view);
+        await emit({ type: "message.created", conversation_id: conversation.id, message_id: id, data: view, dataJson: json });
+        return { message: view, json };
       },
       { messages: 1 },
     );
-    return { message, created: true };
+    return { message, json, created: true };
   } catch (error) {
     if (stored) await ctx.uploads.remove(stored.storage_name); // no orphan bytes when the row did not commit
     if (body.client_id && isUniqueViolation(error, "messages", ["sender_id", "client_id"])) {
       const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
-      if (earlier) return { message: toMessageView(earlier, conversation, ctx.fileUrls), created: false };
+      if (earlier) return replayed(toMessageView(earlier, conversation, ctx.fileUrls));
     }
     throw error;
   }
 }
+
+const replayed = (message: MessageView): SendResult => ({ message, json: JSON.stringify(message), created: false });
 
 const expiryOf = (ctx: AppContext, now: number) => (ctx.config.fileTtlMs > 0 ? now + ctx.config.fileTtlMs : null);
 

@@ -193,12 +193,13 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
       case "ping":
         return void reply({ type: "pong", data: { time: new Date().toISOString() } });
       case "message.send": {
-        const { message } = await sendMessage(ctx, user, checked.conversation_id, {
+        const { json } = await sendMessage(ctx, user, checked.conversation_id, {
           message: checked.message,
           client_id: checked.client_id,
           reply_to: checked.reply_to ?? undefined,
         });
-        return void reply({ type: "ack", data: message });
+        // As reply() would write it, around the message's JSON text made once for its event.
+        return void socket.send(`{"type":"ack","data":${json}${ref === undefined ? "" : `,"ref":${JSON.stringify(ref)}`}}`);
       }
       case "typing": {
         const id = checked.conversation_id;

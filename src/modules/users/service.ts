@@ -127,6 +127,7 @@ export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): 
   });
   for (const storageName of removedFiles) await ctx.uploads.remove(storageName); // bytes go once no row points at them
   ctx.newestPages.clear(); // the tombstones went with the account, without events of their own
+  ctx.memberships.clear(); // so did its memberships
   ctx.searchIndexer.markForPurge();
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
   truncateWalSoon(ctx);

@@ -11,9 +11,9 @@ import { SECRET, httpLoad, measured, percentile, spawnBare, spawnParley, type Ch
 
 const USERS = 100;
 
-export async function wsSends(server: ChildServer, tokens: string[], groupOf: (user: number) => number, seconds: number, window = 8) {
-  const latencies: number[] = [];
-  const sockets = await Promise.all(
+/** One open /ws socket per token. */
+export function openSockets(server: ChildServer, tokens: string[]): Promise<WebSocket[]> {
+  return Promise.all(
     tokens.map(
       (token) =>
         new Promise<WebSocket>((resolve, reject) => {
@@ -23,6 +23,11 @@ export async function wsSends(server: ChildServer, tokens: string[], groupOf: (u
         }),
     ),
   );
+}
+
+export async function wsSends(server: ChildServer, tokens: string[], groupOf: (user: number) => number, seconds: number, window = 8) {
+  const latencies: number[] = [];
+  const sockets = await openSockets(server, tokens);
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
   let acked = 0;
