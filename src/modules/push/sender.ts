@@ -165,7 +165,7 @@ export class PushSender {
         });
         return;
       }
-      await Bun.sleep(wait);
+      await this.pause(wait);
       if (this.stopping.signal.aborted) return;
     }
   }
@@ -191,6 +191,18 @@ export class PushSender {
       if (next) next();
       else this.inFlight--;
     }
+  }
+
+  /** Waits `ms`, or less if the sender stops meanwhile (a retry must not hold the process open on shutdown). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      const stop = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.stopping.signal.addEventListener("abort", stop, { once: true });
+    });
   }
 
   private async remove(target: repo.PushTarget): Promise<void> {
