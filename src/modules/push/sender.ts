@@ -195,13 +195,15 @@ export class PushSender {
 
   /** Waits `ms`, or less if the sender stops meanwhile (a retry must not hold the process open on shutdown). */
   private pause(ms: number): Promise<void> {
+    const { signal } = this.stopping;
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      const stop = () => {
+      const done = () => {
         clearTimeout(timer);
+        signal.removeEventListener("abort", done);
         resolve();
       };
-      this.stopping.signal.addEventListener("abort", stop, { once: true });
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
     });
   }
 
