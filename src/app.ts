@@ -56,7 +56,7 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>, vapid: VapidKeys) {
+function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
   const { config } = ctx;
   const app: Elysia<any, any, any, any, any, any, any> = new Elysia({
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
@@ -87,7 +87,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>, vapid:
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))
     .use(userRoutes(ctx))
-    .use(pushRoutes(ctx, vapid.publicKey));
+    .use(pushRoutes(ctx));
   return app;
 }
 
@@ -102,21 +102,7 @@ function registerReadings(ctx: AppContext) {
     metrics.reading("parley_cluster_nodes", "Nodes of this cluster this node hears through Redis, itself included.", "gauge", () => ctx.transport?.nodes ?? 1);
     metrics.reading("parley_events_from_log_total", "Events read from the log because their announcement never came.", "counter", () => hub.filledFromLog);
   }
-  metrics.reading("parley_push_sent_total", "Web Push messages a push service accepted.", "counter", () => ctx.push.sent);
-  metrics.reading("parley_push_failed_total", "Web Push messages given up on (refused, or retries exhausted).", "counter", () => ctx.push.failed);
-  metrics.reading(
-    "parley_push_subscriptions_removed_total",
-    "Web Push subscriptions removed: gone (404/410) or their sessions ended.",
-    "counter",
-    () => ctx.push.removed,
-  );
-  metrics.reading(
-    "parley_push_coalesced_total",
-    "Web Push messages replaced by a newer one of the same conversation while waiting.",
-    "counter",
-    () => ctx.push.coalesced,
-  );
-  metrics.reading("parley_push_dropped_total", "Web Push messages dropped because too many were waiting.", "counter", () => ctx.push.dropped);
+  ctx.push.registerReadings(metrics);
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
 }
 
@@ -221,7 +207,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   afterDelivery(ctx);
   ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
-  const app = buildRoutes(ctx, await webClientRoutes(ctx), vapid);
+  const app = buildRoutes(ctx, await webClientRoutes(ctx));
   let stopJobs: (() => Promise<void>) | undefined;
   return {
     app,

@@ -7,9 +7,9 @@ import { MAX_SUBSCRIPTIONS_PER_USER, subscribe, unsubscribe } from "./service";
 
 const security = [{ bearerAuth: [] }];
 
-export const pushRoutes = (ctx: AppContext, publicKey: string) =>
+export const pushRoutes = (ctx: AppContext) =>
   new Elysia({ prefix: "/api/push", tags: ["Web Push"] })
-    .get("/key/", () => ({ public_key: publicKey }), {
+    .get("/key/", () => ({ public_key: ctx.push.publicKey }), {
       response: PushKey,
       detail: {
         summary: "The server's VAPID public key",

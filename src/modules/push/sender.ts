@@ -4,10 +4,10 @@
 // MAX_IN_FLIGHT at a time, a burst in one conversation is pushed as its newest message (see messageCreated), and at
 // most MAX_PENDING (conversation, recipient) pairs wait (beyond that a push is dropped and counted).
 // Encryption (RFC 8291, aes128gcm) and the VAPID token (RFC 8292) are web-push's; the POST and its retries are ours.
-import webpush from "web-push";
 import type { Db } from "../../db";
 import type { Connection } from "../../db/prepared";
 import type { Logger } from "../../lib/log";
+import type { Metrics } from "../../lib/metrics";
 import type { MessageView } from "../messages/model";
 import type { PushPayload, VapidKeys } from "./model";
 import * as repo from "./repository";
@@ -21,6 +21,10 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** How long the push service keeps a push for a browser that is offline: a day-old "new message" is still news. */
 const TTL_SECONDS = 24 * 60 * 60;
 const EXCERPT_LENGTH = 100;
+
+/** web-push, loaded at the first push (its import costs every process start ~70 ms otherwise). */
+let webPush: Promise<typeof import("web-push")> | undefined;
+const loadWebPush = () => (webPush ??= import("web-push").then((module) => module.default ?? module));
 
 export interface PushSenderOptions {
   db: Db;
@@ -65,6 +69,30 @@ export class PushSender {
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: PushSenderOptions) {}
+
+  /** The VAPID public key browsers subscribe with (GET /api/push/key/). */
+  get publicKey(): string {
+    return this.options.keys.publicKey;
+  }
+
+  /** Its counters in /metrics. */
+  registerReadings(metrics: Metrics): void {
+    metrics.reading("parley_push_sent_total", "Web Push messages a push service accepted.", "counter", () => this.sent);
+    metrics.reading("parley_push_failed_total", "Web Push messages given up on (refused, or retries exhausted).", "counter", () => this.failed);
+    metrics.reading(
+      "parley_push_subscriptions_removed_total",
+      "Web Push subscriptions removed: gone (404/410) or their sessions ended.",
+      "counter",
+      () => this.removed,
+    );
+    metrics.reading(
+      "parley_push_coalesced_total",
+      "Web Push messages replaced by a newer one of the same conversation while waiting.",
+      "counter",
+      () => this.coalesced,
+    );
+    metrics.reading("parley_push_dropped_total", "Web Push messages dropped because too many were waiting.", "counter", () => this.dropped);
+  }
 
   /**
    * Called after the commit, for every message.created; returns at once. While a push to someone for a conversation
@@ -131,6 +159,7 @@ export class PushSender {
 
   private async deliver(target: repo.PushTarget, body: string): Promise<void> {
     const { keys, subject, log } = this.options;
+    const webpush = await loadWebPush();
     let request: ReturnType<typeof webpush.generateRequestDetails>;
     try {
       request = webpush.generateRequestDetails({ endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } }, body, {
@@ -165,7 +194,7 @@ export class PushSender {
         });
         return;
       }
-      await Bun.sleep(wait);
+      await this.pause(wait);
       if (this.stopping.signal.aborted) return;
     }
   }
@@ -191,6 +220,20 @@ export class PushSender {
       if (next) next();
       else this.inFlight--;
     }
+  }
+
+  /** Waits `ms`, or less if the sender stops meanwhile (a retry must not hold the process open on shutdown). */
+  private pause(ms: number): Promise<void> {
+    const { signal } = this.stopping;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   private async remove(target: repo.PushTarget): Promise<void> {

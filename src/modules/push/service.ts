@@ -1,7 +1,7 @@
 // Web Push subscriptions: the server's VAPID key pair (made on first start, kept in the shared settings so every node
 // signs with the same one), and each user's browsers, at most MAX_SUBSCRIPTIONS_PER_USER (the oldest make room).
 import { isIP } from "node:net";
-import webpush from "web-push";
+import { generateKeyPairSync } from "node:crypto";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";
 import { sharedSetting } from "../../db/settings";
@@ -12,9 +12,16 @@ import * as repo from "./repository";
 
 export const MAX_SUBSCRIPTIONS_PER_USER = 10;
 
+/** A new P-256 key pair in web-push's format (made here: loading web-push costs every start, even a CLI command's). */
+function newVapidKeys(): VapidKeys {
+  const jwk = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "jwk" });
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+  return { publicKey: point.toString("base64url"), privateKey: jwk.d! };
+}
+
 /** The VAPID key pair every node shares: the first node to start makes it; the others read it. */
 export async function loadOrCreateVapidKeys(db: Db): Promise<VapidKeys> {
-  const stored = JSON.parse(await sharedSetting(db, "vapid_keys", () => JSON.stringify(webpush.generateVAPIDKeys()))) as VapidKeys;
+  const stored = JSON.parse(await sharedSetting(db, "vapid_keys", () => JSON.stringify(newVapidKeys()))) as VapidKeys;
   if (Buffer.from(stored.publicKey, "base64url").length !== 65 || Buffer.from(stored.privateKey, "base64url").length !== 32)
     throw new Error('The stored VAPID keys (settings "vapid_keys") are not a P-256 key pair');
   return stored;
