@@ -32,6 +32,7 @@ import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { gatewayRoutes } from "./modules/realtime/gateway";
 import { NewestPages } from "./modules/messages/newest-pages";
+import { ConversationLists } from "./modules/conversations/list-cache";
 import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
@@ -99,7 +100,7 @@ function registerReadings(ctx: AppContext) {
 
 /** Everything that follows an event the hub delivers, committed on this node or another: listed here and nowhere else. */
 function afterDelivery(ctx: AppContext) {
-  const { metrics, newestPages, searchIndexer } = ctx;
+  const { metrics, newestPages, conversationLists, searchIndexer } = ctx;
   ctx.hub.onDeliver((event) => {
     metrics.eventsPublished.inc({ type: event.type });
     if (event.type === "message.created") {
@@ -107,6 +108,8 @@ function afterDelivery(ctx: AppContext) {
       searchIndexer.messageCreated();
     }
     if (!event.private && event.type !== "read") newestPages.forget(event.conversation_id);
+    conversationLists.forgetConversation(event.conversation_id);
+    if (event.user_id !== null) conversationLists.forgetUser(event.user_id);
   });
 }
 
@@ -170,6 +173,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     committer,
     hub,
     newestPages: new NewestPages(),
+    conversationLists: new ConversationLists(),
     searchIndexer: new SearchIndexer({ sqlite: database.sqlite, reader: database.sqlite ? (database.reader as SqliteDatabase) : null, committer, log }),
     metrics,
     lifecycle: { draining: false },

@@ -11,6 +11,7 @@ import type { DiskSpace } from "./lib/disk-space";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
 import type { NewestPages } from "./modules/messages/newest-pages";
+import type { ConversationLists } from "./modules/conversations/list-cache";
 import type { SearchIndexer } from "./modules/search/indexer";
 import type { RateLimits } from "./lib/rate-limit";
 import type { Passwords } from "./modules/auth/passwords";
@@ -42,6 +43,8 @@ export interface AppContext {
   hub: Hub;
   /** The newest page of each conversation, serialized; forgotten when the hub delivers an event of it (see app.ts). */
   newestPages: NewestPages;
+  /** Each user's conversation list, serialized; forgotten when the hub delivers an event of one of them (see app.ts). */
+  conversationLists: ConversationLists;
   /** SQLite's search index upkeep (a no-op on PostgreSQL). */
   searchIndexer: SearchIndexer;
   metrics: Metrics;
