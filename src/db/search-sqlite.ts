@@ -176,9 +176,13 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
           .query<{ id: number }, [number]>("SELECT conversation_id AS id FROM conversation_members WHERE user_id = ? ORDER BY conversation_id")
           .all(query.userId)
           .map((r) => r.id);
-  let trigramHits: Promise<number[]> | undefined;
-  const containing = (long: SearchTerm[], short: SearchTerm[]) =>
-    (trigramHits ??= tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, query.window, short));
+  // The trigram matches, shared by the prefix and substring tiers: the widest window read so far serves any narrower.
+  let trigramHits: { window: number; ids: Promise<number[]> } | undefined;
+  const containing = (long: SearchTerm[], short: SearchTerm[], window = query.window) => {
+    if (!trigramHits || trigramHits.window < window)
+      trigramHits = { window, ids: tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, window, short) };
+    return trigramHits.ids;
+  };
   return {
     async words(terms) {
       await yieldToEventLoop();
@@ -192,10 +196,16 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       await yieldToEventLoop();
       const long = terms.filter((t) => [...t.text].length >= 3);
       const short = terms.filter((t) => [...t.text].length < 3);
-      const candidates = long.length ? await containing(long, short) : (await substringScan(reader, terms, query)).map((hit) => hit.id);
-      const bodies = readBodies(reader, candidates);
-      const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
-      return hitsOf(candidates.filter(startsWords), 1, "prefix");
+      // Not every candidate starts a word: the window widens until enough do, or every candidate was read.
+      for (let window = query.window; ; window = Math.min(window * 8, Math.max(query.window, query.rankWindow))) {
+        const candidates = long.length
+          ? await containing(long, short, window)
+          : (await substringScan(reader, terms, { ...query, window })).map((hit) => hit.id);
+        const bodies = readBodies(reader, candidates);
+        const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
+        const kept = candidates.filter(startsWords);
+        if (kept.length >= query.window || candidates.length < window || window >= query.rankWindow) return hitsOf(kept, 1, "prefix");
+      }
     },
     substrings: async (long, short) => hitsOf(await containing(long, short), 2, "substring"),
     scan: (terms) => substringScan(reader, terms, query),
@@ -275,7 +285,7 @@ function ftsQuery(reader: SqliteDatabase, table: string, match: string, tier: nu
         ORDER BY f.rowid DESC
         LIMIT ?3`,
     )
-    .all(query.userId, `body : (${match})`, query.window, query.conversationId);
+    .all(query.userId, `body : (${match})`, query.rankWindow, query.conversationId);
   return rows.map((row) => ({ ...row, tier, kind }));
 }
 
