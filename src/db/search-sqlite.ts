@@ -244,7 +244,11 @@ async function tagged(
   window: number,
   alsoContaining: SearchTerm[] = [],
 ): Promise<number[]> {
-  const likes = alsoContaining.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  if (conversations.length > TAGS_PER_QUERY) {
+    const found = untagged(reader, table, match, new Set(conversations), window, alsoContaining);
+    if (found) return found;
+  }
+  const likes = likeClauses(alsoContaining);
   const statement = reader.query<{ id: number }, (string | number)[]>(
     `SELECT f.rowid AS id FROM ${table} AS f ${likes ? "JOIN messages AS m ON m.id = f.rowid" : ""}
       WHERE ${table} MATCH ? AND f.rowid > ? ${likes}
@@ -269,6 +273,38 @@ async function tagged(
 }
 
 const likePattern = (text: string) => `%${escapeLike(text)}%`;
+/** A LIKE condition on the message's text per term (its pattern bound by likePattern). */
+const likeClauses = (terms: SearchTerm[]) => terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+
+/** How many of the newest matches on the whole server one untagged walk reads at most (see `untagged`). */
+const UNTAGGED_READS = 5_000;
+
+/**
+ * For a member of many conversations: one walk of the newest matches on the whole server, keeping the caller's,
+ * instead of a walk per few dozen of their conversations (each walk of a term with few matches reads its whole
+ * posting list). Enough when the walk ends within UNTAGGED_READS matches, or finds `window` of the caller's among
+ * them; null otherwise (their conversations hold few of the matches: the tagged walks cost less then).
+ */
+function untagged(
+  reader: SqliteDatabase,
+  table: string,
+  match: string,
+  conversations: Set<number>,
+  window: number,
+  alsoContaining: SearchTerm[],
+): number[] | null {
+  const likes = likeClauses(alsoContaining);
+  const rows = reader
+    .query<{ id: number; conversation: number }, (string | number)[]>(
+      `SELECT f.rowid AS id, m.conversation_id AS conversation FROM ${table} AS f JOIN messages AS m ON m.id = f.rowid
+        WHERE ${table} MATCH ? ${likes}
+        ORDER BY f.rowid DESC
+        LIMIT ?`,
+    )
+    .all(`body : (${match})`, ...alsoContaining.map((t) => likePattern(t.text)), UNTAGGED_READS);
+  const ids = rows.filter((row) => conversations.has(row.conversation)).map((row) => row.id);
+  return ids.length >= window || rows.length < UNTAGGED_READS ? ids.slice(0, window) : null;
+}
 
 /**
  * Rare words only (see RARE): newest matches first, only in the user's conversations, at most `window` of them,
@@ -299,7 +335,7 @@ const SCAN_IDS = 5_000;
  * holds few of the caller's messages (reading those costs index lookups per conversation, not per id).
  */
 async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): Promise<SearchHit[]> {
-  const likes = terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  const likes = likeClauses(terms);
   const statement = reader.query<{ id: number; hit: number }, (string | number | null)[]>(
     `SELECT m.id, (1 ${likes}) AS hit FROM messages AS m
       WHERE m.id BETWEEN ? AND ? AND m.deleted_at IS NULL
