@@ -130,3 +130,15 @@ describe("ConversationLists", () => {
     expect(lists.get(1, Date.now() + 60_000)).toBeUndefined();
   });
 });
+
+describe("ConversationLists capacity", () => {
+  test("holds at most 10,000 lists: the next one starts afresh", async () => {
+    const lists = new ConversationLists();
+    for (let user = 1; user <= 10_000; user++) await lists.load(user, async () => ({ conversationIds: [user], json: "[]" }));
+    expect(lists.get(1)).toBe("[]");
+    expect(lists.get(10_000)).toBe("[]");
+    await lists.load(10_001, async () => ({ conversationIds: [1], json: "[1]" }));
+    expect(lists.get(1)).toBeUndefined();
+    expect(lists.get(10_001)).toBe("[1]");
+  });
+});

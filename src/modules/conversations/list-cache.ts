@@ -10,6 +10,8 @@ interface List {
 const MAX_AGE_MS = 30_000;
 /** Lists of busy members are hundreds of KB: bound the bytes, not the count. */
 const CAPACITY_CHARS = 8 * 1024 * 1024;
+/** And the count, for the many users with short lists. */
+const CAPACITY_LISTS = 10_000;
 
 export class ConversationLists {
   private readonly byUser = new Map<number, List>();
@@ -53,7 +55,8 @@ export class ConversationLists {
   }
 
   private set(userId: number, conversationIds: number[], json: string, now = Date.now()) {
-    if (this.chars + json.length > CAPACITY_CHARS) this.clear(); // rare, and cheaper than tracking recency on every read
+    // Rare, and cheaper than tracking recency on every read.
+    if (this.chars + json.length > CAPACITY_CHARS || this.byUser.size >= CAPACITY_LISTS) this.clear();
     this.drop(userId);
     this.byUser.set(userId, { json, madeAt: now });
     this.chars += json.length;
