@@ -39,6 +39,7 @@ import { gatewayRoutes } from "./modules/realtime/gateway";
 import { NewestPages } from "./modules/messages/newest-pages";
 import type { MessageView } from "./modules/messages/model";
 import { MembershipCache } from "./modules/conversations/membership-cache";
+import { ConversationLists } from "./modules/conversations/list-cache";
 import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
@@ -108,7 +109,7 @@ function registerReadings(ctx: AppContext) {
 
 /** Everything that follows an event the hub delivers, committed on this node or another: listed here and nowhere else. */
 function afterDelivery(ctx: AppContext) {
-  const { metrics, newestPages, searchIndexer, memberships } = ctx;
+  const { metrics, newestPages, conversationLists, searchIndexer, memberships } = ctx;
   ctx.hub.onDeliver((event) => {
     memberships.changed(event);
     metrics.eventsPublished.inc({ type: event.type });
@@ -117,6 +118,8 @@ function afterDelivery(ctx: AppContext) {
       searchIndexer.messageCreated();
     }
     if (!event.private && event.type !== "read") newestPages.forget(event.conversation_id);
+    conversationLists.forgetConversation(event.conversation_id);
+    if (event.user_id !== null) conversationLists.forgetUser(event.user_id);
   });
 }
 
@@ -187,6 +190,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     hub,
     newestPages: new NewestPages(),
     memberships: new MembershipCache(),
+    conversationLists: new ConversationLists(),
     searchIndexer: new SearchIndexer({ sqlite: database.sqlite, reader: database.sqlite ? (database.reader as SqliteDatabase) : null, committer, log }),
     metrics,
     push: new PushSender({

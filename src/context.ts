@@ -13,6 +13,7 @@ import type { Metrics } from "./lib/metrics";
 import type { MembershipCache } from "./modules/conversations/membership-cache";
 import type { NewestPages } from "./modules/messages/newest-pages";
 import type { PushSender } from "./modules/push/sender";
+import type { ConversationLists } from "./modules/conversations/list-cache";
 import type { SearchIndexer } from "./modules/search/indexer";
 import type { RateLimits } from "./lib/rate-limit";
 import type { Passwords } from "./modules/auth/passwords";
@@ -46,6 +47,8 @@ export interface AppContext {
   newestPages: NewestPages;
   /** Memberships the guard has read, forgotten when an event changes them (see app.ts). */
   memberships: MembershipCache;
+  /** Each user's conversation list, serialized; forgotten when the hub delivers an event of one of them (see app.ts). */
+  conversationLists: ConversationLists;
   /** SQLite's search index upkeep (a no-op on PostgreSQL). */
   searchIndexer: SearchIndexer;
   metrics: Metrics;

@@ -49,7 +49,7 @@ export function postgresSearch(db: Kysely<any>, query: SearchQuery): SearchTiers
         sql` && `,
       );
       // ts_rank: higher is better; hits order lower scores first (as bm25), hence the minus.
-      return matching(sql`${document} @@ (${tsquery})`, 0, "word", sql`-ts_rank(${document}, ${tsquery})`);
+      return matching(sql`${document} @@ (${tsquery})`, 0, "word", sql`-ts_rank(${document}, ${tsquery})`, query.rankWindow);
     },
     prefixes: (terms) => matching(all(terms.map((t) => sql`parley_fold(m.body) ~ (${atWordStart(t)})`)), 1, "prefix"),
     substrings: (long, short) => matching(all([...long, ...short].map((t) => sql`parley_fold(m.body) LIKE ${containing(t)}`)), 2, "substring"),

@@ -176,9 +176,13 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
           .query<{ id: number }, [number]>("SELECT conversation_id AS id FROM conversation_members WHERE user_id = ? ORDER BY conversation_id")
           .all(query.userId)
           .map((r) => r.id);
-  let trigramHits: Promise<number[]> | undefined;
-  const containing = (long: SearchTerm[], short: SearchTerm[]) =>
-    (trigramHits ??= tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, query.window, short));
+  // The trigram matches, shared by the prefix and substring tiers: the widest window read so far serves any narrower.
+  let trigramHits: { window: number; ids: Promise<number[]> } | undefined;
+  const containing = (long: SearchTerm[], short: SearchTerm[], window = query.window) => {
+    if (!trigramHits || trigramHits.window < window)
+      trigramHits = { window, ids: tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, window, short) };
+    return trigramHits.ids;
+  };
   return {
     async words(terms) {
       await yieldToEventLoop();
@@ -192,10 +196,16 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       await yieldToEventLoop();
       const long = terms.filter((t) => [...t.text].length >= 3);
       const short = terms.filter((t) => [...t.text].length < 3);
-      const candidates = long.length ? await containing(long, short) : (await substringScan(reader, terms, query)).map((hit) => hit.id);
-      const bodies = readBodies(reader, candidates);
-      const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
-      return hitsOf(candidates.filter(startsWords), 1, "prefix");
+      // Not every candidate starts a word: the window widens until enough do, or every candidate was read.
+      for (let window = query.window; ; window = Math.min(window * 8, Math.max(query.window, query.rankWindow))) {
+        const candidates = long.length
+          ? await containing(long, short, window)
+          : (await substringScan(reader, terms, { ...query, window })).map((hit) => hit.id);
+        const bodies = readBodies(reader, candidates);
+        const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
+        const kept = candidates.filter(startsWords);
+        if (kept.length >= query.window || candidates.length < window || window >= query.rankWindow) return hitsOf(kept, 1, "prefix");
+      }
     },
     substrings: async (long, short) => hitsOf(await containing(long, short), 2, "substring"),
     scan: (terms) => substringScan(reader, terms, query),
@@ -234,7 +244,11 @@ async function tagged(
   window: number,
   alsoContaining: SearchTerm[] = [],
 ): Promise<number[]> {
-  const likes = alsoContaining.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  if (conversations.length > TAGS_PER_QUERY) {
+    const found = untagged(reader, table, match, new Set(conversations), window, alsoContaining);
+    if (found) return found;
+  }
+  const likes = likeClauses(alsoContaining);
   const statement = reader.query<{ id: number }, (string | number)[]>(
     `SELECT f.rowid AS id FROM ${table} AS f ${likes ? "JOIN messages AS m ON m.id = f.rowid" : ""}
       WHERE ${table} MATCH ? AND f.rowid > ? ${likes}
@@ -259,6 +273,38 @@ async function tagged(
 }
 
 const likePattern = (text: string) => `%${escapeLike(text)}%`;
+/** A LIKE condition on the message's text per term (its pattern bound by likePattern). */
+const likeClauses = (terms: SearchTerm[]) => terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+
+/** How many of the newest matches on the whole server one untagged walk reads at most (see `untagged`). */
+const UNTAGGED_READS = 5_000;
+
+/**
+ * For a member of many conversations: one walk of the newest matches on the whole server, keeping the caller's,
+ * instead of a walk per few dozen of their conversations (each walk of a term with few matches reads its whole
+ * posting list). Enough when the walk ends within UNTAGGED_READS matches, or finds `window` of the caller's among
+ * them; null otherwise (their conversations hold few of the matches: the tagged walks cost less then).
+ */
+function untagged(
+  reader: SqliteDatabase,
+  table: string,
+  match: string,
+  conversations: Set<number>,
+  window: number,
+  alsoContaining: SearchTerm[],
+): number[] | null {
+  const likes = likeClauses(alsoContaining);
+  const rows = reader
+    .query<{ id: number; conversation: number }, (string | number)[]>(
+      `SELECT f.rowid AS id, m.conversation_id AS conversation FROM ${table} AS f JOIN messages AS m ON m.id = f.rowid
+        WHERE ${table} MATCH ? ${likes}
+        ORDER BY f.rowid DESC
+        LIMIT ?`,
+    )
+    .all(`body : (${match})`, ...alsoContaining.map((t) => likePattern(t.text)), UNTAGGED_READS);
+  const ids = rows.filter((row) => conversations.has(row.conversation)).map((row) => row.id);
+  return ids.length >= window || rows.length < UNTAGGED_READS ? ids.slice(0, window) : null;
+}
 
 /**
  * Rare words only (see RARE): newest matches first, only in the user's conversations, at most `window` of them,
@@ -275,7 +321,7 @@ function ftsQuery(reader: SqliteDatabase, table: string, match: string, tier: nu
         ORDER BY f.rowid DESC
         LIMIT ?3`,
     )
-    .all(query.userId, `body : (${match})`, query.window, query.conversationId);
+    .all(query.userId, `body : (${match})`, query.rankWindow, query.conversationId);
   return rows.map((row) => ({ ...row, tier, kind }));
 }
 
@@ -289,7 +335,7 @@ const SCAN_IDS = 5_000;
  * holds few of the caller's messages (reading those costs index lookups per conversation, not per id).
  */
 async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query: SearchQuery): Promise<SearchHit[]> {
-  const likes = terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+  const likes = likeClauses(terms);
   const statement = reader.query<{ id: number; hit: number }, (string | number | null)[]>(
     `SELECT m.id, (1 ${likes}) AS hit FROM messages AS m
       WHERE m.id BETWEEN ? AND ? AND m.deleted_at IS NULL

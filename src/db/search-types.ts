@@ -21,8 +21,13 @@ export interface SearchQuery {
   userId: number;
   terms: SearchTerm[];
   conversationId: number | null;
-  /** How many of the newest matches of each kind are ranked: very common words cost a bounded amount. */
+  /**
+   * How many of the newest matches of each newest-first kind are read: a first page needs one more than it shows,
+   * a later page (a cursor) the whole `rankWindow`. Very common words cost a bounded amount either way.
+   */
   window: number;
+  /** How many of the newest matches a ranked kind (bm25, ts_rank) ranks, on every page. */
+  rankWindow: number;
 }
 
 /** What each engine answers: the caller's matching messages of one tier, newest first, at most `query.window`. */

@@ -13,26 +13,34 @@ const length = (text: string) => [...text].length;
  * The caller's matching messages, unordered, from the best kind of match down, each kind asked only while fewer than
  * `wanted` were found: whole words and phrases, then words as prefixes, then substrings of three or more characters
  * (the only kind for CJK terms, which have no spaces), then, for one- and two-character CJK terms, a bounded scan.
- * Only messages of conversations the user is a member of are ever read.
+ * Only messages of conversations the user is a member of are ever read. `counts` says which hits count towards
+ * `wanted` (those after a page's cursor: a later page needs the kinds below the ones earlier pages showed).
  */
-export async function searchMessages(reader: Connection, query: SearchQuery, wanted: number): Promise<SearchHit[]> {
+export async function searchMessages(
+  reader: Connection,
+  query: SearchQuery,
+  wanted: number,
+  counts: (hit: SearchHit) => boolean = () => true,
+): Promise<SearchHit[]> {
   const tiers = isKysely(reader) ? postgresSearch(reader, query) : sqliteSearch(reader, query);
   const { terms } = query;
   const hits: SearchHit[] = [];
   const seen = new Set<number>();
+  let counted = 0;
   const add = (rows: SearchHit[]) => {
     for (const row of rows) {
       if (seen.has(row.id)) continue;
       seen.add(row.id);
       hits.push(row);
+      if (counts(row)) counted++;
     }
   };
   if (!terms.some((t) => hasCjk(t.text))) {
     add(await tiers.words(terms));
     // Prefix queries read a word's whole posting list, so they come only when whole words found too little.
-    if (hits.length < wanted && terms.some((t) => !t.phrase)) add(await tiers.prefixes(terms));
+    if (counted < wanted && terms.some((t) => !t.phrase)) add(await tiers.prefixes(terms));
   }
-  if (hits.length < wanted) {
+  if (counted < wanted) {
     const long = terms.filter((t) => length(t.text) >= 3);
     const short = terms.filter((t) => length(t.text) < 3);
     if (long.length && !short.some((t) => hasCjk(t.text))) add(await tiers.substrings(long, short));

@@ -17,6 +17,9 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
 }
 
+/** A 200 whose body is already JSON text (a cached, serialized answer). */
+export const jsonText = (json: string) => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } });
+
 /** What an AppError says on every wire (HTTP and both sockets): code, message, field errors, and a 429's wait. */
 export interface WireError {
   status: number;

@@ -15,6 +15,7 @@ import { nodes } from "./scenarios/nodes";
 import { postgres } from "./scenarios/postgres";
 import { search } from "./scenarios/search";
 import { send } from "./scenarios/send";
+import { stalls } from "./scenarios/stalls";
 
 const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = {
   fanout,
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioRe
   history,
   conversations,
   search,
+  stalls,
   nodes,
   postgres,
   idle,

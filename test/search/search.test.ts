@@ -127,6 +127,29 @@ describe("pagination", () => {
     }
     expect(seen).toEqual(all);
   });
+
+  test("a first page (which reads only a few of the newest matches) begins the same order that later pages continue, across kinds", async () => {
+    const room = (await createGroup(api, alice, [])).id;
+    // Whole words, words starting with the term and words containing it, interleaved, newest mixed in each kind.
+    const texts = ["quar", "quarry", "aquarium", "a quarrel", "squares", "quar again", "the quarry", "aquarist"];
+    for (let i = 0; i < 24; i++) await sendText(api, alice, room, `${texts[i % texts.length]} ${i} 北京`);
+    for (const q of ["quar", "北京"]) {
+      const all = await found(alice, q, { conversation_id: room, limit: 100 });
+      expect(all).toHaveLength(24);
+      for (const limit of [1, 3, 7]) {
+        const seen: number[] = [];
+        let before: string | null = null;
+        for (let page = 0; page < 30; page++) {
+          const response: any = await search(alice, { q, conversation_id: room, limit, ...(before ? { before } : {}) });
+          expect(response.status).toBe(200);
+          seen.push(...response.body.results.map((r: any) => r.id));
+          before = response.body.next;
+          if (!before) break;
+        }
+        expect(seen).toEqual(all);
+      }
+    }
+  });
 });
 
 describe("changes show at once", () => {

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { errorResponses } from "../../lib/errors";
+import { jsonText } from "../../lib/http";
 import { requireUser } from "../auth/plugin";
 import { Message } from "../messages/model";
 import { listPins } from "../messages/pins";
@@ -148,7 +149,7 @@ export const conversationRoutes = (ctx: AppContext) =>
         security,
       },
     })
-    .get("/conversations/", ({ user }) => conversations.listConversations(ctx, user), {
+    .get("/conversations/", async ({ user }) => jsonText(await conversations.listConversationsJson(ctx, user)), {
       response: t.Array(Conversation),
       detail: { tags: ["Conversations"], summary: "The caller's conversations, most recently active first", security },
     })

@@ -220,9 +220,12 @@ export async function addAndAnnounce(
   return added;
 }
 
-/** The caller's conversations, direct and group, most recently active first. */
-export async function listConversations(ctx: AppContext, user: AuthUser): Promise<ConversationView[]> {
-  return conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id));
+/** The caller's conversations, direct and group, most recently active first, as JSON text (kept: see list-cache.ts). */
+export function listConversationsJson(ctx: AppContext, user: AuthUser): Promise<string> {
+  return ctx.conversationLists.load(user.id, async () => {
+    const views = await conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id));
+    return { conversationIds: views.map((v) => v.id), json: JSON.stringify(views) };
+  });
 }
 
 async function conversationViews(

@@ -90,6 +90,9 @@ export async function sweepExpiredFiles(ctx: AppContext, now = Date.now()): Prom
     await ctx.uploads.remove(file.storage_name);
     await repo.markDeleted(ctx.db, file.id, now);
   }
-  if (expired.length) ctx.newestPages.clear(); // cached pages still show those files as available
+  if (expired.length) {
+    ctx.newestPages.clear(); // cached pages still show those files as available
+    ctx.conversationLists.clear();
+  }
   return expired.length;
 }

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { errorResponses } from "../../lib/errors";
+import { jsonText } from "../../lib/http";
 import { requireUser } from "../auth/plugin";
 import { IDEMPOTENT_REPLAY, withHeaders } from "../docs/openapi";
 import {
@@ -23,7 +24,6 @@ import * as messages from "./service";
 const security = [{ bearerAuth: [] }];
 
 /** An answer whose JSON is already serialized (the history page may come from a cache). */
-const jsonText = (json: string) => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } });
 
 /** The routes that take a file, as "METHOD route": the only ones that read multipart bodies (files/multipart.ts). */
 export const messageFileRoutes = ["POST /api/messages/:conversation_id/send/"];

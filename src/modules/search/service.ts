@@ -13,7 +13,10 @@ import { makeSnippet } from "./highlight";
 import type { SearchQueryParams, SearchResult } from "./model";
 
 const MAX_TERMS = 12;
-/** The newest matches ranked per query: very common words cost a bounded amount, and rare ones are all found. */
+/**
+ * The newest matches ranked per query: very common words cost a bounded amount, and rare ones are all found. A
+ * first page of a newest-first kind needs only its own length and one more (see SearchQuery.window).
+ */
 const RANK_WINDOW = 2_000;
 
 /** Words and "quoted phrases"; terms with no letter or digit are dropped (the tokenizers would drop them anyway). */
@@ -58,8 +61,11 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   const after = params.before === undefined ? null : decodeCursor(params.before);
   await ctx.searchIndexer.catchUp(); // every message sent before this search is found by it
   const limit = params.limit ?? 20;
-  const hits = (await guarded(ctx, () => searchMessages(ctx.reader, { userId: user.id, terms, conversationId, window: RANK_WINDOW }, limit))).sort(order);
-  const rest = after ? hits.filter((hit) => order(hit, after) > 0) : hits;
+  const isAfter = (hit: SearchHit) => !after || order(hit, after) > 0;
+  // One more than a page: whether there is a next one.
+  const query = { userId: user.id, terms, conversationId, window: after ? RANK_WINDOW : limit + 1, rankWindow: RANK_WINDOW };
+  const hits = (await guarded(ctx, () => searchMessages(ctx.reader, query, limit + 1, isAfter))).sort(order);
+  const rest = hits.filter(isAfter);
   const page = rest.slice(0, limit);
   const found = new Map(
     (

@@ -110,6 +110,7 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
     return row;
   }).catch(mapUniqueViolation);
   if (password !== undefined) ctx.hub.disconnectUser(user.id, 1008, "Password changed");
+  if (changes.username !== undefined || changes.first_name !== undefined || changes.last_name !== undefined) ctx.conversationLists.clear(); // names in lists, no event
   return updated ?? notFound();
 }
 
@@ -128,6 +129,7 @@ export async function deleteUser(ctx: AppContext, actor: AuthUser, id: number): 
   for (const storageName of removedFiles) await ctx.uploads.remove(storageName); // bytes go once no row points at them
   ctx.newestPages.clear(); // the tombstones went with the account, without events of their own
   ctx.memberships.clear(); // so did its memberships
+  ctx.conversationLists.clear();
   ctx.searchIndexer.markForPurge();
   ctx.hub.disconnectUser(user.id, 1008, "Account deleted");
   truncateWalSoon(ctx);

@@ -14,7 +14,7 @@ const SYLLABLES = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "da", "pe", "
 const CHINESE = ["北京", "会议", "项目", "进度", "天气", "公园", "明天", "讨论", "朋友", "晚饭"];
 
 /** A vocabulary of made-up words with a long tail: a few words are in most messages, most words in very few. */
-function corpus(_count: number): (index: number) => string {
+export function corpus(_count: number): (index: number) => string {
   const words = Array.from({ length: 20_000 }, (_, i) => {
     let word = "";
     for (let n = i + 7; n > 0 || word.length < 4; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
