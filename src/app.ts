@@ -1,5 +1,6 @@
 // createApp assembles Parley from its modules around one database; tests build one against a temp data dir.
 import type { Database as SqliteDatabase } from "bun:sqlite";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
@@ -83,8 +84,8 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
   return app;
 }
 
-/** Metrics read at scrape time, and counts of what the hub publishes. */
-function registerReadings(ctx: AppContext) {
+/** Metrics read at scrape time, and counts of what the hub publishes. Returns what stops the event-loop monitor. */
+function registerReadings(ctx: AppContext): () => void {
   const { metrics, hub } = ctx;
   metrics.reading("parley_websocket_connections", "Open WebSocket connections.", "gauge", () => hub.connectionCount);
   metrics.reading("parley_events_delivered_total", "Event frames delivered to sockets.", "counter", () => hub.delivered);
@@ -95,6 +96,16 @@ function registerReadings(ctx: AppContext) {
     metrics.reading("parley_events_from_log_total", "Events read from the log because their announcement never came.", "counter", () => hub.filledFromLog);
   }
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
+  metrics.reading("parley_process_heap_used_bytes", "JavaScript heap in use.", "gauge", () => process.memoryUsage().heapUsed);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  // Since the previous scrape: one scraper (Prometheus, the soak) sees each stall once.
+  metrics.reading("parley_event_loop_delay_p99_seconds", "Event-loop delay, 99th percentile since the previous scrape.", "gauge", () => {
+    const p99 = loopDelay.percentile(99) / 1e9;
+    loopDelay.reset();
+    return p99;
+  });
+  return () => loopDelay.disable();
 }
 
 /** Everything that follows an event the hub delivers, committed on this node or another: listed here and nowhere else. */
@@ -178,7 +189,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     transport: null,
     clientIp: clientIpSource(config.trustProxy),
   };
-  registerReadings(ctx);
+  const stopLoopMonitor = registerReadings(ctx);
   afterDelivery(ctx);
   ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
@@ -192,6 +203,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       stopJobs ??= startHousekeeping(ctx);
     },
     async close() {
+      stopLoopMonitor();
       await stopJobs?.();
       await database.close();
     },
