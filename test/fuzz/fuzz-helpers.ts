@@ -108,6 +108,8 @@ export function valueFor(doc: Json, raw: Json, ids: (name: string) => number[] =
       return orNull(fc.double({ min: schema.minimum ?? -1e6, max: schema.maximum ?? 1e6, noNaN: true }));
     case "boolean":
       return orNull(fc.boolean());
+    case "null":
+      return fc.constant(null);
     case "array":
       return orNull(
         fc.array(depth > 3 ? fc.constant(null) : valueFor(doc, schema.items ?? {}, ids, name, depth + 1), { maxLength: Math.min(schema.maxItems ?? 4, 4) }),

@@ -43,6 +43,7 @@ beforeAll(async () => {
   const message = await sendText(api, member, group.id, "a message to fuzz around");
   const other = await sendText(api, member, direct, "another");
   const file = await upload(api, member, group.id, new TextEncoder().encode("file bytes"), "notes.txt", "text/plain");
+  expect(file.status).toBe(201);
   const users = victims.map((v) => v.id);
   Object.assign(known, {
     conversation_id: [group.id, direct, theirs.id],
@@ -55,7 +56,7 @@ beforeAll(async () => {
     members: users,
     file_id: [file.body.file.id],
   });
-});
+}, 60_000);
 
 const idsFor = (name: string) => known[name] ?? [];
 
@@ -190,10 +191,10 @@ async function perform(
   try {
     body = text ? JSON.parse(text) : null;
   } catch {}
-  const where = `${op.method} ${url.slice(0, 300)} as ${input.as} (${input.body?.contentType ?? "no type"}): ${response.status} ${text.slice(0, 300)}`;
+  const where = `${op.method} ${url.slice(0, 200)}${url.length > 200 ? `… (${url.length} characters)` : ""} as ${input.as} (${input.body?.contentType ?? "no type"}): ${response.status} ${text.slice(0, 300)}`;
   if (response.status >= 500) throw new Error(`5xx: ${where}`);
   await checkResponse(fetchDocument, op.method, url, response.status, response.headers, body, text).catch((error) => {
-    throw new Error(`${(error as Error).message} — for ${where}`);
+    throw new Error(`${(error as Error).message.slice(0, 600)} — for ${where}`);
   });
 }
 

@@ -1,7 +1,9 @@
 // What the fuzzers (test/fuzz/*.test.ts) found, each fixed and pinned here by a fixed input, named after what broke.
 import { describe, expect, test } from "bun:test";
+import { CLOSE_CODES } from "../../src/modules/docs/asyncapi";
 import { makeStaff } from "../chat-helpers";
 import { checkedFetch, listen, registerUser } from "../helpers";
+import { RawSocket, wsFrame } from "./raw-websocket";
 
 const { server, api } = await listen();
 
@@ -22,5 +24,31 @@ describe("fuzzer findings", () => {
     expect(read.status).toBe(200);
     expect((await read.json()).id).toBe(user.id);
     expect((await api("GET", "/api/users/protected/", { token: user.access })).status).toBe(200);
+  });
+});
+
+describe("fuzzer findings in what the documents describe", () => {
+  test("a URL over Bun's limit (16 KiB) was answered 431, which the OpenAPI document did not describe", async () => {
+    const user = await registerUser(api, "longurl");
+    const response = await checkedFetch(`${server.url}/api/search/?q=${"x".repeat(20_000)}`, { headers: { authorization: `Bearer ${user.access}` } });
+    expect(response.status).toBe(431);
+  });
+
+  test("a WebSocket protocol error closed with 1002 (reserved bit) or 1007 (text not UTF-8), close codes /asyncapi.json did not list", async () => {
+    const user = await registerUser(api, "protocol");
+    const port = Number(new URL(server.url).port);
+    const documented = new Set<number>(CLOSE_CODES.map((c) => c.code));
+    const ping = new TextEncoder().encode('{"type":"ping"}');
+    for (const [frame, code] of [
+      [wsFrame(0x1, ping, true, 0x40), 1002],
+      [wsFrame(0x1, new Uint8Array([...ping.slice(0, 3), 0xff, 0xc0, ...ping.slice(3)]), true), 1007],
+    ] as const) {
+      const raw = await RawSocket.open(port, `/ws?token=${user.access}`);
+      raw.write(frame);
+      const frames = await raw.until((all) => all.some((f) => f.opcode === 0x8), 10_000);
+      raw.destroy();
+      expect(frames.find((f) => f.opcode === 0x8)?.code).toBe(code);
+      expect(documented.has(code)).toBe(true);
+    }
   });
 });
