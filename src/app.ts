@@ -8,7 +8,7 @@ import { databasePath, isMigrated, migrateToLatest, openConfiguredDatabase, type
 import { GroupCommitter } from "./core/commit";
 import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
-import { canonicalPathIds } from "./lib/schemas";
+import { canonicalPathIds, noNulCharacters } from "./lib/schemas";
 import { DiskSpace } from "./lib/disk-space";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
@@ -69,6 +69,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
   })
     .use(errorHandling(ctx.log, ctx.diskSpace))
     .use(canonicalPathIds())
+    .use(noNulCharacters(() => app.routes as never))
     .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
     .use(multipartUploads(ctx, messageFileRoutes))

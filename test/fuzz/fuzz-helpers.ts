@@ -97,7 +97,7 @@ export function valueFor(doc: Json, raw: Json, ids: (name: string) => number[] =
       if (schema.pattern) return orNull(fc.stringMatching(new RegExp(schema.pattern)));
       const minLength = schema.minLength ?? 0;
       const maxLength = Math.min(schema.maxLength ?? 40, Math.max(minLength, 40));
-      return orNull(fc.string({ unit: fc.constantFrom("grapheme", "grapheme-ascii") as never, minLength, maxLength }));
+      return orNull(fc.oneof(fc.string({ unit: "grapheme", minLength, maxLength }), fc.string({ unit: "grapheme-ascii", minLength, maxLength })));
     }
     case "integer": {
       const known = ids(name);

@@ -1,8 +1,10 @@
 // What the fuzzers (test/fuzz/*.test.ts) found, each fixed and pinned here by a fixed input, named after what broke.
 import { describe, expect, test } from "bun:test";
 import { CLOSE_CODES } from "../../src/modules/docs/asyncapi";
-import { makeStaff } from "../chat-helpers";
-import { checkedFetch, listen, registerUser } from "../helpers";
+import { NUL_MESSAGE } from "../../src/lib/schemas";
+import { createGroup, makeStaff } from "../chat-helpers";
+import { checkedFetch, listen, queryRows, registerUser } from "../helpers";
+import { connect } from "../ws-helpers";
 import { RawSocket, wsFrame } from "./raw-websocket";
 
 const { server, api } = await listen();
@@ -50,5 +52,28 @@ describe("fuzzer findings in what the documents describe", () => {
       expect(frames.find((f) => f.opcode === 0x8)?.code).toBe(code);
       expect(documented.has(code)).toBe(true);
     }
+  });
+});
+
+describe("fuzzer findings on PostgreSQL", () => {
+  test("a NUL character in a field answered 500 on PostgreSQL (its text cannot hold NUL): now 400 naming the field, on both databases", async () => {
+    const user = await registerUser(api, "nul");
+    const login = await api("POST", "/api/login/", { body: { email: "a\u0000b@example.com", password: "whatever" } });
+    expect(login.status).toBe(400);
+    expect(login.body).toEqual({ email: [NUL_MESSAGE] });
+    const group = await createGroup(api, user);
+    const sent = await api("POST", `/api/messages/${group.id}/send/`, { token: user.access, body: { message: "before\u0000after" } });
+    expect(sent.status).toBe(400);
+    expect(sent.body).toEqual({ message: [NUL_MESSAGE] });
+    const search = await api("GET", "/api/search/?q=a%00b", { token: user.access });
+    expect(search.status).toBe(400);
+    const reaction = await api("DELETE", `/api/messages/${group.id}/1/reactions/%00/`, { token: user.access });
+    expect(reaction.status).toBe(404);
+    const socket = await connect(server.url, user.access);
+    socket.send({ type: "message.send", ref: 1, conversation_id: group.id, message: "a\u0000b" });
+    const refused = await socket.next("error");
+    expect(refused.data).toMatchObject({ code: "invalid", ref: 1 });
+    await socket.close();
+    expect((await queryRows(server.parley, "SELECT count(*) AS n FROM messages"))[0].n).toBe(0);
   });
 });
