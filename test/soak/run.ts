@@ -21,6 +21,8 @@ const seconds = Number(process.env.SOAK_SECONDS ?? Number(option("minutes") ?? 1
 const socketCount = Number(process.env.SOAK_SOCKETS ?? option("sockets") ?? 10_000);
 const reportSeconds = Number(process.env.SOAK_REPORT_SECONDS ?? (seconds >= 300 ? 60 : 10));
 const outPath = option("out") ?? join(ROOT, "test/soak/RESULTS.md");
+/** A copy of the binary to run (so that a rebuild of dist/parley during a long soak does not touch the running one). */
+const binary = option("binary") ?? BINARY;
 /** Operations per second over the whole population (each by a random connected user). */
 const RATES = { direct: 10, group10: 4, group1000: 0.25, typing: 5, readMarker: 5, history: 5, search: 1 };
 /** The share of sockets that drop and resume (with `since`) per minute, spread evenly over the minute. */
@@ -205,7 +207,7 @@ async function main() {
   const setupStart = performance.now();
   const data: SoakData = await fillSoakData(dataDir, socketCount);
   const issuer = createTokens(SECRET, { access: (seconds + 3600) * 1000, refresh: 3_600_000 });
-  const server = await spawnParley(dataDir, { PARLEY_RATE_LIMITS: "on" });
+  const server = await spawnParley(dataDir, { PARLEY_RATE_LIMITS: "on" }, binary);
   const pid = server.proc.pid;
   const clients: Client[] = [];
   for (let user = 1; user <= socketCount; user++) {
@@ -446,5 +448,5 @@ function writeResults({
   return verdicts;
 }
 
-if (!Bun.file(BINARY).size && args.includes("--no-build")) throw new Error(`${BINARY} is missing: run npm run build`);
+if (!Bun.file(binary).size && args.includes("--no-build")) throw new Error(`${binary} is missing: run npm run build`);
 await main();
