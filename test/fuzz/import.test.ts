@@ -174,7 +174,7 @@ describe("import-django of damaged databases", () => {
             await parley.close();
           }
         }),
-        fuzzParameters(fuzzRuns(8)),
+        fuzzParameters(fuzzRuns(6)),
       );
       console.log("import-django fuzz outcomes:", JSON.stringify(outcomes));
     },
