@@ -13,13 +13,14 @@ const CANONICAL_ID = /^(0|-?[1-9][0-9]*)$/;
 /**
  * Path ids in their one spelling only: Elysia's coercion reads "+1", " 1", "1.0", "0x1", "1e0" and "01" all as 1, so
  * one object had many addresses (a proxy rule or cache keyed on the path could be walked around). Any other spelling
- * names nothing: 404, as for an id that does not exist.
+ * is handed on as one that is no number, so it goes the way "abc" goes (401 first for anonymous callers, then 404).
  */
 export const canonicalPathIds = () =>
   new Elysia({ name: "parley-canonical-path-ids" }).onTransform({ as: "global" }, ({ params }) => {
     for (const name in params) {
       const value = (params as Record<string, unknown>)[name];
-      if ((name === "id" || name.endsWith("_id")) && typeof value === "string" && !CANONICAL_ID.test(value)) throw new AppError(404, "not_found", "Not found.");
+      if ((name === "id" || name.endsWith("_id")) && typeof value === "string" && !CANONICAL_ID.test(value))
+        (params as Record<string, unknown>)[name] = "not-an-id";
     }
   });
 
