@@ -1,5 +1,6 @@
 // createApp assembles Parley from its modules around one database; tests build one against a temp data dir.
 import type { Database as SqliteDatabase } from "bun:sqlite";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
@@ -7,6 +8,7 @@ import { databasePath, isMigrated, migrateToLatest, openConfiguredDatabase, type
 import { GroupCommitter } from "./core/commit";
 import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
+import { canonicalPathIds, noNulCharacters } from "./lib/schemas";
 import { DiskSpace } from "./lib/disk-space";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
@@ -74,6 +76,8 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     },
   })
     .use(errorHandling(ctx.log, ctx.diskSpace))
+    .use(canonicalPathIds())
+    .use(noNulCharacters(() => app.routes as never))
     .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
     .use(multipartUploads(ctx, messageFileRoutes))
@@ -92,8 +96,8 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
   return app;
 }
 
-/** Metrics read at scrape time, and counts of what the hub publishes. */
-function registerReadings(ctx: AppContext) {
+/** Metrics read at scrape time, and counts of what the hub publishes. Returns what stops the event-loop monitor. */
+function registerReadings(ctx: AppContext): () => void {
   const { metrics, hub } = ctx;
   metrics.reading("parley_websocket_connections", "Open WebSocket connections.", "gauge", () => hub.connectionCount);
   metrics.reading("parley_events_delivered_total", "Event frames delivered to sockets.", "counter", () => hub.delivered);
@@ -105,6 +109,16 @@ function registerReadings(ctx: AppContext) {
   }
   ctx.push.registerReadings(metrics);
   metrics.reading("parley_process_resident_memory_bytes", "Resident memory of the process.", "gauge", () => process.memoryUsage.rss());
+  metrics.reading("parley_process_heap_used_bytes", "JavaScript heap in use.", "gauge", () => process.memoryUsage().heapUsed);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  // Since the previous scrape: one scraper (Prometheus, the soak) sees each stall once.
+  metrics.reading("parley_event_loop_delay_p99_seconds", "Event-loop delay, 99th percentile since the previous scrape.", "gauge", () => {
+    const p99 = loopDelay.percentile(99) / 1e9;
+    loopDelay.reset();
+    return p99;
+  });
+  return () => loopDelay.disable();
 }
 
 /** Everything that follows an event the hub delivers, committed on this node or another: listed here and nowhere else. */
@@ -207,7 +221,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     transport: null,
     clientIp: clientIpSource(config.trustProxy),
   };
-  registerReadings(ctx);
+  const stopLoopMonitor = registerReadings(ctx);
   afterDelivery(ctx);
   ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
@@ -222,6 +236,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async close() {
       ctx.push.stop();
+      stopLoopMonitor();
       await stopJobs?.();
       await database.close();
     },

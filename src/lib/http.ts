@@ -6,7 +6,8 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { Elysia, ValidationError } from "elysia";
 import type { DiskSpace } from "./disk-space";
-import { AppError, RateLimitedError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
+import { AppError, invalidField, RateLimitedError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
+import { fieldWithNul, NUL_MESSAGE } from "./schemas";
 import type { Logger } from "./log";
 
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
@@ -88,6 +89,8 @@ export function fieldErrors(error: ValidationError, request?: Request): FieldErr
 
 /** A body checked by a compiled schema outside a route (a /ws operation): a failure is the route's 400 with field errors. */
 export function validated<T extends TSchema>(check: TypeCheck<T>, value: unknown): Static<T> {
+  const nul = fieldWithNul(value);
+  if (nul !== null) invalidField(nul || "non_field_errors", NUL_MESSAGE);
   if (check.Check(value)) return value;
   const fields = fieldErrors(new ValidationError("body", check, value));
   throw new AppError(400, "invalid", Object.values(fields)[0]?.[0] ?? "Invalid input.", fields);

@@ -67,8 +67,8 @@ export function buildBinary() {
 }
 
 /** The compiled binary on a prepared data dir, with benchmark settings (known secret, no rate limits). */
-export function spawnParley(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  return spawnServer([BINARY, "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
+export function spawnParley(dataDir: string, env: Record<string, string> = {}, binary = BINARY): Promise<ChildServer> {
+  return spawnServer([binary, "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
     PARLEY_JWT_SECRET: SECRET,
     PARLEY_LOG_LEVEL: "info",
     PARLEY_RATE_LIMITS: "off",

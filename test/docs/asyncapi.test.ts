@@ -72,7 +72,7 @@ describe("GET /asyncapi.json", async () => {
 
   test("names the connection's credentials and since, the close codes, and the REST document's schemas", () => {
     expect(doc.channels.events.bindings.ws.query.properties).toContainAllKeys(["ticket", "token", "since"]);
-    expect(doc.channels.events["x-close-codes"].map((c: { code: number }) => c.code)).toEqual([1000, 1001, 1006, 1008, 1009, 1011, 1013]);
+    expect(doc.channels.events["x-close-codes"].map((c: { code: number }) => c.code)).toEqual([1000, 1001, 1002, 1006, 1007, 1008, 1009, 1011, 1013]);
     expect(doc.info.description).toContain("| 1013 |");
     expect(doc.components.schemas).toContainKeys(["Message", "ReadState"]);
     expect(doc.components.messages["message.created"].payload.properties.data).toEqual({ $ref: "#/components/schemas/Message" });

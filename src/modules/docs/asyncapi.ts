@@ -20,10 +20,16 @@ export const CLOSE_CODES = [
     then: "Reconnect with backoff, with `since` set to the last seq received: nothing is lost.",
   },
   {
+    code: 1002,
+    when: "The client broke the WebSocket protocol (RFC 6455): a reserved bit or opcode, a continuation with nothing to continue, a new message inside a fragmented one.",
+    then: "Fix the client (or its WebSocket library); reconnect with `since`.",
+  },
+  {
     code: 1006,
     when: "No close frame: the network dropped, or the socket did not answer the server's pings within PARLEY_WS_IDLE_TIMEOUT.",
     then: "Reconnect with exponential backoff and jitter, with `since`.",
   },
+  { code: 1007, when: "A text frame that is not valid UTF-8.", then: "Send text as UTF-8 (or JSON with \\u escapes); reconnect with `since`." },
   {
     code: 1008,
     when: "Policy: `Logged out`, `Logged out everywhere`, `Session revoked`, `Password changed`, `Account deactivated`, `Account deleted`; `Rate limit exceeded` (too many frames: a burst of 100, then 20 a second); on /ws/chat/{id}/, `No longer a member`.",

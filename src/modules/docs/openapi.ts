@@ -117,7 +117,8 @@ const ERROR_HEADERS: Record<string, Json> = {
  * The error answers an operation gets from its shape, as onError (src/lib/http.ts) and the plugins before it give them:
  * a body or query → 400 (field errors, or a malformed body); a body → 413 (too large) and 415 (multipart where no file
  * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; a write (any method
- * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); and any → 500.
+ * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); any → 431 (Bun's, for a URL or headers too large)
+ * and 500.
  */
 function shapeErrors(op: Json, method: string): string[] {
   const parameters = (op.parameters as Json[] | undefined) ?? [];
@@ -127,7 +128,7 @@ function shapeErrors(op: Json, method: string): string[] {
   if (op.security) statuses.push("401");
   if (parameters.some((p) => p.in === "path")) statuses.push("404");
   if (op.requestBody) statuses.push("413", "415");
-  statuses.push("500");
+  statuses.push("431", "500");
   if (method !== "get" && method !== "head") statuses.push("507");
   return statuses;
 }
@@ -166,8 +167,10 @@ export const fileDownloadResponses = {
 function errorResponse(status: string, declared?: Json): Json {
   const schema = status === "400" ? { oneOf: [ref("FieldErrors"), ref("Error")] } : ref("Error");
   const headers = { ...ERROR_HEADERS[status], ...(declared?.headers as Json | undefined) };
-  // Bun refuses a body over its socket limit (no Content-Length declared) before the app sees it: 413 with no body.
-  const content = status === "413" ? { ...errorContent(schema), "*/*": { schema: { type: "string", maxLength: 0 } } } : errorContent(schema);
+  // Bun refuses a body over its socket limit (no Content-Length declared) before the app sees it: 413 with no body;
+  // and a request line or headers over its limit (a URL of some 16 KiB) the same way, with 431.
+  const noBody = { "*/*": { schema: { type: "string", maxLength: 0 } } };
+  const content = status === "413" ? { ...errorContent(schema), ...noBody } : status === "431" ? noBody : errorContent(schema);
   return {
     description: (declared?.description as string | undefined) ?? STATUS_CODES[Number(status)] ?? "Error",
     ...(Object.keys(headers).length && { headers }),
