@@ -5,6 +5,7 @@ import { placeFieldErrors } from "./auth-view";
 import { field, h } from "./dom";
 import { onSubmit, openDialog } from "./modal";
 import { notificationsSupported } from "./notifications";
+import { webPushControl } from "./push";
 import { messageOf } from "./words";
 
 type Field = ReturnType<typeof field>;
@@ -106,6 +107,11 @@ export async function showAccount(api: ParleyClient) {
     section("Email", emailForm),
     section("Password", passwordForm),
     section("Desktop notifications", permission, allow),
+    section(
+      "Notifications when Parley is closed",
+      h("p", { class: "muted" }, "Direct messages and mentions, through this browser's push service."),
+      webPushControl(api),
+    ),
     section("Sessions", h("p", { class: "muted" }, "End every login of your account, on every device."), everywhere),
   );
 }

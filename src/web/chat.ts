@@ -16,7 +16,7 @@ import { messageOf } from "./words";
 import { Router } from "./router";
 import { SearchView } from "./search-view";
 import { ChatStore } from "./store";
-import { disableWebPush, webPushControl } from "./push";
+import { disableWebPush, resumeWebPush } from "./push";
 import { UnreadBadge, unreadSince } from "./unread";
 
 export class Chat {
@@ -93,6 +93,7 @@ export class Chat {
     });
     document.addEventListener("visibilitychange", this.onVisible);
     installJump((c, id) => this.jump(c, id));
+    resumeWebPush(api);
   }
 
   /** Opens a conversation at a message, its surroundings loaded (jump.ts). */
@@ -162,7 +163,6 @@ export class Chat {
       "aside",
       { class: "sidebar" },
       header,
-      webPushControl(this.api),
       this.connection,
       search.element,
       dialogs.directForm(),

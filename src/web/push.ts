@@ -1,6 +1,6 @@
 // Web Push from the page: the service worker at /sw.js shows pushes while Parley is closed. Enabling registers it,
 // asks the person's permission, subscribes with the server's VAPID key and gives the server the subscription;
-// disabling (and logging out) takes it back. The control here is a stopgap place for it until settings exist.
+// disabling (and logging out) takes it back. Its control is in Settings (account-view.ts).
 import type { ParleyClient, PushSubscriptionBody } from "../client";
 import { h } from "./dom";
 
@@ -56,12 +56,9 @@ const LABELS: Record<WebPushState, string> = {
   unsupported: "Notifications unavailable",
 };
 
-/**
- * A button turning Web Push on and off. On load, a subscription made before is given to the server again (it follows
- * this login: a new login after "log out everywhere" needs it), and a click on a notification opens its conversation.
- */
+/** A button turning Web Push on and off (in Settings). */
 export function webPushControl(client: ParleyClient): HTMLElement {
-  const button = h("button", { type: "button", class: "quiet push-toggle", "aria-pressed": "false" }, LABELS.disabled);
+  const button = h("button", { type: "button", "aria-pressed": "false" }, LABELS.disabled);
   const show = (state: WebPushState) => {
     button.textContent = LABELS[state];
     button.setAttribute("aria-pressed", String(state === "enabled"));
@@ -73,8 +70,16 @@ export function webPushControl(client: ParleyClient): HTMLElement {
     const on = button.getAttribute("aria-pressed") === "true";
     show(await (on ? disableWebPush(client).then(webPushState) : enableWebPush(client)).catch(webPushState));
   });
+  void webPushState().then(show);
+  return button;
+}
+
+/**
+ * At login: a subscription made before is given to the server again (it follows this login: a new login after "log out
+ * everywhere" needs it), and a click on a notification opens its conversation.
+ */
+export function resumeWebPush(client: ParleyClient) {
   void webPushState().then(async (state) => {
-    show(state);
     if (state !== "enabled") return;
     const subscription = await currentSubscription();
     if (subscription) await client.subscribePush(subscription.toJSON() as PushSubscriptionBody).catch(() => undefined);
@@ -86,7 +91,6 @@ export function webPushControl(client: ParleyClient): HTMLElement {
       if (/^#\/c\/\d+$/.test(hash)) location.hash = hash;
     });
   }
-  return button;
 }
 
 let listening = false;

@@ -50,6 +50,14 @@ function fakePushManager(endpoint: string) {
   };
 }
 
+/** The Settings dialog, where "Enable notifications" lives. */
+async function openSettings(page: Page) {
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Settings" });
+  await shown(dialog);
+  return dialog;
+}
+
 describe("Web Push in Chromium", async () => {
   const pushService = startPushService();
   const { server, api } = await listen({ pushAllowHttp: true });
@@ -82,12 +90,13 @@ describe("Web Push in Chromium", async () => {
   test(
     '"Enable notifications" registers the service worker, subscribes with the server\'s key and gives Parley the subscription',
     async () => {
-      const enable = page.getByRole("button", { name: "Enable notifications" });
+      const settings = await openSettings(page);
+      const enable = settings.getByRole("button", { name: "Enable notifications" });
       await shown(enable);
       expect(await unnamedControls(page)).toEqual([]);
       await enable.click();
-      await shown(page.getByRole("button", { name: "Turn off notifications" }));
-      expect(await page.getByRole("button", { name: "Turn off notifications" }).getAttribute("aria-pressed")).toBe("true");
+      await shown(settings.getByRole("button", { name: "Turn off notifications" }));
+      expect(await settings.getByRole("button", { name: "Turn off notifications" }).getAttribute("aria-pressed")).toBe("true");
       expect(await rows()).toEqual([{ endpoint }]);
       const registered = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration("/"))?.active?.scriptURL);
       expect(registered).toBe(`${server.url}/sw.js`);
@@ -119,7 +128,8 @@ describe("Web Push in Chromium", async () => {
       page = await context.newPage();
       watch = watchPage(page);
       await page.goto(server.url);
-      await shown(page.getByRole("button", { name: "Turn off notifications" }));
+      await shown((await openSettings(page)).getByRole("button", { name: "Turn off notifications" }));
+      await page.keyboard.press("Escape");
       const cdp = await context.newCDPSession(page);
       const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
       cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
@@ -175,8 +185,9 @@ describe("Web Push in Chromium", async () => {
   test(
     '"Turn off notifications" unsubscribes here and on the server',
     async () => {
-      await page.getByRole("button", { name: "Turn off notifications" }).click();
-      await shown(page.getByRole("button", { name: "Enable notifications" }));
+      const settings = await openSettings(page);
+      await settings.getByRole("button", { name: "Turn off notifications" }).click();
+      await shown(settings.getByRole("button", { name: "Enable notifications" }));
       expect(await rows()).toEqual([]);
     },
     STEP,
