@@ -8,6 +8,9 @@ import { GroupCommitter } from "./core/commit";
 import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
 import { DiskSpace } from "./lib/disk-space";
+import { DatabaseOutage } from "./lib/database-outage";
+import { Faults } from "./lib/faults";
+import { pingWriter } from "./db/maintenance";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
 import { clientIpSource } from "./lib/client-ip";
@@ -65,7 +68,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
       perMessageDeflate: false,
     },
   })
-    .use(errorHandling(ctx.log, ctx.diskSpace))
+    .use(errorHandling(ctx.log, ctx.faults))
     .use(observability(ctx.log, ctx.metrics))
     .use(webDefaults(config))
     .use(multipartUploads(ctx, messageFileRoutes))
@@ -145,11 +148,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const hub = new Hub(log);
   const metrics = new Metrics();
   const diskSpace = new DiskSpace(config.dataDir, log);
+  const faults = new Faults(diskSpace, new DatabaseOutage(log, () => pingWriter(database.db)));
   const committer = new GroupCommitter({
     sqlite: database.sqlite,
     transaction: database.transaction,
     metrics,
-    diskSpace,
+    faults,
     // A batch's events, once committed: to this node's sockets (in seq order), then to the other nodes.
     afterCommit: (events) => {
       for (const event of events) hub.publish(event);
@@ -164,6 +168,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     uploads: new FileStorage(uploadsDir(config.dataDir), diskSpace),
     diskSpace,
+    faults,
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,
@@ -193,6 +198,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async close() {
       await stopJobs?.();
+      faults.database.stop();
       await database.close();
     },
   };

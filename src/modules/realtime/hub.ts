@@ -43,6 +43,9 @@ export type Signal =
   | { kind: "users"; user_ids: number[]; frame: string }
   | { kind: "disconnect"; user_id: number; code: number; reason: string; family?: string };
 
+/** How long a hole waits before the log is read for it again, when reading failed. */
+const LOG_RETRY_MS = 250;
+
 /** How many recently published events the hub keeps at least: a few milliseconds' worth on a busy cluster. */
 const RECENT_EVENTS = 1024;
 
@@ -95,15 +98,22 @@ export class Hub {
   private async fillGaps() {
     if (this.fillingGap) return;
     this.fillingGap = true;
+    let readFailing = false;
     try {
       while (this.waiting.size) {
         for (const seq of this.waiting.keys()) if (seq <= this.lastPublished) this.waiting.delete(seq); // delivered meanwhile
         if (!this.waiting.size) break;
         const before = Math.min(...this.waiting.keys());
         const filled = await this.catchUp(before).catch((error) => {
-          this.log.warn("reading the event log failed", { error: String(error) });
-          return 0;
+          if (!readFailing) this.log.warn("reading the event log failed; retrying", { error: String(error) });
+          return null;
         });
+        // The hole stays until the log can be read (the database away): skipping it would lose what fills it.
+        readFailing = filled === null;
+        if (filled === null) {
+          await Bun.sleep(LOG_RETRY_MS);
+          continue;
+        }
         if (this.lastPublished < before - 1) this.log.debug("event log hole skipped", { after: this.lastPublished, before, filled });
         this.lastPublished = Math.max(this.lastPublished, before - 1);
         this.drain();

@@ -226,7 +226,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         return replay(ctx, socket, user.id, checked.since, state.subscribedAt);
     }
   } catch (thrown) {
-    const error = ctx.diskSpace.refusal(thrown);
+    const error = ctx.faults.refusal(thrown);
     if (!(error instanceof AppError)) {
       ctx.log.error("websocket operation failed", { type: String(op.type), error: String(error) });
       return void socket.send(errorFrame("internal", "Internal server error.", ref));
