@@ -58,7 +58,13 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
     // No t.Transform in any response schema: skip the per-response Encode pass (a fifth of a history read).
     encodeSchema: false,
-    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data"), routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never },
+    // idleTimeout also bounds a request body that trickles in (uWebSockets closes connections that have sent no complete
+    // request headers within 10 s by itself).
+    serve: {
+      idleTimeout: Math.round(config.httpIdleTimeoutMs / 1000),
+      maxRequestBodySize: bodyLimit(config, "multipart/form-data"),
+      routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never,
+    },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
       idleTimeout: Math.round(config.wsIdleTimeoutMs / 1000), // Bun pings idle sockets and closes those that stop answering
