@@ -176,6 +176,7 @@ export class GroupCommitter {
         const locked = this.lockEventLog(trx);
         const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
         const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
+        idsAhead?.catch(() => undefined); // awaited below, unless the lock failed first (then its rejection is the same)
         await locked;
         const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
         const deferred: Promise<unknown>[] = [];

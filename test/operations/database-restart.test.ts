@@ -22,6 +22,11 @@ describe.skipIf(skipped)("the database goes away and comes back, under load on t
     postgres?.destroy();
   });
 
+  /** Both nodes still run: neither died of the outage (an unhandled rejection, say); its stderr when one did. */
+  const expectAlive = () => {
+    for (const node of nodes) expect(node.child.exitCode, node.stderr().slice(-2000)).toBeNull();
+  };
+
   /** Log lines of `node` whose message starts with `prefix`. */
   const logged = (node: Server, prefix: string) => node.lines.map(parse).filter((entry) => String(entry?.msg).startsWith(prefix));
 
@@ -48,7 +53,7 @@ describe.skipIf(skipped)("the database goes away and comes back, under load on t
     const restarted = performance.now();
     await postgres.restart();
     const restartMs = performance.now() - restarted;
-    for (const load of loads) await load.more(20);
+    for (const load of loads) await load.more(20).finally(expectAlive);
     const refusals = loads.flatMap((load) => load.refusals);
     for (const refusal of refusals) expect(refusal).toMatchObject({ status: 503, code: "database_unavailable", retryAfter: "2" });
     const acknowledged = loads.flatMap((load) => load.acknowledged);
@@ -77,6 +82,7 @@ describe.skipIf(skipped)("the database goes away and comes back, under load on t
     const stoppedAt = performance.now();
     // Both loads are refused now.
     for (const load of loads) expect(await waitFor(() => load.refusals.length > 5, 5_000)).toBe(true);
+    expectAlive();
     const refusedDuring = loads.map((load) => load.refusals.length);
 
     for (const api of [apiA, apiB]) {
@@ -111,6 +117,7 @@ describe.skipIf(skipped)("the database goes away and comes back, under load on t
 
     // Away for 10 s in all, while the loads keep trying.
     await Bun.sleep(Math.max(0, 10_000 - (performance.now() - stoppedAt)));
+    expectAlive();
     for (const [name, socket] of Object.entries(sockets)) expect(socket.ws.readyState, `${name} open after 10 s`).toBe(WebSocket.OPEN);
     const refusals = loads.flatMap((load) => load.refusals);
     const during = loads.flatMap((load, i) => load.refusals.slice(refusedDuring[i]! - 5));

@@ -90,7 +90,8 @@ export function gatewayRoutes(ctx: AppContext) {
     }
     try {
       await sendMessage(ctx, ws.data.user, ws.data.legacyConversation!, { message: text });
-    } catch (error) {
+    } catch (thrown) {
+      const error = ctx.faults.refusal(thrown);
       if (!(error instanceof AppError)) throw error;
       const wire = wireError(error);
       ws.send(JSON.stringify({ error: wire.fields ? fieldsInOneLine(wire.fields, false) : wire.message, code: wire.code, ...wire.retryAfter }));

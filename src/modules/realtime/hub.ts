@@ -1,5 +1,6 @@
 // Who is connected, which topics their sockets hear, and publishing committed events to them in seq order.
 import type { Server } from "bun";
+import { isDatabaseUnreachable } from "../../lib/database-outage";
 import type { Logger } from "../../lib/log";
 import type { LoggedEvent } from "../../core/events";
 import { conversationTopic, legacyTopic, userTopic } from "./topics";
@@ -43,7 +44,7 @@ export type Signal =
   | { kind: "users"; user_ids: number[]; frame: string }
   | { kind: "disconnect"; user_id: number; code: number; reason: string; family?: string };
 
-/** How long a hole waits before the log is read for it again, when reading failed. */
+/** How long a hole waits before the log is read for it again, while the database is away. */
 const LOG_RETRY_MS = 250;
 
 /** How many recently published events the hub keeps at least: a few milliseconds' worth on a busy cluster. */
@@ -98,18 +99,19 @@ export class Hub {
   private async fillGaps() {
     if (this.fillingGap) return;
     this.fillingGap = true;
-    let readFailing = false;
     try {
       while (this.waiting.size) {
         for (const seq of this.waiting.keys()) if (seq <= this.lastPublished) this.waiting.delete(seq); // delivered meanwhile
         if (!this.waiting.size) break;
         const before = Math.min(...this.waiting.keys());
         const filled = await this.catchUp(before).catch((error) => {
-          if (!readFailing) this.log.warn("reading the event log failed; retrying", { error: String(error) });
+          if (!isDatabaseUnreachable(error)) {
+            this.log.warn("reading the event log failed", { error: String(error) });
+            return 0;
+          }
           return null;
         });
-        // The hole stays until the log can be read (the database away): skipping it would lose what fills it.
-        readFailing = filled === null;
+        // While the database is away the hole stays, read again until it can be: skipping it would lose what fills it.
         if (filled === null) {
           await Bun.sleep(LOG_RETRY_MS);
           continue;
