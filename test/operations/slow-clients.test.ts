@@ -25,6 +25,9 @@ const HEADER_TIMEOUT_S = 10;
 /** Bun checks idle timeouts every few seconds: a connection goes up to this much after its deadline. */
 const TIMER_SLACK_MS = 4_000;
 
+/** A difference, signed: "+1.5", "-0.7". */
+const signed = (n: number) => `${n >= 0 ? "+" : ""}${Math.round(n * 10) / 10}`;
+
 /** The server process's resident memory (MiB) and open file descriptors, from /proc. */
 function cost(pid: number): { rssMiB: number; fds: number } {
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
@@ -132,8 +135,8 @@ describe("slow and dead clients", () => {
     expect(latency.health.p99, `${kind}: /healthz p99`).toBeLessThan(1_000);
     expect(latency.delivery.p99, `${kind}: delivery p99`).toBeLessThan(1_000);
     figures.push(
-      `  ${kind}: +${Math.round((peak.rssMiB - before.rssMiB) * 10) / 10} MiB RSS, +${peak.fds - before.fds} fds at peak; ` +
-        `closed by the server after ${Math.round(closed.p50 / 100) / 10} s (p50), ${Math.round(closed.max / 100) / 10} s (max); fds after: ${after.fds - before.fds >= 0 ? "+" : ""}${after.fds - before.fds}; ` +
+      `  ${kind}: ${signed(peak.rssMiB - before.rssMiB)} MiB RSS, ${signed(peak.fds - before.fds)} fds at peak; ` +
+        `closed by the server after ${Math.round(closed.p50 / 100) / 10} s (p50), ${Math.round(closed.max / 100) / 10} s (max); fds after: ${signed(after.fds - before.fds)}; ` +
         `meanwhile /healthz p50 ${latency.health.p50} ms, p99 ${latency.health.p99} ms, an unrelated socket's delivery p50 ${latency.delivery.p50} ms, p99 ${latency.delivery.p99} ms`,
     );
   }
@@ -223,9 +226,9 @@ describe("slow and dead clients", () => {
     expect(latency.health.p99).toBeLessThan(1_500);
     expect(latency.delivery.p99).toBeLessThan(1_500);
     figures.push(
-      `  WebSockets that stop reading (${STALLED_SOCKETS}): +${Math.round((connected.rssMiB - before.rssMiB) * 10) / 10} MiB RSS and +${connected.fds - before.fds} fds connected; ` +
-        `peak +${Math.round((peak.rssMiB - before.rssMiB) * 10) / 10} MiB while flooded (${sends} messages of 9 KB to each); all closed (1013) within ${Math.round(closedInMs / 100) / 10} s of the flood's start; ` +
-        `fds after: ${after.fds - before.fds >= 0 ? "+" : ""}${after.fds - before.fds}; meanwhile /healthz p99 ${latency.health.p99} ms, an unrelated socket's delivery p99 ${latency.delivery.p99} ms`,
+      `  WebSockets that stop reading (${STALLED_SOCKETS}): ${signed(connected.rssMiB - before.rssMiB)} MiB RSS and ${signed(connected.fds - before.fds)} fds connected; ` +
+        `peak ${signed(peak.rssMiB - before.rssMiB)} MiB while flooded (${sends} messages of 9 KB to each); all closed (1013) within ${Math.round(closedInMs / 100) / 10} s of the flood's start; ` +
+        `fds after: ${signed(after.fds - before.fds)}; meanwhile /healthz p99 ${latency.health.p99} ms, an unrelated socket's delivery p99 ${latency.delivery.p99} ms`,
     );
   }, 45_000);
 });
