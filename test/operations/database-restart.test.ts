@@ -18,8 +18,11 @@ describe.skipIf(skipped)("the database goes away and comes back, under load on t
   let postgres: OwnPostgres;
   const nodes: Server[] = [];
   afterAll(async () => {
-    for (const node of nodes) await stop(node).catch(() => undefined);
-    postgres?.destroy();
+    try {
+      for (const node of nodes) await stop(node).catch(() => undefined);
+    } finally {
+      postgres?.destroy();
+    }
   });
 
   /** Both nodes still run: neither died of the outage (an unhandled rejection, say); its stderr when one did. */
