@@ -10,6 +10,9 @@ import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
 import { canonicalPathIds, noNulCharacters } from "./lib/schemas";
 import { DiskSpace } from "./lib/disk-space";
+import { DatabaseOutage } from "./lib/database-outage";
+import { Faults } from "./lib/faults";
+import { pingWriter } from "./db/maintenance";
 import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
 import { clientIpSource } from "./lib/client-ip";
@@ -65,7 +68,13 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     // Bun enforces this on the socket; webDefaults answers the common case (a declared Content-Length) in JSON first.
     // No t.Transform in any response schema: skip the per-response Encode pass (a fifth of a history read).
     encodeSchema: false,
-    serve: { maxRequestBodySize: bodyLimit(config, "multipart/form-data"), routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never },
+    // idleTimeout also bounds a request body that trickles in (uWebSockets closes connections that have sent no complete
+    // request headers within 10 s by itself).
+    serve: {
+      idleTimeout: Math.round(config.httpIdleTimeoutMs / 1000),
+      maxRequestBodySize: bodyLimit(config, "multipart/form-data"),
+      routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never,
+    },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
       idleTimeout: Math.round(config.wsIdleTimeoutMs / 1000), // Bun pings idle sockets and closes those that stop answering
@@ -75,7 +84,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
       perMessageDeflate: false,
     },
   })
-    .use(errorHandling(ctx.log, ctx.diskSpace))
+    .use(errorHandling(ctx.log, ctx.faults))
     .use(canonicalPathIds())
     .use(noNulCharacters(() => app.routes as never))
     .use(observability(ctx.log, ctx.metrics))
@@ -174,11 +183,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const hub = new Hub(log);
   const metrics = new Metrics();
   const diskSpace = new DiskSpace(config.dataDir, log);
+  const faults = new Faults(diskSpace, new DatabaseOutage(log, () => pingWriter(database.db)));
   const committer = new GroupCommitter({
     sqlite: database.sqlite,
     transaction: database.transaction,
     metrics,
-    diskSpace,
+    faults,
     // A batch's events, once committed: to this node's sockets (in seq order), then to the other nodes.
     afterCommit: (events) => {
       // Memberships at once: the hub may hold an event back until the one before it arrives (see hub.ts publish).
@@ -197,6 +207,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     uploads: new FileStorage(uploadsDir(config.dataDir), diskSpace),
     diskSpace,
+    faults,
     fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
     sqlite: database.sqlite,
     reader: database.reader,
@@ -238,6 +249,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       ctx.push.stop();
       stopLoopMonitor();
       await stopJobs?.();
+      faults.database.stop();
       await database.close();
     },
   };

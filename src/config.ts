@@ -36,6 +36,8 @@ export interface Config {
   metricsToken: string | null;
   /** A WebSocket that sends nothing (not even a pong to our pings) for this long is closed. */
   wsIdleTimeoutMs: number;
+  /** An HTTP connection idle this long, or a request whose body has not all come by then, is closed (Bun's idleTimeout). */
+  httpIdleTimeoutMs: number;
   /** Messages older than this are deleted (with their files); 0 keeps them forever. */
   messageRetentionMs: number;
   /** PostgreSQL instead of the SQLite file in the data dir (several nodes share it); null for SQLite. */
@@ -98,6 +100,13 @@ const duration =
     const value = parseDuration(text);
     if (value === null) return new Complaint('must be a duration with a unit, e.g. "90s", "40m", "7d"');
     return value > 0 || allowZero ? value : new Complaint("must be longer than zero");
+  };
+/** A duration from `min` to `max` milliseconds (`limits`: how the complaint says them). */
+const durationWithin =
+  (min: number, max: number, limits: string): Parser<number> =>
+  (text) => {
+    const v = duration(false)(text);
+    return v instanceof Complaint || (v >= min && v <= max) ? v : new Complaint(`must be from ${limits}`);
   };
 const size: Parser<number> = (text) => {
   const value = parseSize(text);
@@ -214,11 +223,15 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
     key: "wsIdleTimeoutMs",
     env: "PARLEY_WS_IDLE_TIMEOUT",
     default: 60_000,
-    parse: (t) => {
-      const v = duration(false)(t);
-      return v instanceof Complaint || (v >= 1000 && v <= 960_000) ? v : new Complaint("must be from 1s to 16m");
-    },
+    parse: durationWithin(1000, 960_000, "1s to 16m"),
     help: "idle WebSockets are pinged, and closed when they stop answering for this long",
+  },
+  {
+    key: "httpIdleTimeoutMs",
+    env: "PARLEY_HTTP_IDLE_TIMEOUT",
+    default: 30_000,
+    parse: durationWithin(1000, 255_000, "1s to 255s"),
+    help: "an HTTP connection idle this long, or a request body still arriving after it (Slowloris), is closed",
   },
   { key: "rateLimits", env: "PARLEY_RATE_LIMITS", default: true, parse: onOff, help: '"off" turns every rate limit and flood control off (benchmarks)' },
   {

@@ -8,6 +8,7 @@ import type { Db } from "./db";
 import type { Connection } from "./db/prepared";
 import type { ClientIp } from "./lib/client-ip";
 import type { DiskSpace } from "./lib/disk-space";
+import type { Faults } from "./lib/faults";
 import type { Logger } from "./lib/log";
 import type { Metrics } from "./lib/metrics";
 import type { MembershipCache } from "./modules/conversations/membership-cache";
@@ -41,6 +42,8 @@ export interface AppContext {
   uploads: UploadStore;
   /** Whether the data disk was found full (writes answer 507, /readyz 503 meanwhile); see lib/disk-space.ts. */
   diskSpace: DiskSpace;
+  /** The disk and the database's faults, turned into 507/503 in one place (lib/faults.ts); `faults.disk` is `diskSpace`. */
+  faults: Faults;
   fileUrls: FileUrls;
   hub: Hub;
   /** The newest page of each conversation, serialized; forgotten when the hub delivers an event of it (see app.ts). */

@@ -1,6 +1,7 @@
 // In-process jobs on an interval: no external scheduler (the original needed Celery and Redis for this).
 import type { AppContext } from "./context";
 import { asTheOnlySweeper, optimizeSqlite } from "./db/maintenance";
+import { AppError } from "./lib/errors";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { sweepRevokedTokens } from "./modules/auth/service";
 import { sweepWsTickets } from "./modules/auth/ws-tickets";
@@ -39,7 +40,8 @@ export async function housekeepOnce(ctx: AppContext): Promise<void> {
     // SQLite has one node; on PostgreSQL the nodes take turns.
     await (ctx.sqlite ? sweepDatabase(ctx) : asTheOnlySweeper(ctx.db, () => sweepDatabase(ctx)));
   } catch (error) {
-    ctx.log.error("housekeeping failed", { error: String(error) });
+    // A database that went away is noted (and logged) once as an outage; the next round tries again.
+    if (!(ctx.faults.refusal(error) instanceof AppError)) ctx.log.error("housekeeping failed", { error: String(error) });
   }
 }
 

@@ -4,7 +4,9 @@ import type { Database as SqliteDatabase } from "bun:sqlite";
 import { sql, type Insertable } from "kysely";
 import type { DatabaseHandle, Db } from "../db";
 import type { Connection } from "../db/prepared";
-import { type DiskSpace, isOutOfSpace } from "../lib/disk-space";
+import { isOutOfSpace } from "../lib/disk-space";
+import { isDatabaseUnreachable } from "../lib/database-outage";
+import type { Faults } from "../lib/faults";
 import type { Metrics } from "../lib/metrics";
 import type { MessageTable } from "../db/schema";
 import { appendEvent, appendEvents, type ChatEvent, type LoggedEvent, type PendingEvent } from "./events";
@@ -45,8 +47,8 @@ export interface CommitterOptions {
   sqlite: SqliteDatabase | null;
   transaction: DatabaseHandle["transaction"];
   metrics: Metrics;
-  /** Turns a commit that found the disk full into a 507, and hears when commits succeed again. */
-  diskSpace: DiskSpace;
+  /** Turns a commit that found the disk full or the database away into a 507 or 503, and hears when commits succeed again. */
+  faults: Faults;
   /** Each batch's committed events, in seq order, once the commit is done (assembled in createApp). */
   afterCommit: (events: LoggedEvent[]) => void;
 }
@@ -119,13 +121,13 @@ export class GroupCommitter {
     try {
       done = (await this.runTogether(jobs, failed)) ?? (await this.runIsolated(jobs, failed));
     } catch (error) {
-      for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(options.diskSpace.refusal(error));
+      for (const job of jobs) if (!failed.some((f) => f.job === job)) job.reject(options.faults.refusal(error));
       return;
     } finally {
       options.metrics.dbTransactions.observe((performance.now() - started) / 1000);
-      for (const { job, error } of failed) job.reject(options.diskSpace.refusal(error));
+      for (const { job, error } of failed) job.reject(options.faults.refusal(error));
     }
-    if (done.length) options.diskSpace.wrote();
+    if (done.length) options.faults.wrote();
     options.afterCommit(done.flatMap((d) => d.events));
     for (const { job, result } of done) job.resolve(result);
   }
@@ -152,7 +154,8 @@ export class GroupCommitter {
           await this.runStatement(trx, "RELEASE SAVEPOINT job");
           done.push({ job, result, events });
         } catch (error) {
-          if (isOutOfSpace(error)) throw error; // the whole batch fails: SQLite may have rolled it back already, savepoint and all
+          // The whole batch fails: SQLite may have rolled it back already, savepoint and all; a lost connection took it along.
+          if (isOutOfSpace(error) || isDatabaseUnreachable(error)) throw error;
           await this.runStatement(trx, "ROLLBACK TO SAVEPOINT job");
           await this.runStatement(trx, "RELEASE SAVEPOINT job");
           failed.push({ job, error });
@@ -196,6 +199,7 @@ export class GroupCommitter {
           const locked = this.lockEventLog(trx);
           const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
           const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
+          idsAhead?.catch(() => undefined); // awaited below, unless the lock failed first (then its rejection is the same)
           await locked;
           const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
           tx = {

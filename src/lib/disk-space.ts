@@ -9,8 +9,9 @@ const FREE_AGAIN_BYTES = 1024 * 1024;
 
 /** Whether `error` (or what it wraps) says a write found no space: the file system's, SQLite's or PostgreSQL's way. */
 export function isOutOfSpace(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === "ENOSPC" || e.code === "SQLITE_FULL" || e.code === "53100") return true;
+  for (let e = error as { code?: unknown; errno?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    // PostgreSQL's SQLSTATE 53100: Bun's SQL client carries it in `errno` (its `code` is ERR_POSTGRES_SERVER_ERROR).
+    if (e.code === "ENOSPC" || e.code === "SQLITE_FULL" || e.code === "53100" || e.errno === "53100") return true;
   }
   return false;
 }

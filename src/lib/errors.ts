@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "rate_limited",
   "unavailable",
+  "database_unavailable",
   "insufficient_storage",
   "internal",
 ] as const;
@@ -80,15 +81,23 @@ export function payloadTooLarge(message: string): never {
 /** Whole seconds, rounded up, at least 1: what a Retry-After header says for a wait of `ms`. */
 const wholeSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-/** A 429: carries how long to wait, answered as `Retry-After` (HTTP) or `retry_after` (WebSocket). */
-export class RateLimitedError extends AppError {
+/** An error that says how long to wait (a 429, a 503), answered as `Retry-After` (HTTP) or `retry_after` (WebSocket). */
+export class RetryLaterError extends AppError {
   readonly retryAfterSeconds: number;
   constructor(
+    status: number,
+    code: ErrorCode,
     message: string,
     readonly retryAfterMs: number,
   ) {
-    super(429, "rate_limited", message);
+    super(status, code, message);
     this.retryAfterSeconds = wholeSeconds(retryAfterMs);
+  }
+}
+
+export class RateLimitedError extends RetryLaterError {
+  constructor(message: string, retryAfterMs: number) {
+    super(429, "rate_limited", message, retryAfterMs);
   }
 }
 export function rateLimited(what: string, retryAfterMs: number): never {

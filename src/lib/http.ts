@@ -5,8 +5,8 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { Elysia, ValidationError } from "elysia";
-import type { DiskSpace } from "./disk-space";
-import { AppError, invalidField, RateLimitedError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
+import { AppError, invalidField, RetryLaterError, type ErrorBody, type ErrorCode, type FieldErrors } from "./errors";
+import type { Faults } from "./faults";
 import { fieldWithNul, NUL_MESSAGE } from "./schemas";
 import type { Logger } from "./log";
 
@@ -27,12 +27,12 @@ export interface WireError {
   code: ErrorCode;
   message: string;
   fields: FieldErrors | null;
-  /** The wait in whole seconds (as Retry-After) and exactly, for a 429. */
+  /** The wait in whole seconds (as Retry-After) and exactly, for a 429 or a 503. */
   retryAfter: { retry_after: number; retry_after_ms: number } | null;
 }
 
 export function wireError(error: AppError): WireError {
-  const retryAfter = error instanceof RateLimitedError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : null;
+  const retryAfter = error instanceof RetryLaterError ? { retry_after: error.retryAfterSeconds, retry_after_ms: error.retryAfterMs } : null;
   return { status: error.status, code: error.code, message: error.message, fields: error.fields ?? null, retryAfter };
 }
 
@@ -96,10 +96,10 @@ export function validated<T extends TSchema>(check: TypeCheck<T>, value: unknown
   throw new AppError(400, "invalid", Object.values(fields)[0]?.[0] ?? "Invalid input.", fields);
 }
 
-export function errorHandling(log: Logger, diskSpace: DiskSpace) {
+export function errorHandling(log: Logger, faults: Faults) {
   return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, (context) => {
-    // Writes outside the group commit (accounts, tokens) meet a full disk too.
-    const response = toErrorResponse(log, { ...context, error: diskSpace.refusal(context.error) });
+    // Writes outside the group commit (accounts, tokens) meet a full disk too, and reads a database that went away.
+    const response = toErrorResponse(log, { ...context, error: faults.refusal(context.error) });
     context.set.status = response.status; // what the request log and the metrics report
     return response;
   });

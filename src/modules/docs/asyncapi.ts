@@ -151,7 +151,12 @@ export function asyncApiDocument(): Json {
     pong: message("pong", "pong", "The answer to ping.", frames.pongFrame),
     sendAck: message("sendAck", "ack (message.send)", "The stored message, answering message.send.", frames.sendAckFrame),
     readAck: message("readAck", "ack (read)", "The read state, answering read with a ref.", frames.readAckFrame),
-    error: message("error", "error", "An operation failed (the socket stays open, except on rate_limited: closed with 1008 next).", frames.errorFrame),
+    error: message(
+      "error",
+      "error",
+      "An operation failed (the socket stays open, except on rate_limited: closed with 1008 next). `database_unavailable`: the database is away for a moment; retry after `retry_after` seconds (a send with the same `client_id` is stored once).",
+      frames.errorFrame,
+    ),
     presence: message("presence", "presence", "A contact came online or went offline.", frames.presenceFrame),
     typing: message("typing", "typing", "Another member is typing (not logged: never replayed).", frames.typingFrame),
   };

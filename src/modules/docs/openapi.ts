@@ -107,18 +107,25 @@ const MEDIA_TYPE_FIELDS = ["schema", "example", "examples", "encoding"];
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorContent = (schema: Json) => ({ "application/json": { schema } });
-/** The answers every error status has: the error shape, and the headers that go with 401 and 429. */
+/** The answers every error status has: the error shape, and the headers that go with 401, 429 and 503. */
 const ERROR_HEADERS: Record<string, Json> = {
   "401": { "WWW-Authenticate": { description: '`Bearer realm="api"` (`realm="metrics"` on /metrics)', schema: { type: "string" } } },
   "429": { "Retry-After": { description: "Whole seconds to wait before trying again.", required: true, schema: { type: "integer", minimum: 1 } } },
+  "503": {
+    "Retry-After": {
+      description: "Whole seconds to wait before trying again (`database_unavailable`: the database is away for a moment).",
+      required: true,
+      schema: { type: "integer", minimum: 1 },
+    },
+  },
 };
 
 /**
  * The error answers an operation gets from its shape, as onError (src/lib/http.ts) and the plugins before it give them:
  * a body or query → 400 (field errors, or a malformed body); a body → 413 (too large) and 415 (multipart where no file
  * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; a write (any method
- * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); any → 431 (Bun's, for a URL or headers too large)
- * and 500.
+ * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); any → 431 (Bun's, for a URL or headers too large),
+ * 503 `database_unavailable` while the database cannot be reached (src/lib/database-outage.ts) and 500.
  */
 function shapeErrors(op: Json, method: string): string[] {
   const parameters = (op.parameters as Json[] | undefined) ?? [];
@@ -128,7 +135,7 @@ function shapeErrors(op: Json, method: string): string[] {
   if (op.security) statuses.push("401");
   if (parameters.some((p) => p.in === "path")) statuses.push("404");
   if (op.requestBody) statuses.push("413", "415");
-  statuses.push("431", "500");
+  statuses.push("431", "500", "503");
   if (method !== "get" && method !== "head") statuses.push("507");
   return statuses;
 }

@@ -5,9 +5,13 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { databasePath, isMigrated } from "../../db";
 import { pingWriter } from "../../db/maintenance";
+import { isDatabaseUnreachable } from "../../lib/database-outage";
 import { errorBody, jsonResponse } from "../../lib/http";
 
-/** Ready means: not shutting down, the last write not refused for a full disk, the database (file) writable, every migration applied, the writer answering. */
+/**
+ * Ready means: not shutting down, the last write not refused for a full disk, the database (file) writable, every
+ * migration applied, the writer answering (an unreachable database is noted as an outage: logged once, not per check).
+ */
 async function readiness(ctx: AppContext): Promise<string | null> {
   if (ctx.lifecycle.draining) return "shutting down";
   if (ctx.diskSpace.isFull()) return "disk full";
@@ -15,10 +19,12 @@ async function readiness(ctx: AppContext): Promise<string | null> {
     if (ctx.sqlite) accessSync(databasePath(ctx.config.dataDir), constants.W_OK);
     if (!(await isMigrated(ctx.reader))) return "database not migrated";
     await pingWriter(ctx.db);
+    ctx.faults.database.answered();
     return null;
   } catch (error) {
     // The detail (hosts, paths) goes to the log, not to whoever asks /readyz.
-    ctx.log.warn("readiness check failed", { error: String(error) });
+    if (!isDatabaseUnreachable(error)) ctx.log.warn("readiness check failed", { error: String(error) });
+    ctx.faults.refusal(error);
     return "database unavailable";
   }
 }
@@ -62,7 +68,7 @@ export const operationRoutes = (ctx: AppContext) =>
           }),
           503: t.Object({ status: t.Literal("unavailable"), reason: t.String() }),
         },
-        detail: { summary: "Readiness: database writable and migrated; 503 while shutting down or while the disk is full" },
+        detail: { summary: "Readiness: database reachable, writable and migrated; 503 while shutting down, the disk is full or the database unavailable" },
       },
     )
     .get(

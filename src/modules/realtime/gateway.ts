@@ -43,8 +43,10 @@ export function gatewayRoutes(ctx: AppContext) {
           delete ws.data.connected;
           if (connected?.first) online();
         },
-        (error) => {
-          ctx.log.error("websocket connect failed", { error: String(error) });
+        (thrown) => {
+          // The database went away while the socket was being set up: said once (lib/database-outage.ts), not per socket.
+          if (ctx.faults.refusal(thrown) instanceof AppError) return ws.close(1011, "Database unavailable; reconnect with since");
+          ctx.log.error("websocket connect failed", { error: String(thrown) });
           ws.close(1011, "Internal error");
         },
       );
@@ -88,7 +90,8 @@ export function gatewayRoutes(ctx: AppContext) {
     }
     try {
       await sendMessage(ctx, ws.data.user, ws.data.legacyConversation!, { message: text });
-    } catch (error) {
+    } catch (thrown) {
+      const error = ctx.faults.refusal(thrown);
       if (!(error instanceof AppError)) throw error;
       const wire = wireError(error);
       ws.send(JSON.stringify({ error: wire.fields ? fieldsInOneLine(wire.fields, false) : wire.message, code: wire.code, ...wire.retryAfter }));
@@ -114,7 +117,8 @@ export function gatewayRoutes(ctx: AppContext) {
       const data: SocketData = Object.assign(Object.create(handlers), { user, since: since === null ? null : Number(since), legacyConversation });
       if (server.upgrade(request, { data })) return undefined;
       return jsonResponse(426, errorBody("bad_request", "This endpoint speaks WebSocket only."), { upgrade: "websocket" });
-    } catch (error) {
+    } catch (thrown) {
+      const error = ctx.faults.refusal(thrown);
       if (error instanceof AppError) return errorResponse(error);
       throw error;
     }

@@ -1,5 +1,6 @@
 // Who is connected, which topics their sockets hear, and publishing committed events to them in seq order.
 import type { Server } from "bun";
+import { isDatabaseUnreachable } from "../../lib/database-outage";
 import type { Logger } from "../../lib/log";
 import type { LoggedEvent } from "../../core/events";
 import { conversationTopic, legacyTopic, userTopic } from "./topics";
@@ -42,6 +43,9 @@ export type Signal =
   | { kind: "typing"; conversation_id: number; frame: string }
   | { kind: "users"; user_ids: number[]; frame: string }
   | { kind: "disconnect"; user_id: number; code: number; reason: string; family?: string };
+
+/** How long a hole waits before the log is read for it again, while the database is away. */
+const LOG_RETRY_MS = 250;
 
 /** How many recently published events the hub keeps at least: a few milliseconds' worth on a busy cluster. */
 const RECENT_EVENTS = 1024;
@@ -101,9 +105,17 @@ export class Hub {
         if (!this.waiting.size) break;
         const before = Math.min(...this.waiting.keys());
         const filled = await this.catchUp(before).catch((error) => {
-          this.log.warn("reading the event log failed", { error: String(error) });
-          return 0;
+          if (!isDatabaseUnreachable(error)) {
+            this.log.warn("reading the event log failed", { error: String(error) });
+            return 0;
+          }
+          return null;
         });
+        // While the database is away the hole stays, read again until it can be: skipping it would lose what fills it.
+        if (filled === null) {
+          await Bun.sleep(LOG_RETRY_MS);
+          continue;
+        }
         if (this.lastPublished < before - 1) this.log.debug("event log hole skipped", { after: this.lastPublished, before, filled });
         this.lastPublished = Math.max(this.lastPublished, before - 1);
         this.drain();

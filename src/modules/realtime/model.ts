@@ -61,8 +61,8 @@ export const errorFrame = t.Object({
     code: socketErrorCode,
     message: t.String(),
     ref: t.Optional(ref),
-    retry_after: t.Optional(t.Integer({ description: "rate_limited: whole seconds to wait (as Retry-After)." })),
-    retry_after_ms: t.Optional(t.Integer({ description: "rate_limited: milliseconds to wait." })),
+    retry_after: t.Optional(t.Integer({ description: "rate_limited, database_unavailable: whole seconds to wait (as Retry-After)." })),
+    retry_after_ms: t.Optional(t.Integer({ description: "rate_limited, database_unavailable: milliseconds to wait." })),
   }),
 });
 export const presenceFrame = t.Object({

@@ -142,16 +142,21 @@ export const presenceIn = (ctx: AppContext) => ctx.transport?.presence ?? localP
 
 /**
  * A user's first socket on this node opened (`online`) or their last one closed: their contacts hear it when it
- * changes their presence everywhere (not when another node still holds a socket of theirs).
+ * changes their presence everywhere (not when another node still holds a socket of theirs). Never throws (it runs
+ * unawaited, as sockets open and close): a failure is logged, a database outage only noted (logged once).
  */
 export async function announcePresence(ctx: AppContext, userId: number, status: "online" | "offline") {
-  const presence = presenceIn(ctx);
-  const changed = status === "online" ? await presence.cameOnline(userId) : await presence.wentOffline(userId);
-  if (changed)
-    ctx.hub.sendToUsers(
-      (await contactsOf(ctx, userId)).filter((id) => id !== userId),
-      presenceFrame(userId, status),
-    );
+  try {
+    const presence = presenceIn(ctx);
+    const changed = status === "online" ? await presence.cameOnline(userId) : await presence.wentOffline(userId);
+    if (changed)
+      ctx.hub.sendToUsers(
+        (await contactsOf(ctx, userId)).filter((id) => id !== userId),
+        presenceFrame(userId, status),
+      );
+  } catch (error) {
+    if (!(ctx.faults.refusal(error) instanceof AppError)) ctx.log.error("announcing presence failed", { user_id: userId, error: String(error) });
+  }
 }
 
 /** The current presence of the caller's contacts among `userIds` (others are left out). */
@@ -228,7 +233,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         return replay(ctx, socket, user.id, checked.since, state.subscribedAt);
     }
   } catch (thrown) {
-    const error = ctx.diskSpace.refusal(thrown);
+    const error = ctx.faults.refusal(thrown);
     if (!(error instanceof AppError)) {
       ctx.log.error("websocket operation failed", { type: String(op.type), error: String(error) });
       return void socket.send(errorFrame("internal", "Internal server error.", ref));

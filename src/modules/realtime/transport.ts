@@ -12,6 +12,7 @@ import type { Hub } from "./hub";
 import type { EventType, LoggedEvent } from "../../core/events";
 import type { Signal } from "./hub";
 import { shareRateLimits } from "../../lib/rate-limit";
+import { isDatabaseUnreachable } from "../../lib/database-outage";
 import { PRESENCE_TTL_MS, redisPresence, type Presence } from "./presence";
 
 export interface EventTransport {
@@ -121,7 +122,9 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
     void presence.renew();
     void heartbeat("alive");
   }, HEARTBEAT_MS);
-  const catchUp = () => ctx.hub.catchUp().catch((error) => ctx.log.warn("reading the event log failed", { error: String(error) }));
+  // While the database is away the poll fails every time: the outage is logged once elsewhere (lib/database-outage.ts).
+  const catchUp = () =>
+    ctx.hub.catchUp().catch((error) => isDatabaseUnreachable(error) || ctx.log.warn("reading the event log failed", { error: String(error) }));
   void connect();
   // The safety net: a notice lost on the way (or the last one before an outage) is read from the log within a poll.
   const poll = ctx.config.logPollMs ? setInterval(() => void catchUp(), ctx.config.logPollMs) : undefined;
