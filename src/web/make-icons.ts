@@ -1,5 +1,5 @@
 // Draws the installable app's PNG icons (src/web/icon-*.png) from favicon.svg's shapes: a white speech bubble on the
-// accent color. Run once after changing the design: `bun scripts/make-icons.ts`; the PNGs are committed.
+// accent color. Run once after changing the design: `bun src/web/make-icons.ts`; the PNGs are committed.
 import { writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 
@@ -71,7 +71,7 @@ function png(size: number, pixels: Uint8Array): Buffer {
 
 const roundedSquare = (x: number, y: number) => inRoundedRect(x, y, 0, 0, 32, 32, 7);
 const fullSquare = () => true;
-const out = new URL("../src/web/", import.meta.url);
+const out = new URL("./", import.meta.url);
 writeFileSync(new URL("icon-192.png", out), png(192, draw(192, roundedSquare, 1)));
 writeFileSync(new URL("icon-512.png", out), png(512, draw(512, roundedSquare, 1)));
 // Maskable: the accent to every edge, the bubble within the middle 80% the platform's mask keeps.
