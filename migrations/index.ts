@@ -12,6 +12,7 @@ import * as m0008 from "./0008_settings";
 import * as m0009 from "./0009_ws_tickets";
 import * as m0010 from "./0010_search_by_conversation";
 import * as m0011 from "./0011_search_secure_delete";
+import * as m0013 from "./0013_integrations";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   "0009_ws_tickets": m0009,
   "0010_search_by_conversation": m0010,
   "0011_search_secure_delete": m0011,
+  "0013_integrations": m0013,
 };

@@ -17,6 +17,7 @@ import { bodyLimit, webDefaults } from "./lib/web";
 import { tightenModes } from "./lib/private-files";
 import { adminRoutes } from "./modules/admin";
 import { authRoutes } from "./modules/auth";
+import { apiTokenRoutes } from "./modules/auth/api-token-routes";
 import { createPasswords } from "./modules/auth/passwords";
 import { loadOrCreateSecret, loadOrCreateSharedSecret, secretPath } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
@@ -79,6 +80,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(realtimeRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))
+    .use(apiTokenRoutes(ctx))
     .use(userRoutes(ctx));
   return app;
 }

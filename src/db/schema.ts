@@ -21,6 +21,34 @@ export interface UserTable {
   date_joined: number;
   /** Bumped when every token of the user must stop working (password change, deactivation). */
   token_generation: Generated<number>;
+  /** A bot account: never logs in with a password; works through API tokens and webhooks. */
+  is_bot: DefaultBool;
+}
+
+/** A long-lived API token (see modules/integrations/api-tokens.ts); only its SHA-256 is kept. */
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 of the whole token, hex. */
+  hash: string;
+  /** Space-separated: read, write, admin. */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+/** An incoming (Slack-compatible) webhook: posts into one conversation as its bot. */
+export interface IncomingWebhookTable {
+  id: Generated<number>;
+  conversation_id: number;
+  bot_id: number;
+  name: string;
+  /** SHA-256 of the URL's secret, hex. */
+  secret_hash: string;
+  created_by: number | null;
+  created_at: number;
 }
 
 export interface RevokedTokenTable {
@@ -104,6 +132,10 @@ export interface MessageTable {
   mentions: Generated<string | null>;
   pinned_at: Generated<number | null>;
   pinned_by: Generated<number | null>;
+  /** Posted through an incoming webhook. */
+  via_webhook: DefaultBool;
+  /** The name a webhook post asked to be shown as (Slack's `username`); null otherwise. */
+  display_name: Generated<string | null>;
 }
 
 export interface MentionTable {
@@ -137,6 +169,8 @@ export interface Database {
   message_mentions: MentionTable;
   events: EventTable;
   settings: SettingTable;
+  api_tokens: ApiTokenTable;
+  incoming_webhooks: IncomingWebhookTable;
 }
 
 export interface SettingTable {

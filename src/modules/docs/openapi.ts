@@ -116,7 +116,8 @@ const ERROR_HEADERS: Record<string, Json> = {
 /**
  * The error answers an operation gets from its shape, as onError (src/lib/http.ts) and the plugins before it give them:
  * a body or query → 400 (field errors, or a malformed body); a body → 413 (too large) and 415 (multipart where no file
- * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; a write (any method
+ * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401, and 403 when it is an
+ * API token without the route's scope (auth/scopes.ts); a write (any method
  * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); and any → 500.
  */
 function shapeErrors(op: Json, method: string): string[] {
@@ -124,7 +125,7 @@ function shapeErrors(op: Json, method: string): string[] {
   const statuses: string[] = [];
   // A text path parameter can be a malformed %-escape (400); an id that is not a number names nothing (404).
   if (op.requestBody || parameters.some((p) => p.in === "query" || (p.in === "path" && (p.schema as Json)?.type !== "integer"))) statuses.push("400");
-  if (op.security) statuses.push("401");
+  if (op.security) statuses.push("401", "403");
   if (parameters.some((p) => p.in === "path")) statuses.push("404");
   if (op.requestBody) statuses.push("413", "415");
   statuses.push("500");
