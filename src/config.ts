@@ -59,6 +59,7 @@ export interface Config {
   limitSend: Rate;
   limitUploadBytes: Rate;
   limitSearch: Rate;
+  limitWebhook: Rate;
 }
 
 export class ConfigError extends Error {
@@ -286,6 +287,13 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
     default: { capacity: 30, periodMs: 60_000 },
     parse: rate("count"),
     help: "searches per user: burst/refill period",
+  },
+  {
+    key: "limitWebhook",
+    env: "PARLEY_LIMIT_WEBHOOK",
+    default: { capacity: 20, periodMs: 20_000 },
+    parse: rate("count"),
+    help: "posts per incoming webhook: burst/refill period",
   },
   { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },
 ];

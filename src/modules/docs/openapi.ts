@@ -7,6 +7,7 @@ type Json = Record<string, unknown>;
 
 /** The Schema Object's keywords in OpenAPI 3.0.3 (anything else, e.g. Elysia's `error` message, is dropped). */
 const SCHEMA_KEYWORDS = new Set([
+  "$ref",
   "title",
   "multipleOf",
   "maximum",
@@ -202,9 +203,13 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
           if (Number(status) >= 400 && ((response as Json).title === "Error" || !(response as Json).content))
             return [status, errorResponse(status, response as Json)];
           const kept = Object.fromEntries(Object.entries(response as Json).filter(([k]) => RESPONSE_FIELDS.includes(k)));
-          // The plugin lists every request type for responses too; answers are JSON.
-          if (isObject(kept.content))
-            kept.content = content(kept.content["application/json"] ? { "application/json": kept.content["application/json"] } : kept.content);
+          // The plugin lists every request type for responses too, each with the JSON one's schema; answers are JSON
+          // (unless detail.responses names other types itself, as the Slack-compatible /hooks does).
+          if (isObject(kept.content)) {
+            const json = kept.content["application/json"] as Json | undefined;
+            const copies = json && Object.values(kept.content).every((media) => JSON.stringify((media as Json).schema) === JSON.stringify(json.schema));
+            kept.content = content(copies ? { "application/json": json } : kept.content);
+          }
           // The swagger plugin lifts a response schema's own keywords (its title: Message, Group…) onto the response.
           const title = (response as Json).title;
           if (typeof title === "string" && isObject(kept.content))
