@@ -37,7 +37,7 @@ import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
 import { userRoutes } from "./modules/users";
-import { hookRoutes, webhookRoutes } from "./modules/webhooks";
+import { hookRoutes, outgoingWebhookRoutes, webhookRoutes } from "./modules/webhooks";
 import { webClientRoutes } from "./modules/web-client";
 import { startHousekeeping } from "./housekeeping";
 
@@ -84,6 +84,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(apiTokenRoutes(ctx))
     .use(hookRoutes(ctx))
     .use(webhookRoutes(ctx))
+    .use(outgoingWebhookRoutes(ctx))
     .use(userRoutes(ctx));
   return app;
 }

@@ -171,6 +171,46 @@ export interface Database {
   settings: SettingTable;
   api_tokens: ApiTokenTable;
   incoming_webhooks: IncomingWebhookTable;
+  outgoing_webhooks: OutgoingWebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+}
+
+/** A URL subscribed to a conversation's events (see modules/webhooks/outgoing.ts). */
+export interface OutgoingWebhookTable {
+  id: Generated<number>;
+  conversation_id: number;
+  url: string;
+  /** The HMAC key of X-Parley-Signature: kept as is (the signature needs it), shown to its managers. */
+  secret: string;
+  /** Space-separated subscriptions: message.created, message.mentioned, message.updated, message.deleted, member. */
+  events: string;
+  /** The bot whose mentions `message.mentioned` follows, and who posts the receiver's replies. */
+  bot_id: number | null;
+  created_by: number | null;
+  created_at: number;
+  /** Events up to this seq are queued already. */
+  cursor_seq: number;
+  lease_until: number | null;
+  lease_owner: string | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_seq: number;
+  event_type: string;
+  /** The event's JSON, as /ws sends it: the POST body. */
+  body: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: Generated<number>;
+  created_at: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  response_ms: number | null;
 }
 
 export interface SettingTable {

@@ -8,7 +8,7 @@ import type { AppContext } from "../../context";
 import { badRequest, forbidden, notFound, tokenNotValid } from "../../lib/errors";
 import * as repo from "./repository";
 import { SCOPES, type Scope } from "./scopes";
-import type { AuthUser } from "./service";
+import type { AuthUser } from "./caller";
 import type { TokenClaims } from "./tokens";
 
 export const API_TOKEN_PREFIX = "parley_";

@@ -13,3 +13,13 @@ export interface AuthUser {
   /** The access token's claims, for logout (an API token's are made up from its row, with `api` its id). */
   token: TokenClaims;
 }
+
+/** A bot acting for a webhook (no token of its own): `via` names the webhook, e.g. "hook:3". */
+export const botCaller = (id: number, username: string, via: string): AuthUser => ({
+  id,
+  username,
+  is_staff: false,
+  is_bot: true,
+  scopes: ["write"],
+  token: { token_type: "access", user_id: id, jti: via, exp: 0, iat: 0, gen: 0 },
+});

@@ -9,6 +9,7 @@ import { commitWithEvents } from "../../core/commit";
 import { AppError, forbidden, notFound } from "../../lib/errors";
 import { sha256Hex } from "../auth/api-tokens";
 import type { AuthUser } from "../auth/service";
+import { botCaller } from "../auth/caller";
 import { addAndAnnounce } from "../conversations/service";
 import { mayManage } from "../conversations/roles";
 import { findConversation } from "../conversations/repository";
@@ -130,14 +131,7 @@ export async function postToHook(ctx: AppContext, webhookId: number, secret: str
   const post = slackPost(payload);
   if (typeof post === "string") return refusal(400, post);
   if (post.text.length > MAX_MESSAGE_LENGTH && [...post.text].length > MAX_MESSAGE_LENGTH) return refusal(413, "msg_too_long");
-  const bot: AuthUser = {
-    id: hook.bot_id,
-    username: hook.bot_username,
-    is_staff: false,
-    is_bot: true,
-    scopes: ["write"],
-    token: { token_type: "access", user_id: hook.bot_id, jti: `hook:${hook.id}`, exp: 0, iat: 0, gen: 0 },
-  };
+  const bot = botCaller(hook.bot_id, hook.bot_username, `hook:${hook.id}`);
   try {
     await sendMessage(ctx, bot, hook.conversation_id, { message: post.text }, { via_webhook: true, display_name: post.username });
     return { status: 200, body: "ok" };

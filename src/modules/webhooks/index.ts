@@ -3,7 +3,21 @@ import type { AppContext } from "../../context";
 import { errorResponses } from "../../lib/errors";
 import { requireUser } from "../auth/plugin";
 import * as incoming from "./incoming";
-import { conversationParams, hookParams, hookResponses, IncomingWebhook, IncomingWebhookSecret, incomingBody, webhookParams } from "./model";
+import * as outgoing from "./outgoing";
+import {
+  conversationParams,
+  Delivery,
+  deliveryParams,
+  hookParams,
+  hookResponses,
+  IncomingWebhook,
+  IncomingWebhookSecret,
+  incomingBody,
+  OutgoingWebhook,
+  OutgoingWebhookSecret,
+  outgoingBody,
+  webhookParams,
+} from "./model";
 
 const security = [{ bearerAuth: [] }];
 const who = "Groups: owners, admins and staff. A direct conversation with a bot: either member (posts come from that bot). Others: 403.";
@@ -88,5 +102,60 @@ export const webhookRoutes = (ctx: AppContext) =>
         params: webhookParams,
         response: { 204: t.Void(), ...errorResponses(403) },
         detail: { summary: "Delete an incoming webhook: its URL stops working, its bot is deactivated (its messages stay)", description: who, security },
+      },
+    );
+
+const outgoingWho = "A group's owners and admins; staff for any conversation. Others: 403.";
+
+export const outgoingWebhookRoutes = (ctx: AppContext) =>
+  new Elysia({ prefix: "/api/conversations/:conversation_id/outgoing-webhooks", tags: ["Webhooks"] })
+    .use(requireUser(ctx))
+    .get("/", ({ user, params }) => outgoing.listOutgoing(ctx, user, params.conversation_id), {
+      params: conversationParams,
+      response: { 200: t.Array(OutgoingWebhook), ...errorResponses(403) },
+      detail: { summary: "A conversation's outgoing webhooks, with why one was disabled", description: outgoingWho, security },
+    })
+    .post(
+      "/",
+      async ({ user, params, body, set }) => {
+        const created = await outgoing.createOutgoing(ctx, user, params.conversation_id, body);
+        set.status = 201;
+        return created;
+      },
+      {
+        params: conversationParams,
+        body: outgoingBody,
+        response: { 201: OutgoingWebhookSecret, ...errorResponses(403) },
+        detail: {
+          summary: "Subscribe a URL to a conversation's events: its signing secret is in this answer only",
+          description: `${outgoingWho} Each event is POSTed as the JSON /ws sends, with X-Parley-Event, X-Parley-Delivery (dedupe on it), X-Parley-Timestamp, X-Parley-Signature (sha256=HMAC-SHA256 of the body, GitHub's scheme) and X-Parley-Signature-Timestamped (of "{timestamp}.{body}"). Only public addresses unless PARLEY_WEBHOOK_ALLOW_PRIVATE=on (a refused URL: 400 naming url).`,
+          security,
+        },
+      },
+    )
+    .delete(
+      "/:webhook_id/",
+      async ({ user, params, set }) => {
+        await outgoing.deleteOutgoing(ctx, user, params.conversation_id, params.webhook_id);
+        set.status = 204;
+      },
+      {
+        params: webhookParams,
+        response: { 204: t.Void(), ...errorResponses(403) },
+        detail: { summary: "Delete an outgoing webhook and its queue", description: outgoingWho, security },
+      },
+    )
+    .get("/:webhook_id/deliveries/", ({ user, params }) => outgoing.listDeliveries(ctx, user, params.conversation_id, params.webhook_id), {
+      params: webhookParams,
+      response: { 200: t.Array(Delivery), ...errorResponses(403) },
+      detail: { summary: "The webhook's last 100 deliveries, newest first: status, attempts, last error, response time", description: outgoingWho, security },
+    })
+    .post(
+      "/:webhook_id/deliveries/:delivery_id/retry/",
+      ({ user, params }) => outgoing.retryDelivery(ctx, user, params.conversation_id, params.webhook_id, params.delivery_id),
+      {
+        params: deliveryParams,
+        response: { 200: OutgoingWebhook, ...errorResponses(403) },
+        detail: { summary: "Retry a delivery now (a disabled webhook is turned back on)", description: outgoingWho, security },
       },
     );

@@ -58,3 +58,66 @@ export const hookResponses = {
     content: text("Slack's error code"),
   },
 };
+
+export const SUBSCRIPTIONS = ["message.created", "message.mentioned", "message.updated", "message.deleted", "member"] as const;
+export type Subscription = (typeof SUBSCRIPTIONS)[number];
+const subscription = t.UnionEnum(SUBSCRIPTIONS);
+
+export const outgoingBody = t.Object({
+  url: t.String({ minLength: 1, maxLength: 2000, error: "Give an http:// or https:// URL." }),
+  events: t.Array(subscription, {
+    minItems: 1,
+    maxItems: 5,
+    error: "events: one or more of message.created, message.mentioned, message.updated, message.deleted, member.",
+    description:
+      "message.created: every new message; message.mentioned: new messages mentioning bot_id; message.updated, message.deleted; member: member.joined, member.left, member.updated.",
+  }),
+  bot_id: t.Optional(
+    t.Nullable(
+      t.Integer({
+        description: 'A bot member of the conversation: whose mentions message.mentioned follows, and who posts the receiver\'s `{"text"}` replies.',
+      }),
+    ),
+  ),
+});
+export const OutgoingWebhook = t.Object(
+  {
+    id: t.Integer(),
+    conversation_id: t.Integer(),
+    url: t.String(),
+    events: t.Array(subscription),
+    bot_id: t.Nullable(t.Integer()),
+    created_by: t.Nullable(t.Integer()),
+    created_at: t.String({ format: "date-time" }),
+    disabled_at: t.Nullable(t.String({ format: "date-time", description: "Set when deliveries kept failing past PARLEY_WEBHOOK_GIVE_UP (a day)." })),
+    disabled_reason: t.Nullable(t.String()),
+  },
+  { title: "OutgoingWebhook" },
+);
+export type OutgoingWebhookView = typeof OutgoingWebhook.static;
+export const OutgoingWebhookSecret = t.Object(
+  { ...OutgoingWebhook.properties, secret: t.String({ description: "The HMAC-SHA256 key of X-Parley-Signature; shown this once." }) },
+  { title: "OutgoingWebhookSecret" },
+);
+export const Delivery = t.Object(
+  {
+    id: t.Integer(),
+    event_seq: t.Integer(),
+    event_type: t.String(),
+    status: t.Union([t.Literal("pending"), t.Literal("delivered"), t.Literal("failed")]),
+    attempts: t.Integer(),
+    created_at: t.String({ format: "date-time" }),
+    last_attempt_at: t.Nullable(t.String({ format: "date-time" })),
+    next_attempt_at: t.Nullable(t.String({ format: "date-time" })),
+    last_status: t.Nullable(t.Integer({ description: "The receiver's HTTP status." })),
+    last_error: t.Nullable(t.String()),
+    response_ms: t.Nullable(t.Integer()),
+  },
+  { title: "WebhookDelivery" },
+);
+export type DeliveryView = typeof Delivery.static;
+export const deliveryParams = t.Object({
+  conversation_id: pathId("A conversation id"),
+  webhook_id: pathId("A webhook id"),
+  delivery_id: pathId("A delivery id"),
+});
