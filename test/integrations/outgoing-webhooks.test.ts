@@ -6,6 +6,7 @@ import { createGroup, makeStaff, sendText, waitFor } from "../chat-helpers";
 import { httpClient, listen, queryRows, registerUser, tempDir, testConfig, type TestUser } from "../helpers";
 import { startServer } from "../../src/server";
 import { isPrivateAddress } from "../../src/modules/webhooks/destinations";
+import { connect } from "../ws-helpers";
 
 interface Received {
   event: string;
@@ -153,7 +154,12 @@ describe("outgoing webhooks", async () => {
       body: { url: failing.url, events: ["message.created"] },
     });
     secret = made.body.secret;
+    const socket = await connect(strict.server.url, boss.access);
     await sendText(strict.api, boss, group.id, "doomed");
+    const told = await socket.next("webhook.disabled", 10_000);
+    expect(told).toMatchObject({ conversation_id: group.id, data: { webhook_id: made.body.id, url: failing.url } });
+    expect(told.data.reason).toContain("HTTP 503");
+    await socket.close();
     const listOf = async () => (await strict.api("GET", `/api/conversations/${group.id}/outgoing-webhooks/`, { token: boss.access })).body[0];
     expect(await waitFor(async () => (await listOf()).disabled_at !== null, 10_000)).toBe(true);
     expect((await listOf()).disabled_reason).toContain("HTTP 503");

@@ -140,7 +140,18 @@ async function attempt(ctx: AppContext, hook: repo.OutgoingRow, delivery: repo.D
   if (failingFor >= ctx.config.webhookGiveUpMs) {
     await repo.recordAttempt(ctx.db, Number(delivery.id), { status: "failed", last_attempt_at: now, last_status: status, last_error: error, response_ms });
     const reason = `Delivery ${delivery.id} failed for ${Math.round(failingFor / 60_000)} min: ${error}`;
-    await repo.disableOutgoing(ctx.db, hook.id, now, reason);
+    // Its maker is told on their own topic (a private event, replayed on resume like unread counts).
+    await commitWithEvents(ctx, async (tx, emit) => {
+      await repo.disableOutgoing(tx.db, hook.id, now, reason);
+      if (hook.created_by !== null)
+        await emit({
+          type: "webhook.disabled",
+          conversation_id: hook.conversation_id,
+          user_id: hook.created_by,
+          private: true,
+          data: { webhook_id: hook.id, url: hook.url, reason },
+        });
+    });
     ctx.log.warn("outgoing webhook disabled", { webhook_id: hook.id, conversation_id: hook.conversation_id, reason });
     return false;
   }

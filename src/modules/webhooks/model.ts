@@ -59,6 +59,13 @@ export const hookResponses = {
   },
 };
 
+/** Told privately to whoever made an outgoing webhook when it is disabled. */
+export const webhookDisabledEvent = t.Object({
+  webhook_id: t.Integer(),
+  url: t.String(),
+  reason: t.String({ description: "Why: which delivery failed for how long, and its last error." }),
+});
+
 export const SUBSCRIPTIONS = ["message.created", "message.mentioned", "message.updated", "message.deleted", "member"] as const;
 export type Subscription = (typeof SUBSCRIPTIONS)[number];
 const subscription = t.UnionEnum(SUBSCRIPTIONS);
