@@ -13,6 +13,8 @@ import * as m0009 from "./0009_ws_tickets";
 import * as m0010 from "./0010_search_by_conversation";
 import * as m0011 from "./0011_search_secure_delete";
 import * as m0012 from "./0012_push_subscriptions";
+import * as m0013 from "./0013_integrations";
+import * as m0014 from "./0014_outgoing_webhooks";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -27,4 +29,6 @@ export const migrations: Record<string, Migration> = {
   "0010_search_by_conversation": m0010,
   "0011_search_secure_delete": m0011,
   "0012_push_subscriptions": m0012,
+  "0013_integrations": m0013,
+  "0014_outgoing_webhooks": m0014,
 };

@@ -22,6 +22,7 @@ import { bodyLimit, webDefaults } from "./lib/web";
 import { tightenModes } from "./lib/private-files";
 import { adminRoutes } from "./modules/admin";
 import { authRoutes } from "./modules/auth";
+import { apiTokenRoutes } from "./modules/auth/api-token-routes";
 import { createPasswords } from "./modules/auth/passwords";
 import { loadOrCreateSecret, loadOrCreateSharedSecret, secretPath } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
@@ -49,6 +50,7 @@ import { SearchIndexer } from "./modules/search/indexer";
 import { Hub, SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
 import { joinCluster, type Cluster } from "./modules/realtime/cluster";
 import { userRoutes } from "./modules/users";
+import { hookRoutes, outgoingWebhookRoutes, webhookRoutes } from "./modules/webhooks";
 import { webClientRoutes } from "./modules/web-client";
 import { startHousekeeping } from "./housekeeping";
 
@@ -100,6 +102,10 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     .use(realtimeRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(authRoutes(ctx))
+    .use(apiTokenRoutes(ctx))
+    .use(hookRoutes(ctx))
+    .use(webhookRoutes(ctx))
+    .use(outgoingWebhookRoutes(ctx))
     .use(userRoutes(ctx))
     .use(pushRoutes(ctx));
   return app;

@@ -65,6 +65,10 @@ export interface Config {
   limitSend: Rate;
   limitUploadBytes: Rate;
   limitSearch: Rate;
+  limitWebhook: Rate;
+  webhookAllowPrivate: boolean;
+  webhookGiveUpMs: number;
+  webhookRetryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -318,6 +322,34 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
     default: { capacity: 30, periodMs: 60_000 },
     parse: rate("count"),
     help: "searches per user: burst/refill period",
+  },
+  {
+    key: "limitWebhook",
+    env: "PARLEY_LIMIT_WEBHOOK",
+    default: { capacity: 20, periodMs: 20_000 },
+    parse: rate("count"),
+    help: "posts per incoming webhook: burst/refill period",
+  },
+  {
+    key: "webhookAllowPrivate",
+    env: "PARLEY_WEBHOOK_ALLOW_PRIVATE",
+    default: false,
+    parse: onOff,
+    help: '"on" lets outgoing webhooks reach loopback, private and link-local addresses (on-premises receivers)',
+  },
+  {
+    key: "webhookGiveUpMs",
+    env: "PARLEY_WEBHOOK_GIVE_UP",
+    default: 86_400_000,
+    parse: duration(false),
+    help: "how long an outgoing webhook delivery is retried before the webhook is disabled",
+  },
+  {
+    key: "webhookRetryMs",
+    env: "PARLEY_WEBHOOK_RETRY",
+    default: 10_000,
+    parse: duration(false),
+    help: "the first retry delay of an outgoing webhook delivery (doubling up to an hour)",
   },
   { key: "logLevel", env: "PARLEY_LOG_LEVEL", default: "info", parse: oneOf("debug", "info", "warn", "error", "silent"), help: "log verbosity" },
 ];

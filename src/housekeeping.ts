@@ -9,6 +9,7 @@ import { sweepExpiredFiles } from "./modules/files/service";
 import { sweepRetention } from "./modules/messages/retention";
 import { expireClientIds } from "./modules/messages/service";
 import { SLOW_CONSUMER_BYTES } from "./modules/realtime/hub";
+import { startWebhookDeliveries } from "./modules/webhooks/delivery";
 
 /**
  * Runs every job once per PARLEY_SWEEP_INTERVAL, closes slow consumers, and indexes new messages for search;
@@ -24,7 +25,9 @@ export function startHousekeeping(ctx: AppContext): () => Promise<void> {
   const first = setTimeout(() => (running = running.then(runOnce)), 1_000);
   const slowConsumers = setInterval(() => ctx.hub.closeSlowConsumers(SLOW_CONSUMER_BYTES), 250);
   const stopIndexer = ctx.searchIndexer.start();
+  const stopDeliveries = startWebhookDeliveries(ctx);
   return async () => {
+    await stopDeliveries();
     await stopIndexer();
     clearTimeout(first);
     clearInterval(timer);

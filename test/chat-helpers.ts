@@ -25,8 +25,11 @@ export const MESSAGE_KEYS = [
   "reply_count",
   "reply_to",
   "sender",
+  "sender_display_name",
+  "sender_is_bot",
   "sender_username",
   "timestamp",
+  "via_webhook",
 ].sort();
 
 /** Registers one user per name, in parallel; typed as a tuple of users. */

@@ -29,6 +29,7 @@ export const GENEROUS_LIMITS: Partial<Config> = {
   limitSend: plenty,
   limitUploadBytes: { capacity: 1024 ** 4, periodMs: 1_000 },
   limitSearch: plenty,
+  limitWebhook: plenty,
 };
 
 /**

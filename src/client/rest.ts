@@ -16,7 +16,14 @@ import type {
   SearchAnswer,
   User,
 } from "../web/types";
+import type { ApiToken, ApiTokenCreated } from "../modules/auth/model";
+import type { Delivery, IncomingWebhook, IncomingWebhookSecret, OutgoingWebhook, OutgoingWebhookSecret, Subscription } from "../modules/webhooks/model";
 import { type Answer, Http } from "./http";
+
+type Scope = "read" | "write" | "admin";
+/** A new API token: `expires_at` an ISO date-time, or absent/null for one that never expires. */
+export type NewToken = { name: string; scopes: Scope[]; expires_at?: string | null };
+export type NewOutgoingWebhook = { url: string; events: Subscription[]; bot_id?: number | null };
 
 type Role = "owner" | "admin" | "member";
 type Page = { before?: number; limit?: number };
@@ -210,5 +217,70 @@ export class Rest extends Http {
   }
   unsubscribePush(endpoint: string) {
     return this.call<null>("DELETE", "/api/push/subscriptions/", { body: { endpoint } });
+  }
+
+  // ---- bots ----
+  bots() {
+    return this.call<AdminUser[]>("GET", "/api/admin/bots/");
+  }
+  createBot(username: string, displayName: string) {
+    return this.call<AdminUser>("POST", "/api/admin/bots/", { body: { username, display_name: displayName } });
+  }
+  botTokens(botId: number) {
+    return this.call<(typeof ApiToken.static)[]>("GET", `/api/admin/bots/${botId}/tokens/`);
+  }
+  /** The answer's `token` is shown this once. */
+  createBotToken(botId: number, token: NewToken) {
+    return this.call<typeof ApiTokenCreated.static>("POST", `/api/admin/bots/${botId}/tokens/`, { body: token });
+  }
+  revokeBotToken(botId: number, tokenId: number) {
+    return this.call<null>("DELETE", `/api/admin/bots/${botId}/tokens/${tokenId}/`);
+  }
+
+  // ---- integrations: API tokens, incoming and outgoing webhooks ----
+  tokens() {
+    return this.call<(typeof ApiToken.static)[]>("GET", "/api/tokens/");
+  }
+  /** The answer's `token` (parley_…) is shown this once: give it as the Bearer token of scripts and bots. */
+  createToken(token: NewToken) {
+    return this.call<typeof ApiTokenCreated.static>("POST", "/api/tokens/", { body: token });
+  }
+  revokeToken(tokenId: number) {
+    return this.call<null>("DELETE", `/api/tokens/${tokenId}/`);
+  }
+  webhooks(conversationId: number) {
+    return this.call<(typeof IncomingWebhook.static)[]>("GET", `/api/conversations/${conversationId}/webhooks/`);
+  }
+  /** The answer's `url` is shown this once. */
+  createWebhook(conversationId: number, name: string) {
+    return this.call<typeof IncomingWebhookSecret.static>("POST", `/api/conversations/${conversationId}/webhooks/`, { body: { name } });
+  }
+  renameWebhook(conversationId: number, webhookId: number, name: string) {
+    return this.call<typeof IncomingWebhook.static>("PATCH", `/api/conversations/${conversationId}/webhooks/${webhookId}/`, { body: { name } });
+  }
+  rotateWebhook(conversationId: number, webhookId: number) {
+    return this.call<typeof IncomingWebhookSecret.static>("POST", `/api/conversations/${conversationId}/webhooks/${webhookId}/rotate/`);
+  }
+  deleteWebhook(conversationId: number, webhookId: number) {
+    return this.call<null>("DELETE", `/api/conversations/${conversationId}/webhooks/${webhookId}/`);
+  }
+  outgoingWebhooks(conversationId: number) {
+    return this.call<(typeof OutgoingWebhook.static)[]>("GET", `/api/conversations/${conversationId}/outgoing-webhooks/`);
+  }
+  /** The answer's `secret` (the signing key) is shown this once. */
+  createOutgoingWebhook(conversationId: number, webhook: NewOutgoingWebhook) {
+    return this.call<typeof OutgoingWebhookSecret.static>("POST", `/api/conversations/${conversationId}/outgoing-webhooks/`, { body: webhook });
+  }
+  deleteOutgoingWebhook(conversationId: number, webhookId: number) {
+    return this.call<null>("DELETE", `/api/conversations/${conversationId}/outgoing-webhooks/${webhookId}/`);
+  }
+  webhookDeliveries(conversationId: number, webhookId: number) {
+    return this.call<(typeof Delivery.static)[]>("GET", `/api/conversations/${conversationId}/outgoing-webhooks/${webhookId}/deliveries/`);
+  }
+  retryDelivery(conversationId: number, webhookId: number, deliveryId: number) {
+    return this.call<typeof OutgoingWebhook.static>(
+      "POST",
+      `/api/conversations/${conversationId}/outgoing-webhooks/${webhookId}/deliveries/${deliveryId}/retry/`,
+    );
   }
 }

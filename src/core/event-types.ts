@@ -14,4 +14,5 @@ export type EventType =
   | "conversation.updated"
   | "read"
   | "unread"
-  | "mute";
+  | "mute"
+  | "webhook.disabled";

@@ -21,6 +21,34 @@ export interface UserTable {
   date_joined: number;
   /** Bumped when every token of the user must stop working (password change, deactivation). */
   token_generation: Generated<number>;
+  /** A bot account: never logs in with a password; works through API tokens and webhooks. */
+  is_bot: DefaultBool;
+}
+
+/** A long-lived API token (see modules/integrations/api-tokens.ts); only its SHA-256 is kept. */
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 of the whole token, hex. */
+  hash: string;
+  /** Space-separated: read, write, admin. */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+/** An incoming (Slack-compatible) webhook: posts into one conversation as its bot. */
+export interface IncomingWebhookTable {
+  id: Generated<number>;
+  conversation_id: number;
+  bot_id: number;
+  name: string;
+  /** SHA-256 of the URL's secret, hex. */
+  secret_hash: string;
+  created_by: number | null;
+  created_at: number;
 }
 
 export interface RevokedTokenTable {
@@ -104,6 +132,10 @@ export interface MessageTable {
   mentions: Generated<string | null>;
   pinned_at: Generated<number | null>;
   pinned_by: Generated<number | null>;
+  /** Posted through an incoming webhook. */
+  via_webhook: DefaultBool;
+  /** The name a webhook post asked to be shown as (Slack's `username`); null otherwise. */
+  display_name: Generated<string | null>;
 }
 
 export interface MentionTable {
@@ -138,6 +170,10 @@ export interface Database {
   events: EventTable;
   settings: SettingTable;
   push_subscriptions: PushSubscriptionTable;
+  api_tokens: ApiTokenTable;
+  incoming_webhooks: IncomingWebhookTable;
+  outgoing_webhooks: OutgoingWebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 /** A browser's Web Push subscription (see modules/push). */
@@ -152,6 +188,44 @@ export interface PushSubscriptionTable {
   /** The owner's token generation when subscribed: sent to only while it is still theirs. */
   generation: number;
   created_at: number;
+}
+
+/** A URL subscribed to a conversation's events (see modules/webhooks/outgoing.ts). */
+export interface OutgoingWebhookTable {
+  id: Generated<number>;
+  conversation_id: number;
+  url: string;
+  /** The HMAC key of X-Parley-Signature: kept as is (the signature needs it), shown to its managers. */
+  secret: string;
+  /** Space-separated subscriptions: message.created, message.mentioned, message.updated, message.deleted, member. */
+  events: string;
+  /** The bot whose mentions `message.mentioned` follows, and who posts the receiver's replies. */
+  bot_id: number | null;
+  created_by: number | null;
+  created_at: number;
+  /** Events up to this seq are queued already. */
+  cursor_seq: number;
+  lease_until: number | null;
+  lease_owner: string | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_seq: number;
+  event_type: string;
+  /** The event's JSON, as /ws sends it: the POST body. */
+  body: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: Generated<number>;
+  created_at: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  response_ms: number | null;
 }
 
 export interface SettingTable {

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "token_not_valid",
   "invalid_credentials",
   "forbidden",
+  "insufficient_scope",
   "not_found",
   "conflict",
   "gone",

@@ -90,6 +90,8 @@ export interface RateLimits {
   uploadBytesPerUser: RateLimiter;
   /** Searches per user. */
   searchPerUser: RateLimiter;
+  /** Posts per incoming webhook (keyed by its id). */
+  postsPerWebhook: RateLimiter;
 }
 
 export function createRateLimits(config: Config, now: () => number = Date.now): RateLimits {
@@ -104,6 +106,7 @@ export function createRateLimits(config: Config, now: () => number = Date.now): 
     sendPerUser: make(config.limitSend),
     uploadBytesPerUser: make(config.limitUploadBytes),
     searchPerUser: make(config.limitSearch),
+    postsPerWebhook: make(config.limitWebhook),
   };
 }
 

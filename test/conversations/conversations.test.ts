@@ -24,7 +24,9 @@ describe("POST /api/conversations/direct/", () => {
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ kind: "direct", name: v.username, last_message: null });
     expect(first.body.created_at).toMatch(ISO_TIMESTAMP);
-    expect(first.body.members).toEqual([{ id: v.id, username: v.username, first_name: "dm-b", last_name: "Test", role: "member", last_read_message_id: null }]);
+    expect(first.body.members).toEqual([
+      { id: v.id, username: v.username, first_name: "dm-b", last_name: "Test", is_bot: false, role: "member", last_read_message_id: null },
+    ]);
     expect((await counts(parley)).conversations).toBe(before.conversations + 1);
     expect(await memberIds(first.body.id)).toEqual([u.id, v.id].sort((a, b) => a - b));
     const row = await db.selectFrom("conversations").selectAll().where("id", "=", first.body.id).executeTakeFirstOrThrow();
@@ -118,7 +120,7 @@ describe("GET /api/conversations/", () => {
 
     expect(d).toMatchObject({ id: dm, kind: "direct", name: friend.username });
     expect(d.members).toEqual([
-      { id: friend.id, username: friend.username, first_name: "friend", last_name: "Test", role: "member", last_read_message_id: null },
+      { id: friend.id, username: friend.username, first_name: "friend", last_name: "Test", is_bot: false, role: "member", last_read_message_id: null },
     ]);
     expect(d.last_message).toMatchObject({ message: "hi from friend", sender: friend.id, receiver_user: me.id, receiver_group: null });
 

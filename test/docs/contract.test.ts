@@ -58,6 +58,9 @@ describe("the contract check", () => {
       reactions: [],
       mentions: [],
       pinned: false,
+      sender_is_bot: false,
+      sender_display_name: null,
+      via_webhook: false,
     };
     expect(await verdict("POST", "/api/messages/1/send/", 201, message)).toContain("body does not match");
     expect(await verdict("POST", "/api/messages/1/send/", 201, { ...message, id: 1 })).toBe("");

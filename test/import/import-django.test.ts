@@ -126,6 +126,7 @@ describe("parley import-django, then serve", async () => {
         is_active: !!u.is_active,
         is_staff: !!u.is_staff,
         is_superuser: !!u.is_superuser,
+        is_bot: false,
         date_joined: iso(u.date_joined.slice(0, 23)),
       });
     }

@@ -24,7 +24,7 @@ describe("POST /api/register/", () => {
     expect(response.status).toBe(201);
     expect(response.body.message).toBe("User Created Successfully");
     const user = response.body.user;
-    expect(Object.keys(user).sort()).toEqual(["date_joined", "email", "first_name", "id", "last_name", "username"]);
+    expect(Object.keys(user).sort()).toEqual(["date_joined", "email", "first_name", "id", "is_bot", "last_name", "username"]);
     expect(user).toMatchObject({ username: body.username, email: body.email.toLowerCase(), first_name: "Ada", last_name: "Lovelace" });
     expect(Number.isInteger(user.id)).toBe(true);
     expect(user.date_joined).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
@@ -175,7 +175,7 @@ describe("profiles, updates and deletion", () => {
     const asSelf = await get(owner, owner.id);
     expect(asSelf.status).toBe(200);
     expect(asSelf.body.email).toBe(owner.email);
-    expect(Object.keys(asSelf.body).sort()).toEqual(["date_joined", "email", "first_name", "id", "last_name", "username"]);
+    expect(Object.keys(asSelf.body).sort()).toEqual(["date_joined", "email", "first_name", "id", "is_bot", "last_name", "username"]);
 
     const asStaff = await get(staff, owner.id);
     expect(asStaff.status).toBe(200);

@@ -10,7 +10,7 @@ describe("GET /api/users/lookup/", () => {
     for (const name of [bob.username, bob.username.toUpperCase(), ` ${bob.username.toLowerCase()} `]) {
       const found = await api("GET", `/api/users/lookup/?username=${encodeURIComponent(name)}`, { token: alice.access });
       expect(found.status).toBe(200);
-      expect(found.body).toEqual({ id: bob.id, username: bob.username, first_name: "Bob", last_name: "Test", date_joined: expect.any(String) });
+      expect(found.body).toEqual({ id: bob.id, username: bob.username, first_name: "Bob", last_name: "Test", date_joined: expect.any(String), is_bot: false });
     }
     const self = await api("GET", `/api/users/lookup/?username=${alice.username}`, { token: alice.access });
     expect(self.body.email).toBe(alice.email);

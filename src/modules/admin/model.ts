@@ -21,6 +21,7 @@ export const adminUser = t.Object(
     is_active: t.Boolean(),
     is_staff: t.Boolean(),
     is_superuser: t.Boolean(),
+    is_bot: t.Boolean(),
     date_joined: t.String({ format: "date-time" }),
   },
   { title: "AdminUser" },
@@ -38,3 +39,10 @@ export const adminGroup = t.Object(
   { title: "AdminGroup" },
 );
 export type AdminGroup = typeof adminGroup.static;
+
+export const newBotBody = t.Object({
+  username: t.String({ minLength: 1, maxLength: 150, error: "Enter a valid username: up to 150 letters, digits and @/./+/-/_ characters." }),
+  display_name: t.String({ minLength: 1, maxLength: 150, error: "Give a display name (up to 150 characters)." }),
+});
+export const botIdParams = t.Object({ bot_id: pathId("A bot's user id") });
+export const botTokenParams = t.Object({ bot_id: pathId("A bot's user id"), token_id: pathId("A token id") });

@@ -45,3 +45,11 @@ export async function listGroups(connection: Connection, window: { before?: numb
   if (nameKey) select = select.where(startsWith("c.name_key", nameKey));
   return selectRows(connection, select);
 }
+
+export async function listBots(connection: Connection): Promise<UserRow[]> {
+  return selectRows(connection, sqlBuilder.selectFrom("users").selectAll().where("is_bot", "=", 1).orderBy("id", "desc").limit(500));
+}
+
+export async function findBot(connection: Connection, id: number): Promise<UserRow | undefined> {
+  return (await selectRows(connection, sqlBuilder.selectFrom("users").selectAll().where("id", "=", id).where("is_bot", "=", 1)))[0];
+}

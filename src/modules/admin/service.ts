@@ -11,11 +11,11 @@ import type { AdminGroup, AdminUser, ListQuery } from "./model";
 
 const DEFAULT_LIMIT = 50;
 
-function requireStaff(user: AuthUser) {
+export function requireStaff(user: AuthUser) {
   if (!user.is_staff) forbidden("Staff only.");
 }
 
-const toAdminUser = (user: UserRow): AdminUser => ({
+export const toAdminUser = (user: UserRow): AdminUser => ({
   id: user.id,
   username: user.username,
   email: user.email,
@@ -24,6 +24,7 @@ const toAdminUser = (user: UserRow): AdminUser => ({
   is_active: !!user.is_active,
   is_staff: !!user.is_staff,
   is_superuser: !!user.is_superuser,
+  is_bot: !!user.is_bot,
   date_joined: new Date(user.date_joined).toISOString(),
 });
 

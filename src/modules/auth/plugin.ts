@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { notAuthenticated } from "../../lib/errors";
+import { requireScope, scopeForRequest } from "./scopes";
 import { authenticate } from "./service";
 
 export const requireUser = (ctx: AppContext) =>
@@ -10,4 +11,9 @@ export const requireUser = (ctx: AppContext) =>
     .onParse({ as: "scoped" }, ({ request }) => {
       if (!request.headers.get("authorization")) notAuthenticated();
     })
-    .derive({ as: "scoped" }, async ({ headers }) => ({ user: await authenticate(ctx, headers.authorization) }));
+    // Each route's scope comes from its method and path, in one place (scopes.ts).
+    .derive({ as: "scoped" }, async ({ headers, request, path }) => {
+      const user = await authenticate(ctx, headers.authorization);
+      requireScope(user.scopes, scopeForRequest(request.method, path));
+      return { user };
+    });

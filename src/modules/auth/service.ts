@@ -8,15 +8,10 @@ import { bumpTokenGeneration, findUserByEmail, normalizeEmail } from "../users/r
 import type { LoginResult } from "./model";
 import * as repo from "./repository";
 import { tokenFamily, type TokenClaims } from "./tokens";
+import { authenticateApiToken, callerOfApiToken, isApiToken, SESSION_SCOPES } from "./api-tokens";
+import type { AuthUser } from "./caller";
 
-/** The authenticated caller, as every service sees it. */
-export interface AuthUser {
-  id: number;
-  username: string;
-  is_staff: boolean;
-  /** The access token's claims, for logout. */
-  token: TokenClaims;
-}
+export type { AuthUser };
 
 /** revoked_tokens holds revoked token ids and, under this key, revoked families (every token of one login). */
 const familyKey = (family: string) => `family:${family}`;
@@ -31,7 +26,7 @@ export async function login(ctx: AppContext, email: string, password: string, ip
   const user = await findUserByEmail(ctx.reader, email);
   const hash = user?.password_hash ?? (await (decoyHash ??= ctx.passwords.hash("decoy password, never matches")));
   const matches = await ctx.passwords.verify(password, hash);
-  if (!user || !matches || !user.is_active) throw new AppError(401, "invalid_credentials", "Invalid email or password");
+  if (!user || !matches || !user.is_active || user.is_bot) throw new AppError(401, "invalid_credentials", "Invalid email or password");
   if (ctx.passwords.needsRehash(user.password_hash)) await upgradePasswordHash(ctx, user, password);
   const pair = await issuePair(ctx, user, randomUUIDv7());
   return { ...pair, email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), id: user.id };
@@ -87,10 +82,18 @@ async function checkToken(ctx: AppContext, token: string, type: "access" | "refr
   return { user, claims };
 }
 
-const asCaller = (user: UserRow, claims: TokenClaims): AuthUser => ({ id: user.id, username: user.username, is_staff: !!user.is_staff, token: claims });
+const asCaller = (user: UserRow, claims: TokenClaims): AuthUser => ({
+  id: user.id,
+  username: user.username,
+  is_staff: !!user.is_staff,
+  is_bot: !!user.is_bot,
+  scopes: SESSION_SCOPES,
+  token: claims,
+});
 
 /** The caller stored access-token claims stand for, checked now (a WebSocket ticket carries the claims of its token). */
 export async function callerOf(ctx: AppContext, claims: TokenClaims): Promise<AuthUser> {
+  if (claims.api !== undefined) return callerOfApiToken(ctx, claims.api);
   const { user, revoked } = await holderOf(ctx, claims);
   if (revoked) tokenNotValid("Token is blacklisted");
   return asCaller(user, claims);
@@ -100,6 +103,7 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
   if (!authorization) notAuthenticated();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) tokenNotValid("Authorization header must be: Bearer <token>");
+  if (isApiToken(match[1]!)) return authenticateApiToken(ctx, match[1]!);
   const { user, claims } = await checkToken(ctx, match[1]!, "access");
   return asCaller(user, claims);
 }

@@ -14,6 +14,8 @@ export interface TokenClaims {
   gen: number;
   /** The login the token descends from (its family): every pair rotated from one login shares it. */
   fam?: string;
+  /** Set on the claims made up for an API token (never signed): its id. */
+  api?: number;
 }
 
 /** A token's family; a token issued before families existed heads its own. */

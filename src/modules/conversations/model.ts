@@ -97,6 +97,7 @@ const conversationMember = t.Object(
     username: t.String(),
     first_name: t.String(),
     last_name: t.String(),
+    is_bot: t.Boolean(),
     role: t.String(),
     last_read_message_id: t.Nullable(t.Integer({ description: "The member's read marker: the newest message they have read" })),
   },

@@ -75,7 +75,7 @@ export function listMembers(connection: Connection, conversationIds: number[]) {
   const query = sqlBuilder
     .selectFrom("conversation_members as m")
     .innerJoin("users as u", "u.id", "m.user_id")
-    .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "m.last_read_message_id", "u.username", "u.first_name", "u.last_name"])
+    .select(["m.conversation_id", "m.user_id", "m.role", "m.joined_at", "m.last_read_message_id", "u.username", "u.first_name", "u.last_name", "u.is_bot"])
     .where("m.conversation_id", "in", conversationIds)
     .orderBy("m.joined_at")
     .orderBy("m.user_id");

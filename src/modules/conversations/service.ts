@@ -262,6 +262,7 @@ async function conversationViews(
           username: m.username,
           first_name: m.first_name,
           last_name: m.last_name,
+          is_bot: !!m.is_bot,
           role: m.role,
           last_read_message_id: m.last_read_message_id,
         })),

@@ -7,6 +7,7 @@ type Json = Record<string, unknown>;
 
 /** The Schema Object's keywords in OpenAPI 3.0.3 (anything else, e.g. Elysia's `error` message, is dropped). */
 const SCHEMA_KEYWORDS = new Set([
+  "$ref",
   "title",
   "multipleOf",
   "maximum",
@@ -123,16 +124,17 @@ const ERROR_HEADERS: Record<string, Json> = {
 /**
  * The error answers an operation gets from its shape, as onError (src/lib/http.ts) and the plugins before it give them:
  * a body or query → 400 (field errors, or a malformed body); a body → 413 (too large) and 415 (multipart where no file
- * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401; a write (any method
- * but GET) → 507 while the data disk is full (src/lib/disk-space.ts); any → 431 (Bun's, for a URL or headers too large),
- * 503 `database_unavailable` while the database cannot be reached (src/lib/database-outage.ts) and 500.
+ * is taken); a path id → 404 (it names nothing, or the caller may not see it); a Bearer token → 401, and 403 when it is an
+ * API token without the route's scope (auth/scopes.ts); a write (any method but GET) → 507 while the data disk is full
+ * (src/lib/disk-space.ts); any → 431 (Bun's, for a URL or headers too large), 503 `database_unavailable` while the
+ * database cannot be reached (src/lib/database-outage.ts) and 500.
  */
 function shapeErrors(op: Json, method: string): string[] {
   const parameters = (op.parameters as Json[] | undefined) ?? [];
   const statuses: string[] = [];
   // A text path parameter can be a malformed %-escape (400); an id that is not a number names nothing (404).
   if (op.requestBody || parameters.some((p) => p.in === "query" || (p.in === "path" && (p.schema as Json)?.type !== "integer"))) statuses.push("400");
-  if (op.security) statuses.push("401");
+  if (op.security) statuses.push("401", "403");
   if (parameters.some((p) => p.in === "path")) statuses.push("404");
   if (op.requestBody) statuses.push("413", "415");
   statuses.push("431", "500", "503");
@@ -211,9 +213,13 @@ export function toOpenApiPaths(paths: Record<string, Record<string, Json>>): Rec
           if (Number(status) >= 400 && ((response as Json).title === "Error" || !(response as Json).content))
             return [status, errorResponse(status, response as Json)];
           const kept = Object.fromEntries(Object.entries(response as Json).filter(([k]) => RESPONSE_FIELDS.includes(k)));
-          // The plugin lists every request type for responses too; answers are JSON.
-          if (isObject(kept.content))
-            kept.content = content(kept.content["application/json"] ? { "application/json": kept.content["application/json"] } : kept.content);
+          // The plugin lists every request type for responses too, each with the JSON one's schema; answers are JSON
+          // (unless detail.responses names other types itself, as the Slack-compatible /hooks does).
+          if (isObject(kept.content)) {
+            const json = kept.content["application/json"] as Json | undefined;
+            const copies = json && Object.values(kept.content).every((media) => JSON.stringify((media as Json).schema) === JSON.stringify(json.schema));
+            kept.content = content(copies ? { "application/json": json } : kept.content);
+          }
           // The swagger plugin lifts a response schema's own keywords (its title: Message, Group…) onto the response.
           const title = (response as Json).title;
           if (typeof title === "string" && isObject(kept.content))

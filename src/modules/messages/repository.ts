@@ -26,7 +26,10 @@ function selectMessages() {
       "m.reactions",
       "m.mentions",
       "m.pinned_at",
+      "m.via_webhook",
+      "m.display_name",
       "u.username as sender_username",
+      "u.is_bot as sender_is_bot",
       "f.original_name as file_name",
       "f.size as file_size",
       "f.content_type as file_content_type",
@@ -110,7 +113,10 @@ export async function listMentionsOf(reader: Connection, userId: number, before:
   );
 }
 
-export type NewMessage = Pick<MessageRow, "conversation_id" | "sender_id" | "body" | "file_id" | "created_at" | "client_id" | "reply_to_id" | "mentions">;
+export type NewMessage = Pick<
+  MessageRow,
+  "conversation_id" | "sender_id" | "body" | "file_id" | "created_at" | "client_id" | "reply_to_id" | "mentions" | "via_webhook" | "display_name"
+>;
 
 const insertMessageRow = prepared(
   (
@@ -122,6 +128,8 @@ const insertMessageRow = prepared(
     clientId: string | null,
     replyToId: number | null,
     mentions: string | null,
+    viaWebhook: number,
+    displayName: string | null,
   ) =>
     sqlBuilder
       .insertInto("messages")
@@ -134,6 +142,8 @@ const insertMessageRow = prepared(
         client_id: clientId,
         reply_to_id: replyToId,
         mentions,
+        via_webhook: viaWebhook,
+        display_name: displayName,
       })
       .returning("id"),
 );
@@ -143,14 +153,24 @@ const insertMessageRow = prepared(
  * taken ahead, held back to go with the batch's other rows (see Pipeline).
  */
 export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" | "pipeline">, row: NewMessage): Promise<number> {
+  const values = [
+    row.conversation_id,
+    row.sender_id,
+    row.body,
+    row.file_id,
+    row.created_at,
+    row.client_id,
+    row.reply_to_id,
+    row.mentions,
+    row.via_webhook,
+    row.display_name,
+  ] as const;
   if (pipeline) {
     const id = await pipeline.nextMessageId();
     pipeline.insertLater("messages", { id, ...row });
     return id;
   }
-  return (
-    await insertMessageRow.run(writer, row.conversation_id, row.sender_id, row.body, row.file_id, row.created_at, row.client_id, row.reply_to_id, row.mentions)
-  )[0]!.id;
+  return (await insertMessageRow.run(writer, ...values))[0]!.id;
 }
 
 // Writes and reads inside a write transaction (the group commit's `tx.db`).

@@ -52,8 +52,14 @@ function checkText(text: string, hasFile: boolean): void {
   if (!text.trim() && !hasFile) invalidField("message", "Write a message or attach a file.");
 }
 
-/** REST and both WebSocket endpoints send through here, so one per-user limit counts them all. */
-export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<SendResult> {
+/** How a message came in, when not typed by its sender: an incoming webhook's post, with the name it asked for. */
+export interface MessageOrigin {
+  via_webhook: boolean;
+  display_name: string | null;
+}
+
+/** REST, both WebSocket endpoints and incoming webhooks send through here, so one per-user limit counts them all. */
+export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody, origin?: MessageOrigin): Promise<SendResult> {
   await enforce(ctx.limits.sendPerUser, String(user.id), "Too many messages; slow down.");
   const text = body.message ?? "";
   const file = body.file === undefined || body.file === null || body.file === "" ? null : body.file;
@@ -90,6 +96,8 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
           client_id: body.client_id ?? null,
           reply_to_id: replyTo,
           mentions: mentions.length ? JSON.stringify(mentions) : null,
+          via_webhook: origin?.via_webhook ? 1 : 0,
+          display_name: origin?.display_name ?? null,
         };
         const id = await repo.insertMessage(tx, row);
         if (mentions.length) await repo.storeMentions(tx.db, id, conversation.id, mentions);
@@ -99,6 +107,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
             ...row,
             id,
             sender_username: user.username,
+            sender_is_bot: user.is_bot ? 1 : 0,
             file_name: stored?.original_name ?? null,
             file_size: stored?.size ?? null,
             file_content_type: stored?.content_type ?? null,

@@ -8,6 +8,7 @@ import { AppError } from "../../lib/errors";
 import { errorBody, errorResponse, fieldsInOneLine, jsonResponse, wireError } from "../../lib/http";
 import { authenticate, type AuthUser } from "../auth/service";
 import { redeemWsTicket } from "../auth/ws-tickets";
+import { requireScope } from "../auth/scopes";
 import { requireMember } from "../conversations/membership";
 import { sendMessage } from "../messages/service";
 import type { Socket } from "./hub";
@@ -89,6 +90,7 @@ export function gatewayRoutes(ctx: AppContext) {
       return;
     }
     try {
+      requireScope(ws.data.user.scopes, "write");
       await sendMessage(ctx, ws.data.user, ws.data.legacyConversation!, { message: text });
     } catch (thrown) {
       const error = ctx.faults.refusal(thrown);
@@ -112,6 +114,7 @@ export function gatewayRoutes(ctx: AppContext) {
         ticket !== null
           ? await redeemWsTicket(ctx, ticket)
           : await authenticate(ctx, request.headers.get("authorization") ?? (token ? `Bearer ${token}` : undefined));
+      requireScope(user.scopes, "read");
       if (legacyConversation !== null) await requireMember(ctx, legacyConversation, user.id);
       if (since !== null && !/^\d{1,15}$/.test(since)) return jsonResponse(400, { since: ["since must be a seq number."] });
       const data: SocketData = Object.assign(Object.create(handlers), { user, since: since === null ? null : Number(since), legacyConversation });

@@ -6,6 +6,7 @@ import { ERROR_CODES } from "../../lib/errors";
 import { conversationUpdatedEvent, memberJoinedEvent, memberLeftEvent, memberUpdatedEvent, ReadState, readBody, readEvent } from "../conversations/model";
 import { editBody, Message, messageDeletedEvent, messagesExpiredEvent, messageUpdatedEvent, pinEvent, reactionEvent, sendBody } from "../messages/model";
 import type { EventType } from "../../core/event-types";
+import { webhookDisabledEvent } from "../webhooks/model";
 
 const seq = (description: string) => t.Integer({ minimum: 0, description });
 const ref = t.Union([t.String(), t.Number()], { description: "Any string or number the client chose; the answer (ack, pong, error) carries it back." });
@@ -30,6 +31,7 @@ export const eventData = {
   read: readEvent,
   unread: ReadState,
   mute: ReadState,
+  "webhook.disabled": webhookDisabledEvent,
 } satisfies Record<EventType, TSchema>;
 
 export const eventFrame = <T extends TSchema>(type: EventType, data: T) =>

@@ -6,6 +6,7 @@ import { AppError } from "../../lib/errors";
 import { fieldsInOneLine, validated, wireError } from "../../lib/http";
 import type { AuthUser } from "../auth/service";
 import { tokenFamily } from "../auth/tokens";
+import { requireScope, scopeForOperation } from "../auth/scopes";
 import { markRead } from "../conversations/read-state";
 import { listMemberConversationIds, presenceContacts } from "../conversations/repository";
 import { sendMessage } from "../messages/service";
@@ -194,6 +195,7 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
   const reply = (frame: Record<string, unknown>) => socket.send(JSON.stringify(ref === undefined ? frame : { ...frame, ref }));
   try {
     const checked = checkOperation(op);
+    requireScope(user.scopes, scopeForOperation(checked.type));
     switch (checked.type) {
       case "ping":
         return void reply({ type: "pong", data: { time: new Date().toISOString() } });

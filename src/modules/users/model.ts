@@ -36,6 +36,7 @@ export const User = t.Object(
     first_name: t.String(),
     last_name: t.String(),
     date_joined: t.String({ format: "date-time" }),
+    is_bot: t.Boolean({ description: "A bot account (API tokens and webhooks; no password login)." }),
   },
   { title: "User" },
 );

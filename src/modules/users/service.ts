@@ -19,6 +19,7 @@ export function toPublicUser(user: UserRow, viewer: Pick<AuthUser, "id" | "is_st
     first_name: user.first_name,
     last_name: user.last_name,
     date_joined: new Date(user.date_joined).toISOString(),
+    is_bot: !!user.is_bot,
   };
   if (viewer.id === user.id || viewer.is_staff) view.email = user.email;
   return view;
@@ -63,6 +64,29 @@ export async function register(ctx: AppContext, input: RegisterBody, ip: string 
       is_active: 1,
       is_staff: staff ? 1 : 0,
       is_superuser: staff ? 1 : 0,
+      date_joined: Date.now(),
+    })
+    .catch(mapUniqueViolation);
+}
+
+/**
+ * A bot account (see admin/bots.ts): no usable password ("!" matches no hash), an address that can never receive
+ * mail (RFC 2606's .invalid), shown by `displayName`.
+ */
+export async function createBotAccount(ctx: AppContext, username: string, displayName: string, unique: string): Promise<UserRow> {
+  const email = `bot-${unique}@bots.invalid`;
+  await checkIdentifiers(ctx, username, email);
+  return repo
+    .insertUser(ctx.db, {
+      username,
+      email,
+      first_name: displayName,
+      last_name: "",
+      password_hash: "!",
+      is_active: 1,
+      is_staff: 0,
+      is_superuser: 0,
+      is_bot: 1,
       date_joined: Date.now(),
     })
     .catch(mapUniqueViolation);
