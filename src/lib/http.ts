@@ -75,7 +75,7 @@ function queryFieldOf(error: ValidationError, request?: Request): string | undef
 
 /** Field → messages from a TypeBox validation failure, without the submitted values. */
 export function fieldErrors(error: ValidationError, request?: Request): FieldErrors {
-  const fields: FieldErrors = {};
+  const fields: FieldErrors = Object.create(null); // a field named "constructor" or "__proto__" is just a name here
   for (const issue of error.all as Array<{ path?: string; message?: string; value?: unknown; schema?: { error?: unknown } }>) {
     const field = issue.path?.split("/").filter(Boolean)[0] || fieldOfSchema(error, issue.schema) || queryFieldOf(error, request) || "non_field_errors";
     // A missing field is "required", whatever the field's own message for a bad value says (only `undefined` is looked at, never echoed).

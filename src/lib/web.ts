@@ -69,10 +69,16 @@ export function webDefaults(config: Config) {
       })
       // A chunked body has no Content-Length to check above, and Bun holds it only to the upload limit:
       // read a non-multipart one here under the JSON limit. (Elysia wraps the 413 in a ParseError; onError unwraps it.)
+      // JSON is parsed here in every case, refused when nested deeper than any API body could be: Elysia's validation error
+      // serializes the body it refuses, which for 50,000 nested arrays took seconds of CPU and then overflowed the stack.
       .onParse({ as: "global" }, async ({ request }, contentType) => {
-        if (!request.body || request.headers.has("content-length") || contentType === "multipart/form-data") return;
-        const text = await readLimited(request.body, config.maxJsonBytes);
-        if (contentType === "application/json") {
+        if (!request.body || contentType === "multipart/form-data") return;
+        const json = contentType === "application/json";
+        // Slack-style incoming webhooks read their own body, to answer malformed JSON the way Slack does (webhooks/index.ts).
+        if (request.headers.has("content-length") && (!json || new URL(request.url).pathname.startsWith("/hooks/"))) return;
+        const text = request.headers.has("content-length") ? await request.text() : await readLimited(request.body, config.maxJsonBytes);
+        if (json) {
+          if (nestingDepth(text) > MAX_JSON_DEPTH) throw new ParseError(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
           try {
             return JSON.parse(text);
           } catch (error) {
@@ -82,4 +88,24 @@ export function webDefaults(config: Config) {
         return contentType === "application/x-www-form-urlencoded" ? parseQuery(text) : text;
       })
   );
+}
+
+const MAX_JSON_DEPTH = 64;
+
+/** How deep a JSON text's arrays and objects nest (brackets inside strings not counted), in one pass. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) deepest = Math.max(deepest, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return deepest;
 }

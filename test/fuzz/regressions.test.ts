@@ -27,6 +27,35 @@ describe("fuzzer findings", () => {
     expect((await read.json()).id).toBe(user.id);
     expect((await api("GET", "/api/users/protected/", { token: user.access })).status).toBe(200);
   });
+
+  test("a JSON body nested 50,000 deep cost seconds of CPU and answered 500 (the validation error serialized it): 400 at once", async () => {
+    const user = await registerUser(api, "deepjson");
+    const started = performance.now();
+    const response = await checkedFetch(`${server.url}/api/tokens/`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${user.access}`, "content-type": "application/json" },
+      body: `${"[".repeat(50_000)}${"]".repeat(50_000)}`,
+    });
+    expect(response.status).toBe(400);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // A body of ordinary depth, with brackets inside its strings, still goes through.
+    const fine = await api("POST", "/api/tokens/", { token: user.access, body: { name: "[[[[{{{{", scopes: ["read"] } });
+    expect(fine.status).toBe(201);
+  });
+
+  test("a refused body with a field named constructor or __proto__ answered 500 (the field errors were a plain object)", async () => {
+    const user = await registerUser(api, "protofield");
+    for (const body of ['{"constructor":{"prototype":{"x":1}}}', '{"__proto__":{"x":1},"name":1}', '{"toString":1,"hasOwnProperty":[]}']) {
+      for (const path of ["/api/push/subscriptions/", "/api/tokens/", "/api/groups/create/"]) {
+        const response = await checkedFetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${user.access}`, "content-type": "application/json" },
+          body,
+        });
+        expect(response.status, `${path} ${body}`).toBe(400);
+      }
+    }
+  });
 });
 
 describe("fuzzer findings in what the documents describe", () => {
