@@ -230,6 +230,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       log,
       keys: vapid,
       subject: config.pushSubject,
+      allowPrivate: config.pushAllowHttp,
       online: (userIds) => presenceIn(ctx).onlineAmong(userIds),
     }),
     lifecycle: { draining: false },

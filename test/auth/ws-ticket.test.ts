@@ -30,7 +30,7 @@ describe("WebSocket tickets", async () => {
     const stored = await queryRows<{ hash: string; user_id: number }>(parley, "SELECT hash, user_id FROM ws_tickets");
     expect(stored).toEqual([{ hash: sha256(ticket), user_id: bob!.id }]);
     const socket = await openSocket(wsUrl(server.url, "/ws", undefined, { ticket }));
-    expect((await socket.next("hello")).data.user).toEqual({ id: bob!.id, username: bob!.username });
+    expect((await socket.next("hello")).data.user).toEqual({ id: bob!.id, username: bob!.username, is_bot: false });
     expect(await upgradeStatus(server.url, `/ws?ticket=${ticket}`)).toBe(401);
     expect(await ticketRows()).toBe(0);
     await socket.close();

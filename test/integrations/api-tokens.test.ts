@@ -131,6 +131,8 @@ describe("bots and API tokens", async () => {
     const mine = await sendText(api, alice, group.id, "human");
     expect(mine.sender_is_bot).toBe(false);
     const botSocket = await connect(server.url, botToken);
+    expect((await botSocket.seen("hello")).data.user).toEqual({ id: bot.id, username: bot.username, is_bot: true });
+    expect((await listener.seen("hello")).data.user).toEqual({ id: alice.id, username: alice.username, is_bot: false });
     expect((await api("GET", "/api/admin/users/", { token: staff.access, body: undefined })).body.find((u: { id: number }) => u.id === bot.id).is_bot).toBe(
       true,
     );

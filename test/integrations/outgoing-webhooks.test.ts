@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createGroup, makeStaff, sendText, waitFor } from "../chat-helpers";
 import { httpClient, listen, queryRows, registerUser, tempDir, testConfig, type TestUser } from "../helpers";
 import { startServer } from "../../src/server";
-import { isPrivateAddress } from "../../src/modules/webhooks/destinations";
+import { isPrivateAddress } from "../../src/lib/destinations";
 import { connect } from "../ws-helpers";
 
 interface Received {

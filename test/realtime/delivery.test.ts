@@ -14,7 +14,7 @@ describe("delivery", async () => {
   test("hello lists the user's conversations and the current seq", async () => {
     const socket = await connect(alice!.access);
     const hello = socket.frames[0]!;
-    expect(hello.data.user).toEqual({ id: alice!.id, username: alice!.username });
+    expect(hello.data.user).toEqual({ id: alice!.id, username: alice!.username, is_bot: false });
     expect(hello.data.conversations).toEqual([group.id]);
     expect(hello.data.seq).toBeGreaterThan(0);
     await socket.close();

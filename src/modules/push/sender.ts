@@ -6,6 +6,7 @@
 // Encryption (RFC 8291, aes128gcm) and the VAPID token (RFC 8292) are web-push's; the POST and its retries are ours.
 import type { Db } from "../../db";
 import type { Connection } from "../../db/prepared";
+import { RefusedDestination, resolveDestination, UnresolvedDestination, postTo, type Resolver } from "../../lib/destinations";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
 import type { MessageView } from "../messages/model";
@@ -35,6 +36,10 @@ export interface PushSenderOptions {
   subject: string;
   /** Which of these users have an open socket on any node. */
   online: (userIds: number[]) => Promise<Set<number>>;
+  /** PARLEY_PUSH_ALLOW_HTTP: endpoints on private addresses (a local stand-in push service) too. */
+  allowPrivate: boolean;
+  /** How host names are resolved (tests); the system's resolver by default. */
+  resolver?: Resolver;
   /** The first retry's wait; each next one doubles. */
   retryDelayMs?: number;
 }
@@ -175,8 +180,13 @@ export class PushSender {
     const { "Content-Length": _, ...headers } = request.headers as Record<string, string>;
     const service = new URL(target.endpoint).host; // never the path: it is the subscription's capability
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.post(request.endpoint, headers, new Uint8Array(request.body as Buffer) as Uint8Array<ArrayBuffer>);
+      const outcome = await this.post(new URL(request.endpoint), headers, new Uint8Array(request.body as Buffer) as Uint8Array<ArrayBuffer>);
       if (this.stopping.signal.aborted) return;
+      if ("refused" in outcome) {
+        // Where it resolves now is not public (DNS may have changed since subscribing): as good as gone.
+        log.warn("web push endpoint refused; subscription removed", { service, user_id: target.user_id, reason: outcome.refused });
+        return this.remove(target);
+      }
       if ("status" in outcome && outcome.status >= 200 && outcome.status < 300) {
         this.sent++;
         return;
@@ -199,21 +209,27 @@ export class PushSender {
     }
   }
 
-  /** One POST to the push service, holding one of MAX_IN_FLIGHT slots. */
+  /**
+   * One POST to the push service, holding one of MAX_IN_FLIGHT slots, to the address its name resolves to now, unless
+   * that is not public (the same rule as outgoing webhooks: lib/destinations.ts).
+   */
   private async post(
-    endpoint: string,
+    endpoint: URL,
     headers: Record<string, string>,
     body: Uint8Array<ArrayBuffer>,
-  ): Promise<{ status: number; retryAfterMs: number | null } | { error: string }> {
+  ): Promise<{ status: number; retryAfterMs: number | null } | { error: string } | { refused: string }> {
     if (this.inFlight < MAX_IN_FLIGHT) this.inFlight++;
     else await new Promise<void>((resolve) => this.slots.push(resolve)); // the slot is handed over, still counted
     try {
       const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
-      const response = await fetch(endpoint, { method: "POST", headers, body, signal, redirect: "manual" });
+      const address = await resolveDestination(endpoint, this.options.allowPrivate, this.options.resolver);
+      const response = await postTo(endpoint, address, body, headers, signal);
       await response.arrayBuffer().catch(() => undefined);
       const retryAfter = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
       return { status: response.status, retryAfterMs: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : null };
     } catch (error) {
+      if (error instanceof UnresolvedDestination) return { error: "does not resolve" };
+      if (error instanceof RefusedDestination) return { refused: error.message };
       return { error: (error as Error).name === "TimeoutError" ? "timeout" : "network error" };
     } finally {
       const next = this.slots.shift();

@@ -40,7 +40,7 @@ export const eventFrame = <T extends TSchema>(type: EventType, data: T) =>
 export const helloFrame = t.Object({
   type: t.Literal("hello"),
   data: t.Object({
-    user: t.Object({ id: t.Integer(), username: t.String() }),
+    user: t.Object({ id: t.Integer(), username: t.String(), is_bot: t.Boolean({ description: "A bot account (its API token's socket)." }) }),
     conversations: t.Array(t.Integer(), { description: "The conversations this socket hears, by id." }),
     seq: seq("Everything up to this seq was replayed (with `since`) or is history: events after it follow live."),
   }),

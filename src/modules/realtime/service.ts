@@ -77,7 +77,7 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
   socket.send(
     JSON.stringify({
       type: "hello",
-      data: { user: { id: user.id, username: user.username }, conversations: subscribed, seq: upTo },
+      data: { user: { id: user.id, username: user.username, is_bot: user.is_bot }, conversations: subscribed, seq: upTo },
     } satisfies typeof model.helloFrame.static),
   );
   if (resync) socket.send(resyncFrame(resync, upTo));

@@ -11,7 +11,7 @@ import { commitWithEvents } from "../../core/commit";
 import { AppError } from "../../lib/errors";
 import { botCaller } from "../auth/caller";
 import { sendMessage } from "../messages/service";
-import { checkWebhookUrl, postTo, resolveDestination } from "./destinations";
+import { checkWebhookUrl, postTo, resolveDestination } from "../../lib/destinations";
 import * as repo from "./repository";
 
 const LEASE_MS = 60_000;
@@ -122,7 +122,7 @@ async function attempt(ctx: AppContext, hook: repo.OutgoingRow, delivery: repo.D
         "x-parley-signature": signature(hook.secret, delivery.body),
         "x-parley-signature-timestamped": signature(hook.secret, `${timestamp}.${delivery.body}`),
       },
-      TIMEOUT_MS,
+      AbortSignal.timeout(TIMEOUT_MS),
     );
     status = response.status;
     replyText = await readCapped(response);

@@ -6,7 +6,7 @@ import { AppError, forbidden, invalidField, notFound } from "../../lib/errors";
 import type { AuthUser } from "../auth/service";
 import { findConversation } from "../conversations/repository";
 import { mayManage } from "../conversations/roles";
-import { checkWebhookUrl, RefusedDestination, resolveDestination } from "./destinations";
+import { checkWebhookUrl, RefusedDestination, resolveDestination } from "../../lib/destinations";
 import type { DeliveryView, OutgoingWebhookView, Subscription } from "./model";
 import * as repo from "./repository";
 

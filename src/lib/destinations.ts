@@ -1,6 +1,7 @@
-// Where outgoing webhooks may go: by default only public addresses. The name is resolved here and the request sent
-// to the address checked (Host header and TLS server name kept), so a name that resolves to a public address when
-// checked and a private one when connecting (DNS rebinding) cannot slip through; redirects are never followed.
+// Where Parley POSTs to a URL someone else gave it (outgoing webhooks, Web Push endpoints): by default only public
+// addresses. The name is resolved here and the request sent to the address checked (Host header and TLS server name
+// kept), so a name that resolves to a public address when checked and a private one when connecting (DNS rebinding)
+// cannot slip through; redirects are never followed.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
@@ -70,6 +71,12 @@ export function isPrivateAddress(ip: string): boolean {
 }
 
 export class RefusedDestination extends Error {}
+/** The name did not resolve (no DNS answer): perhaps for now only, unlike an address that is not public. */
+export class UnresolvedDestination extends RefusedDestination {}
+
+/** The addresses a host name resolves to: the system's resolver, or a test's own (names it controls, no DNS needed). */
+export type Resolver = (host: string) => Promise<string[]>;
+const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true }).catch(() => [])).map((a) => a.address);
 
 /** A URL webhooks accept at all: http(s), no credentials in it. */
 export function checkWebhookUrl(text: string): URL {
@@ -85,10 +92,10 @@ export function checkWebhookUrl(text: string): URL {
 }
 
 /** The address to connect to for `url`: resolved now, refused unless public (or private ones are allowed). */
-export async function resolveDestination(url: URL, allowPrivate: boolean): Promise<string> {
+export async function resolveDestination(url: URL, allowPrivate: boolean, resolve: Resolver = systemResolver): Promise<string> {
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true }).catch(() => [])).map((a) => a.address);
-  if (addresses.length === 0) throw new RefusedDestination(`${host} does not resolve.`);
+  const addresses = isIP(host) ? [host] : await resolve(host);
+  if (addresses.length === 0) throw new UnresolvedDestination(`${host} does not resolve.`);
   if (allowPrivate) return addresses[0]!;
   // Every address must be public: otherwise which one is used would decide.
   if (addresses.some(isPrivateAddress)) throw new RefusedDestination(`${host} resolves to an address that is not public.`);
@@ -96,7 +103,13 @@ export async function resolveDestination(url: URL, allowPrivate: boolean): Promi
 }
 
 /** POSTs to `url` at `address` (Host header and TLS server name of the URL's host); no redirects followed. */
-export function postTo(url: URL, address: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<Response> {
+export function postTo(
+  url: URL,
+  address: string,
+  body: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Response> {
   const target = new URL(url);
   target.hostname = isIP(address) === 6 ? `[${address}]` : address;
   const serverName = url.hostname.replace(/^\[|\]$/g, "");
@@ -105,7 +118,7 @@ export function postTo(url: URL, address: string, body: string, headers: Record<
     body,
     headers: { ...headers, host: url.host },
     redirect: "manual",
-    signal: AbortSignal.timeout(timeoutMs),
+    signal,
     tls: { serverName, checkServerIdentity: (_: string, cert: never) => checkServerIdentity(serverName, cert) },
   } as RequestInit);
 }
