@@ -85,6 +85,8 @@ export class Http {
   session: Session | null;
   private readonly fetcher: (input: string, init: RequestInit) => Promise<Response>;
   private refreshing: Promise<boolean> | null = null;
+  /** A new password's login under way (changePassword). */
+  private renewing: Promise<unknown> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners: { end: ((reason: EndReason) => void)[]; change: (() => void)[] } = { end: [], change: [] };
 
@@ -125,6 +127,18 @@ export class Http {
     const profile = await this.call<User>("GET", `/api/${answer.id}/`);
     this.start({ ...this.session!, user: { ...user, username: profile.username } });
     return this.session!;
+  }
+
+  /**
+   * Sets a new password, which ends every session of the account, this one too, and logs in again with it. Calls that
+   * meet the ended session meanwhile (a socket reconnecting) wait for the new one instead of ending it.
+   */
+  async changePassword(userId: number, currentPassword: string, password: string): Promise<Session> {
+    const email = this.session?.user.email ?? "";
+    await this.call("PATCH", `/api/${userId}/update/`, { body: { password, current_password: currentPassword } });
+    const relogin = this.login(email, password);
+    this.renewing = relogin.finally(() => (this.renewing = null));
+    return relogin;
   }
 
   /** Revokes the refresh token (and the access token) on the server, then forgets the session. */
@@ -201,6 +215,11 @@ export class Http {
   }
 
   private async rotate(): Promise<boolean> {
+    if (this.renewing)
+      return this.renewing.then(
+        () => true,
+        () => false,
+      );
     const session = this.session;
     if (!session) return false;
     if (this.adoptStored(session)) return true;

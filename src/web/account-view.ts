@@ -65,9 +65,8 @@ export async function showAccount(api: ParleyClient) {
   };
   const passwordForm = form(password, "Change password", async () => {
     const fresh = password.password.input.value;
-    await api.updateUser(session.user.id, { password: fresh, current_password: password.current_password.input.value });
-    // A new password ends every session, this one included: log in again with it, here only.
-    await api.login(api.session?.user.email ?? session.user.email, fresh);
+    // A new password ends every session, this one included: the client logs in again with it, here only.
+    await api.changePassword(session.user.id, password.current_password.input.value, fresh);
     return "Your password was changed. Your other sessions were logged out.";
   });
 
