@@ -4,7 +4,7 @@
 // and a person's read-only API token refused a send.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Locator } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { checkedFetch, listen, registerUser, type TestUser } from "../helpers";
 import { ARTIFACTS, eventually, People, shown, unnamedControls } from "./browser-helpers";
 
@@ -13,9 +13,10 @@ const STEP = 30_000;
 describe("web client in Chromium: webhooks, bots and API tokens", async () => {
   const people = new People();
   const { pages } = people;
-  const { server, api } = await listen({ webhookAllowPrivate: true, webhookRetryMs: 50 });
+  const { server, api } = await listen({ webhookAllowPrivate: true, webhookRetryMs: 50, webhookGiveUpMs: 400 });
   people.url = server.url;
   const received: { event: string | null; body: string }[] = [];
+  let flaky = true;
   let delivered: () => void = () => {};
   const firstDelivery = new Promise<void>((resolve) => {
     delivered = resolve;
@@ -24,6 +25,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
     port: 0,
     hostname: "127.0.0.1",
     async fetch(request) {
+      if (new URL(request.url).pathname === "/flaky") return new Response("down", { status: flaky ? 500 : 200 });
       received.push({ event: request.headers.get("x-parley-event"), body: await request.text() });
       delivered();
       return new Response("ok");
@@ -42,6 +44,12 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
     expect(await field.getAttribute("readonly")).not.toBeNull();
     await shown(scope.getByText("Shown this once: copy it now, it cannot be seen again."));
     return field.inputValue();
+  };
+  /** Presses `button` in the small dialog titled `title` and waits until it has closed (the page behind is inert till then). */
+  const confirm = async (page: Page, title: string, button: string) => {
+    const asked = page.getByRole("dialog", { name: title });
+    await asked.getByRole("button", { name: button }).click();
+    await asked.waitFor({ state: "detached" });
   };
   const post = (url: string, body: unknown) =>
     checkedFetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -90,7 +98,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
       await bobPage.screenshot({ path: join(ARTIFACTS, "integrations-bot-message.png") });
 
       await dialog.getByRole("button", { name: "Rotate Deploys" }).click();
-      await page.getByRole("dialog", { name: "Rotate the URL of Deploys?" }).getByRole("button", { name: "Rotate" }).click();
+      await confirm(page, "Rotate the URL of Deploys?", "Rotate");
       const fresh = await secretOf(dialog, "New URL of Deploys");
       expect(fresh).not.toBe(url);
       const old = await post(url, { text: "too late" });
@@ -100,7 +108,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
       await dialog.getByRole("button", { name: "Rename Deploys" }).click();
       const rename = page.getByRole("dialog", { name: "Rename Deploys" });
       await rename.getByLabel("Webhook name").fill("Releases");
-      await rename.getByRole("button", { name: "Rename" }).click();
+      await confirm(page, "Rename Deploys", "Rename");
       await shown(dialog.getByRole("button", { name: "Delete Releases" }));
       expect((await api("GET", `/api/conversations/${ops.id}/webhooks/`, { token: alice.access })).body.map((w: { name: string }) => w.name)).toEqual([
         "Releases",
@@ -154,11 +162,44 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
       await page.screenshot({ path: join(ARTIFACTS, "integrations-deliveries.png") });
       await page.keyboard.press("Escape");
       await dialog.getByRole("button", { name: `Delete ${target}` }).click();
-      await page
-        .getByRole("dialog", { name: `Delete the webhook to ${target}?` })
-        .getByRole("button", { name: "Delete" })
-        .click();
-      await eventually(async () => expect((await api("GET", `/api/conversations/${ops.id}/outgoing-webhooks/`, { token: alice.access })).body).toEqual([]));
+      await confirm(page, `Delete the webhook to ${target}?`, "Delete");
+      expect((await api("GET", `/api/conversations/${ops.id}/outgoing-webhooks/`, { token: alice.access })).body).toEqual([]);
+    },
+    STEP,
+  );
+
+  test(
+    "a receiver that keeps failing: the delivery is failed and the webhook disabled with its reason; Retry delivers it",
+    async () => {
+      const page = pages.alice!.page;
+      const dialog = page.getByRole("dialog", { name: "Ops webhooks" });
+      const target = `http://127.0.0.1:${receiver.port}/flaky`;
+      await dialog.getByLabel("Receiver URL").fill(target);
+      await dialog.getByRole("button", { name: "Create outgoing webhook" }).click();
+      await secretOf(dialog, `Signing secret for ${target}`);
+      await api("POST", `/api/messages/${ops.id}/send/`, { token: bob.access, body: { message: "anyone there?" } });
+      await dialog.getByRole("button", { name: `Deliveries to ${target}` }).click();
+      const log = page.getByRole("dialog", { name: `Deliveries to ${target}` });
+      await eventually(async () => {
+        await log.getByRole("button", { name: "Refresh" }).click();
+        await shown(log.getByText("message.created: failed"), 500);
+      });
+      await shown(log.getByText(/HTTP 500/));
+      const [hook] = (await api("GET", `/api/conversations/${ops.id}/outgoing-webhooks/`, { token: alice.access })).body;
+      expect(hook.disabled_reason).toContain("failed");
+      await page.keyboard.press("Escape");
+      await page.keyboard.press("Escape");
+      await page.getByRole("dialog", { name: "Ops settings" }).getByRole("button", { name: "Webhooks" }).click();
+      await shown(dialog.getByText(`message.created · disabled: ${hook.disabled_reason}`));
+      await dialog.getByRole("button", { name: `Deliveries to ${target}` }).click();
+      flaky = false;
+      await log.getByRole("button", { name: /^Retry delivery/ }).click();
+      await eventually(async () => {
+        await log.getByRole("button", { name: "Refresh" }).click();
+        await shown(log.getByText("message.created: delivered"), 500);
+      });
+      expect((await api("GET", `/api/conversations/${ops.id}/outgoing-webhooks/`, { token: alice.access })).body[0].disabled_at).toBeNull();
+      await clean("alice");
     },
     STEP,
   );
@@ -186,7 +227,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
       await clean("root");
       await page.screenshot({ path: join(ARTIFACTS, "integrations-bot-tokens.png") });
       await tokens.getByRole("button", { name: "Revoke ci" }).click();
-      await page.getByRole("dialog", { name: "Revoke ci?" }).getByRole("button", { name: "Revoke" }).click();
+      await confirm(page, "Revoke ci?", "Revoke");
       await shown(tokens.getByText("None yet."));
       expect((await api("GET", "/api/conversations/", { token })).status).toBe(401);
     },
