@@ -51,6 +51,12 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
     await asked.getByRole("button", { name: button }).click();
     await asked.waitFor({ state: "detached" });
   };
+  /** Presses the deliveries dialog's Refresh until `text` shows (the deliveries happen on the server's schedule). */
+  const refreshUntil = (log: Locator, text: string) =>
+    eventually(async () => {
+      await log.getByRole("button", { name: "Refresh" }).click();
+      await shown(log.getByText(text), 500);
+    });
   const post = (url: string, body: unknown) =>
     checkedFetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   /** No unnamed controls, no script errors or CSP refusals on `name`'s page. */
@@ -153,10 +159,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
 
       await dialog.getByRole("button", { name: `Deliveries to ${target}` }).click();
       const log = page.getByRole("dialog", { name: `Deliveries to ${target}` });
-      await eventually(async () => {
-        await log.getByRole("button", { name: "Refresh" }).click();
-        await shown(log.getByText("message.created: delivered"), 500);
-      });
+      await refreshUntil(log, "message.created: delivered");
       await shown(log.getByText(/1 attempt · HTTP 200 · \d+ ms/));
       await clean("alice");
       await page.screenshot({ path: join(ARTIFACTS, "integrations-deliveries.png") });
@@ -180,10 +183,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
       await api("POST", `/api/messages/${ops.id}/send/`, { token: bob.access, body: { message: "anyone there?" } });
       await dialog.getByRole("button", { name: `Deliveries to ${target}` }).click();
       const log = page.getByRole("dialog", { name: `Deliveries to ${target}` });
-      await eventually(async () => {
-        await log.getByRole("button", { name: "Refresh" }).click();
-        await shown(log.getByText("message.created: failed"), 500);
-      });
+      await refreshUntil(log, "message.created: failed");
       await shown(log.getByText(/HTTP 500/));
       const [hook] = (await api("GET", `/api/conversations/${ops.id}/outgoing-webhooks/`, { token: alice.access })).body;
       expect(hook.disabled_reason).toContain("failed");
@@ -194,10 +194,7 @@ describe("web client in Chromium: webhooks, bots and API tokens", async () => {
       await dialog.getByRole("button", { name: `Deliveries to ${target}` }).click();
       flaky = false;
       await log.getByRole("button", { name: /^Retry delivery/ }).click();
-      await eventually(async () => {
-        await log.getByRole("button", { name: "Refresh" }).click();
-        await shown(log.getByText("message.created: delivered"), 500);
-      });
+      await refreshUntil(log, "message.created: delivered");
       expect((await api("GET", `/api/conversations/${ops.id}/outgoing-webhooks/`, { token: alice.access })).body[0].disabled_at).toBeNull();
       await clean("alice");
     },
