@@ -3,6 +3,7 @@
 import type { ParleyClient } from "../client";
 import { placeFieldErrors } from "./auth-view";
 import { field, h } from "./dom";
+import { section, tokenManager } from "./integrations";
 import { onSubmit, openDialog } from "./modal";
 import { notificationsSupported } from "./notifications";
 import { webPushControl } from "./push";
@@ -16,8 +17,6 @@ const fieldErrors = (fields: Record<string, Field>) => (error: unknown) =>
 
 const input = (label: string, name: string, type: string, autocomplete: string, value = "") =>
   field(label, h("input", { name, type, autocomplete, value, required: type === "password" }));
-
-const section = (title: string, ...content: (Node | null)[]) => h("section", { class: "settings-section" }, h("h3", {}, title), ...content);
 
 export async function showAccount(api: ParleyClient) {
   const session = api.session!;
@@ -110,6 +109,15 @@ export async function showAccount(api: ParleyClient) {
       "Notifications when Parley is closed",
       h("p", { class: "muted" }, "Direct messages and mentions, through this browser's push service."),
       webPushControl(api),
+    ),
+    section(
+      "API tokens",
+      h("p", { class: "muted" }, "For scripts acting as you: send one as Authorization: Bearer."),
+      tokenManager(
+        () => api.tokens(),
+        (t) => api.createToken(t),
+        (id) => api.revokeToken(id),
+      ),
     ),
     section("Sessions", h("p", { class: "muted" }, "End every login of your account, on every device."), everywhere),
   );

@@ -2,6 +2,7 @@
 // them; everyone else gets 403, and the page asks once to know).
 import type { ParleyClient } from "../client";
 import { field, h, replace } from "./dom";
+import { botsSection } from "./integrations";
 import { openDialog } from "./modal";
 import type { AdminGroup, AdminUser } from "./types";
 import { messageOf } from "./words";
@@ -84,5 +85,6 @@ export function showAdmin(api: ParleyClient) {
       h("h3", {}, "Groups"),
       pagedList("Search all groups", (q, before) => api.adminGroups({ q, before, limit: PAGE }), groupItem),
     ),
+    botsSection(api),
   );
 }

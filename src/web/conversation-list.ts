@@ -3,6 +3,7 @@
 import { formatTime, h, replace } from "./dom";
 import type { Change, ChatStore } from "./store";
 import type { Conversation } from "./types";
+import { senderName } from "./words";
 
 const REDRAWN_ON = new Set<Change["kind"]>(["list", "conversations", "presence"]);
 
@@ -55,7 +56,7 @@ export class ConversationList {
       h(
         "span",
         { class: "line" },
-        h("span", { class: "preview" }, last && c.kind === "group" && !last.deleted ? `${last.sender_username}: ${preview}` : preview),
+        h("span", { class: "preview" }, last && c.kind === "group" && !last.deleted ? `${senderName(last)}: ${preview}` : preview),
         c.muted ? h("span", { class: "muted-mark", role: "img", "aria-label": "muted" }, "🔕") : null,
         c.mention_count ? h("span", { class: "badge mention", "aria-label": `${c.mention_count} mentioning you` }, `@${c.mention_count}`) : null,
         unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, String(unread)) : null,

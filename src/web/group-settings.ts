@@ -2,6 +2,7 @@
 // add members by username, change roles and remove members, each refusal of the API shown in words; anyone leaves.
 import type { ParleyClient } from "../client";
 import { field, h, replace } from "./dom";
+import { showWebhooks } from "./integrations";
 import { onSubmit, openDialog } from "./modal";
 import type { ChatStore } from "./store";
 import type { Conversation, Group } from "./types";
@@ -124,7 +125,7 @@ export async function showGroupSettings(deps: GroupSettingsDeps, conversation: C
       },
       messageOf,
     );
-    parts.push(form, add);
+    parts.push(form, add, h("button", { type: "button", onclick: () => showWebhooks(api, conversation) }, "Webhooks"));
   }
   const leave = h("button", { type: "button", class: "quiet danger" }, "Leave group");
   leave.addEventListener("click", async () => {

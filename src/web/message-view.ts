@@ -6,6 +6,7 @@ import { renderMarkdown } from "./markdown";
 import type { MessageActions } from "./message-actions";
 import type { PendingMessage } from "./store";
 import type { Message } from "./types";
+import { senderName } from "./words";
 
 export interface MessageViewActions {
   readonly meId: number;
@@ -33,12 +34,13 @@ export function messageNode(m: Message, actions: MessageViewActions): HTMLElemen
       "data-id": String(m.id),
       "data-sender": String(m.sender),
       tabindex: -1,
-      "aria-label": `${mine ? "You" : m.sender_username}, ${formatTime(m.timestamp)}${mentionsMe ? ", mentions you" : ""}`,
+      "aria-label": `${mine ? "You" : senderName(m)}${m.sender_is_bot ? " (bot)" : ""}, ${formatTime(m.timestamp)}${mentionsMe ? ", mentions you" : ""}`,
     },
     h(
       "header",
       {},
-      h("span", { class: "sender" }, mine ? "You" : m.sender_username),
+      h("span", { class: "sender" }, mine ? "You" : senderName(m)),
+      m.sender_is_bot ? h("span", { class: "badge bot" }, "BOT") : null,
       h("time", { datetime: m.timestamp }, formatTime(m.timestamp)),
       m.edited_at && !m.deleted ? h("span", { class: "edited" }, "(edited)") : null,
       extras?.header,

@@ -3,6 +3,7 @@
 // only matters to the page that shows the notification; Web Push has its own server-side rules).
 import type { ChatStore } from "./store";
 import type { Message } from "./types";
+import { senderName } from "./words";
 
 export class NotifyPrefs {
   private readonly key: string;
@@ -48,7 +49,7 @@ export class DesktopNotifier {
     if (!c || c.muted || m.deleted) return;
     if (!(c.kind === "direct" || m.mentions.includes(store.me.id) || this.prefs.notifyAll(c.id))) return;
     const text = m.message || (m.attachment ? `📎 ${m.attachment.name}` : "");
-    const notification = new Notification(c.kind === "direct" ? m.sender_username : `${m.sender_username} in ${c.name}`, {
+    const notification = new Notification(c.kind === "direct" ? senderName(m) : `${senderName(m)} in ${c.name}`, {
       body: text.length > 140 ? `${text.slice(0, 139)}…` : text,
       tag: `parley-${c.id}`,
     });

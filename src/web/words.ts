@@ -1,5 +1,5 @@
 // Failures and session endings as sentences for the user (the client's errors carry the API's own words).
-import { ParleyError, type EndReason } from "../client";
+import { ParleyError, type EndReason, type Message } from "../client";
 
 const FIELD_NAMES: Record<string, string> = {
   username: "Username",
@@ -33,3 +33,6 @@ export const ENDED: Record<EndReason, string> = {
   expired: "Your session has expired. Please log in again.",
   elsewhere: "You logged out in another window.",
 };
+
+/** Who a message is from, as shown: the name an incoming webhook's post asked for, else the sender's username. */
+export const senderName = (m: Pick<Message, "sender_display_name" | "sender_username">) => m.sender_display_name ?? m.sender_username;
