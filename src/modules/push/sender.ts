@@ -1,6 +1,6 @@
 // Sends Web Push for committed messages: a direct message to its other member, a mention to the mentioned, when
-// they have no open socket anywhere (presence), and not for a muted conversation unless they are mentioned (the same
-// rule as unread notifications). Off the commit path: the work starts on the next turn, deliveries run at most
+// they have no open socket anywhere (presence), and never for a conversation they muted (as the page's desktop
+// notifications). Off the commit path: the work starts on the next turn, deliveries run at most
 // MAX_IN_FLIGHT at a time, a burst in one conversation is pushed as its newest message (see messageCreated), and at
 // most MAX_PENDING (conversation, recipient) pairs wait (beyond that a push is dropped and counted).
 // Encryption (RFC 8291, aes128gcm) and the VAPID token (RFC 8292) are web-push's; the POST and its retries are ours.
@@ -144,11 +144,10 @@ export class PushSender {
   private async notify(message: MessageView, userId: number): Promise<void> {
     if ((await this.options.online([userId])).has(userId)) return;
     const targets = await repo.pushTargets(this.options.reader, message.conversation_id, userId);
-    const mentioned = message.mentions.includes(userId);
     const chosen = [];
     for (const target of targets) {
       if (Number(target.generation) !== Number(target.token_generation)) await this.remove(target);
-      else if (!target.muted || mentioned) chosen.push(target);
+      else if (!target.muted) chosen.push(target);
     }
     if (chosen.length === 0) return;
     const sender = (await repo.senderName(this.options.reader, message.sender)) ?? message.sender_username;
