@@ -152,6 +152,7 @@ export class People {
   async open(name: string, options: BrowserContextOptions = {}, prepare?: (context: BrowserContext) => Promise<void>): Promise<Page> {
     this.browser ??= await launchChromium();
     const context = await this.browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+    context.setDefaultTimeout(10_000); // a stuck action names itself instead of running into the test's timeout
     await prepare?.(context);
     const page = await context.newPage();
     this.pages[name] = { context, page, watch: watchPage(page) };
