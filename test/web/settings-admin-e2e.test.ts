@@ -121,7 +121,8 @@ describe("web client in Chromium: group settings, account, staff, dark mode", as
       const page = pages.bob!.page;
       await page.getByRole("button", { name: "Settings", exact: true }).click();
       const dialog = page.getByRole("dialog", { name: "Settings" });
-      // Never asked on load: the person allows it here.
+      // Never asked on load: the person allows it here (the dialog drawn first: it reads the permission as it opens).
+      await shown(dialog.getByRole("button", { name: "Allow desktop notifications" }));
       expect(await page.evaluate(() => Notification.permission)).toBe("default");
       await pages.bob!.context.grantPermissions(["notifications"], { origin: server.url });
       await dialog.getByRole("button", { name: "Allow desktop notifications" }).click();
