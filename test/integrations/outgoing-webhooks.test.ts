@@ -74,6 +74,8 @@ describe("outgoing webhooks", async () => {
     const hook = await subscribe(group.id, { url: sink.url, events: ["message.created", "message.updated", "message.deleted", "member"] });
     const sent = [];
     for (const text of ["one", "two", "three"]) sent.push(await sendText(api, member, group.id, text));
+    // Queued later, these would carry the edited and deleted text: an edit or delete rewrites the logged content.
+    expect(await waitFor(() => sink.received.length >= 3)).toBe(true);
     expect((await api("PATCH", `/api/messages/${group.id}/${sent[1]!.id}/`, { token: member.access, body: { message: "two, edited" } })).status).toBe(200);
     expect((await api("DELETE", `/api/messages/${group.id}/${sent[2]!.id}/`, { token: member.access })).status).toBe(204);
     const carol = await registerUser(api, "carol");
