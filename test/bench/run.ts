@@ -16,6 +16,7 @@ import { postgres } from "./scenarios/postgres";
 import { search } from "./scenarios/search";
 import { send } from "./scenarios/send";
 import { stalls } from "./scenarios/stalls";
+import { verdictLines } from "./targets";
 
 const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = {
   fanout,
@@ -93,6 +94,10 @@ function markdown(): string {
     `Run ${new Date(started).toISOString()} (${quick ? "quick" : "full"} run, ${((Date.now() - started) / 1000).toFixed(0)} s) with \`npm run bench${quick ? " -- --quick" : ""}\`.`,
     "",
     `Machine: ${machine.cpu}, ${machine.cores} cores, Bun ${machine.bun}; ${machine.pinned}. Everything on loopback.`,
+    "",
+    "## Targets",
+    "",
+    ...verdictLines(results),
   ];
   for (const result of results) {
     const columns = columnsOf(result);
@@ -111,6 +116,7 @@ writeFileSync(join(dir, "summary.md"), markdown());
 // The committed summary is the latest complete run: quick or partial runs leave it alone.
 const complete = !quick && only.length === Object.keys(SCENARIOS).length;
 if (complete) writeFileSync(join(ROOT, "test/bench/RESULTS.md"), markdown());
+console.log(`\n${verdictLines(results).join("\n")}`);
 console.log(
   `\nWrote test/bench/results/${stamp}.json and test/bench/results/summary.md${complete ? " and test/bench/RESULTS.md" : ""} (${((Date.now() - started) / 1000).toFixed(0)} s).`,
 );
