@@ -1,5 +1,6 @@
 // A search costs what the caller's own conversations hold: at 200,000 messages, a user in one small conversation
-// searching a word that 100,000 other messages contain is answered in milliseconds, and /healthz meanwhile too.
+// searching a word that 100,000 other messages contain gets exactly their own matches. The times are printed, not
+// asserted (a shared CI machine makes any bound flaky): the search and stalls benches measure them against baselines.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { listen, queryRows, type TestUser } from "../helpers";
 import { createGroup, registerUsers } from "../chat-helpers";
@@ -53,7 +54,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("a search in a small conversation on a large server", () => {
-  test("is answered in milliseconds, with exactly the caller's own matches", async () => {
+  test("is answered with exactly the caller's own matches", async () => {
     expect(own).toHaveLength(MESSAGES / SPREAD / 2);
     const path = "/api/search/?q=common&limit=100";
     const first = await timed(path, alice.access); // warm: statements prepared, pages cached
@@ -63,10 +64,9 @@ describe("a search in a small conversation on a large server", () => {
     const times: number[] = [];
     for (let i = 0; i < 7; i++) times.push((await timed(path, alice.access)).ms);
     console.log(`search at ${MESSAGES.toLocaleString("en")} messages: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(1)).join(", ")})`);
-    expect(median(times)).toBeLessThan(50);
   }, 30_000);
 
-  test("/healthz sent with a burst of such searches stays fast", async () => {
+  test("/healthz sent with a burst of such searches is answered, and every search too", async () => {
     const path = "/api/search/?q=common&limit=20";
     await timed(path, alice.access);
     const healthz: number[] = [];
@@ -78,6 +78,5 @@ describe("a search in a small conversation on a large server", () => {
       for (const search of await Promise.all(searches)) expect(search.status).toBe(200);
     }
     console.log(`/healthz during searches: ${healthz.map((t) => t.toFixed(1)).join(", ")} ms`);
-    expect(median(healthz)).toBeLessThan(50);
   }, 30_000);
 });
