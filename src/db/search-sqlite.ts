@@ -257,7 +257,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       const long = terms.filter((t) => [...t.text].length >= 3);
       const short = terms.filter((t) => [...t.text].length < 3);
       // Not every candidate starts a word: the window widens until enough do, or every candidate was read.
-      for (let window = query.window; ; window = Math.min(window * 8, Math.max(query.window, query.rankWindow))) {
+      for (let window = query.window; ; ) {
         const candidates = long.length
           ? await containing(long, short, window)
           : (await substringScan(reader, terms, { ...query, window })).map((hit) => hit.id);
@@ -265,6 +265,9 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
         const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
         const kept = candidates.filter(startsWords);
         if (kept.length >= query.window || candidates.length < window || window >= query.rankWindow) return hitsOf(kept, 1, "prefix");
+        // As many as the share of candidates that started a word says a page needs (and at least twice as many).
+        const needed = Math.ceil((1.5 * query.window * window) / Math.max(1, kept.length));
+        window = Math.min(Math.max(2 * window, needed), Math.max(query.window, query.rankWindow));
       }
     },
     async substrings(long, short) {
@@ -346,7 +349,7 @@ async function tagged(
       .map((id) => quote(conversationTag(id)))
       .join(" OR ");
     const above = ids.length >= window ? ids[window - 1]! : 0;
-    const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map((t) => likePattern(t.text)), window);
+    const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map(likePattern), window);
     ids = ids
       .concat(rows.map((row) => row.id))
       .sort((a, b) => b - a)
@@ -355,9 +358,11 @@ async function tagged(
   return ids;
 }
 
-const likePattern = (text: string) => `%${escapeLike(text)}%`;
-/** A LIKE condition on the message's text per term (its pattern bound by likePattern). */
-const likeClauses = (terms: SearchTerm[]) => terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+/** LIKE ignores the case of ASCII letters only: a term without them is the same as a plain (and cheaper) instr. */
+const caseless = (term: SearchTerm) => !/[a-z]/i.test(term.text);
+const likePattern = (term: SearchTerm) => (caseless(term) ? term.text : `%${escapeLike(term.text)}%`);
+/** A condition on the message's text per term (its parameter bound by likePattern). */
+const likeClauses = (terms: SearchTerm[]) => terms.map((t) => (caseless(t) ? "AND instr(m.body, ?) > 0" : "AND m.body LIKE ? ESCAPE '\\'")).join(" ");
 
 /** How many of the newest matches on the whole server one untagged walk reads at most (see `untagged`). */
 const UNTAGGED_READS = 5_000;
@@ -385,7 +390,7 @@ function untagged(
         ORDER BY f.rowid DESC
         LIMIT ?`,
     )
-    .all(`body : (${match})`, ...alsoContaining.map((t) => likePattern(t.text)), reads);
+    .all(`body : (${match})`, ...alsoContaining.map(likePattern), reads);
   const ids = rows.filter((row) => conversations.has(row.conversation)).map((row) => row.id);
   return ids.length >= window || rows.length < reads ? ids.slice(0, window) : null;
 }
@@ -428,9 +433,10 @@ async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query:
   const newest = reader.query<{ id: number | null }, []>("SELECT max(id) AS id FROM messages").get()?.id ?? 0;
   const hits: SearchHit[] = [];
   let read = 0;
-  for (let top = newest, span = SCAN_IDS; top > 0 && read < SCAN_MESSAGES && hits.length < query.window; ) {
+  // The first range is about what a page needs when one message in a hundred matches; later ones widen.
+  for (let top = newest, span = Math.min(SCAN_IDS, 100 * query.window); top > 0 && read < SCAN_MESSAGES && hits.length < query.window; ) {
     await yieldToEventLoop();
-    const rows = statement.all(...terms.map((t) => likePattern(t.text)), Math.max(1, top - span + 1), top, query.userId, query.conversationId);
+    const rows = statement.all(...terms.map(likePattern), Math.max(1, top - span + 1), top, query.userId, query.conversationId);
     top -= span;
     span = rows.length < SCAN_IDS / 4 ? Math.min(span * 8, 16 * SCAN_IDS) : SCAN_IDS;
     rows.sort((a, b) => b.id - a.id);
