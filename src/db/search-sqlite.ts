@@ -257,7 +257,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       const long = terms.filter((t) => [...t.text].length >= 3);
       const short = terms.filter((t) => [...t.text].length < 3);
       // Not every candidate starts a word: the window widens until enough do, or every candidate was read.
-      for (let window = query.window; ; ) {
+      for (let window = Math.min(2 * query.window, Math.max(query.window, query.rankWindow)); ; ) {
         const candidates = long.length
           ? await containing(long, short, window)
           : (await substringScan(reader, terms, { ...query, window })).map((hit) => hit.id);
