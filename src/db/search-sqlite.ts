@@ -240,7 +240,7 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
   const ofWords = async (words: string[][]) =>
     words.some((w) => w.length === 0)
       ? []
-      : tagged(reader, "messages_fts", words.map((w) => `(${w.map(quote).join(" OR ")})`).join(" AND "), conversations, query.window);
+      : tagged(reader, "messages_fts", words.map((w) => `(${w.map(quote).join(" OR ")})`).join(" AND "), conversations, query.window, [], true);
   return {
     async words(terms) {
       await yieldToEventLoop();
@@ -328,11 +328,12 @@ async function tagged(
   conversations: number[],
   window: number,
   alsoContaining: SearchTerm[] = [],
+  likelyRare = false,
 ): Promise<number[]> {
-  // Few matches on the whole server (or mostly the caller's) are read at once: a tagged walk newest first seeks
-  // backwards through the caller's tag postings, which costs milliseconds for a conversation of a million messages.
-  const reads = conversations.length > TAGS_PER_QUERY ? UNTAGGED_READS : 2 * window;
-  const found = untagged(reader, table, match, new Set(conversations), window, alsoContaining, reads);
+  // A likely rare match is first looked for on the whole server: a tagged walk newest first seeks backwards through
+  // the caller's tag postings, which costs milliseconds for a conversation of a million messages.
+  const reads = conversations.length > TAGS_PER_QUERY ? UNTAGGED_READS : likelyRare ? 2 * window : 0;
+  const found = reads ? untagged(reader, table, match, new Set(conversations), window, alsoContaining, reads) : null;
   if (found) return found;
   const likes = likeClauses(alsoContaining);
   const statement = reader.query<{ id: number }, (string | number)[]>(
