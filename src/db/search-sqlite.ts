@@ -249,8 +249,9 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       return hitsOf(await tagged(reader, "messages_fts", match, conversations, query.window), 0, "word");
     },
     async prefixes(terms) {
-      // An FTS5 prefix query merges the postings of every word with that prefix on the server; instead the trigram
-      // index finds the caller's messages containing the terms, and those where each starts a word are kept.
+      // An FTS5 prefix query merges the postings of every word with that prefix on the server; instead the few words
+      // starting with the terms are looked for, or else the trigram index finds the caller's messages containing the
+      // terms, and those where each starts a word are kept.
       await yieldToEventLoop();
       const words = wordsContaining(reader, terms, "prefix");
       if (words) return hitsOf(await ofWords(words), 1, "prefix");
@@ -369,9 +370,9 @@ const likeClauses = (terms: SearchTerm[]) => terms.map((t) => (caseless(t) ? "AN
 const UNTAGGED_READS = 5_000;
 
 /**
- * For a member of many conversations: one walk of the newest matches on the whole server, keeping the caller's,
- * instead of a walk per few dozen of their conversations (each walk of a term with few matches reads its whole
- * posting list). Enough when the walk ends within `reads` matches, or finds `window` of the caller's among
+ * For a member of many conversations, or a likely rare match: one walk of the newest matches on the whole server,
+ * keeping the caller's, instead of a walk per few dozen of their conversations (each walk of a term with few matches
+ * reads its whole posting list, newest first from its end). Enough when the walk ends within `reads` matches, or finds `window` of the caller's among
  * them; null otherwise (their conversations hold few of the matches: the tagged walks cost less then).
  */
 function untagged(
