@@ -9,9 +9,9 @@ import { raiseSequence } from "./sequences";
 
 /**
  * The tables copied, parents before children (foreign keys hold at every insert), with the column their ids come
- * from. Everything else in parley.db is SQLite's own: the FTS5 tables and search_state (PostgreSQL indexes message
- * text itself), sqlite_sequence and Kysely's migration tables (the target has its own); and ws_tickets, which live
- * 30 seconds.
+ * from. Everything else in parley.db is SQLite's own: the FTS5 tables, the search vocabulary and search_state
+ * (PostgreSQL indexes message text itself), sqlite_sequence and Kysely's migration tables (the target has its own);
+ * and ws_tickets, which live 30 seconds.
  */
 export const COPIED_TABLES: Array<{ table: string; id: string | null; where?: string }> = [
   { table: "users", id: "id" },

@@ -71,6 +71,9 @@ async function dropIndexTables(db: Kysely<any>): Promise<void> {
 /** What the tagged indexes are over: each message's text and its conversation's tag (a view, so no copy of either). */
 const SOURCE = "messages_search_source";
 
+// Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
+const indexed = (row: "old" | "new") => sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
+
 /**
  * Untagged (0006): external-content tables over messages.body. Tagged (0010): external-content tables over a view
  * that adds the message's conversation tag. Not contentless: FTS5 can take a contentless row's words out of its
@@ -83,9 +86,6 @@ async function createIndexTables(db: Kysely<any>, tagged: boolean): Promise<void
     const t = sql.raw(table);
     const form = tagged ? `body, conversation_tag, content='${SOURCE}', content_rowid='id'` : "body, content='messages', content_rowid='id'";
     await sql`CREATE VIRTUAL TABLE ${t} USING fts5(${sql.raw(form)}, tokenize='${sql.raw(TOKENIZERS[table])}')`.execute(db);
-    // Only live messages with text are in the index; an external-content delete must repeat exactly what was indexed.
-    const indexed = (row: "old" | "new") =>
-      sql.raw(`${row}.deleted_at IS NULL AND ${row}.body <> '' AND ${row}.id <= (SELECT indexed_up_to FROM search_state)`);
     const remove = (when: RawBuilder<unknown>) =>
       tagged
         ? sql`INSERT INTO ${t}(${t}, rowid, body, conversation_tag) SELECT 'delete', old.id, old.body, ${tagOf("old.conversation_id")} WHERE ${when}`
@@ -105,11 +105,62 @@ async function createIndexTables(db: Kysely<any>, tagged: boolean): Promise<void
 }
 
 /**
+ * Migration 0015: the vocabulary, every word of the word index (`search_words`), itself indexed by trigrams, so a part
+ * of a word is looked up among the few thousand distinct words and then found as those whole words (an OR in
+ * messages_fts), instead of an AND of trigram postings over every message. Kept exact in the same transaction as the
+ * word index: a newly indexed or edited text adds its words (tokenized by a scratch FTS5 table, the same tokenizer as
+ * messages_fts), and a deleted or edited-out word whose last message it was leaves at once, secure-delete included.
+ */
+export async function installSearchVocabulary(db: Kysely<any>): Promise<void> {
+  await sql`CREATE TABLE search_words (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)`.execute(db);
+  await sql`CREATE VIRTUAL TABLE search_words_trigram USING fts5(word, content='search_words', content_rowid='id', tokenize='trigram remove_diacritics 1')`.execute(
+    db,
+  );
+  await sql`INSERT INTO search_words_trigram(search_words_trigram, rank) VALUES ('secure-delete', 1)`.execute(db);
+  // Contentless, emptied after each use: only its term list is read (through the fts5vocab table), never its rows.
+  await sql`CREATE VIRTUAL TABLE search_scratch USING fts5(body, content='', detail=none, tokenize='${sql.raw(TOKENIZERS.messages_fts)}')`.execute(db);
+  await sql`INSERT INTO search_scratch(search_scratch, rank) VALUES ('secure-delete', 1)`.execute(db);
+  await sql`CREATE VIRTUAL TABLE search_scratch_terms USING fts5vocab(search_scratch, row)`.execute(db);
+  await sql`CREATE TRIGGER search_words_insert AFTER INSERT ON search_words BEGIN
+    INSERT INTO search_words_trigram(rowid, word) VALUES (new.id, new.word);
+  END`.execute(db);
+  await sql`CREATE TRIGGER search_words_delete AFTER DELETE ON search_words BEGIN
+    INSERT INTO search_words_trigram(search_words_trigram, rowid, word) VALUES ('delete', old.id, old.word);
+  END`.execute(db);
+  // Whichever order SQLite fires this and messages_fts's triggers in, the message itself is not counted as a holder.
+  const forgetWordsOf = sql`
+    INSERT INTO search_scratch(body) SELECT old.body WHERE ${indexed("old")};
+    DELETE FROM search_words WHERE word IN (SELECT term FROM search_scratch_terms) AND NOT EXISTS (
+      SELECT 1 FROM messages_fts WHERE messages_fts MATCH 'body : "' || replace(search_words.word, '"', '""') || '"' AND rowid <> old.id);
+    INSERT INTO search_scratch(search_scratch) VALUES ('delete-all')`;
+  await sql`CREATE TRIGGER search_words_message_update AFTER UPDATE OF body, deleted_at ON messages BEGIN
+    ${forgetWordsOf};
+    INSERT INTO search_scratch(body) SELECT new.body WHERE ${indexed("new")};
+    ${sql.raw(ADD_SCRATCH_WORDS)};
+  END`.execute(db);
+  await sql`CREATE TRIGGER search_words_message_delete AFTER DELETE ON messages BEGIN
+    ${forgetWordsOf};
+  END`.execute(db);
+  await sql`CREATE VIRTUAL TABLE temp.messages_fts_terms USING fts5vocab(main, messages_fts, col)`.execute(db);
+  await sql`INSERT INTO search_words(word) SELECT term FROM temp.messages_fts_terms WHERE col = 'body'`.execute(db);
+  await sql`DROP TABLE temp.messages_fts_terms`.execute(db);
+}
+
+/** Adds the scratch table's words to the vocabulary and empties it. */
+const ADD_SCRATCH_WORDS = `INSERT OR IGNORE INTO search_words(word) SELECT term FROM search_scratch_terms;
+    INSERT INTO search_scratch(search_scratch) VALUES ('delete-all')`;
+
+export async function uninstallSearchVocabulary(db: Kysely<any>): Promise<void> {
+  for (const trigger of ["search_words_message_update", "search_words_message_delete"]) await sql`DROP TRIGGER ${sql.raw(trigger)}`.execute(db);
+  for (const table of ["search_scratch_terms", "search_scratch", "search_words_trigram", "search_words"]) await sql`DROP TABLE ${sql.raw(table)}`.execute(db);
+}
+
+/**
  * Rewrites the indexes without what was deleted from them: an FTS5 delete only marks the old terms, which stay in
  * older segments until a merge. Deletion laws want the words gone from the file too.
  */
 export function purgeDeletedFromIndex(writer: SqliteDatabase): void {
-  for (const table of TABLES) writer.run(`INSERT INTO ${table}(${table}) VALUES ('optimize')`);
+  for (const table of [...TABLES, "search_words_trigram"]) writer.run(`INSERT INTO ${table}(${table}) VALUES ('optimize')`);
 }
 
 /** Whether messages wait to be indexed (on the read connection: cheap, two index lookups). */
@@ -136,6 +187,8 @@ export function indexPendingMessages(writer: SqliteDatabase, batch: number): num
       [from, upTo],
     );
   }
+  writer.run("INSERT INTO search_scratch(body) SELECT body FROM messages WHERE id > ? AND id <= ? AND deleted_at IS NULL AND body <> ''", [from, upTo]);
+  for (const statement of ADD_SCRATCH_WORDS.split(";")) writer.run(statement);
   writer.run("UPDATE search_state SET indexed_up_to = ? WHERE id = 1", [upTo]);
   return upTo - from;
 }
@@ -148,10 +201,10 @@ const quote = (text: string) => `"${text.replaceAll('"', '""')}"`;
  * one word to a reader. `suffix` is appended to each (a prefix star); the variants are OR-ed.
  */
 function variants(text: string, suffix = ""): string {
-  const spellings = new Set([text, text.replace(/ß/g, "ss"), text.replace(/ss/g, "ß")]);
-  const quoted = [...spellings].map((spelling) => `${quote(spelling)}${suffix}`);
+  const quoted = spellings(text).map((spelling) => `${quote(spelling)}${suffix}`);
   return quoted.length === 1 ? quoted[0]! : `(${quoted.join(" OR ")})`;
 }
+const spellings = (text: string) => [...new Set([text, text.replace(/ß/g, "ss"), text.replace(/ss/g, "ß")])];
 /** Conversation tags per MATCH: FTS5 advances every child of an OR at each step, so a few dozen at a time. */
 const TAGS_PER_QUERY = 32;
 /**
@@ -183,6 +236,11 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       trigramHits = { window, ids: tagged(reader, "messages_trigram", long.map((t) => variants(t.text)).join(" "), conversations, window, short) };
     return trigramHits.ids;
   };
+  // Messages holding, for each term, one of its words (none: no message contains the term).
+  const ofWords = async (words: string[][]) =>
+    words.some((w) => w.length === 0)
+      ? []
+      : tagged(reader, "messages_fts", words.map((w) => `(${w.map(quote).join(" OR ")})`).join(" AND "), conversations, query.window, [], true);
   return {
     async words(terms) {
       await yieldToEventLoop();
@@ -191,13 +249,16 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
       return hitsOf(await tagged(reader, "messages_fts", match, conversations, query.window), 0, "word");
     },
     async prefixes(terms) {
-      // An FTS5 prefix query merges the postings of every word with that prefix on the server; instead the trigram
-      // index finds the caller's messages containing the terms, and those where each starts a word are kept.
+      // An FTS5 prefix query merges the postings of every word with that prefix on the server; instead the few words
+      // starting with the terms are looked for, or else the trigram index finds the caller's messages containing the
+      // terms, and those where each starts a word are kept.
       await yieldToEventLoop();
+      const words = wordsContaining(reader, terms, "prefix");
+      if (words) return hitsOf(await ofWords(words), 1, "prefix");
       const long = terms.filter((t) => [...t.text].length >= 3);
       const short = terms.filter((t) => [...t.text].length < 3);
       // Not every candidate starts a word: the window widens until enough do, or every candidate was read.
-      for (let window = query.window; ; window = Math.min(window * 8, Math.max(query.window, query.rankWindow))) {
+      for (let window = Math.min(2 * query.window, Math.max(query.window, query.rankWindow)); ; ) {
         const candidates = long.length
           ? await containing(long, short, window)
           : (await substringScan(reader, terms, { ...query, window })).map((hit) => hit.id);
@@ -205,14 +266,39 @@ export function sqliteSearch(reader: SqliteDatabase, query: SearchQuery): Search
         const startsWords = (id: number) => terms.every((term) => findRanges(bodies.get(id) ?? "", [term], "prefix").length > 0);
         const kept = candidates.filter(startsWords);
         if (kept.length >= query.window || candidates.length < window || window >= query.rankWindow) return hitsOf(kept, 1, "prefix");
+        // As many as the share of candidates that started a word says a page needs (and at least twice as many).
+        const needed = Math.ceil((1.5 * query.window * window) / Math.max(1, kept.length));
+        window = Math.min(Math.max(2 * window, needed), Math.max(query.window, query.rankWindow));
       }
     },
-    substrings: async (long, short) => hitsOf(await containing(long, short), 2, "substring"),
+    async substrings(long, short) {
+      const words = short.length ? null : wordsContaining(reader, long, "substring");
+      return hitsOf(await (words ? ofWords(words) : containing(long, short)), 2, "substring");
+    },
     scan: (terms) => substringScan(reader, terms, query),
   };
 }
 
 const hitsOf = (ids: number[], tier: number, kind: MatchKind): SearchHit[] => ids.map((id) => ({ id, tier, kind, score: 0 }));
+
+/** A term in more distinct words than this is found through the trigram index over messages (an OR of them costs more). */
+const MAX_WORDS = 8;
+
+/**
+ * For each term, the indexed words containing it (`prefix`: starting with it), looked up in the vocabulary's trigram
+ * index; null when a term is not one word of three or more characters or is in more than MAX_WORDS words.
+ */
+function wordsContaining(reader: SqliteDatabase, terms: SearchTerm[], kind: "prefix" | "substring"): string[][] | null {
+  const statement = reader.query<{ word: string }, [string, number]>("SELECT word FROM search_words_trigram WHERE search_words_trigram MATCH ? LIMIT ?");
+  const found: string[][] = [];
+  for (const term of terms) {
+    if (term.phrase || [...term.text].length < 3 || !/^[\p{L}\p{N}]+$/u.test(term.text)) return null;
+    const words = new Set(spellings(term.text).flatMap((spelling) => statement.all(quote(spelling), MAX_WORDS + 1).map((row) => row.word)));
+    if (words.size > MAX_WORDS) return null;
+    found.push([...words].filter((word) => kind === "substring" || findRanges(word, [term], "prefix")[0]?.[0] === 0));
+  }
+  return found;
+}
 
 /** Whether a one-word term is in fewer than RARE messages (reads at most RARE postings). */
 function isRare(reader: SqliteDatabase, term: SearchTerm): boolean {
@@ -243,11 +329,13 @@ async function tagged(
   conversations: number[],
   window: number,
   alsoContaining: SearchTerm[] = [],
+  likelyRare = false,
 ): Promise<number[]> {
-  if (conversations.length > TAGS_PER_QUERY) {
-    const found = untagged(reader, table, match, new Set(conversations), window, alsoContaining);
-    if (found) return found;
-  }
+  // A likely rare match is first looked for on the whole server: a tagged walk newest first seeks backwards through
+  // the caller's tag postings, which costs milliseconds for a conversation of a million messages.
+  const reads = conversations.length > TAGS_PER_QUERY ? UNTAGGED_READS : likelyRare ? 2 * window : 0;
+  const found = reads ? untagged(reader, table, match, new Set(conversations), window, alsoContaining, reads) : null;
+  if (found) return found;
   const likes = likeClauses(alsoContaining);
   const statement = reader.query<{ id: number }, (string | number)[]>(
     `SELECT f.rowid AS id FROM ${table} AS f ${likes ? "JOIN messages AS m ON m.id = f.rowid" : ""}
@@ -263,7 +351,7 @@ async function tagged(
       .map((id) => quote(conversationTag(id)))
       .join(" OR ");
     const above = ids.length >= window ? ids[window - 1]! : 0;
-    const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map((t) => likePattern(t.text)), window);
+    const rows = statement.all(`body : (${match}) AND conversation_tag : (${tags})`, above, ...alsoContaining.map(likePattern), window);
     ids = ids
       .concat(rows.map((row) => row.id))
       .sort((a, b) => b - a)
@@ -272,17 +360,19 @@ async function tagged(
   return ids;
 }
 
-const likePattern = (text: string) => `%${escapeLike(text)}%`;
-/** A LIKE condition on the message's text per term (its pattern bound by likePattern). */
-const likeClauses = (terms: SearchTerm[]) => terms.map(() => "AND m.body LIKE ? ESCAPE '\\'").join(" ");
+/** LIKE ignores the case of ASCII letters only: a term without them is the same as a plain (and cheaper) instr. */
+const caseless = (term: SearchTerm) => !/[a-z]/i.test(term.text);
+const likePattern = (term: SearchTerm) => (caseless(term) ? term.text : `%${escapeLike(term.text)}%`);
+/** A condition on the message's text per term (its parameter bound by likePattern). */
+const likeClauses = (terms: SearchTerm[]) => terms.map((t) => (caseless(t) ? "AND instr(m.body, ?) > 0" : "AND m.body LIKE ? ESCAPE '\\'")).join(" ");
 
 /** How many of the newest matches on the whole server one untagged walk reads at most (see `untagged`). */
 const UNTAGGED_READS = 5_000;
 
 /**
- * For a member of many conversations: one walk of the newest matches on the whole server, keeping the caller's,
- * instead of a walk per few dozen of their conversations (each walk of a term with few matches reads its whole
- * posting list). Enough when the walk ends within UNTAGGED_READS matches, or finds `window` of the caller's among
+ * For a member of many conversations, or a likely rare match: one walk of the newest matches on the whole server,
+ * keeping the caller's, instead of a walk per few dozen of their conversations (each walk of a term with few matches
+ * reads its whole posting list, newest first from its end). Enough when the walk ends within `reads` matches, or finds `window` of the caller's among
  * them; null otherwise (their conversations hold few of the matches: the tagged walks cost less then).
  */
 function untagged(
@@ -292,6 +382,7 @@ function untagged(
   conversations: Set<number>,
   window: number,
   alsoContaining: SearchTerm[],
+  reads: number,
 ): number[] | null {
   const likes = likeClauses(alsoContaining);
   const rows = reader
@@ -301,9 +392,9 @@ function untagged(
         ORDER BY f.rowid DESC
         LIMIT ?`,
     )
-    .all(`body : (${match})`, ...alsoContaining.map((t) => likePattern(t.text)), UNTAGGED_READS);
+    .all(`body : (${match})`, ...alsoContaining.map(likePattern), reads);
   const ids = rows.filter((row) => conversations.has(row.conversation)).map((row) => row.id);
-  return ids.length >= window || rows.length < UNTAGGED_READS ? ids.slice(0, window) : null;
+  return ids.length >= window || rows.length < reads ? ids.slice(0, window) : null;
 }
 
 /**
@@ -344,9 +435,10 @@ async function substringScan(reader: SqliteDatabase, terms: SearchTerm[], query:
   const newest = reader.query<{ id: number | null }, []>("SELECT max(id) AS id FROM messages").get()?.id ?? 0;
   const hits: SearchHit[] = [];
   let read = 0;
-  for (let top = newest, span = SCAN_IDS; top > 0 && read < SCAN_MESSAGES && hits.length < query.window; ) {
+  // The first range is about what a page needs when one message in a hundred matches; later ones widen.
+  for (let top = newest, span = Math.min(SCAN_IDS, 100 * query.window); top > 0 && read < SCAN_MESSAGES && hits.length < query.window; ) {
     await yieldToEventLoop();
-    const rows = statement.all(...terms.map((t) => likePattern(t.text)), Math.max(1, top - span + 1), top, query.userId, query.conversationId);
+    const rows = statement.all(...terms.map(likePattern), Math.max(1, top - span + 1), top, query.userId, query.conversationId);
     top -= span;
     span = rows.length < SCAN_IDS / 4 ? Math.min(span * 8, 16 * SCAN_IDS) : SCAN_IDS;
     rows.sort((a, b) => b.id - a.id);

@@ -254,15 +254,35 @@ describe("the index", () => {
     expect((await remove(gone.id)).status).toBe(204);
     expect(await query("walrus")).toEqual([]);
     expect(await query("manatee")).toEqual([early.id]);
+    expect(await query("anate")).toEqual([early.id]);
     expect(await query("narwhal")).toEqual([]);
     // Indexed: the same changes go through the triggers.
     expect((await edit(early.id, "early dugong")).status).toBe(200);
     expect(await query("manatee")).toEqual([]);
     expect(await query("dugong")).toEqual([early.id]);
+    expect(await query("ugon")).toEqual([early.id]);
+    expect(await query("anate")).toEqual([]);
+    await sendText(fresh, u, room, "a dugong again");
     expect((await remove(early.id)).status).toBe(204);
-    expect(await query("dugong")).toEqual([]);
-    if (parley.ctx.sqlite)
-      for (const table of ["messages_fts", "messages_trigram"]) parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+    expect(await query("dugong")).toHaveLength(1);
+    expect(await query("early")).toEqual([]);
+    expect(await query("arl")).toEqual([]);
+    if (parley.ctx.sqlite) {
+      for (const table of ["messages_fts", "messages_trigram", "search_words_trigram"])
+        parley.ctx.sqlite.run(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+      // The vocabulary (parts of words are looked up in it) holds exactly the word index's words, no deleted one.
+      parley.ctx.sqlite.run("CREATE VIRTUAL TABLE temp.indexed_words USING fts5vocab(main, messages_fts, col)");
+      const words = (query: string) =>
+        parley.ctx
+          .sqlite!.query<{ word: string }, []>(query)
+          .all()
+          .map((row) => row.word);
+      expect(words("SELECT word FROM search_words ORDER BY word")).toEqual(
+        words("SELECT term AS word FROM temp.indexed_words WHERE col = 'body' ORDER BY term"),
+      );
+      expect(words("SELECT word FROM search_words")).toEqual(expect.arrayContaining(["dugong", "again"]));
+      expect(words("SELECT word FROM search_words")).not.toContain("early");
+    }
   });
 
   test("messages written without the send path (an import, a database from before search) are indexed too", async () => {
@@ -311,6 +331,7 @@ describe.skipIf(onPostgres)("deleted text leaves the file", () => {
     };
     expect(file()).toBe(true);
     expect((await fresh("DELETE", `/api/messages/${room}/${message.id}/`, { token: u.access })).status).toBe(204);
+    expect(parley.ctx.sqlite!.query("SELECT 1 FROM search_words WHERE word = ?").get(secret)).toBeNull(); // at once
     expect(await parley.ctx.searchIndexer.purgeIfDue(Date.now(), 0)).toBe(true);
     expect(await parley.ctx.searchIndexer.purgeIfDue(Date.now(), 0)).toBe(false); // nothing deleted since
     expect(file()).toBe(false);
