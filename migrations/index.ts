@@ -15,6 +15,7 @@ import * as m0011 from "./0011_search_secure_delete";
 import * as m0012 from "./0012_push_subscriptions";
 import * as m0013 from "./0013_integrations";
 import * as m0014 from "./0014_outgoing_webhooks";
+import * as m0016 from "./0016_unread_counts";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   "0012_push_subscriptions": m0012,
   "0013_integrations": m0013,
   "0014_outgoing_webhooks": m0014,
+  "0016_unread_counts": m0016,
 };

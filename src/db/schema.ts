@@ -92,6 +92,8 @@ export interface MemberTable {
   last_read_message_id: number | null;
   /** Muted: unread messages stop counting as notifications; mentions still do. */
   muted: DefaultBool;
+  /** Others' live messages after last_read_message_id, kept by triggers (migrations/0016_unread_counts.ts). */
+  unread_count: Generated<number>;
 }
 
 export interface FileTable {
