@@ -1,6 +1,6 @@
-// The unread count each membership row keeps (triggers, migrations/0016_unread_counts.ts) equals a fresh count after
-// the changes the API model test (unread-model.test.ts) does not make: an account deleted with its messages, the
-// retention sweep, rows written without the send path (an import, a copy), a marker moved backwards by SQL.
+// The unread count the triggers keep (migrations/0016_unread_counts.ts: live messages, less those read, less one's own
+// after the marker) equals a fresh count after the changes the API model test (unread-model.test.ts) does not make: an
+// account deleted with its messages, the retention sweep, rows written without the send path, a marker moved by SQL.
 import { describe, expect, test } from "bun:test";
 import { sweepRetention } from "../../src/modules/messages/retention";
 import { makeApp, queryRows, registerUser } from "../helpers";
@@ -18,9 +18,9 @@ describe("the stored unread count", async () => {
   const expectExact = async () => {
     const rows = await queryRows(
       parley,
-      `SELECT cm.user_id, cm.unread_count AS stored, (SELECT count(*) FROM messages m WHERE m.conversation_id = cm.conversation_id
+      `SELECT cm.user_id, c.live_messages - cm.read_live - cm.own_after_read AS stored, (SELECT count(*) FROM messages m WHERE m.conversation_id = cm.conversation_id
          AND m.id > coalesce(cm.last_read_message_id, 0) AND m.sender_id <> cm.user_id AND m.deleted_at IS NULL) AS fresh
-       FROM conversation_members cm`,
+       FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id`,
     );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect({ user: row.user_id, count: Number(row.stored) }).toEqual({ user: row.user_id, count: Number(row.fresh) });

@@ -89,9 +89,10 @@ export function listUserConversations(connection: Connection, userId: number, on
     .selectFrom("conversation_members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
     .selectAll("c")
-    // Kept by triggers: one row read, however many messages are unread.
-    .select(["m.last_read_message_id", "m.muted", "m.unread_count"])
+    .select(["m.last_read_message_id", "m.muted"])
     .select((eb) => [
+      // From counts the triggers keep (migrations/0016_unread_counts.ts): no walk of the unread messages.
+      eb(eb("c.live_messages", "-", eb.ref("m.read_live")), "-", eb.ref("m.own_after_read")).as("unread_count"),
       eb
         .selectFrom("messages")
         .select((e) => e.fn.max("messages.id").as("last"))
