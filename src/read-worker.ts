@@ -1,5 +1,6 @@
 // A read worker (lib/read-pool.ts): its own read connection, the services that define heavy reads, one read at a time.
 // An entrypoint of the compiled binary beside index.ts (see package.json's build).
+import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { openReader } from "./db";
@@ -12,10 +13,21 @@ import "./modules/search/service";
 
 declare const self: Worker;
 
-/** Reads yield the core to the event loop: on Linux a thread has its own nice value. */
-function lowerPriority() {
+const SCHED_IDLE = 5;
+
+/**
+ * Reads take only the CPU the event loop leaves: a SCHED_IDLE thread is preempted the moment a normal one wakes
+ * (a niced one may finish its time slice first, milliseconds of /healthz waiting). Linux gives each thread its own.
+ */
+function yieldToEventLoop() {
   try {
-    setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), 10);
+    const libc = dlopen("libc.so.6", { sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
+    const done = libc.symbols.sched_setscheduler(0, SCHED_IDLE, ptr(new Int32Array(1))) === 0;
+    libc.close();
+    if (done) return;
+  } catch {}
+  try {
+    setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), 19);
   } catch {}
 }
 
@@ -23,7 +35,7 @@ let ctx: ReadContext | undefined;
 self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest>) => {
   if (!ctx) {
     const setup = data as WorkerSetup;
-    lowerPriority();
+    yieldToEventLoop();
     ctx = { reader: openReader(setup.dataDir), fileUrls: createFileUrls(setup.secret, setup.fileUrlTtlMs) };
     return;
   }
