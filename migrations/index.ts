@@ -16,6 +16,7 @@ import * as m0012 from "./0012_push_subscriptions";
 import * as m0013 from "./0013_integrations";
 import * as m0014 from "./0014_outgoing_webhooks";
 import * as m0015 from "./0015_search_vocabulary";
+import * as m0016 from "./0016_unread_counts";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   "0013_integrations": m0013,
   "0014_outgoing_webhooks": m0014,
   "0015_search_vocabulary": m0015,
+  "0016_unread_counts": m0016,
 };

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./lib/log";
 import { Metrics } from "./lib/metrics";
 import { clientIpSource } from "./lib/client-ip";
 import { createRateLimits } from "./lib/rate-limit";
+import { ReadPool } from "./lib/read-pool";
 import { observability } from "./lib/observability";
 import { bodyLimit, webDefaults } from "./lib/web";
 import { tightenModes } from "./lib/private-files";
@@ -205,6 +206,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       for (const event of events) if (event.type === "message.created") ctx.push.messageCreated(event.data as MessageView);
     },
   });
+  const fileUrls = createFileUrls(secret, config.fileUrlTtlMs);
   const ctx: AppContext = {
     config,
     db: database.db,
@@ -214,9 +216,19 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     uploads: new FileStorage(uploadsDir(config.dataDir), diskSpace),
     diskSpace,
     faults,
-    fileUrls: createFileUrls(secret, config.fileUrlTtlMs),
+    fileUrls,
     sqlite: database.sqlite,
     reader: database.reader,
+    reads: new ReadPool(
+      { reader: database.reader, fileUrls },
+      {
+        size: config.readWorkers,
+        // The binary embeds the worker as its second entrypoint, found by this name (its URLs name the build machine's files).
+        entry: Bun.main.startsWith("/$bunfs/") ? "./read-worker.ts" : new URL("./read-worker.ts", import.meta.url),
+        setup: database.sqlite ? { dataDir: config.dataDir, secret, fileUrlTtlMs: config.fileUrlTtlMs } : null,
+        log,
+      },
+    ),
     committer,
     hub,
     newestPages: new NewestPages(),
@@ -254,6 +266,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async close() {
       ctx.push.stop();
+      ctx.reads.close();
       stopLoopMonitor();
       await stopJobs?.();
       faults.database.stop();

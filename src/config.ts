@@ -44,6 +44,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Connections each node keeps to PostgreSQL at most. */
   databasePoolSize: number;
+  /** SQLite: threads with their own read connections for the reads that cannot be bounded; 0 runs them on the event loop. */
+  readWorkers: number;
   /** Redis for events between nodes sharing one database; null for a single node. */
   redisUrl: string | null;
   /** With Redis: how often a node reads the event log for announcements it missed; 0 never (tests, diagnosis). */
@@ -173,6 +175,13 @@ const OPTIONS: { [K in keyof Config]: Option<K> }[keyof Config][] = [
     help: "PostgreSQL to store everything in instead of SQLite in the data dir (unset: SQLite)",
   },
   { key: "databasePoolSize", env: "PARLEY_DATABASE_POOL", default: 10, parse: int(1, 1000), help: "connections to PostgreSQL per node, at most" },
+  {
+    key: "readWorkers",
+    env: "PARLEY_READ_WORKERS",
+    default: 2,
+    parse: int(0, 64),
+    help: "SQLite: worker threads for heavy reads (search, conversation lists, history pages, listings), off the event loop (0: on it)",
+  },
   {
     key: "redisUrl",
     env: "PARLEY_REDIS_URL",

@@ -17,6 +17,7 @@ import type { PushSender } from "./modules/push/sender";
 import type { ConversationLists } from "./modules/conversations/list-cache";
 import type { SearchIndexer } from "./modules/search/indexer";
 import type { RateLimits } from "./lib/rate-limit";
+import type { ReadPool } from "./lib/read-pool";
 import type { Passwords } from "./modules/auth/passwords";
 import type { Tokens } from "./modules/auth/tokens";
 import type { UploadStore } from "./modules/files/storage";
@@ -35,6 +36,8 @@ export interface AppContext {
   committer: GroupCommitter;
   /** Where reads of committed data go: SQLite's read connection (synchronous), or PostgreSQL's pool. */
   reader: Connection;
+  /** Where the reads that cannot be bounded run: SQLite's read workers, else here (see lib/read-pool.ts). */
+  reads: ReadPool;
   log: Logger;
   tokens: Tokens;
   passwords: Passwords;

@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       dataDir,
       databaseUrl,
       databasePoolSize: 3,
+      readWorkers: 1, // each worker loads the services from source: one per test app
       port: 0,
       host: "127.0.0.1",
       passwordMemoryKib: 1024,

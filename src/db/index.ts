@@ -106,9 +106,7 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
   // a power loss may lose the last ones. FULL syncs the WAL on every commit.
   sqlite.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect(sqlite) });
-  const reader = new SqliteDatabase(databasePath(dataDir), { strict: true });
-  reader.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  reader.run("PRAGMA query_only = ON");
+  const reader = openReader(dataDir);
   let closed = false;
   return {
     kind: "sqlite",
@@ -125,6 +123,14 @@ export function openDatabase(dataDir: string, durability: Durability = "normal")
       await db.destroy(); // closes the bun:sqlite connection too
     },
   };
+}
+
+/** A connection that only reads committed data (WAL): the event loop's, and each read worker's own (lib/read-pool.ts). */
+export function openReader(dataDir: string): SqliteDatabase {
+  const reader = new SqliteDatabase(databasePath(dataDir), { strict: true });
+  reader.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  reader.run("PRAGMA query_only = ON");
+  return reader;
 }
 
 /**

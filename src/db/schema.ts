@@ -82,6 +82,8 @@ export interface ConversationTable {
   retention_days: Generated<number | null>;
   /** A private group is joined only by being added by its owners or admins; 0 for an open one (and for direct conversations). */
   private: Bool;
+  /** Its messages that are not tombstones, kept by triggers (see MemberTable.read_live). */
+  live_messages: Generated<number>;
 }
 
 export interface MemberTable {
@@ -92,6 +94,10 @@ export interface MemberTable {
   last_read_message_id: number | null;
   /** Muted: unread messages stop counting as notifications; mentions still do. */
   muted: DefaultBool;
+  /** Live messages at or before last_read_message_id; unread = live_messages − read_live − own_after_read (migrations/0016). */
+  read_live: Generated<number>;
+  /** The member's own live messages after last_read_message_id (kept by triggers, as read_live). */
+  own_after_read: Generated<number>;
 }
 
 export interface FileTable {

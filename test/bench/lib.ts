@@ -129,7 +129,8 @@ export async function loadLoop(seconds: number, concurrency: number, request: (w
   return { requests: latencies.length, per_second: latencies.length / elapsed, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
 }
 
-export const WRK = ["/usr/bin/wrk", "/usr/local/bin/wrk"].find((p) => existsSync(p));
+/** wrk: PARLEY_BENCH_WRK names one outside the usual places (a copy unpacked from its package, say). */
+export const WRK = [process.env.PARLEY_BENCH_WRK, "/usr/bin/wrk", "/usr/local/bin/wrk"].find((p) => p && existsSync(p));
 
 export interface HttpLoad {
   url: string;

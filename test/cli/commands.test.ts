@@ -5,8 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { directWith, sendText } from "../chat-helpers";
-import { listen, queryRows, registerUser, tempDir } from "../helpers";
-import { run as parley, type Run } from "../process-helpers";
+import { httpClient, listen, queryRows, registerUser, tempDir } from "../helpers";
+import { parse, run as parley, serve, stop, type Run } from "../process-helpers";
 import { onPostgres } from "../test-database";
 
 /** Exit 2 and exactly one readable line on stderr. */
@@ -179,5 +179,30 @@ describe("usage", () => {
       /^parley: bad configuration: PARLEY_PORT must be a whole number from 0 to 65535$/,
     );
     expect((await parley(["version"])).stdout).toMatch(/^parley \d+\.\d+\.\d+ \(bun \d+\.\d+\.\d+\)\n$/);
+  });
+});
+
+describe("serve", () => {
+  test("answers heavy reads from its read workers (in the binary: its second entrypoint), with each commit seen", async () => {
+    const dataDir = tempDir();
+    const server = await serve(dataDir, { PARLEY_READ_WORKERS: "2" });
+    try {
+      const api = httpClient(server.url);
+      const alice = await registerUser(api, "alice");
+      const bob = await registerUser(api, "bob");
+      const conversation = await directWith(api, alice, bob);
+      const sent = await sendText(api, alice, conversation, "a worker finds this");
+      const [list, search, older] = await Promise.all([
+        api("GET", "/api/conversations/", { token: bob.access }),
+        api("GET", "/api/search/?q=worker", { token: bob.access }),
+        api("GET", `/api/messages/${conversation}/?after=0`, { token: bob.access }),
+      ]);
+      expect(list.body.map((c: any) => [c.id, c.unread_count])).toEqual([[conversation, 1]]);
+      expect(search.body.results.map((r: any) => r.id)).toEqual([sent.id]);
+      expect(older.body.map((m: any) => m.id)).toEqual([sent.id]);
+      expect(server.lines.map(parse).filter((entry) => entry?.level === "error")).toEqual([]);
+    } finally {
+      expect(await stop(server)).toBe(0);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { groupNameKey } from "../conversations/repository";
 import { normalizeEmail, usernameKey } from "../users/repository";
 import * as repo from "./repository";
 import type { AdminGroup, AdminUser, ListQuery } from "./model";
+import { defineRead } from "../../lib/read-pool";
 
 const DEFAULT_LIMIT = 50;
 
@@ -33,8 +34,13 @@ export async function listUsers(ctx: AppContext, staff: AuthUser, query: ListQue
   requireStaff(staff);
   const q = query.q?.trim();
   const keys = q ? { username: usernameKey(q), email: normalizeEmail(q) } : null;
-  return (await repo.listUsers(ctx.reader, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, keys)).map(toAdminUser);
+  return ctx.reads.run(userListing, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, keys);
 }
+
+/** A prefix of a name or an email is matched on both columns: a scan of the users when few match, off the event loop. */
+const userListing = defineRead("admin.users", async (ctx, window: { before?: number; limit: number }, keys: { username: string; email: string } | null) =>
+  (await repo.listUsers(ctx.reader, window, keys)).map(toAdminUser),
+);
 
 /**
  * Deactivating ends every token of the account and closes its sockets at once; it can no longer log in.
@@ -57,12 +63,16 @@ export async function deleteAnyMessage(ctx: AppContext, staff: AuthUser, message
 /** Groups, newest first, with how many members each has; `q` matches the start of the name. */
 export async function listGroups(ctx: AppContext, staff: AuthUser, query: ListQuery): Promise<AdminGroup[]> {
   requireStaff(staff);
-  const groups = await repo.listGroups(ctx.reader, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, groupNameKey(query.q ?? ""));
-  return groups.map((g) => ({
+  return ctx.reads.run(groupListing, { before: query.before, limit: query.limit ?? DEFAULT_LIMIT }, groupNameKey(query.q ?? ""));
+}
+
+/** Member counts walk each group's members, and a name prefix may scan the groups: off the event loop. */
+const groupListing = defineRead("admin.groups", async (ctx, window: { before?: number; limit: number }, nameKey: string) =>
+  (await repo.listGroups(ctx.reader, window, nameKey)).map((g) => ({
     id: g.id,
     name: g.name!,
     member_count: Number(g.member_count),
     created_by: g.created_by,
     created_at: new Date(g.created_at).toISOString(),
-  }));
-}
+  })),
+);

@@ -1,6 +1,6 @@
-// Each user's conversation list, serialized once and kept until one of their conversations changes. Counting
-// unread messages walks every unread index entry of every conversation (~15 ms for a member of 500 busy ones), and
-// clients ask for the whole list on every start and reconnect, while the sockets carry the changes in between.
+// Each user's conversation list, serialized once and kept until one of their conversations changes. Building one
+// reads a few rows per conversation (a few ms for a member of 500, in a read worker), and clients ask for the whole
+// list on every start and reconnect, while the sockets carry the changes in between.
 interface List {
   json: string;
   madeAt: number;

@@ -1,5 +1,6 @@
 // Read state, one source of truth on the server: each member's last-read message id, and whether they muted the
-// conversation. Unread and mention counts are derived from it (see repository.listUserConversations); every
+// conversation. Unread and mention counts follow from it (unread from counts triggers keep in the conversation and
+// membership rows, see migrations/0016_unread_counts.ts; mentions counted in repository.listUserConversations); every
 // change reaches the member's other devices as a private `unread` or `mute` event.
 import type { AppContext } from "../../context";
 import type { Db } from "../../db";

@@ -13,6 +13,7 @@ import { readStateOf } from "./read-state";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 import { existingUserIds } from "../users/repository";
+import { defineRead, type ReadContext } from "../../lib/read-pool";
 
 /** Group members as the original's docs wrote them: a list of ids, or that list as a string ("[1, 2]" or "1,2"). */
 function parseMemberIds(members: unknown): number[] {
@@ -99,8 +100,13 @@ export async function createGroup(ctx: AppContext, user: AuthUser, name: string,
 }
 
 /** Every group, newest first, for finding one to join (groups are open to join, as in the original). */
-export async function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
-  const rows = await repo.listGroupDirectory(ctx.reader, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
+export function groupDirectory(ctx: AppContext, user: AuthUser, query: DirectoryQuery): Promise<DirectoryEntry[]> {
+  return ctx.reads.run(directoryPage, user.id, { q: query.q?.trim(), before: query.before, limit: query.limit ?? 50 });
+}
+
+/** Member counts walk each group's members, and a name prefix may scan the groups: off the event loop. */
+const directoryPage = defineRead("conversations.directory", async (ctx, userId: number, window: { q?: string; before?: number; limit: number }) => {
+  const rows = await repo.listGroupDirectory(ctx.reader, userId, window);
   return rows.map((g) => ({
     id: g.id,
     name: g.name!,
@@ -108,7 +114,7 @@ export async function groupDirectory(ctx: AppContext, user: AuthUser, query: Dir
     is_member: Boolean(g.is_member),
     created_at: new Date(g.created_at).toISOString(),
   }));
-}
+});
 
 export async function listMyGroups(ctx: AppContext, user: AuthUser): Promise<GroupView[]> {
   const rows = await repo.listUserConversations(ctx.reader, user.id, { kind: "group" });
@@ -222,14 +228,17 @@ export async function addAndAnnounce(
 
 /** The caller's conversations, direct and group, most recently active first, as JSON text (kept: see list-cache.ts). */
 export function listConversationsJson(ctx: AppContext, user: AuthUser): Promise<string> {
-  return ctx.conversationLists.load(user.id, async () => {
-    const views = await conversationViews(ctx, user, await repo.listUserConversations(ctx.reader, user.id));
-    return { conversationIds: views.map((v) => v.id), json: JSON.stringify(views) };
-  });
+  return ctx.conversationLists.load(user.id, () => ctx.reads.run(conversationList, user.id));
 }
 
+/** A member of hundreds of conversations costs milliseconds (their counts and last messages): off the event loop. */
+const conversationList = defineRead("conversations.list", async (ctx, userId: number) => {
+  const views = await conversationViews(ctx, { id: userId }, await repo.listUserConversations(ctx.reader, userId));
+  return { conversationIds: views.map((v) => v.id), json: JSON.stringify(views) };
+});
+
 async function conversationViews(
-  ctx: AppContext,
+  ctx: ReadContext,
   user: Pick<AuthUser, "id">,
   rows: Awaited<ReturnType<typeof repo.listUserConversations>>,
 ): Promise<ConversationView[]> {

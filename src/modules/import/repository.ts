@@ -2,7 +2,8 @@
 // connection inside the import's transaction (a large history means hundreds of thousands of rows).
 import type { Db } from "../../db";
 import { prepared, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
-import type { ConversationRow, MemberRow, NewUser } from "../../db/schema";
+import type { Insertable } from "kysely";
+import type { ConversationRow, MemberTable, NewUser } from "../../db/schema";
 import type { StoredUpload } from "../files/storage";
 
 export async function insertUsers(trx: Db, rows: Array<NewUser & { id: number }>): Promise<void> {
@@ -13,7 +14,7 @@ export async function insertConversation(trx: Db, row: ConversationRow): Promise
   await trx.insertInto("conversations").values(row).execute();
 }
 
-export async function insertMembers(trx: Db, rows: MemberRow[]): Promise<void> {
+export async function insertMembers(trx: Db, rows: Insertable<MemberTable>[]): Promise<void> {
   if (rows.length) await trx.insertInto("conversation_members").values(rows).execute();
 }
 

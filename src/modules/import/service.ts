@@ -70,7 +70,7 @@ function routeOf(m: DjangoMessage, userIds: Set<number>, groupIds: Set<number>):
   return { kind: "group", group: toGroup!, at: time.ms, truncated: time.truncated };
 }
 
-const NEW_CONVERSATION = { name: null, name_key: null, direct_key: null, retention_days: null, private: 0 } as const;
+const NEW_CONVERSATION = { name: null, name_key: null, direct_key: null, retention_days: null, private: 0, live_messages: 0 } as const; // live_messages: counted by the triggers as the messages go in
 
 const maxOf = (ids: Iterable<number>, atLeast: number) => {
   let max = atLeast;

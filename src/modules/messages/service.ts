@@ -15,6 +15,7 @@ import { MAX_MESSAGE_LENGTH, type HistoryQuery, type SendBody } from "./model";
 import { isUniqueViolation } from "../../db/dialect";
 import * as repo from "./repository";
 import { toMessageView, type MessageView } from "./view";
+import { defineRead, type ReadContext } from "../../lib/read-pool";
 
 const PAGE_SIZE = 10;
 
@@ -156,8 +157,18 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
   const limit = query.limit ?? PAGE_SIZE;
   const newest = !cursors && (query.page ?? 1) === 1;
   const pages = ctx.newestPages;
-  const cached = newest ? pages.get(conversation.id, limit, user.id) : undefined;
+  if (!newest) return ctx.reads.run(olderPage, conversation, query, limit, user.id);
+  const cached = pages.get(conversation.id, limit, user.id);
   if (cached !== undefined) return cached;
+  const records = await repo.listHistory(ctx.reader, conversation.id, { kind: "offset", offset: 0, limit });
+  const now = Date.now();
+  const json = JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id)));
+  pages.set(conversation.id, limit, json, records.some((r) => r.reactions !== null) ? user.id : null, now);
+  return json;
+}
+
+/** Any page but the newest: a cursor anywhere in a million messages, or `?page=N` (an offset), off the event loop. */
+const olderPage = defineRead("messages.history", async (ctx, conversation: ConversationRow, query: HistoryQuery, limit: number, viewerId: number) => {
   const records =
     query.around !== undefined
       ? await historyAround(ctx, conversation.id, query.around, limit)
@@ -171,13 +182,11 @@ export async function historyJson(ctx: AppContext, user: AuthUser, conversationI
               : { kind: "offset", offset: ((query.page ?? 1) - 1) * limit, limit },
         );
   const now = Date.now();
-  const json = JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now, user.id)));
-  if (newest) pages.set(conversation.id, limit, json, records.some((r) => r.reactions !== null) ? user.id : null, now);
-  return json;
-}
+  return JSON.stringify(records.map((r) => toMessageView(r, conversation, ctx.fileUrls, now, viewerId)));
+});
 
 /** A page centred on a message, newest first: it with older ones, and newer ones (half the page each, filled from the other side near an end). */
-async function historyAround(ctx: AppContext, conversationId: number, around: number, limit: number) {
+async function historyAround(ctx: ReadContext, conversationId: number, around: number, limit: number) {
   const older = await repo.listHistory(ctx.reader, conversationId, { kind: "before", before: around + 1, limit });
   const newer = await repo.listHistory(ctx.reader, conversationId, { kind: "after", after: around, limit });
   let newerCount = Math.min(newer.length, Math.floor(limit / 2));
@@ -336,7 +345,7 @@ export async function listReplies(
 }
 
 /** Views of messages from any conversations (mentions, search results), in the order given, as `viewerId` sees them. */
-export async function viewsAcrossConversations(ctx: AppContext, records: repo.MessageRecord[], viewerId: number): Promise<MessageView[]> {
+export async function viewsAcrossConversations(ctx: ReadContext, records: repo.MessageRecord[], viewerId: number): Promise<MessageView[]> {
   const ids = [...new Set(records.map((r) => r.conversation_id))];
   if (ids.length === 0) return [];
   const conversations = await repo.conversationsForViews(ctx.reader, ids);

@@ -11,6 +11,7 @@ import { findMessagesByIds } from "../messages/repository";
 import { viewsAcrossConversations } from "../messages/service";
 import { makeSnippet } from "./highlight";
 import type { SearchQueryParams, SearchResult } from "./model";
+import { defineRead } from "../../lib/read-pool";
 
 const MAX_TERMS = 12;
 /**
@@ -48,6 +49,7 @@ async function guarded<T>(ctx: AppContext, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    if (error instanceof AppError) throw error; // the read pool's own (busy, shutting down)
     ctx.log.warn("search failed", { error: String(error) });
     throw new AppError(400, "bad_request", "Cannot search for that; try other words.");
   }
@@ -60,31 +62,38 @@ export async function search(ctx: AppContext, user: AuthUser, params: SearchQuer
   if (conversationId !== null) await requireMember(ctx, conversationId, user.id);
   const after = params.before === undefined ? null : decodeCursor(params.before);
   await ctx.searchIndexer.catchUp(); // every message sent before this search is found by it
-  const limit = params.limit ?? 20;
-  const isAfter = (hit: SearchHit) => !after || order(hit, after) > 0;
-  // One more than a page: whether there is a next one.
-  const query = { userId: user.id, terms, conversationId, window: after ? RANK_WINDOW : limit + 1, rankWindow: RANK_WINDOW };
-  const hits = (await guarded(ctx, () => searchMessages(ctx.reader, query, limit + 1, isAfter))).sort(order);
-  const rest = hits.filter(isAfter);
-  const page = rest.slice(0, limit);
-  const found = new Map(
-    (
-      await findMessagesByIds(
-        ctx.reader,
-        page.map((h) => h.id),
-      )
-    ).map((r) => [r.id, r]),
-  );
-  // A message deleted between the index read and now is left out.
-  const shown = page.flatMap((hit) => {
-    const record = found.get(hit.id);
-    return record && record.deleted_at === null ? [{ hit, record }] : [];
-  });
-  const views = await viewsAcrossConversations(
-    ctx,
-    shown.map((s) => s.record),
-    user.id,
-  );
-  const results = shown.map(({ hit, record }, i) => ({ ...views[i]!, ...makeSnippet(record.body, terms, hit.kind) }));
-  return { results, next: rest.length > limit ? encodeCursor(page.at(-1)!) : null };
+  return guarded(ctx, () => ctx.reads.run(searchPage, user.id, terms, conversationId, after, params.limit ?? 20));
 }
+
+/** A search reads as many index entries as the words match, however well bounded: off the event loop. */
+const searchPage = defineRead(
+  "search.page",
+  async (ctx, userId: number, terms: SearchTerm[], conversationId: number | null, after: SearchHit | null, limit: number) => {
+    const isAfter = (hit: SearchHit) => !after || order(hit, after) > 0;
+    // One more than a page: whether there is a next one.
+    const query = { userId, terms, conversationId, window: after ? RANK_WINDOW : limit + 1, rankWindow: RANK_WINDOW };
+    const hits = (await searchMessages(ctx.reader, query, limit + 1, isAfter)).sort(order);
+    const rest = hits.filter(isAfter);
+    const page = rest.slice(0, limit);
+    const found = new Map(
+      (
+        await findMessagesByIds(
+          ctx.reader,
+          page.map((h) => h.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    // A message deleted between the index read and now is left out.
+    const shown = page.flatMap((hit) => {
+      const record = found.get(hit.id);
+      return record && record.deleted_at === null ? [{ hit, record }] : [];
+    });
+    const views = await viewsAcrossConversations(
+      ctx,
+      shown.map((s) => s.record),
+      userId,
+    );
+    const results = shown.map(({ hit, record }, i) => ({ ...views[i]!, ...makeSnippet(record.body, terms, hit.kind) }));
+    return { results, next: rest.length > limit ? encodeCursor(page.at(-1)!) : null };
+  },
+);

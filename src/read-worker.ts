@@ -1,0 +1,43 @@
+// A read worker (lib/read-pool.ts): its own read connection, the services that define heavy reads, one read at a time.
+// An entrypoint of the compiled binary beside index.ts (see package.json's build).
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { openReader } from "./db";
+import { answerRead, type ReadContext, type ReadRequest, type WorkerSetup } from "./lib/read-pool";
+import { createFileUrls } from "./modules/files/urls";
+import "./modules/admin/service";
+import "./modules/conversations/service";
+import "./modules/messages/service";
+import "./modules/search/service";
+
+declare const self: Worker;
+
+const SCHED_IDLE = 5;
+
+/**
+ * Reads take only the CPU the event loop leaves: a SCHED_IDLE thread is preempted the moment a normal one wakes
+ * (a niced one may finish its time slice first, milliseconds of /healthz waiting). Linux gives each thread its own.
+ */
+function yieldToEventLoop() {
+  try {
+    const libc = dlopen("libc.so.6", { sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
+    const done = libc.symbols.sched_setscheduler(0, SCHED_IDLE, ptr(new Int32Array(1))) === 0;
+    libc.close();
+    if (done) return;
+  } catch {}
+  try {
+    setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), 19);
+  } catch {}
+}
+
+let ctx: ReadContext | undefined;
+self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest>) => {
+  if (!ctx) {
+    const setup = data as WorkerSetup;
+    yieldToEventLoop();
+    ctx = { reader: openReader(setup.dataDir), fileUrls: createFileUrls(setup.secret, setup.fileUrlTtlMs) };
+    return;
+  }
+  self.postMessage(await answerRead(ctx, data as ReadRequest));
+};
