@@ -203,16 +203,10 @@ export function insertRowsText(table: string, rows: Record<string, unknown>[], r
  * transaction rolled back; the error is the failed statement's.
  */
 export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<any>, pipeline: PipelineHooks) => Promise<T>): Promise<T> {
-  const connection = new BunPostgresConnection(client);
+  const spare = spareBindings.get(client) ?? [];
+  spareBindings.set(client, spare);
+  const { connection, trx } = spare.pop() ?? bind(client);
   connection.reserved = await client.reserve();
-  const trx = new Kysely<any>({
-    dialect: {
-      createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new BoundDriver(connection),
-      createIntrospector: (db) => new PostgresIntrospector(db),
-      createQueryCompiler: () => new PostgresQueryCompiler(),
-    },
-  });
   connection.beginPending = true;
   const closing: { statements?: string[]; answered?: (rows: StatementRows[]) => void; failed?: (error: unknown) => void } = {};
   try {
@@ -238,5 +232,23 @@ export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<an
     throw error;
   } finally {
     connection.reserved.release();
+    Object.assign(connection, { reserved: undefined, beforeNextQuery: undefined, beginPending: false });
+    spare.push({ connection, trx });
   }
+}
+
+/** A connection and a Kysely bound to it, kept between transactions: building a Kysely costs more than a batch's own work here. */
+const spareBindings = new WeakMap<SQL, { connection: BunPostgresConnection; trx: Kysely<any> }[]>();
+
+function bind(client: SQL) {
+  const connection = new BunPostgresConnection(client);
+  const trx = new Kysely<any>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new BoundDriver(connection),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+  return { connection, trx };
 }
