@@ -9,16 +9,17 @@ import { isDatabaseUnreachable } from "../lib/database-outage";
 import type { Faults } from "../lib/faults";
 import type { Metrics } from "../lib/metrics";
 import type { MessageTable } from "../db/schema";
-import { appendEvent, appendEvents, type ChatEvent, type LoggedEvent, type PendingEvent } from "./events";
+import { insertRowsText, type PipelineHooks } from "../db/postgres-dialect";
+import { appendEvent, appendEventsText, type ChatEvent, type LoggedEvent, type PendingEvent } from "./events";
 
 export type Emit = (event: ChatEvent) => Promise<void>;
 
 /**
- * On PostgreSQL, while a batch runs without savepoints (see runTogether): message ids taken ahead for the batch in
- * one round trip, and inserts whose answers nobody waits for held back and sent together — one multi-row insert per
- * table for all the rows held when the transaction's next statement goes (so the batch reads its own writes) or at
- * the end — pipelined behind the statements before them, awaited all together before the commit. A send then costs
- * no round trip and no statement of its own.
+ * On PostgreSQL, while a batch runs without savepoints (see runTogether): message ids taken ahead for the batch, with
+ * BEGIN and the event-log lock, in one round trip; and inserts whose answers nobody waits for held back — one
+ * multi-row insert per table for all the rows held when the transaction's next statement goes (so the batch reads
+ * its own writes), or at the end in the COMMIT's round trip. A plain send then costs no round trip and no statement
+ * of its own, and a batch of them two round trips.
  */
 export interface Pipeline {
   nextMessageId(): Promise<number>;
@@ -65,6 +66,8 @@ export function commitWithEvents<T>(ctx: { committer: GroupCommitter }, work: Re
 
 const messageIdsAhead = (trx: Db, count: number) =>
   sql<{ id: number }>`select nextval(pg_get_serial_sequence('messages', 'id')) as id from generate_series(1, ${count}::int)`.execute(trx);
+/** The same as text, to go with other statements (see PipelineHooks.sendText). */
+const messageIdsText = (count: number) => `select nextval(pg_get_serial_sequence('messages', 'id')) as id from generate_series(1, ${Math.trunc(count)})`;
 
 /**
  * Taken by every transaction that appends events, on PostgreSQL: seqs come from a sequence, handed out in the order
@@ -168,7 +171,7 @@ export class GroupCommitter {
   /**
    * First all jobs together with no savepoints: most batches succeed so, at no cost per job (on SQLite a savepoint and
    * its release are two statements a job; on PostgreSQL, where every statement is a round trip, the message and event
-   * inserts are pipelined too, see Pipeline, so a batch costs a few round trips instead of four or five per job). If
+   * inserts are held and sent together too, see Pipeline, so a batch costs two round trips instead of a few per job). If
    * any job fails, everything is rolled back and the batch runs again isolated (null); a batch of one needs no second
    * run: its failure is its own.
    */
@@ -176,32 +179,30 @@ export class GroupCommitter {
     const { sqlite } = this.options;
     const done: Done[] = [];
     let failing: Job | null = null;
+    const deferred: Promise<unknown>[] = [];
     try {
       await this.options.transaction(async (trx, hooks) => {
-        const deferred: Promise<unknown>[] = [];
         const messageRows: Insertable<MessageTable>[] = [];
         const pendingEvents: PendingEvent[] = [];
-        // The rows held back go out in one statement per table, ahead of whatever statement comes next.
-        const sendHeld = () => {
-          if (!hooks) return;
-          const sent: Promise<unknown>[] = [];
-          if (messageRows.length) sent.push(hooks.send(trx.insertInto("messages").values(messageRows.splice(0)).compile()));
-          if (pendingEvents.length) sent.push(appendEvents(trx, hooks.send, pendingEvents.splice(0)));
-          for (const query of sent) {
-            query.catch(() => undefined); // awaited below, with the others
-            deferred.push(query);
-          }
+        // The rows held back go out in one statement per table, as text, with the statements `send` sends them with.
+        const sendHeld = (send: PipelineHooks["sendText"]) => {
+          const statements: string[] = [];
+          if (messageRows.length) statements.push(insertRowsText("messages", messageRows.splice(0)));
+          const events = pendingEvents.length ? appendEventsText(pendingEvents.splice(0)) : null;
+          if (events) statements.push(events.statement);
+          if (!statements.length) return;
+          const sent = send(statements).then((answers) => events?.log(answers.at(-1)!));
+          sent.catch(() => undefined); // awaited after the commit, with the others
+          deferred.push(sent);
         };
-        const hold = () => hooks?.beforeNextQuery(sendHeld);
+        const hold = () => hooks?.beforeNextQuery(() => sendHeld(hooks.sendText));
         let tx: JobTx;
         if (sqlite || !hooks) tx = { db: trx, writer: sqlite ?? trx, pipeline: null };
         else {
-          const locked = this.lockEventLog(trx);
+          // The lock and the batch's message ids go out with BEGIN, in one round trip.
           const wanted = jobs.reduce((sum, job) => sum + job.messages, 0);
-          const idsAhead = wanted ? messageIdsAhead(trx, wanted) : null;
-          idsAhead?.catch(() => undefined); // awaited below, unless the lock failed first (then its rejection is the same)
-          await locked;
-          const ids = idsAhead ? (await idsAhead).rows.map((row) => row.id) : [];
+          const [, taken] = await hooks.sendText([`select pg_advisory_xact_lock(${EVENT_LOG_LOCK})`, ...(wanted ? [messageIdsText(wanted)] : [])]);
+          const ids = (taken ?? []).map((row) => row.id as number);
           tx = {
             db: trx,
             writer: trx,
@@ -225,9 +226,9 @@ export class GroupCommitter {
           done.push({ job, result, events });
         }
         failing = null;
-        sendHeld();
-        await Promise.all(deferred);
+        if (hooks) sendHeld(hooks.sendWithCommit);
       });
+      await Promise.all(deferred);
       return done;
     } catch (error) {
       if (sqlite && isOutOfSpace(error)) throw error; // the whole batch fails (SQLite rolled it back itself)

@@ -1,7 +1,7 @@
 // The durable event log: events are appended inside the transaction that made them (see commit.ts), read back by
 // seq for sockets that resume or nodes that missed an announcement, and scrubbed when the content they carry goes.
-import type { CompiledQuery, QueryResult } from "kysely";
 import type { Db } from "../db";
+import { insertRowsText } from "../db/postgres-dialect";
 import { prepared, selectRows, sqlBuilder, type Connection } from "../db/prepared";
 import type { EventType } from "./event-types";
 
@@ -80,7 +80,7 @@ export async function appendEvent(writer: Connection, event: ChatEvent, into: Lo
   into.push(logged(seq));
 }
 
-/** An event a PostgreSQL batch holds back, to insert with the batch's others (appendEvents). */
+/** An event a PostgreSQL batch holds back, to insert with the batch's others (appendEventsText). */
 export interface PendingEvent {
   event: ChatEvent;
   /** The job's list of committed events, which it joins once its seq is known. */
@@ -89,31 +89,30 @@ export interface PendingEvent {
 }
 
 /**
- * Appends many events in one statement, sent at once through `send` (a PostgreSQL batch's pipeline), and adds each to
- * its job's list. The sequence numbers the rows in VALUES order while the batch holds the event-log lock, so the
- * returned seqs, sorted, are the rows' in order.
+ * Appends many events in one statement, as text for a PostgreSQL batch's pipeline (see commit.ts), and `log` adds each
+ * to its job's list once the statement's answer (the seqs) is in. The sequence numbers the rows in the order given
+ * while the batch holds the event-log lock, so the returned seqs, sorted, are the rows' in order.
  */
-export async function appendEvents(trx: Db, send: (query: CompiledQuery) => Promise<QueryResult<{ seq: number }>>, pending: PendingEvent[]): Promise<void> {
+export function appendEventsText(pending: PendingEvent[]): { statement: string; log(rows: Record<string, unknown>[]): void } {
   const prepared = pending.map(({ event }) => prepareEvent(event));
-  const query = trx
-    .insertInto("events")
-    .values(
-      pending.map(({ event, createdAt }, i) => ({
-        conversation_id: event.conversation_id,
-        user_id: event.user_id ?? null,
-        type: event.type,
-        data: prepared[i]!.dataJson,
-        created_at: createdAt,
-        private: prepared[i]!.isPrivate ? 1 : 0,
-        message_id: event.message_id ?? null,
-      })),
-    )
-    .returning("seq")
-    .compile();
-  const seqs = (await send(query)).rows.map((row) => row.seq).sort((a, b) => a - b);
-  pending.forEach(({ into }, i) => {
-    into.push(prepared[i]!.logged(seqs[i]!));
-  });
+  const rows = pending.map(({ event, createdAt }, i) => ({
+    conversation_id: event.conversation_id,
+    user_id: event.user_id ?? null,
+    type: event.type,
+    data: prepared[i]!.dataJson,
+    created_at: createdAt,
+    private: prepared[i]!.isPrivate ? 1 : 0,
+    message_id: event.message_id ?? null,
+  }));
+  return {
+    statement: insertRowsText("events", rows, "seq"),
+    log(answer) {
+      const seqs = answer.map((row) => row.seq as number).sort((a, b) => a - b);
+      pending.forEach(({ into }, i) => {
+        into.push(prepared[i]!.logged(seqs[i]!));
+      });
+    },
+  };
 }
 
 /** Appends an event to the log without publishing it: for bulk writes nobody can be listening to yet (the import). */

@@ -78,39 +78,64 @@ class BunPostgresDriver implements Driver {
 
 const INT8 = 20;
 
+type Answer = Record<string, unknown>[] & { command?: string; count?: number; columns?: { name: string; type: number }[] };
+
+/** int8 columns as numbers, as SQLite gives them (identities, count(*), bigint times). */
+function int8AsNumbers(result: Answer): Answer {
+  const int8 = (result.columns ?? []).filter((column) => column.type === INT8).map((column) => column.name);
+  if (int8.length) {
+    for (const row of result) {
+      for (const name of int8) {
+        const value = row[name];
+        if (typeof value !== "string") continue;
+        const number = Number(value);
+        if (!Number.isSafeInteger(number)) throw new RangeError(`${name} = ${value} is beyond the integers JavaScript holds exactly`);
+        row[name] = number;
+      }
+    }
+  }
+  return result;
+}
+
 class BunPostgresConnection implements DatabaseConnection {
   reserved: ReservedSQL | undefined;
   /** Called (once) just before the next query is sent: see PipelineHooks.beforeNextQuery. */
   beforeNextQuery: (() => void) | undefined;
+  /** A pipelined transaction's BEGIN, not sent yet: it goes with the first statements (see pipelinedTransaction). */
+  beginPending = false;
   constructor(private readonly client: SQL) {}
 
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  private beforeNext() {
     const before = this.beforeNextQuery;
     if (before) {
       this.beforeNextQuery = undefined;
       before();
     }
-    const result = (await (this.reserved ?? this.client).unsafe(query.sql, query.parameters as unknown[])) as unknown as Record<string, unknown>[] & {
-      command?: string;
-      count?: number;
-      columns?: { name: string; type: number }[];
-    };
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    this.beforeNext();
+    // Bun sends queries in the order they are awaited: BEGIN first (should it fail, so does this query).
+    if (this.beginPending) this.executeText([]).catch(() => undefined);
+    const result = int8AsNumbers((await (this.reserved ?? this.client).unsafe(query.sql, query.parameters as unknown[])) as unknown as Answer);
     const { command } = result;
     if (command === "COMMIT" || command === "ROLLBACK") return { rows: [{ command }] as R[] };
-    const int8 = (result.columns ?? []).filter((column) => column.type === INT8).map((column) => column.name);
-    if (int8.length) {
-      for (const row of result) {
-        for (const name of int8) {
-          const value = row[name];
-          if (typeof value !== "string") continue;
-          const number = Number(value);
-          if (!Number.isSafeInteger(number)) throw new RangeError(`${name} = ${value} is beyond the integers JavaScript holds exactly`);
-          row[name] = number;
-        }
-      }
-    }
     const changed = command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE";
     return { rows: result as R[], numAffectedRows: changed ? BigInt(result.count ?? 0) : undefined };
+  }
+
+  /**
+   * Statements as text, without parameters, in one round trip (PostgreSQL's simple protocol: Bun's client sends each
+   * query only once the one before it is answered, so this is the one way to pipeline); each statement's answer.
+   */
+  async executeText(statements: string[]): Promise<Answer[]> {
+    this.beforeNext();
+    const all = this.beginPending ? ["begin", ...statements] : statements;
+    this.beginPending = false;
+    const answer = (await (this.reserved ?? this.client).unsafe(all.join(";\n")).simple()) as unknown as Answer | Answer[];
+    // One statement answers with its rows, several with a list of answers.
+    const answers = all.length === 1 ? [answer as Answer] : (answer as Answer[]);
+    return answers.slice(all.length - statements.length).map(int8AsNumbers);
   }
 
   // biome-ignore lint/correctness/useYield: streaming is not offered; the generator only throws
@@ -135,23 +160,88 @@ class BoundDriver implements Driver {
   async destroy() {}
 }
 
-/** What a pipelined transaction offers its work besides the Kysely: statements held back until they must go. */
+/** Rows as PostgreSQL answered them (int8 as numbers), one list per statement. */
+export type StatementRows = Record<string, unknown>[];
+
+/** What a pipelined transaction offers its work besides the Kysely: statements as text, sent together. */
 export interface PipelineHooks {
-  /** Sends a query at once, behind those already sent and ahead of any still on its way through Kysely. */
-  send<R>(query: CompiledQuery): Promise<QueryResult<R>>;
+  /**
+   * Sends statements as text (values inlined: numbers, or jsonLiteral) in one round trip — with the transaction's
+   * BEGIN when they are its first — ahead of any query still on its way through Kysely; each statement's rows.
+   */
+  sendText(statements: string[]): Promise<StatementRows[]>;
+  /** Statements as for sendText, to go out in the COMMIT's round trip, ahead of it; each statement's rows. */
+  sendWithCommit(statements: string[]): Promise<StatementRows[]>;
   /** Calls `hook` just before the transaction's next query is sent, once: where held-back inserts go out (read-your-writes). */
   beforeNextQuery(hook: () => void): void;
 }
 
+/** JSON.stringify writes a lone surrogate as an escape PostgreSQL refuses; the driver sends it as U+FFFD. */
+const LONE_SURROGATE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+/** `value` as a json literal in SQL text: dollar-quoted with a tag its JSON does not contain, so nothing needs escaping. */
+export function jsonLiteral(value: unknown): string {
+  let json = JSON.stringify(value);
+  if (LONE_SURROGATE.test(json)) json = JSON.stringify(value, (_, v) => (typeof v === "string" ? v.toWellFormed() : v));
+  let tag = "$json$";
+  for (let i = 0; json.includes(tag); i++) tag = `$json${i}$`;
+  return `${tag}${json}${tag}::json`;
+}
+
+/** An INSERT of `rows` (objects with the same keys, the table's columns) as text, the rows passed as one json literal. */
+export function insertRowsText(table: string, rows: Record<string, unknown>[], returning?: string): string {
+  const columns = Object.keys(rows[0]!).map(quoteIdentifier).join(", ");
+  const into = quoteIdentifier(table);
+  return `insert into ${into} (${columns}) select ${columns} from json_populate_recordset(null::${into}, ${jsonLiteral(rows)})${returning ? ` returning ${quoteIdentifier(returning)}` : ""}`;
+}
+
 /**
- * Runs `work` in a transaction on one reserved connection, through a Kysely whose queries are not queued behind each
- * other (Kysely's own transactions run one query at a time and wait for its answer): a query that is not awaited is
- * pipelined — sent at once, behind the ones before it on the same connection, answered in order — so a caller that
- * does not need an answer right away (the group commit's event inserts) saves a round trip.
+ * Runs `work` in a transaction on one reserved connection, through a Kysely bound to it. Bun's client waits for each
+ * query's answer before it sends the next, so the round trips a group commit cannot avoid are cut with statements
+ * sent as text, several at once: BEGIN goes with the first of them (or ahead of the first Kysely query), and the
+ * statements given to sendWithCommit go with the COMMIT. If one of those fails, the rest are skipped and the
+ * transaction rolled back; the error is the failed statement's.
  */
 export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<any>, pipeline: PipelineHooks) => Promise<T>): Promise<T> {
-  const connection = new BunPostgresConnection(client);
+  const spare = spareBindings.get(client) ?? [];
+  spareBindings.set(client, spare);
+  const { connection, trx } = spare.pop() ?? bind(client);
   connection.reserved = await client.reserve();
+  connection.beginPending = true;
+  const closing: { statements?: string[]; answered?: (rows: StatementRows[]) => void; failed?: (error: unknown) => void } = {};
+  try {
+    const result = await work(trx, {
+      sendText: (statements) => connection.executeText(statements),
+      sendWithCommit: (statements) =>
+        new Promise((answered, failed) => {
+          if (closing.statements) throw new Error("sendWithCommit twice in one transaction");
+          Object.assign(closing, { statements, answered, failed });
+        }),
+      beforeNextQuery: (hook) => {
+        connection.beforeNextQuery = hook;
+      },
+    });
+    connection.beforeNextQuery = undefined;
+    const answers = await connection.executeText([...(closing.statements ?? []), "commit"]);
+    if (answers.at(-1)!.command === "ROLLBACK") throw new AbortedCommitError();
+    closing.answered?.(answers.slice(0, -1));
+    return result;
+  } catch (error) {
+    closing.failed?.(error);
+    await connection.executeText(["rollback"]).catch(() => undefined);
+    throw error;
+  } finally {
+    connection.reserved.release();
+    Object.assign(connection, { reserved: undefined, beforeNextQuery: undefined, beginPending: false });
+    spare.push({ connection, trx });
+  }
+}
+
+/** A connection and a Kysely bound to it, kept between transactions: building a Kysely costs more than a batch's own work here. */
+const spareBindings = new WeakMap<SQL, { connection: BunPostgresConnection; trx: Kysely<any> }[]>();
+
+function bind(client: SQL) {
+  const connection = new BunPostgresConnection(client);
   const trx = new Kysely<any>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -160,21 +250,5 @@ export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<an
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
   });
-  try {
-    await connection.executeQuery(CompiledQuery.raw("begin"));
-    const result = await work(trx, {
-      send: (query) => connection.executeQuery(query),
-      beforeNextQuery: (hook) => {
-        connection.beforeNextQuery = hook;
-      },
-    });
-    const { rows } = await connection.executeQuery<{ command: string }>(CompiledQuery.raw("commit"));
-    if (rows[0]?.command === "ROLLBACK") throw new AbortedCommitError();
-    return result;
-  } catch (error) {
-    await connection.executeQuery(CompiledQuery.raw("rollback")).catch(() => undefined);
-    throw error;
-  } finally {
-    connection.reserved.release();
-  }
+  return { connection, trx };
 }

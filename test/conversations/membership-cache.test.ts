@@ -20,6 +20,13 @@ describe("membership changes reach the guard at once", () => {
     expect((await send(api, bob, group.id, { message: "back" })).status).toBe(201);
   });
 
+  test("a burst of first sends shares one read: a member's all commit, a non-member's are all refused", async () => {
+    const group = await createGroup(api, alice, [bob.id]);
+    const burst = (user: typeof bob) => Promise.all(Array.from({ length: 20 }, (_, i) => send(api, user, group.id, { message: `burst ${i}` })));
+    expect((await burst(bob)).map((r) => r.status)).toEqual(Array(20).fill(201));
+    for (const refused of await burst(carol)) expectRefused(refused, 403);
+  });
+
   test("a member who left is refused on the next send", async () => {
     const group = await createGroup(api, alice, [carol.id]);
     await sendText(api, carol, group.id, "hello");

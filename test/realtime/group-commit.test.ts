@@ -71,4 +71,31 @@ describe("group commit", () => {
     expect(await waitFor(() => published.length >= 50, 200)).toBe(true);
     expect(published.slice(-50)).toEqual(logged.map((e) => e.seq));
   });
+
+  test("text with a lone surrogate commits, alone or in a batch, stored with U+FFFD in its place", async () => {
+    const [odd, plain] = await Promise.all([
+      sendMessage(parley.ctx, author, group.id, { message: "lone \ud800 surrogate" }),
+      sendMessage(parley.ctx, author, group.id, { message: "plain beside it" }),
+    ]);
+    expect(await queryRows(parley, "SELECT body FROM messages WHERE id = ?", [odd.message.id])).toEqual([{ body: "lone \ufffd surrogate" }]);
+    expect(await rowsWith("plain beside it")).toBe(1);
+    expect(plain.created).toBe(true);
+    const alone = await sendMessage(parley.ctx, author, group.id, { message: "alone \udc00" });
+    expect(await queryRows(parley, "SELECT body FROM messages WHERE id = ?", [alone.message.id])).toEqual([{ body: "alone \ufffd" }]);
+  });
+
+  test("a row refused at the commit (one client_id twice in a batch): the batch runs again isolated, one row, the retry answered with it", async () => {
+    const clientId = `batched-${crypto.randomUUID()}`;
+    // No read before the commit sees the other: the duplicate is found by the unique index when the rows go in.
+    const [first, other, again] = await Promise.all([
+      sendMessage(parley.ctx, author, group.id, { message: "twice", client_id: clientId }),
+      sendMessage(parley.ctx, author, group.id, { message: "between" }),
+      sendMessage(parley.ctx, author, group.id, { message: "twice", client_id: clientId }),
+    ]);
+    expect([first.created, again.created].sort()).toEqual([false, true]);
+    expect(again.message.id).toBe(first.message.id);
+    expect(other.created).toBe(true);
+    expect(await queryRows(parley, "SELECT id FROM messages WHERE client_id = ?", [clientId])).toEqual([{ id: first.message.id }]);
+    expect(await eventsMentioning(clientId)).toBe(1);
+  });
 });

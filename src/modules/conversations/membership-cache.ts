@@ -21,6 +21,8 @@ export class MembershipCache {
   private readonly byConversation = new Map<number, { conversation: ConversationRow; roles: Map<number, Membership> }>();
   /** Bumped by every change: a read that began before one must not be kept (it may have read what was before). */
   private epoch = 0;
+  /** Reads under way, by conversation and user, with the epoch each began in. */
+  private readonly reading = new Map<string, { version: number; read: Promise<unknown> }>();
 
   get(conversationId: number, userId: number): Membership | undefined {
     return this.byConversation.get(conversationId)?.roles.get(userId);
@@ -40,6 +42,24 @@ export class MembershipCache {
       this.byConversation.set(id, (entry = { conversation: Object.freeze(membership.conversation), roles: new Map() }));
     }
     entry.roles.set(userId, { conversation: entry.conversation, role: membership.role });
+  }
+
+  /**
+   * The read of one membership, shared by the callers that need it in the same epoch (a first burst of sends into a
+   * conversation reads it once, not once per send); a caller after a change starts a read of its own.
+   */
+  readOnce<T>(conversationId: number, userId: number, read: () => Promise<T>): Promise<T> {
+    const key = `${conversationId}:${userId}`;
+    const under = this.reading.get(key);
+    if (under?.version === this.epoch) return under.read as Promise<T>;
+    const entry = {
+      version: this.epoch,
+      read: read().finally(() => {
+        if (this.reading.get(key) === entry) this.reading.delete(key);
+      }),
+    };
+    this.reading.set(key, entry);
+    return entry.read;
   }
 
   /** Forgets the conversation when the event changes who is in it, their roles, or its row. */

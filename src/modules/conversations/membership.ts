@@ -14,7 +14,7 @@ export async function requireMembership(ctx: AppContext, conversationId: number,
   const cached = trusted ? cache.get(conversationId, userId) : undefined;
   if (cached) return cached;
   const version = cache.version;
-  const row = await repo.findForMember(ctx.reader, userId, conversationId);
+  const row = await cache.readOnce(conversationId, userId, () => repo.findForMember(ctx.reader, userId, conversationId));
   if (!row) notFound("Conversation not found.");
   if (row!.member === null) forbidden("You are not a member of this conversation.");
   const { member: _, member_role, ...conversation } = row!;
