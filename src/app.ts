@@ -26,6 +26,7 @@ import { apiTokenRoutes } from "./modules/auth/api-token-routes";
 import { createPasswords } from "./modules/auth/passwords";
 import { loadOrCreateSecret, loadOrCreateSharedSecret, secretPath } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
+import { CallerCache } from "./modules/auth/caller-cache";
 import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
 import { operationRoutes } from "./modules/operations";
@@ -210,6 +211,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     db: database.db,
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
+    callers: new CallerCache(),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     uploads: new FileStorage(uploadsDir(config.dataDir), diskSpace),
     diskSpace,
@@ -241,6 +243,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   };
   const stopLoopMonitor = registerReadings(ctx);
   afterDelivery(ctx);
+  // Every change to a user's sign-in closes their sockets on every node (hub.disconnectUser): their checked tokens go too.
+  ctx.hub.onSignal((signal) => signal.kind === "disconnect" && ctx.callers.forget(signal.user_id));
   ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
   const app = buildRoutes(ctx, await webClientRoutes(ctx));

@@ -97,10 +97,11 @@ export function validated<T extends TSchema>(check: TypeCheck<T>, value: unknown
 }
 
 export function errorHandling(log: Logger, faults: Faults) {
-  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, (context) => {
+  // Named fields, not the whole context: Elysia parses on every request what any global hook might read (cookies too).
+  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, ({ code, error, request, set }) => {
     // Writes outside the group commit (accounts, tokens) meet a full disk too, and reads a database that went away.
-    const response = toErrorResponse(log, { ...context, error: faults.refusal(context.error) });
-    context.set.status = response.status; // what the request log and the metrics report
+    const response = toErrorResponse(log, { code, error: faults.refusal(error), request });
+    set.status = response.status; // what the request log and the metrics report
     return response;
   });
 }
