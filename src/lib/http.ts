@@ -19,7 +19,22 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 }
 
 /** A 200 whose body is already JSON text (a cached, serialized answer). */
-export const jsonText = (json: string) => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } });
+/**
+ * An answer whose JSON is already text, carrying the headers the request's hooks set (security headers, request id)
+ * itself: a Response returned while `set.headers` holds any is copied by Elysia into a new one, its body as a stream.
+ */
+export function jsonText(
+  set: { headers: Record<string, unknown> },
+  json: string,
+  { status = 200, headers = {} }: { status?: number; headers?: Record<string, string> } = {},
+): Response {
+  const response = new Response(json, {
+    status,
+    headers: { ...(set.headers as Record<string, string>), "content-type": "application/json; charset=utf-8", ...headers },
+  });
+  for (const name in set.headers) delete set.headers[name];
+  return response;
+}
 
 /** What an AppError says on every wire (HTTP and both sockets): code, message, field errors, and a 429's wait. */
 export interface WireError {
