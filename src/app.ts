@@ -35,6 +35,7 @@ import { multipartUploads } from "./modules/files/multipart";
 import { FileStorage, uploadsDir } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
 import { mentionRoutes, messageFileRoutes, messageRoutes } from "./modules/messages";
+import { fastSendRoutes } from "./modules/messages/fast-send";
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { pushRoutes } from "./modules/push";
@@ -76,7 +77,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     serve: {
       idleTimeout: Math.round(config.httpIdleTimeoutMs / 1000),
       maxRequestBodySize: bodyLimit(config, "multipart/form-data"),
-      routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never,
+      routes: { ...webRoutes, ...gatewayRoutes(ctx), ...fastSendRoutes(ctx, (request) => app.handle(request)) } as never,
     },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009

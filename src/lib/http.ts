@@ -18,7 +18,6 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
 }
 
-/** A 200 whose body is already JSON text (a cached, serialized answer). */
 /**
  * An answer whose JSON is already text, carrying the headers the request's hooks set (security headers, request id)
  * itself: a Response returned while `set.headers` holds any is copied by Elysia into a new one, its body as a stream.

@@ -6,7 +6,7 @@ import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
 /** The path of a URL without parsing it whole (and without its query, where a token may ride). */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   const end = url.indexOf("?", start);
   return start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
