@@ -27,6 +27,7 @@ import { apiTokenRoutes } from "./modules/auth/api-token-routes";
 import { createPasswords } from "./modules/auth/passwords";
 import { loadOrCreateSecret, loadOrCreateSharedSecret, secretPath } from "./modules/auth/secret";
 import { createTokens } from "./modules/auth/tokens";
+import { CallerCache } from "./modules/auth/caller-cache";
 import { conversationRoutes } from "./modules/conversations";
 import { docsRoutes } from "./modules/docs";
 import { operationRoutes } from "./modules/operations";
@@ -35,6 +36,7 @@ import { multipartUploads } from "./modules/files/multipart";
 import { FileStorage, uploadsDir } from "./modules/files/storage";
 import { createFileUrls } from "./modules/files/urls";
 import { mentionRoutes, messageFileRoutes, messageRoutes } from "./modules/messages";
+import { fastSendRoutes } from "./modules/messages/fast-send";
 import { realtimeRoutes } from "./modules/realtime";
 import { searchRoutes } from "./modules/search";
 import { pushRoutes } from "./modules/push";
@@ -76,7 +78,7 @@ function buildRoutes(ctx: AppContext, webRoutes: Record<string, unknown>) {
     serve: {
       idleTimeout: Math.round(config.httpIdleTimeoutMs / 1000),
       maxRequestBodySize: bodyLimit(config, "multipart/form-data"),
-      routes: { ...webRoutes, ...gatewayRoutes(ctx) } as never,
+      routes: { ...webRoutes, ...gatewayRoutes(ctx), ...fastSendRoutes(ctx, (request) => app.handle(request)) } as never,
     },
     websocket: {
       maxPayloadLength: 64 * 1024, // larger frames are closed with 1009
@@ -212,6 +214,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     db: database.db,
     log,
     tokens: createTokens(secret, { access: config.accessTtlMs, refresh: config.refreshTtlMs }),
+    callers: new CallerCache(),
     passwords: createPasswords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     uploads: new FileStorage(uploadsDir(config.dataDir), diskSpace),
     diskSpace,
@@ -253,6 +256,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   };
   const stopLoopMonitor = registerReadings(ctx);
   afterDelivery(ctx);
+  // Every change to a user's sign-in closes their sockets on every node (hub.disconnectUser): their checked tokens go too.
+  ctx.hub.onSignal((signal) => signal.kind === "disconnect" && ctx.callers.forget(signal.user_id));
   ctx.hub.lastPublished = await newestSeq(database.reader);
   ctx.hub.setLogReader((after, before) => readLoggedEvents(database.reader, after, before));
   const app = buildRoutes(ctx, await webClientRoutes(ctx));

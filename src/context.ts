@@ -19,6 +19,7 @@ import type { SearchIndexer } from "./modules/search/indexer";
 import type { RateLimits } from "./lib/rate-limit";
 import type { ReadPool } from "./lib/read-pool";
 import type { Passwords } from "./modules/auth/passwords";
+import type { CallerCache } from "./modules/auth/caller-cache";
 import type { Tokens } from "./modules/auth/tokens";
 import type { UploadStore } from "./modules/files/storage";
 import type { FileUrls } from "./modules/files/urls";
@@ -40,6 +41,8 @@ export interface AppContext {
   reads: ReadPool;
   log: Logger;
   tokens: Tokens;
+  /** Access tokens' callers as last checked, forgotten when the user's sign-in changes (see caller-cache.ts). */
+  callers: CallerCache;
   passwords: Passwords;
   /** Where uploaded bytes live (local disk today; see files/storage.ts). */
   uploads: UploadStore;

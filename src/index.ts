@@ -159,6 +159,7 @@ async function main(argv: string[]) {
 async function serve(config: Config): Promise<void> {
   const { startServer } = await import("./server");
   const server = await startServer(config);
+  (await import("./lib/heap-cap")).capHeapGrowth(); // once per process (tests run many servers in one)
   const { log } = server.parley.ctx;
   const { cluster } = server.parley.ctx;
   log.info("listening", { url: server.url, data_dir: config.dataDir, cluster_id: cluster.id, node_id: cluster.node });

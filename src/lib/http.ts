@@ -18,8 +18,22 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
 }
 
-/** A 200 whose body is already JSON text (a cached, serialized answer). */
-export const jsonText = (json: string) => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } });
+/**
+ * An answer whose JSON is already text, carrying the headers the request's hooks set (security headers, request id)
+ * itself: a Response returned while `set.headers` holds any is copied by Elysia into a new one, its body as a stream.
+ */
+export function jsonText(
+  set: { headers: Record<string, unknown> },
+  json: string,
+  { status = 200, headers = {} }: { status?: number; headers?: Record<string, string> } = {},
+): Response {
+  const response = new Response(json, {
+    status,
+    headers: { ...(set.headers as Record<string, string>), "content-type": "application/json; charset=utf-8", ...headers },
+  });
+  for (const name in set.headers) delete set.headers[name];
+  return response;
+}
 
 /** What an AppError says on every wire (HTTP and both sockets): code, message, field errors, and a 429's wait. */
 export interface WireError {
@@ -97,10 +111,11 @@ export function validated<T extends TSchema>(check: TypeCheck<T>, value: unknown
 }
 
 export function errorHandling(log: Logger, faults: Faults) {
-  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, (context) => {
+  // Named fields, not the whole context: Elysia parses on every request what any global hook might read (cookies too).
+  return new Elysia({ name: "parley-errors" }).error({ AppError }).onError({ as: "global" }, ({ code, error, request, set }) => {
     // Writes outside the group commit (accounts, tokens) meet a full disk too, and reads a database that went away.
-    const response = toErrorResponse(log, { ...context, error: faults.refusal(context.error) });
-    context.set.status = response.status; // what the request log and the metrics report
+    const response = toErrorResponse(log, { code, error: faults.refusal(error), request });
+    set.status = response.status; // what the request log and the metrics report
     return response;
   });
 }

@@ -6,7 +6,7 @@ import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
 /** The path of a URL without parsing it whole (and without its query, where a token may ride). */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   const end = url.indexOf("?", start);
   return start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
@@ -41,20 +41,30 @@ export function recordRequest(
   });
 }
 
+interface Answered {
+  request: Request;
+  set: { status?: number | string };
+  route?: string;
+  responseValue?: unknown;
+  /** Set by requireUser on authenticated routes. */
+  user?: { id: number };
+}
+
 export function observability(log: Logger, metrics: Metrics) {
-  return new Elysia({ name: "parley-observability" })
-    .onRequest(({ request, set }) => {
-      const id = requestIdOf(request);
-      started.set(request, { id, at: performance.now() });
-      set.headers["x-request-id"] = id;
-    })
-    .onAfterResponse({ as: "global" }, (context) => {
-      const { request, set } = context;
-      const start = started.get(request);
-      if (!start) return;
-      const { route, responseValue, user } = context as unknown as { route?: string; responseValue?: unknown; user?: { id: number } };
-      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
-      const seconds = (performance.now() - start.at) / 1000;
-      recordRequest(log, metrics, request, { id: start.id, route: route ?? "unmatched", status, seconds, userId: user?.id ?? null });
-    });
+  return (
+    new Elysia({ name: "parley-observability" })
+      .onRequest(({ request, set }) => {
+        const id = requestIdOf(request);
+        started.set(request, { id, at: performance.now() });
+        set.headers["x-request-id"] = id;
+      })
+      // Named fields, not the whole context: Elysia parses on every request what any global hook might read (cookies too).
+      .onAfterResponse({ as: "global" }, ({ request, set, route, responseValue, user }: Answered) => {
+        const start = started.get(request);
+        if (!start) return;
+        const status = responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
+        const seconds = (performance.now() - start.at) / 1000;
+        recordRequest(log, metrics, request, { id: start.id, route: route ?? "unmatched", status, seconds, userId: user?.id ?? null });
+      })
+  );
 }

@@ -55,11 +55,10 @@ interface RouteShape {
  */
 export const noNulCharacters = (routes: () => RouteShape[]) => {
   let reads: Map<string, { body: boolean; query: boolean }> | undefined;
-  return new Elysia({ name: "parley-no-nul" }).onTransform({ as: "global" }, (context) => {
-    const { params, query, body, request } = context;
+  return new Elysia({ name: "parley-no-nul" }).onTransform({ as: "global" }, ({ params, query, body, request, route }) => {
     if (fieldWithNul(params) !== null) throw new AppError(404, "not_found", "Not found.");
     reads ??= new Map(routes().map((r) => [`${r.method} ${r.path}`, { body: Boolean(r.hooks?.body), query: Boolean(r.hooks?.query) }]));
-    const shape = reads.get(`${request.method} ${(context as { route?: string }).route}`);
+    const shape = reads.get(`${request.method} ${route}`);
     const field = (shape?.query ? fieldWithNul(query) : null) ?? (shape?.body ? fieldWithNul(body) : null);
     if (field !== null) invalidField(field || "non_field_errors", NUL_MESSAGE);
   });

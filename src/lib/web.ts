@@ -90,7 +90,7 @@ export function webDefaults(config: Config) {
   );
 }
 
-const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = 64;
 
 /** How deep a JSON text's arrays and objects nest (brackets inside strings not counted), in one pass. */
 export function nestingDepth(text: string): number {

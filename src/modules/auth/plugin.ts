@@ -12,8 +12,8 @@ export const requireUser = (ctx: AppContext) =>
       if (!request.headers.get("authorization")) notAuthenticated();
     })
     // Each route's scope comes from its method and path, in one place (scopes.ts).
-    .derive({ as: "scoped" }, async ({ headers, request, path }) => {
-      const user = await authenticate(ctx, headers.authorization);
+    .derive({ as: "scoped" }, async ({ request, path }) => {
+      const user = await authenticate(ctx, request.headers.get("authorization"), { reuse: true });
       requireScope(user.scopes, scopeForRequest(request.method, path));
       return { user };
     });

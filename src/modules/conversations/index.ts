@@ -149,7 +149,7 @@ export const conversationRoutes = (ctx: AppContext) =>
         security,
       },
     })
-    .get("/conversations/", async ({ user }) => jsonText(await conversations.listConversationsJson(ctx, user)), {
+    .get("/conversations/", async ({ user, set }) => jsonText(set, await conversations.listConversationsJson(ctx, user)), {
       response: t.Array(Conversation),
       detail: { tags: ["Conversations"], summary: "The caller's conversations, most recently active first", security },
     })

@@ -34,10 +34,10 @@ export const messageRoutes = (ctx: AppContext) =>
     .use(messageActionRoutes(ctx))
     .post(
       "/:conversation_id/send/",
-      async ({ user, params, body }) => {
+      async ({ user, params, body, set }) => {
         const { json, created } = await messages.sendMessage(ctx, user, params.conversation_id, body);
         // The message's JSON text as made once for its event (see sendMessage).
-        return new Response(json, { status: 201, headers: { "content-type": "application/json", ...(created ? {} : { "idempotent-replay": "true" }) } });
+        return jsonText(set, json, { status: 201, headers: { "content-type": "application/json", ...(created ? {} : { "idempotent-replay": "true" }) } });
       },
       {
         params: conversationParams,
@@ -51,7 +51,7 @@ export const messageRoutes = (ctx: AppContext) =>
         },
       },
     )
-    .get("/:conversation_id/", async ({ user, params, query }) => jsonText(await messages.historyJson(ctx, user, params.conversation_id, query)), {
+    .get("/:conversation_id/", async ({ user, params, query, set }) => jsonText(set, await messages.historyJson(ctx, user, params.conversation_id, query)), {
       params: conversationParams,
       query: historyQuery,
       response: { 200: t.Array(Message), ...errorResponses(403) },

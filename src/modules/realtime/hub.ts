@@ -59,6 +59,7 @@ export class Hub {
   private fillingGap = false;
   private readonly deliverListeners: Array<(event: LoggedEvent) => void> = [];
   private relay: ((signal: Signal) => void) | null = null;
+  private readonly signalListeners: Array<(signal: Signal) => void> = [];
   /** The last events published, each with lastPublished before it (see publishedAfter). */
   private readonly recent: Array<{ after: number; event: LoggedEvent }> = [];
   /** Every logged event up to this seq has been published. */
@@ -286,8 +287,14 @@ export class Hub {
     this.relay = relay;
   }
 
+  /** Hears every signal this node acts on, its own and other nodes' (app.ts: the caller cache forgets a disconnected user). */
+  onSignal(listener: (signal: Signal) => void) {
+    this.signalListeners.push(listener);
+  }
+
   /** Acts on a signal, for this node's sockets only (from this node, or from another through the transport). */
   applySignal(signal: Signal) {
+    for (const listener of this.signalListeners) listener(signal);
     if (signal.kind === "disconnect") {
       for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) {
         if (signal.family === undefined || this.states.get(socket)?.family === signal.family) socket.close(signal.code, signal.reason);

@@ -134,6 +134,7 @@ export async function updateUser(ctx: AppContext, actor: AuthUser, id: number, c
     return row;
   }).catch(mapUniqueViolation);
   if (password !== undefined) ctx.hub.disconnectUser(user.id, 1008, "Password changed");
+  else ctx.callers.forget(user.id); // a new username; other nodes take theirs within caller-cache.ts's MAX_AGE_MS
   if (changes.username !== undefined || changes.first_name !== undefined || changes.last_name !== undefined) ctx.conversationLists.clear(); // names in lists, no event
   return updated ?? notFound();
 }

@@ -1,7 +1,7 @@
 // Queries of webhooks: incoming ones (a conversation's Slack-compatible URLs) and outgoing ones with their delivery queue.
 import type { Insertable, Updateable } from "kysely";
 import type { Db } from "../../db";
-import { selectFirst, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
+import { prepared, selectFirst, selectRows, sqlBuilder, type Connection } from "../../db/prepared";
 import type { IncomingWebhookTable, OutgoingWebhookTable, WebhookDeliveryTable } from "../../db/schema";
 
 function selectIncoming() {
@@ -82,17 +82,18 @@ export async function deleteOutgoing(db: Db, id: number): Promise<void> {
   await db.deleteFrom("outgoing_webhooks").where("id", "=", id).execute();
 }
 
-/** Enabled webhooks no node holds now: candidates for this node's turn. */
+const idleOutgoing = prepared((now: number) =>
+  sqlBuilder
+    .selectFrom("outgoing_webhooks")
+    .select("id")
+    .where("disabled_at", "is", null)
+    .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
+    .orderBy("id"),
+);
+
+/** Enabled webhooks no node holds now: candidates for this node's turn (asked after every event published). */
 export function idleOutgoingIds(connection: Connection, now: number) {
-  return selectRows(
-    connection,
-    sqlBuilder
-      .selectFrom("outgoing_webhooks")
-      .select("id")
-      .where("disabled_at", "is", null)
-      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
-      .orderBy("id"),
-  );
+  return idleOutgoing.run(connection, now);
 }
 
 /** Takes (or extends) the lease on a webhook for `node`: of several nodes at once exactly one gets it (the UPDATE is atomic). */

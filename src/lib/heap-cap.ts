@@ -1,0 +1,21 @@
+// JavaScriptCore lets garbage pile up to tens of megabytes between collections on a busy server (every send
+// allocates a few kilobytes that die at once), and the heap's pages stay resident: under a burst of sends RSS doubled.
+// This collects as soon as the heap has grown by GROWTH_BYTES since it was last found collected, so the high-water
+// mark stays near what is live. (An eden collection does not bring it down; a full one of a ~12 MB heap costs a few ms.)
+const CHECK_MS = 100;
+const GROWTH_BYTES = 16 * 1024 * 1024;
+
+/** Starts the check; returns what stops it. */
+export function capHeapGrowth(): () => void {
+  let base = process.memoryUsage().heapTotal;
+  const timer = setInterval(() => {
+    const total = process.memoryUsage().heapTotal;
+    if (total < base) base = total;
+    else if (total - base > GROWTH_BYTES) {
+      Bun.gc(true);
+      base = process.memoryUsage().heapTotal;
+    }
+  }, CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
