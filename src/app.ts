@@ -271,7 +271,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async close() {
       ctx.push.stop();
-      ctx.reads.close();
+      await ctx.reads.close();
       stopLoopMonitor();
       await stopJobs?.();
       faults.database.stop();

@@ -4,7 +4,7 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { openReader } from "./db";
-import { answerRead, type ReadContext, type ReadRequest, type WorkerSetup } from "./lib/read-pool";
+import { answerRead, type CloseRequest, type ReadContext, type ReadRequest, type WorkerSetup } from "./lib/read-pool";
 import { createFileUrls } from "./modules/files/urls";
 import "./modules/admin/service";
 import "./modules/conversations/service";
@@ -32,11 +32,17 @@ function yieldToEventLoop() {
 }
 
 let ctx: ReadContext | undefined;
-self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest>) => {
+let database: ReturnType<typeof openReader> | undefined;
+self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest | CloseRequest>) => {
+  if ("close" in data) {
+    database?.close();
+    process.exit(0); // in a worker: this worker only
+  }
   if (!ctx) {
     const setup = data as WorkerSetup;
     yieldToEventLoop();
-    ctx = { reader: openReader(setup.dataDir), fileUrls: createFileUrls(setup.secret, setup.fileUrlTtlMs) };
+    database = openReader(setup.dataDir);
+    ctx = { reader: database, fileUrls: createFileUrls(setup.secret, setup.fileUrlTtlMs) };
     return;
   }
   self.postMessage(await answerRead(ctx, data as ReadRequest));

@@ -35,6 +35,9 @@ export interface WorkerSetup {
 }
 
 export type ReadRequest = { id: number; task: string; args: unknown[] };
+/** Sent by close(): the worker closes its database and exits. */
+export type CloseRequest = { close: true };
+const CLOSE_GRACE_MS = 2_000;
 /** An AppError's parts, or another error's message and code (SQLITE_FULL, SQLITE_BUSY: see lib/faults.ts). */
 type SentError = { message: string; status?: number; code?: ErrorCode | string; fields?: FieldErrors };
 export type ReadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SentError };
@@ -142,8 +145,18 @@ export class ReadPool {
     thread.worker.terminate();
   }
 
-  close() {
+  /** Refuses new reads, fails the waiting ones, and resolves once every worker has closed its database and exited. */
+  async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(
+      [...this.threads].map((thread) => {
+        const exited = new Promise((resolve) => thread.worker.addEventListener("close", resolve));
+        // Asked first: a terminated worker may leave its database file open until collected (a data dir to unmount).
+        thread.worker.postMessage({ close: true } satisfies CloseRequest);
+        const fallback = setTimeout(() => thread.worker.terminate(), CLOSE_GRACE_MS);
+        return exited.then(() => clearTimeout(fallback));
+      }),
+    );
     for (const thread of [...this.threads]) this.drop(thread, refused("The server is shutting down."));
   }
 }

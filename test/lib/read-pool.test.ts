@@ -37,7 +37,7 @@ describe.each([1, 0])("heavy reads with PARLEY_READ_WORKERS=%d", async (workers)
 
   test("end with the app: a read after that is refused (503), not left waiting", async () => {
     if (parley.ctx.reads.size === 0) return;
-    parley.ctx.reads.close();
+    await parley.ctx.reads.close();
     expect(parley.ctx.reads.started).toBe(0);
     expect((await api("GET", "/api/search/?q=kiwifruit", { token: bob.access })).status).toBe(503);
   });
