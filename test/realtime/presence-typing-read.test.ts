@@ -1,7 +1,7 @@
 // Presence, typing and read markers, and the original's per-conversation endpoint.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { connect, presenceFrame, upgradeStatus } from "../ws-helpers";
+import { connect, createdWith, presenceFrame, upgradeStatus } from "../ws-helpers";
 
 describe("presence, typing, read, and /ws/chat/{id}/", async () => {
   const { server, api } = await listen();
@@ -77,6 +77,26 @@ describe("presence, typing, read, and /ws/chat/{id}/", async () => {
     b.send({ type: "read", conversation_id: group.id, message_id: 99999999, ref: "bad" });
     expect((await b.next((f) => f.ref === "bad")).type).toBe("error");
     await Promise.all([a.close(), b.close()]);
+  });
+
+  test("a member's own frames (unread, sent to their sockets) and the conversation's (published) arrive in seq order", async () => {
+    const reader = await open(bob!.access);
+    const watcher = await open(bob!.access);
+    // Bob reads each message as it arrives while more are sent: unread events commit in the batches of the sends.
+    reader.ws.addEventListener("message", (event) => {
+      const frame = JSON.parse(String(event.data));
+      if (frame.type === "message.created") reader.send({ type: "read", conversation_id: group.id, message_id: frame.data.id });
+    });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => api("POST", `/api/messages/${group.id}/send/`, { token: alice!.access, body: { message: `in order ${i}` } })),
+    );
+    await watcher.seen(createdWith("in order 39"), 10_000);
+    await watcher.seen((f) => f.type === "unread" && f.data.unread_count === 0, 10_000);
+    const seqs = watcher.frames.filter((f) => f.seq !== undefined).map((f) => f.seq!);
+    expect(watcher.frames.filter((f) => f.type === "unread").length).toBeGreaterThan(1);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    await Promise.all([reader.close(), watcher.close()]);
   });
 
   test("the original's endpoint: members only; receives {message, sender} for any send; sending stores and delivers", async () => {

@@ -28,7 +28,10 @@ export interface Tokens {
   verify(token: string, type: TokenType): Promise<TokenClaims | null>;
 }
 
-/** Verified tokens kept for reuse: a signature check costs ~60 µs and a client sends the same token many times. */
+/**
+ * Verified tokens kept for reuse: a signature check costs ~60 µs and a client sends the same token many times. Keyed
+ * by the token's SHA-256 (~1 µs): a 44-character key instead of a ~290-character token, 0.2 KiB less per entry.
+ */
 const VERIFIED_CACHE_SIZE = 10_000;
 
 export function createTokens(secret: string, ttlMs: Record<TokenType, number>): Tokens {
@@ -51,14 +54,15 @@ export function createTokens(secret: string, ttlMs: Record<TokenType, number>): 
       return { token: await signer.sign(signed), claims };
     },
     async verify(token, type) {
-      const cached = verified.get(token);
+      const key = Bun.SHA256.hash(token, "base64");
+      const cached = verified.get(key);
       if (cached) return cached.token_type === type && cached.exp * 1000 > Date.now() ? cached : null;
       // Pinning the algorithm refuses `alg: none` and tokens signed with another HMAC size.
       const claims = (await signer.verify(token, { algorithms: ["HS256"] })) as Partial<TokenClaims> | false;
       if (!claims || typeof claims.user_id !== "number" || typeof claims.jti !== "string" || typeof claims.exp !== "number") return null;
       const valid = { ...claims, gen: claims.gen ?? 0 } as TokenClaims;
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-      verified.set(token, valid);
+      verified.set(key, valid);
       return valid.token_type === type ? valid : null;
     },
   };

@@ -3,9 +3,7 @@
 import { Elysia } from "elysia";
 import uiBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import uiCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
-import { version } from "../../../package.json";
-import { asyncApiDocument } from "./asyncapi";
-import { liftNamedSchemas, toOpenApiPaths } from "./openapi";
+import type { RouteInfo } from "./openapi";
 
 const page = `<!doctype html>
 <html lang="en">
@@ -26,52 +24,13 @@ const init = `window.ui = SwaggerUIBundle({ url: "/swagger/json", dom_id: "#swag
 const asset = (path: string, type: string) => () =>
   new Response(Bun.file(path), { headers: { "content-type": type, "cache-control": "public, max-age=86400" } });
 
-interface RouteInfo {
-  method: string;
-  path: string;
-  hooks: { detail?: { hide?: boolean }; type?: string } & Record<string, unknown>;
-}
-
-/**
- * The OpenAPI document, built from the routes' TypeBox schemas on first request (with @elysiajs/swagger's own
- * path builder) and kept: loading the whole plugin at start-up cost a tenth of the cold start, and its page
- * pulls its scripts from a CDN.
- */
-async function openApiDocument(routes: RouteInfo[]) {
-  const { registerSchemaPath, filterPaths } = await import("@elysiajs/swagger/utils");
-  const schema = {} as Parameters<typeof registerSchemaPath>[0]["schema"];
-  for (const route of routes) {
-    if (route.hooks?.detail?.hide === true || route.method === "OPTIONS") continue;
-    registerSchemaPath({
-      schema,
-      hook: route.hooks as never,
-      method: route.method as never,
-      path: route.path,
-      models: {},
-      contentType: route.hooks.type as never,
-    });
-  }
-  const { paths, schemas } = liftNamedSchemas(toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })));
-  return {
-    openapi: "3.0.3",
-    info: {
-      title: "Parley API",
-      version,
-      description:
-        "A real-time chat server: REST, WebSockets and files, in one executable. The WebSockets (/ws and /ws/chat/{id}/) are described by an AsyncAPI 3.0 document: [/asyncapi.json](/asyncapi.json).",
-    },
-    paths,
-    components: { schemas, securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-  };
-}
-
 /** The docs; `routes` returns the whole app's routes (read when the document is first asked for). */
 export const docsRoutes = (routes: () => RouteInfo[]) => {
   let document: Promise<unknown> | undefined;
-  let asyncApi: unknown;
+  let asyncApi: Promise<unknown> | undefined;
   return new Elysia()
-    .get("/swagger/json", () => (document ??= openApiDocument(routes())), { detail: { hide: true } })
-    .get("/asyncapi.json", () => (asyncApi ??= asyncApiDocument()), { detail: { hide: true } })
+    .get("/swagger/json", () => (document ??= import("./openapi").then(({ openApiDocument }) => openApiDocument(routes()))), { detail: { hide: true } })
+    .get("/asyncapi.json", () => (asyncApi ??= import("./asyncapi").then(({ asyncApiDocument }) => asyncApiDocument())), { detail: { hide: true } })
     .get("/swagger", () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })
     .get("/swagger/assets/swagger-ui-bundle.js", asset(uiBundle, "text/javascript; charset=utf-8"), { detail: { hide: true } })
     .get("/swagger/assets/swagger-ui.css", asset(uiCss, "text/css; charset=utf-8"), { detail: { hide: true } })

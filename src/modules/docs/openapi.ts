@@ -1,6 +1,8 @@
 // The routes' TypeBox schemas are JSON Schema; an OpenAPI 3.0 document allows only a subset of it. These turn what
 // @elysiajs/swagger's path builder produces into what OpenAPI 3.0 validators and client generators accept.
 import { STATUS_CODES } from "node:http";
+import { filterPaths, registerSchemaPath } from "@elysiajs/swagger/utils";
+import { version } from "../../../package.json";
 import { ErrorBody, FieldErrors } from "../../lib/errors";
 
 type Json = Record<string, unknown>;
@@ -142,37 +144,6 @@ function shapeErrors(op: Json, method: string): string[] {
   return statuses;
 }
 
-/** A response schema that also documents headers (the swagger plugin lifts a response schema's own keys onto the response). */
-export const withHeaders = <T extends object>(schema: T, headers: Record<string, { description: string; schema: Json }>): T => ({ ...schema, headers });
-
-export const IDEMPOTENT_REPLAY = {
-  description: "`true` when a `client_id` seen before returned the message first stored with it (nothing new was stored).",
-  schema: { type: "string", enum: ["true"] },
-};
-
-const binary = { "application/octet-stream": { schema: { type: "string", format: "binary" } } } as const;
-const fileHeaders = {
-  ETag: { description: "The file's SHA-256, quoted: send it back as If-None-Match or If-Range.", schema: { type: "string" } },
-  "Accept-Ranges": { description: "`bytes`", schema: { type: "string" } },
-  "Content-Disposition": { description: "`inline` for images, else `attachment`, with the original name.", schema: { type: "string" } },
-} as const;
-/** The signed download's answers: the bytes (in the file's own content type), a range of them, or why not. */
-export const fileDownloadResponses = {
-  200: { description: "The whole file, in its own content type.", headers: fileHeaders, content: { "*/*": binary["application/octet-stream"] } },
-  206: {
-    description: "The requested range (one range per request).",
-    headers: { ...fileHeaders, "Content-Range": { description: "`bytes start-end/size`", required: true, schema: { type: "string" } } },
-    content: { "*/*": binary["application/octet-stream"] },
-  },
-  304: { description: "Not modified: If-None-Match named the current ETag.", headers: fileHeaders },
-  404: { description: "No such file, or the link's signature or expiry is not valid." },
-  410: { description: "The file expired." },
-  416: {
-    description: "The range cannot be satisfied (or names several ranges).",
-    headers: { "Content-Range": { description: "`bytes */size`", required: true, schema: { type: "string" } } },
-  },
-} as const;
-
 function errorResponse(status: string, declared?: Json): Json {
   const schema = status === "400" ? { oneOf: [ref("FieldErrors"), ref("Error")] } : ref("Error");
   const headers = { ...ERROR_HEADERS[status], ...(declared?.headers as Json | undefined) };
@@ -300,4 +271,42 @@ export function liftNamedSchemas(paths: Json): { paths: Json; schemas: Record<st
   };
   const lifted = lift(paths) as Json;
   return { paths: lifted, schemas };
+}
+
+export interface RouteInfo {
+  method: string;
+  path: string;
+  hooks: { detail?: { hide?: boolean }; type?: string } & Record<string, unknown>;
+}
+
+/**
+ * The OpenAPI document, built from the routes' TypeBox schemas (with @elysiajs/swagger's own path builder), on
+ * first request: loading the whole plugin at start-up cost a tenth of the cold start, and its page pulls its
+ * scripts from a CDN.
+ */
+export function openApiDocument(routes: RouteInfo[]) {
+  const schema = {} as Parameters<typeof registerSchemaPath>[0]["schema"];
+  for (const route of routes) {
+    if (route.hooks?.detail?.hide === true || route.method === "OPTIONS") continue;
+    registerSchemaPath({
+      schema,
+      hook: route.hooks as never,
+      method: route.method as never,
+      path: route.path,
+      models: {},
+      contentType: route.hooks.type as never,
+    });
+  }
+  const { paths, schemas } = liftNamedSchemas(toOpenApiPaths(filterPaths(schema, { excludeStaticFile: true, exclude: [] })));
+  return {
+    openapi: "3.0.3",
+    info: {
+      title: "Parley API",
+      version,
+      description:
+        "A real-time chat server: REST, WebSockets and files, in one executable. The WebSockets (/ws and /ws/chat/{id}/) are described by an AsyncAPI 3.0 document: [/asyncapi.json](/asyncapi.json).",
+    },
+    paths,
+    components: { schemas, securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+  };
 }

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context";
 import { errorResponses } from "../../lib/errors";
 import { pathId } from "../../lib/schemas";
-import { fileDownloadResponses } from "../docs/openapi";
+import { fileDownloadResponses } from "../docs/responses";
 import { requireUser } from "../auth/plugin";
 import { FileInfo } from "./model";
 import * as files from "./service";

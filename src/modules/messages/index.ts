@@ -3,7 +3,7 @@ import type { AppContext } from "../../context";
 import { errorResponses } from "../../lib/errors";
 import { jsonText } from "../../lib/http";
 import { requireUser } from "../auth/plugin";
-import { IDEMPOTENT_REPLAY, withHeaders } from "../docs/openapi";
+import { IDEMPOTENT_REPLAY, withHeaders } from "../docs/responses";
 import {
   conversationParams,
   editBody,

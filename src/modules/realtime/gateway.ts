@@ -1,28 +1,25 @@
-// The WebSocket endpoints, served as Bun routes beneath Elysia: each socket carries a few fields of its own
-// (its user, where to resume) and shares its handlers, instead of a copy of a whole request context
-// (Elysia's .ws() keeps one per socket, about 8 KiB). Elysia's websocket dispatcher calls ws.data.open,
-// .message and .close, so that is where the handlers live.
+// The WebSocket endpoints, served as Bun routes beneath Elysia: each socket carries one object of its own (its
+// user, where to resume, its flood bucket: the hub's SocketState) and shares its handlers, instead of a copy of a
+// whole request context (Elysia's .ws() keeps one per socket, about 8 KiB). Elysia's websocket dispatcher calls
+// ws.data.open, .message and .close, so that is where the handlers live: on the object's prototype.
 import type { Server } from "bun";
 import type { AppContext } from "../../context";
 import { AppError } from "../../lib/errors";
 import { errorBody, errorResponse, fieldsInOneLine, jsonResponse, wireError } from "../../lib/http";
-import { authenticate, type AuthUser } from "../auth/service";
+import { authenticate } from "../auth/service";
 import { redeemWsTicket } from "../auth/ws-tickets";
 import { requireScope } from "../auth/scopes";
 import { requireMember } from "../conversations/membership";
 import { sendMessage } from "../messages/service";
-import type { Socket } from "./hub";
+import type { Socket, SocketState } from "./hub";
 import * as realtime from "./service";
 import { legacyTopic } from "./topics";
 
-interface SocketData {
-  user: AuthUser;
+interface SocketData extends SocketState {
   /** The seq to resume after (`?since=`), or null for a fresh connection. */
   since: number | null;
-  /** Set on the original's endpoint: the one conversation this socket hears. */
-  legacyConversation: number | null;
   /** Settles when the socket is subscribed and has its replay (operations sent before that wait for it). */
-  connected?: Promise<void>;
+  connected: Promise<void> | null;
 }
 
 type GatewaySocket = Socket & { data: SocketData };
@@ -36,12 +33,13 @@ export function gatewayRoutes(ctx: AppContext) {
       const online = () => void realtime.announcePresence(ctx, user.id, "online");
       if (legacyConversation !== null) {
         ws.subscribe(legacyTopic(legacyConversation));
-        if (ctx.hub.add(ws, realtime.newSocketState(user, ctx.hub.lastPublished, legacyConversation))) online();
+        ws.data.subscribedAt = ctx.hub.lastPublished;
+        if (ctx.hub.add(ws)) online();
         return;
       }
-      ws.data.connected = realtime.connect(ctx, ws, user, since).then(
+      ws.data.connected = realtime.connect(ctx, ws, since).then(
         (connected) => {
-          delete ws.data.connected;
+          ws.data.connected = null;
           if (connected?.first) online();
         },
         (thrown) => {
@@ -55,9 +53,8 @@ export function gatewayRoutes(ctx: AppContext) {
 
     async message(ws: GatewaySocket, raw: string | Buffer) {
       if (ws.data.connected) await ws.data.connected;
-      const state = ctx.hub.state(ws);
-      if (!state) return;
-      if (ctx.config.rateLimits && !realtime.allowOperation(state)) {
+      if (!ctx.hub.has(ws)) return;
+      if (ctx.config.rateLimits && !realtime.allowOperation(ws.data)) {
         ws.send(frameError("rate_limited", "Too many messages; slow down."));
         ws.close(1008, "Rate limit exceeded");
         return;
@@ -73,12 +70,11 @@ export function gatewayRoutes(ctx: AppContext) {
         ws.send(frameError("invalid_json", "Send a JSON object with a type."));
         return;
       }
-      await realtime.handleOperation(ctx, ws, state, ws.data.user, op as Record<string, unknown>);
+      await realtime.handleOperation(ctx, ws, op as Record<string, unknown>);
     },
 
     close(ws: GatewaySocket) {
-      const state = ctx.hub.state(ws);
-      if (state && ctx.hub.remove(ws)) void realtime.announcePresence(ctx, state.userId, "offline");
+      if (ctx.hub.remove(ws)) void realtime.announcePresence(ctx, ws.data.user.id, "offline");
     },
   };
 
@@ -117,7 +113,10 @@ export function gatewayRoutes(ctx: AppContext) {
       requireScope(user.scopes, "read");
       if (legacyConversation !== null) await requireMember(ctx, legacyConversation, user.id);
       if (since !== null && !/^\d{1,15}$/.test(since)) return jsonResponse(400, { since: ["since must be a seq number."] });
-      const data: SocketData = Object.assign(Object.create(handlers), { user, since: since === null ? null : Number(since), legacyConversation });
+      const data: SocketData = Object.assign(Object.create(handlers), realtime.newSocketState(user, legacyConversation), {
+        since: since === null ? null : Number(since),
+        connected: null,
+      });
       if (server.upgrade(request, { data })) return undefined;
       return jsonResponse(426, errorBody("bad_request", "This endpoint speaks WebSocket only."), { upgrade: "websocket" });
     } catch (thrown) {

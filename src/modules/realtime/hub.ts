@@ -3,14 +3,15 @@ import type { Server } from "bun";
 import { isDatabaseUnreachable } from "../../lib/database-outage";
 import type { Logger } from "../../lib/log";
 import type { LoggedEvent } from "../../core/events";
-import { conversationTopic, legacyTopic, userTopic } from "./topics";
+import type { AuthUser } from "../auth/caller";
+import { conversationTopic, legacyTopic } from "./topics";
 
 /** Unsent output past which a socket counts as a slow consumer and is closed with 1013. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 
+/** What a socket carries (Bun's ws.data): one object per socket, its handlers on its prototype (see gateway.ts). */
 export interface SocketState {
-  userId: number;
-  username: string;
+  user: AuthUser;
   /** The login (token family) the socket authenticated with: revoking it closes the socket. */
   family: string;
   /** The seq this socket has heard everything up to through its subscriptions (replays stop here). */
@@ -26,6 +27,7 @@ export interface SocketState {
 
 /** The part of Bun's ServerWebSocket the gateway uses (Elysia hands out the raw socket under its own type). */
 export interface Socket {
+  readonly data: SocketState;
   /** 1 while open. */
   readonly readyState: number;
   send(data: string): number;
@@ -52,8 +54,8 @@ const RECENT_EVENTS = 1024;
 
 export class Hub {
   private server: Server<any> | null = null;
-  private readonly sockets = new Map<number, Set<Socket>>();
-  private readonly states = new WeakMap<Socket, SocketState>();
+  /** Each user's sockets on this node: an array, as most users have one or two (a Set costs five times as much). */
+  private readonly sockets = new Map<number, Socket[]>();
   private readonly waiting = new Map<number, LoggedEvent>();
   /** Set while a hole below a waiting event is being read from the log. */
   private fillingGap = false;
@@ -196,11 +198,11 @@ export class Hub {
     const server = this.server;
     if (!server) return;
     if (event.private) {
-      this.delivered += server.publish(userTopic(event.user_id!), event.frame) > 0 ? server.subscriberCount(userTopic(event.user_id!)) : 0;
+      this.delivered += this.sendToUser(event.user_id!, event.frame);
       return;
     }
     this.delivered += server.publish(topic, event.frame) > 0 ? server.subscriberCount(topic) : 0;
-    if (event.type === "member.left" && event.user_id !== null) server.publish(userTopic(event.user_id), event.frame);
+    if (event.type === "member.left" && event.user_id !== null) this.sendToUser(event.user_id, event.frame);
     if (event.type === "message.created") {
       const legacy = legacyTopic(event.conversation_id);
       if (server.subscriberCount(legacy) > 0) {
@@ -216,41 +218,54 @@ export class Hub {
     this.relay?.({ kind: "users", user_ids: userIds, frame });
   }
 
+  /**
+   * Sends a frame to a user's sockets on this node (not those of the original's endpoint); returns how many took it.
+   * Sent, not published to a topic of the user's: a topic per user cost each socket ~0.5 KiB, and uWebSockets sends
+   * what a socket's topics hold before anything sent to it directly, so the order stays the order of the calls.
+   */
+  private sendToUser(userId: number, frame: string): number {
+    let sent = 0;
+    for (const socket of this.sockets.get(userId) ?? []) if (socket.data.legacyConversation === null && socket.send(frame) !== 0) sent++;
+    return sent;
+  }
+
   private subscribeUser(userId: number, topic: string) {
-    for (const socket of this.sockets.get(userId) ?? []) if (this.states.get(socket)?.legacyConversation === null) socket.subscribe(topic);
+    for (const socket of this.sockets.get(userId) ?? []) if (socket.data.legacyConversation === null) socket.subscribe(topic);
   }
 
   private unsubscribeUser(userId: number, conversationId: number) {
     for (const socket of this.sockets.get(userId) ?? []) {
       socket.unsubscribe(conversationTopic(conversationId));
-      if (this.states.get(socket)?.legacyConversation === conversationId) socket.close(1008, "No longer a member");
+      if (socket.data.legacyConversation === conversationId) socket.close(1008, "No longer a member");
     }
   }
 
   /** Registers a socket; true when it is the user's first (they just came online). */
-  add(socket: Socket, state: SocketState): boolean {
-    this.states.set(socket, state);
-    let set = this.sockets.get(state.userId);
-    const first = !set;
-    if (!set) this.sockets.set(state.userId, (set = new Set()));
-    set.add(socket);
-    return first;
+  add(socket: Socket): boolean {
+    const userId = socket.data.user.id;
+    const list = this.sockets.get(userId);
+    if (list) list.push(socket);
+    else this.sockets.set(userId, [socket]);
+    return !list;
   }
 
   /** Forgets a socket; true when it was the user's last (they just went offline). */
   remove(socket: Socket): boolean {
-    const state = this.states.get(socket);
-    if (!state) return false;
-    this.states.delete(socket);
-    const set = this.sockets.get(state.userId);
-    if (!set?.delete(socket)) return false;
-    if (set.size) return false;
-    this.sockets.delete(state.userId);
+    const userId = socket.data.user.id;
+    const list = this.sockets.get(userId);
+    const at = list?.indexOf(socket) ?? -1;
+    if (at < 0) return false;
+    if (list!.length > 1) {
+      list!.splice(at, 1);
+      return false;
+    }
+    this.sockets.delete(userId);
     return true;
   }
 
-  state(socket: Socket): SocketState | undefined {
-    return this.states.get(socket);
+  /** Whether the socket is registered (set up, and not closed since). */
+  has(socket: Socket): boolean {
+    return this.sockets.get(socket.data.user.id)?.includes(socket) ?? false;
   }
 
   isOnline(userId: number): boolean {
@@ -264,7 +279,7 @@ export class Hub {
 
   get connectionCount(): number {
     let n = 0;
-    for (const set of this.sockets.values()) n += set.size;
+    for (const list of this.sockets.values()) n += list.length;
     return n;
   }
 
@@ -297,9 +312,9 @@ export class Hub {
     for (const listener of this.signalListeners) listener(signal);
     if (signal.kind === "disconnect") {
       for (const socket of [...(this.sockets.get(signal.user_id) ?? [])]) {
-        if (signal.family === undefined || this.states.get(socket)?.family === signal.family) socket.close(signal.code, signal.reason);
+        if (signal.family === undefined || socket.data.family === signal.family) socket.close(signal.code, signal.reason);
       }
-    } else if (signal.kind === "users") for (const id of signal.user_ids) this.server?.publish(userTopic(id), signal.frame);
+    } else if (signal.kind === "users") for (const id of signal.user_ids) this.sendToUser(id, signal.frame);
     else this.server?.publish(conversationTopic(signal.conversation_id), signal.frame);
   }
 
@@ -309,8 +324,8 @@ export class Hub {
    */
   closeSlowConsumers(limitBytes: number): number {
     let closed = 0;
-    for (const set of this.sockets.values()) {
-      for (const socket of [...set]) {
+    for (const list of this.sockets.values()) {
+      for (const socket of [...list]) {
         if (socket.getBufferedAmount() > limitBytes) {
           socket.close(1013, "Too slow; reconnect and resume with since");
           closed++;
@@ -322,6 +337,6 @@ export class Hub {
 
   /** Closes every socket (shutdown). */
   disconnectAll(code = 1001, reason = "Server shutting down") {
-    for (const set of [...this.sockets.values()]) for (const socket of [...set]) socket.close(code, reason);
+    for (const list of [...this.sockets.values()]) for (const socket of [...list]) socket.close(code, reason);
   }
 }

@@ -14,7 +14,7 @@ import { eventFrame, oldestLoggedSeq, readLoggedFor, type LoggedEvent } from "..
 import type { Socket, SocketState } from "./hub";
 import * as model from "./model";
 import { localPresence } from "./presence";
-import { conversationTopic, userTopic } from "./topics";
+import { conversationTopic } from "./topics";
 
 /** A replay longer than this answers `resync` (refetch over REST) instead of streaming the whole backlog. */
 export const MAX_REPLAY = 10_000;
@@ -37,9 +37,10 @@ async function contactsOf(ctx: AppContext, userId: number): Promise<number[]> {
  * takes a while (on PostgreSQL always a round trip) and events are published meanwhile; those the hub still holds
  * in memory are added to the replay (and membership changes among them to the subscriptions), so that in one
  * synchronous step it subscribes, says hello and sends the replay: the client sees every event once — replayed up
- * to the hello's seq, live after it. Returns the socket's state, added to the hub, or null if it closed meanwhile.
+ * to the hello's seq, live after it. Returns whether it is the user's first socket here, or null if it closed meanwhile.
  */
-export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, since: number | null): Promise<{ state: SocketState; first: boolean } | null> {
+export async function connect(ctx: AppContext, socket: Socket, since: number | null): Promise<{ first: boolean } | null> {
+  const { user } = socket.data;
   let conversations: Set<number>;
   let meanwhile: LoggedEvent[] | null;
   let from = since;
@@ -69,10 +70,9 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
   if (missed.length > MAX_REPLAY) resync ??= "Too many events missed; refetch over REST.";
   if (socket.readyState !== 1) return null;
   const upTo = ctx.hub.lastPublished;
-  const state = newSocketState(user, upTo);
-  const first = ctx.hub.add(socket, state);
+  socket.data.subscribedAt = upTo;
+  const first = ctx.hub.add(socket);
   const subscribed = [...conversations].sort((a, b) => a - b);
-  socket.subscribe(userTopic(user.id));
   for (const id of subscribed) socket.subscribe(conversationTopic(id));
   socket.send(
     JSON.stringify({
@@ -85,7 +85,7 @@ export async function connect(ctx: AppContext, socket: Socket, user: AuthUser, s
     socket.cork(() => {
       for (const frame of missed) socket.send(frame);
     });
-  return { state, first };
+  return { first };
 }
 
 const resyncFrame = (reason: string, seq: number) => JSON.stringify({ type: "resync", data: { reason, seq } } satisfies typeof model.resyncFrame.static);
@@ -112,12 +112,12 @@ async function readMissed(ctx: AppContext, userId: number, since: number, upTo: 
   return { frames: rows.map((row) => eventFrame(row.type, row.conversation_id, row.seq, row.data)) };
 }
 
-export function newSocketState(user: Pick<AuthUser, "id" | "username" | "token">, subscribedAt: number, legacyConversation: number | null = null): SocketState {
+/** A socket's state before it is registered (subscribedAt is set then). */
+export function newSocketState(user: AuthUser, legacyConversation: number | null): SocketState {
   return {
-    userId: user.id,
-    username: user.username,
+    user,
     family: tokenFamily(user.token),
-    subscribedAt,
+    subscribedAt: 0,
     legacyConversation,
     floodBucket: BUCKET_SIZE,
     refilledAt: Date.now(),
@@ -190,7 +190,9 @@ function errorFrame(code: string, message: string, ref: unknown, extra: Record<s
 }
 
 /** Handles one client operation; answers with a frame on this socket (ack, pong, error) where the operation has one. */
-export async function handleOperation(ctx: AppContext, socket: Socket, state: SocketState, user: AuthUser, op: Operation): Promise<void> {
+export async function handleOperation(ctx: AppContext, socket: Socket, op: Operation): Promise<void> {
+  const { data: state } = socket;
+  const { user } = state;
   const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
   const reply = (frame: Record<string, unknown>) => socket.send(JSON.stringify(ref === undefined ? frame : { ...frame, ref }));
   try {
@@ -227,8 +229,8 @@ export async function handleOperation(ctx: AppContext, socket: Socket, state: So
         return;
       }
       case "read": {
-        const state = await markRead(ctx, user, checked.conversation_id, checked.message_id);
-        if (ref !== undefined) reply({ type: "ack", data: state });
+        const readState = await markRead(ctx, user, checked.conversation_id, checked.message_id);
+        if (ref !== undefined) reply({ type: "ack", data: readState });
         return;
       }
       case "sync":

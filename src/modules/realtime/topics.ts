@@ -1,4 +1,4 @@
-// Bun pub/sub topic names: one per conversation, one per user, one per conversation for the original's endpoint.
+// Bun pub/sub topic names: one per conversation, one per conversation for the original's endpoint (a user's own
+// frames are sent to their sockets directly: see Hub.sendToUser).
 export const conversationTopic = (id: number) => `c:${id}`;
-export const userTopic = (id: number) => `u:${id}`;
 export const legacyTopic = (id: number) => `legacy:${id}`;
