@@ -24,6 +24,23 @@ const follow = (row: string, sign: "+" | "-") =>
     UPDATE conversation_members SET own_after_read = own_after_read ${sign} 1
       WHERE conversation_id = ${row}.conversation_id AND user_id = ${row}.sender_id AND coalesce(last_read_message_id, 0) < ${row}.id;`);
 
+/** `follow` for every live row of a statement's transition table `rows` at once (PostgreSQL), grouped per row to update. */
+const followRows = (rows: string, sign: "+" | "-") =>
+  sql.raw(`UPDATE conversations c SET live_messages = c.live_messages ${sign} n.k
+      FROM (SELECT conversation_id, count(*) AS k FROM ${rows} WHERE deleted_at IS NULL GROUP BY conversation_id) n
+      WHERE c.id = n.conversation_id;
+    UPDATE conversation_members cm SET read_live = cm.read_live ${sign} n.k
+      FROM (SELECT mb.conversation_id, mb.user_id, count(*) AS k FROM ${rows} m
+            JOIN conversation_members mb ON mb.conversation_id = m.conversation_id AND mb.last_read_message_id >= m.id
+            WHERE m.deleted_at IS NULL GROUP BY mb.conversation_id, mb.user_id) n
+      WHERE cm.conversation_id = n.conversation_id AND cm.user_id = n.user_id;
+    UPDATE conversation_members cm SET own_after_read = cm.own_after_read ${sign} n.k
+      FROM (SELECT mb.conversation_id, mb.user_id, count(*) AS k FROM ${rows} m
+            JOIN conversation_members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = m.sender_id
+              AND coalesce(mb.last_read_message_id, 0) < m.id
+            WHERE m.deleted_at IS NULL GROUP BY mb.conversation_id, mb.user_id) n
+      WHERE cm.conversation_id = n.conversation_id AND cm.user_id = n.user_id;`);
+
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .alterTable("conversations")
@@ -43,16 +60,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   );
   if (isPostgres(db)) {
-    await sql`CREATE FUNCTION parley_unread_on_message() RETURNS trigger LANGUAGE plpgsql AS $$
+    // Inserts and deletes by statement, over their transition table: a group commit's multi-row insert (or an import,
+    // or retention) updates each conversation once, not once per row (PostgreSQL keeps every version of a row updated
+    // many times in one transaction: 200,000 rows took minutes). A tombstone is an UPDATE OF deleted_at, by row (a
+    // column list allows no transition table).
+    for (const [event, table, sign] of [
+      ["INSERT", "NEW", "+"],
+      ["DELETE", "OLD", "-"],
+    ] as const) {
+      const name = `parley_unread_on_${event.toLowerCase()}`;
+      await sql`CREATE FUNCTION ${sql.raw(name)}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN ${followRows("changed", sign)} RETURN NULL; END $$`.execute(db);
+      await sql`CREATE TRIGGER ${sql.raw(`messages_unread_${event.toLowerCase()}`)} AFTER ${sql.raw(event)} ON messages
+        REFERENCING ${sql.raw(table)} TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${sql.raw(name)}()`.execute(db);
+    }
+    await sql`CREATE FUNCTION parley_unread_on_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'INSERT' THEN
-          IF NEW.deleted_at IS NULL THEN ${follow("NEW", "+")} END IF;
-        ELSIF OLD.deleted_at IS NULL AND (TG_OP = 'DELETE' OR NEW.deleted_at IS NOT NULL) THEN ${follow("OLD", "-")}
-        END IF;
+        IF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN ${follow("OLD", "-")} END IF;
         RETURN NULL;
       END $$`.execute(db);
-    await sql`CREATE TRIGGER messages_unread AFTER INSERT OR DELETE OR UPDATE OF deleted_at ON messages
-      FOR EACH ROW EXECUTE FUNCTION parley_unread_on_message()`.execute(db);
+    await sql`CREATE TRIGGER messages_unread_tombstone AFTER UPDATE OF deleted_at ON messages
+      FOR EACH ROW EXECUTE FUNCTION parley_unread_on_tombstone()`.execute(db);
     await sql`CREATE FUNCTION parley_unread_recount() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         NEW.read_live := ${readLive("NEW")};
@@ -80,9 +108,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   if (isPostgres(db)) {
     await sql`DROP TRIGGER conversation_members_unread ON conversation_members`.execute(db);
-    await sql`DROP TRIGGER messages_unread ON messages`.execute(db);
+    for (const event of ["insert", "delete", "tombstone"]) {
+      await sql`DROP TRIGGER ${sql.raw(`messages_unread_${event}`)} ON messages`.execute(db);
+      await sql`DROP FUNCTION ${sql.raw(`parley_unread_on_${event}`)}()`.execute(db);
+    }
     await sql`DROP FUNCTION parley_unread_recount()`.execute(db);
-    await sql`DROP FUNCTION parley_unread_on_message()`.execute(db);
   } else {
     for (const name of [
       "messages_unread_insert",
