@@ -17,6 +17,7 @@ import * as m0013 from "./0013_integrations";
 import * as m0014 from "./0014_outgoing_webhooks";
 import * as m0015 from "./0015_search_vocabulary";
 import * as m0016 from "./0016_unread_counts";
+import * as m0017 from "./0017_search_merge_in_steps";
 
 export const migrations: Record<string, Migration> = {
   "0001_users": m0001,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   "0014_outgoing_webhooks": m0014,
   "0015_search_vocabulary": m0015,
   "0016_unread_counts": m0016,
+  "0017_search_merge_in_steps": m0017,
 };

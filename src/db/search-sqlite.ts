@@ -163,6 +163,41 @@ export function purgeDeletedFromIndex(writer: SqliteDatabase): void {
   for (const table of [...TABLES, "search_words_trigram"]) writer.run(`INSERT INTO ${table}(${table}) VALUES ('optimize')`);
 }
 
+/** Every FTS5 index that grows with messages: the indexer merges their segments itself (see mergeSearchIndexStep). */
+const MERGED = [...TABLES, "search_words_trigram"] as const;
+/** Leaf pages merged per table in one step (FTS5 stops only between terms: a common term's postings go whole). */
+const MERGE_PAGES = 16;
+
+/**
+ * Migration 0017: turns FTS5's automatic merging off (`on` false: FTS5's defaults back), which merged segments inside
+ * whichever insert tipped a level over (p99 73 ms a batch at 1M messages, on the event loop); the indexer merges in
+ * small steps between batches instead. 16 segments a level before a merge: a third of the merge work of 4; the crisis
+ * merge inside an insert (FTS5's safety net should the steps fall behind) moves above that, to 32.
+ */
+export async function mergeSearchIndexInSteps(db: Kysely<any>, on = true): Promise<void> {
+  const settings = on ? { automerge: 0, usermerge: 16, crisismerge: 32 } : { automerge: 4, usermerge: 4, crisismerge: 16 };
+  for (const table of MERGED) {
+    for (const [name, value] of Object.entries(settings)) {
+      await sql`INSERT INTO ${sql.raw(table)}(${sql.raw(table)}, rank) VALUES (${name}, ${value})`.execute(db);
+    }
+  }
+}
+
+/**
+ * One bounded step of merging the indexes' segments, in the caller's transaction; returns whether work remains.
+ * A positive 'merge' works only on a level holding 16 or more segments (usermerge), so the segment count stays bounded.
+ */
+export function mergeSearchIndexStep(writer: SqliteDatabase): boolean {
+  const changes = writer.query<{ n: number }, []>("SELECT total_changes() AS n");
+  let more = false;
+  for (const table of MERGED) {
+    const before = changes.get()!.n;
+    writer.run(`INSERT INTO ${table}(${table}, rank) VALUES ('merge', ${MERGE_PAGES})`);
+    if (changes.get()!.n - before >= 2) more = true; // FTS5's documented sign that it found work to do
+  }
+  return more;
+}
+
 /** Whether messages wait to be indexed (on the read connection: cheap, two index lookups). */
 export function indexIsBehind(reader: SqliteDatabase): boolean {
   const row = reader

@@ -2,7 +2,7 @@
 // users 1..members, each holding `messages` messages. Returns the group ids in order.
 import { Database } from "bun:sqlite";
 import { migrateToLatest, openDatabase } from "../../src/db";
-import { indexPendingMessages } from "../../src/db/search-sqlite";
+import { indexPendingMessages, mergeSearchIndexStep } from "../../src/db/search-sqlite";
 
 export interface FillPlan {
   users: number;
@@ -35,6 +35,7 @@ export async function fillDataDir(dataDir: string, plan: FillPlan): Promise<numb
     });
   })();
   while (indexPendingMessages(db, 100_000) > 0); // what the server's indexer would do after start
+  while (mergeSearchIndexStep(db)); // and the merges it does after that
   db.close();
   return ids;
 }

@@ -4,7 +4,7 @@
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { GroupCommitter } from "../../core/commit";
 import { commitWithEvents } from "../../core/commit";
-import { indexIsBehind, indexPendingMessages, purgeDeletedFromIndex } from "../../db/search-sqlite";
+import { indexIsBehind, indexPendingMessages, mergeSearchIndexStep, purgeDeletedFromIndex } from "../../db/search-sqlite";
 import type { Logger } from "../../lib/log";
 
 /** Messages indexed per transaction: a burst of sends or an import is indexed without holding the writer long. */
@@ -17,6 +17,7 @@ const PURGE_INTERVAL_MS = 3_600_000;
 /** One per app (built in createApp); does nothing on PostgreSQL (`sqlite` null). */
 export class SearchIndexer {
   private running: Promise<void> | null = null;
+  private merging: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private started = false;
   private purgePending = false;
@@ -34,8 +35,23 @@ export class SearchIndexer {
       } finally {
         this.running = null;
       }
+      this.mergeInSteps(sqlite);
     })();
     return this.running;
+  }
+
+  /** Merges the index's new segments (FTS5 no longer does, inside inserts: migration 0017), one short transaction a step. */
+  private mergeInSteps(sqlite: SqliteDatabase): void {
+    if (!this.started || this.merging) return;
+    this.merging = (async () => {
+      try {
+        while (this.started && (await commitWithEvents(this.deps, async () => mergeSearchIndexStep(sqlite))));
+      } catch (error) {
+        this.deps.log.error("search index merge failed", { error: String(error) }); // the next batch tries again
+      } finally {
+        this.merging = null;
+      }
+    })();
   }
 
   /** A message was published: index it shortly, once the background indexer runs. */
@@ -51,11 +67,13 @@ export class SearchIndexer {
   start(): () => Promise<void> {
     this.started = true;
     this.messageCreated();
+    if (this.deps.sqlite) this.mergeInSteps(this.deps.sqlite); // what a restart or an import left unmerged
     return async () => {
       this.started = false;
       clearTimeout(this.timer);
       this.timer = undefined;
       await this.running;
+      await this.merging;
     };
   }
 
