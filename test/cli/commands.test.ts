@@ -191,15 +191,16 @@ describe("serve", () => {
       const alice = await registerUser(api, "alice");
       const bob = await registerUser(api, "bob");
       const conversation = await directWith(api, alice, bob);
+      const first = await sendText(api, alice, conversation, "the page before");
       const sent = await sendText(api, alice, conversation, "a worker finds this");
       const [list, search, older] = await Promise.all([
         api("GET", "/api/conversations/", { token: bob.access }),
         api("GET", "/api/search/?q=worker", { token: bob.access }),
-        api("GET", `/api/messages/${conversation}/?after=0`, { token: bob.access }),
+        api("GET", `/api/messages/${conversation}/?page=2&limit=1`, { token: bob.access }),
       ]);
-      expect(list.body.map((c: any) => [c.id, c.unread_count])).toEqual([[conversation, 1]]);
+      expect(list.body.map((c: any) => [c.id, c.unread_count])).toEqual([[conversation, 2]]);
       expect(search.body.results.map((r: any) => r.id)).toEqual([sent.id]);
-      expect(older.body.map((m: any) => m.id)).toEqual([sent.id]);
+      expect(older.body.map((m: any) => m.id)).toEqual([first.id]);
       expect(server.lines.map(parse).filter((entry) => entry?.level === "error")).toEqual([]);
     } finally {
       expect(await stop(server)).toBe(0);
