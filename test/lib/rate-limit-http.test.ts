@@ -247,14 +247,15 @@ describe("PARLEY_RATE_LIMITS=off", () => {
 
 describe("housekeeping", () => {
   test("drops the buckets that have refilled, keeps the ones still in use", async () => {
-    const { api, server } = await listen({ sweepIntervalMs: 50, limitSend: per(2, 300), limitUploadBytes: per(1_000_000, 3_600_000) });
+    // The send bucket refills in 1 s: long enough for the upload to answer on a slow machine before a sweep drops it.
+    const { api, server } = await listen({ sweepIntervalMs: 50, limitSend: per(2, 2_000), limitUploadBytes: per(1_000_000, 36_000_000) });
     const alice = await registerUser(api, "alice");
     const group = await createGroup(api, alice);
     const sends = server.parley.ctx.limits.sendPerUser as MemoryRateLimiter;
     const bytes = server.parley.ctx.limits.uploadBytesPerUser as MemoryRateLimiter;
     expect((await upload(api, alice, group.id, randomBytes(1_000), "a.bin")).status).toBe(201);
     expect([sends.size, bytes.size]).toEqual([1, 1]);
-    expect(await waitFor(() => sends.size === 0, 3_000)).toBe(true); // full again after 150 ms, then swept
-    expect(bytes.size).toBe(1); // its 1,000 bytes take 3.6 s to come back: not full yet
+    expect(await waitFor(() => sends.size === 0, 5_000)).toBe(true); // full again after 1 s, then swept
+    expect(bytes.size).toBe(1); // its 1,000 bytes take 36 s to come back: not full yet
   });
 });
