@@ -4,6 +4,7 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { openReader } from "./db";
+import { capHeapGrowth } from "./lib/heap-cap";
 import { answerRead, type CloseRequest, type ReadContext, type ReadRequest, type WorkerSetup } from "./lib/read-pool";
 import { createFileUrls } from "./modules/files/urls";
 import "./modules/admin/service";
@@ -41,6 +42,9 @@ self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest | Close
   if (!ctx) {
     const setup = data as WorkerSetup;
     yieldToEventLoop();
+    // A read's garbage is tens of kilobytes per row read: collected every 4 MiB (a few ms on this idle-priority
+    // thread), a worker's heap stays small instead of growing resident until the VM collects on its own.
+    capHeapGrowth(4 * 1024 * 1024);
     database = openReader(setup.dataDir);
     ctx = { reader: database, fileUrls: createFileUrls(setup.secret, setup.fileUrlTtlMs) };
     return;

@@ -5,13 +5,13 @@
 const CHECK_MS = 100;
 const GROWTH_BYTES = 16 * 1024 * 1024;
 
-/** Starts the check; returns what stops it. */
-export function capHeapGrowth(): () => void {
+/** Starts the check (of this thread's heap: a worker has its own); returns what stops it. */
+export function capHeapGrowth(growthBytes = GROWTH_BYTES): () => void {
   let base = process.memoryUsage().heapTotal;
   const timer = setInterval(() => {
     const total = process.memoryUsage().heapTotal;
     if (total < base) base = total;
-    else if (total - base > GROWTH_BYTES) {
+    else if (total - base > growthBytes) {
       Bun.gc(true);
       base = process.memoryUsage().heapTotal;
     }
