@@ -54,7 +54,7 @@ export async function postgres({ quick }: ScenarioOptions): Promise<ScenarioResu
       const ws = await measured(server, () => wsSends(server, tokens.slice(0, 2 * PAIRS), pairOf, seconds));
       const rest = await measured(server, () => restSends(server, tokens[0]!, pairOf(1), seconds));
       const members = await connectAll(parleyRoom(server, tokens, room), ROOM);
-      await settle(1500);
+      await settle(members, 300);
       const fan = await measured(server, () => throughput(members, quick ? 150 : 400, FRAME_BYTES - PARLEY_ENVELOPE_BYTES));
       for (const m of members) m.close();
       await server.stop();
