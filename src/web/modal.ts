@@ -2,12 +2,17 @@
 import { type Child, h, uid } from "./dom";
 
 export function openDialog(title: string, ...content: Child[]): HTMLDialogElement {
+  return showModal("dialog", title, content);
+}
+
+/** The one modal <dialog> of the page (forms here, listing panels in panel.ts); `className` sets its look. */
+export function showModal(className: string, title: string, content: Child[]): HTMLDialogElement {
   const opener = document.activeElement as HTMLElement | null;
   const heading = h("h2", { id: uid("dialog") }, title);
   const dialog = h(
     "dialog",
-    { class: "dialog", "aria-labelledby": heading.id },
-    h("header", { class: "dialog-header" }, heading, h("button", { type: "button", class: "quiet", onclick: () => dialog.close() }, "Close")),
+    { class: className, "aria-labelledby": heading.id },
+    h("header", {}, heading, h("button", { type: "button", class: "quiet", onclick: () => dialog.close() }, "Close")),
     ...content,
   );
   dialog.addEventListener("close", () => {

@@ -1,7 +1,7 @@
-// A modal <dialog> with a heading and a Close button: focus moves in, stays in, and goes back where it was on close
-// (Escape closes it too); it leaves the page when closed.
-import { type Child, formatTime, h, uid } from "./dom";
+// A listing panel (pins, mentions, a thread, an edit): modal.ts's dialog with a scrolling body and things to run on close.
+import { type Child, formatTime, h } from "./dom";
 import { type MentionKind, renderMarkdown } from "./markdown";
+import { showModal } from "./modal";
 import type { Message } from "./types";
 
 export interface Panel {
@@ -13,23 +13,12 @@ export interface Panel {
 }
 
 export function openPanel(title: string, className: string, ...children: Child[]): Panel {
-  const id = uid("panel");
-  const returnTo = document.activeElement as HTMLElement | null;
   const body = h("div", { class: "panel-body" }, ...children);
-  const dialog = h(
-    "dialog",
-    { class: `panel-dialog ${className}`, "aria-labelledby": id },
-    h("header", {}, h("h2", { id }, title), h("button", { type: "button", class: "quiet", onclick: () => dialog.close() }, "Close")),
-    body,
-  );
+  const dialog = showModal(`panel-dialog ${className}`, title, [body]);
   const closers: (() => void)[] = [];
   dialog.addEventListener("close", () => {
-    if (returnTo?.isConnected) returnTo.focus();
-    dialog.remove();
-    for (const run of closers) run();
+    for (const run of closers) run(); // after the focus went back (showModal's listener runs first)
   });
-  document.body.append(dialog);
-  dialog.showModal();
   return { dialog, body, close: () => dialog.close(), onClose: (run) => closers.push(run) };
 }
 
