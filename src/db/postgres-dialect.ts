@@ -182,7 +182,8 @@ const LONE_SURROGATE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 /** `value` as a json literal in SQL text: dollar-quoted with a tag its JSON does not contain, so nothing needs escaping. */
 export function jsonLiteral(value: unknown): string {
   let json = JSON.stringify(value);
-  if (LONE_SURROGATE.test(json)) json = JSON.stringify(value, (_, v) => (typeof v === "string" ? v.toWellFormed() : v));
+  // JSON.stringify writes \u only for control characters and lone surrogates: most texts skip the pattern.
+  if (json.includes("\\u") && LONE_SURROGATE.test(json)) json = JSON.stringify(value, (_, v) => (typeof v === "string" ? v.toWellFormed() : v));
   let tag = "$json$";
   for (let i = 0; json.includes(tag); i++) tag = `$json${i}$`;
   return `${tag}${json}${tag}::json`;
@@ -205,9 +206,12 @@ export function insertRowsText(table: string, rows: Record<string, unknown>[], r
 export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<any>, pipeline: PipelineHooks) => Promise<T>): Promise<T> {
   const spare = spareBindings.get(client) ?? [];
   spareBindings.set(client, spare);
-  const { connection, trx } = spare.pop() ?? bind(client);
-  connection.reserved = await client.reserve();
+  const binding = spare.pop() ?? bind(client);
+  const { connection, trx } = binding;
+  clearImmediate(binding.releasing);
+  connection.reserved ??= await client.reserve();
   connection.beginPending = true;
+  let failed = false;
   const closing: { statements?: string[]; answered?: (rows: StatementRows[]) => void; failed?: (error: unknown) => void } = {};
   try {
     const result = await work(trx, {
@@ -227,20 +231,35 @@ export async function pipelinedTransaction<T>(client: SQL, work: (trx: Kysely<an
     closing.answered?.(answers.slice(0, -1));
     return result;
   } catch (error) {
+    failed = true;
     closing.failed?.(error);
     await connection.executeText(["rollback"]).catch(() => undefined);
     throw error;
   } finally {
-    connection.reserved.release();
-    Object.assign(connection, { reserved: undefined, beforeNextQuery: undefined, beginPending: false });
-    spare.push({ connection, trx });
+    Object.assign(connection, { beforeNextQuery: undefined, beginPending: false });
+    // Kept for a transaction that starts in this event-loop turn (the group commit's next batch): reserving again
+    // took a turn, in which the requests this batch's answers bring back were read first while PostgreSQL idled.
+    const release = () => {
+      connection.reserved?.release();
+      connection.reserved = undefined;
+    };
+    if (failed) release();
+    else binding.releasing = setImmediate(release);
+    spare.push(binding);
   }
 }
 
 /** A connection and a Kysely bound to it, kept between transactions: building a Kysely costs more than a batch's own work here. */
-const spareBindings = new WeakMap<SQL, { connection: BunPostgresConnection; trx: Kysely<any> }[]>();
+const spareBindings = new WeakMap<SQL, Binding[]>();
 
-function bind(client: SQL) {
+interface Binding {
+  connection: BunPostgresConnection;
+  trx: Kysely<any>;
+  /** The release of the connection's reservation, due at the next event-loop turn unless a transaction takes it. */
+  releasing?: ReturnType<typeof setImmediate>;
+}
+
+function bind(client: SQL): Binding {
   const connection = new BunPostgresConnection(client);
   const trx = new Kysely<any>({
     dialect: {

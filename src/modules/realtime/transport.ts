@@ -60,7 +60,10 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
   const peers = new Map<string, number>(); // other nodes heard, and when last
   let retry: ReturnType<typeof setTimeout> | undefined;
 
+  // Redis hands this node its own notices too: known by their first bytes (announce writes the node first), not parsed.
+  const own = `{"node":${JSON.stringify(node)},`;
   const receive = (text: string) => {
+    if (text.startsWith(own)) return;
     try {
       const notice = JSON.parse(text) as Notice;
       if (notice.node === node) return;
