@@ -227,14 +227,15 @@ export class Hub {
   }
 
   private sendAnswers() {
-    for (const [socket, frames] of this.answers) {
+    const answers = [...this.answers];
+    this.answers.clear(); // first: a send that throws must not leave later answers waiting for a flush never scheduled
+    for (const [socket, frames] of answers) {
       if (frames.length === 1) socket.send(frames[0]!);
       else
         socket.cork(() => {
           for (const frame of frames) socket.send(frame);
         });
     }
-    this.answers.clear();
   }
 
   /** Sends one frame to users' personal topics (presence), on every node. */
