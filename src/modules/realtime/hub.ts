@@ -165,14 +165,15 @@ export class Hub {
 
   /** Publishes the next event in seq order, and keeps it among the recent ones. */
   private advance(event: LoggedEvent) {
-    this.recent.push({ after: this.lastPublished, event });
+    // Without its data (publishedAfter's readers replay frames): a send's view need not outlive its delivery.
+    this.recent.push({ after: this.lastPublished, event: { ...event, data: null } });
     if (this.recent.length > 2 * RECENT_EVENTS) this.recent.splice(0, RECENT_EVENTS);
     this.lastPublished = event.seq;
     this.deliver(event);
   }
 
   /**
-   * Every event published after `after`, in order, if this node still holds them all in memory; null when it cannot
+   * Every event published after `after`, in order (without its data: `data` is null), if this node still holds them all in memory; null when it cannot
    * be sure (too long ago, or lastPublished moved without publishing: a hole skipped, an import) — read the log then.
    * For a socket that read the log up to `after`: what was published while it read, without another read.
    */
