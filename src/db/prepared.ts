@@ -61,8 +61,8 @@ export function prepared<Args extends unknown[], Row>(build: (...args: Args) => 
     // query was a good part of what a send left for the garbage collector.
     run(connection, ...args) {
       if (isKysely(connection)) return viaKysely(connection, args);
-      const compiled = (sqlite ??= compile(build, "sqlite"));
       try {
+        const compiled = (sqlite ??= compile(build, "sqlite"));
         return Promise.resolve(connection.query(compiled.sql).all(...(bind(compiled, args) as never[])) as Row[]);
       } catch (error) {
         return Promise.reject(error);
