@@ -218,10 +218,11 @@ export class GroupCommitter {
         for (const job of jobs) {
           const events: LoggedEvent[] = [];
           failing = job;
-          const result = await job.work(tx, async (event) => {
+          const result = await job.work(tx, (event) => {
             if (!tx.pipeline) return appendEvent(tx.writer, event, events);
             pendingEvents.push({ event, into: events, createdAt: Date.now() });
             hold();
+            return Promise.resolve();
           });
           done.push({ job, result, events });
         }

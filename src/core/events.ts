@@ -45,28 +45,24 @@ const insertEvent = prepared(
       .returning("seq"),
 );
 
-/** The event as the log row holds it and as committed, once its seq is known. */
-function prepareEvent(event: ChatEvent) {
-  const dataJson = event.dataJson ?? JSON.stringify(event.data);
-  const isPrivate = event.private === true && event.user_id != null;
+const isPrivateEvent = (event: ChatEvent) => event.private === true && event.user_id != null;
+
+/** The event as committed, once its seq is known. */
+function loggedEvent(event: ChatEvent, seq: number, dataJson: string): LoggedEvent {
   return {
-    dataJson,
-    isPrivate,
-    logged: (seq: number): LoggedEvent => ({
-      seq,
-      type: event.type,
-      conversation_id: event.conversation_id,
-      user_id: event.user_id ?? null,
-      private: isPrivate,
-      data: event.data,
-      frame: eventFrame(event.type, event.conversation_id, seq, dataJson),
-    }),
+    seq,
+    type: event.type,
+    conversation_id: event.conversation_id,
+    user_id: event.user_id ?? null,
+    private: isPrivateEvent(event),
+    data: event.data,
+    frame: eventFrame(event.type, event.conversation_id, seq, dataJson),
   };
 }
 
 /** Appends inside the group commit's transaction. */
 export async function appendEvent(writer: Connection, event: ChatEvent, into: LoggedEvent[], createdAt = Date.now()): Promise<void> {
-  const { dataJson, isPrivate, logged } = prepareEvent(event);
+  const dataJson = event.dataJson ?? JSON.stringify(event.data);
   const [{ seq }] = (await insertEvent.run(
     writer,
     event.conversation_id,
@@ -74,10 +70,10 @@ export async function appendEvent(writer: Connection, event: ChatEvent, into: Lo
     event.type,
     dataJson,
     createdAt,
-    isPrivate ? 1 : 0,
+    isPrivateEvent(event) ? 1 : 0,
     event.message_id ?? null,
   )) as [{ seq: number }];
-  into.push(logged(seq));
+  into.push(loggedEvent(event, seq, dataJson));
 }
 
 /** An event a PostgreSQL batch holds back, to insert with the batch's others (appendEventsText). */
@@ -94,22 +90,22 @@ export interface PendingEvent {
  * while the batch holds the event-log lock, so the returned seqs, sorted, are the rows' in order.
  */
 export function appendEventsText(pending: PendingEvent[]): { statement: string; log(rows: Record<string, unknown>[]): void } {
-  const prepared = pending.map(({ event }) => prepareEvent(event));
+  const dataJson = pending.map(({ event }) => event.dataJson ?? JSON.stringify(event.data));
   const rows = pending.map(({ event, createdAt }, i) => ({
     conversation_id: event.conversation_id,
     user_id: event.user_id ?? null,
     type: event.type,
-    data: prepared[i]!.dataJson,
+    data: dataJson[i]!,
     created_at: createdAt,
-    private: prepared[i]!.isPrivate ? 1 : 0,
+    private: isPrivateEvent(event) ? 1 : 0,
     message_id: event.message_id ?? null,
   }));
   return {
     statement: insertRowsText("events", rows, "seq"),
     log(answer) {
       const seqs = answer.map((row) => row.seq as number).sort((a, b) => a - b);
-      pending.forEach(({ into }, i) => {
-        into.push(prepared[i]!.logged(seqs[i]!));
+      pending.forEach(({ event, into }, i) => {
+        into.push(loggedEvent(event, seqs[i]!, dataJson[i]!));
       });
     },
   };

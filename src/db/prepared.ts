@@ -52,14 +52,21 @@ export function prepared<Args extends unknown[], Row>(build: (...args: Args) => 
   let sqlite: Compiled | undefined;
   let postgres: Compiled | undefined;
   const bind = ({ parameters, slots }: Compiled, args: unknown[]) => parameters.map((value, i) => (slots[i]! >= 0 ? args[slots[i]!] : value));
+  const viaKysely = async (connection: Kysely<any>, args: unknown[]) => {
+    const compiled = isPostgres(connection) ? (postgres ??= compile(build, "postgres")) : (sqlite ??= compile(build, "sqlite"));
+    return (await connection.executeQuery<Row>(CompiledQuery.raw(compiled.sql, bind(compiled, args)))).rows;
+  };
   return {
-    async run(connection, ...args) {
-      if (!isKysely(connection)) {
+    // Not async: on a raw SQLite connection (every send's inserts) the rows are there at once, and an async frame per
+    // query was a good part of what a send left for the garbage collector.
+    run(connection, ...args) {
+      if (isKysely(connection)) return viaKysely(connection, args);
+      try {
         const compiled = (sqlite ??= compile(build, "sqlite"));
-        return connection.query(compiled.sql).all(...(bind(compiled, args) as never[])) as Row[];
+        return Promise.resolve(connection.query(compiled.sql).all(...(bind(compiled, args) as never[])) as Row[]);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      const compiled = isPostgres(connection) ? (postgres ??= compile(build, "postgres")) : (sqlite ??= compile(build, "sqlite"));
-      return (await connection.executeQuery<Row>(CompiledQuery.raw(compiled.sql, bind(compiled, args)))).rows;
     },
   };
 }

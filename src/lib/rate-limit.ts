@@ -116,8 +116,14 @@ export function pruneRateLimits(limits: RateLimits): number {
 }
 
 /** Takes `cost` from `key`'s bucket, or throws a 429 (`rate_limited`, with Retry-After) saying what was limited. */
-export async function enforce(limiter: RateLimiter, key: string, what: string, cost = 1): Promise<void> {
-  const { ok, retryAfterMs } = await limiter.take(key, cost);
+export function enforce(limiter: RateLimiter, key: string, what: string, cost = 1): void | Promise<void> {
+  const decision = limiter.take(key, cost);
+  // The in-memory limiter decides at once: no promise for every send (only the shared store's answer is awaited).
+  if (decision instanceof Promise) return decision.then((shared) => refuseUnless(shared, what));
+  refuseUnless(decision, what);
+}
+
+function refuseUnless({ ok, retryAfterMs }: Decision, what: string): void {
   if (!ok) rateLimited(what, retryAfterMs);
 }
 

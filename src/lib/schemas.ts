@@ -31,6 +31,17 @@ export const NUL_MESSAGE = "Null characters are not allowed.";
  * null. PostgreSQL's text cannot hold NUL (SQLite's can): refused for every field on both, as Django's forms refuse it.
  */
 export function fieldWithNul(value: unknown): string | null {
+  // The usual body, an object of strings and numbers (every /ws operation): no work list. Last field first, as below.
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Blob)) {
+    const keys = Object.keys(value);
+    let i = keys.length - 1;
+    for (; i >= 0; i--) {
+      const entry = (value as Record<string, unknown>)[keys[i]!];
+      if (typeof entry === "string" && entry.includes("\u0000")) return keys[i]!;
+      if (typeof entry === "object" && entry !== null) break;
+    }
+    if (i < 0) return null;
+  }
   const pending: [unknown, string][] = [[value, ""]];
   while (pending.length) {
     const [item, field] = pending.pop()!;

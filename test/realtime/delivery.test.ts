@@ -1,7 +1,7 @@
 // The gateway delivers every message once, in order, to every connected member, whatever sent it.
 import { describe, expect, test } from "bun:test";
 import { listen, registerUser } from "../helpers";
-import { connect as connectTo, createdWith, type TestSocket } from "../ws-helpers";
+import { connect as connectTo, createdWith, nextFrames, type TestSocket } from "../ws-helpers";
 
 const countCreated = (socket: TestSocket, text: string) => socket.frames.filter(createdWith(text)).length;
 
@@ -90,6 +90,24 @@ describe("delivery", async () => {
     await socket.next((f) => f.type === "ack" && f.ref === 3);
     expect(countCreated(socket, "once")).toBe(1);
     await socket.close();
+  });
+
+  test("a burst of sends from two sockets: each socket gets one ack per send, in the order sent, each after its commit", async () => {
+    const sockets = [await connect(bob!.access), await connect(carol!.access)];
+    // Sent back to back: the sends share group commits, and their acks go out together (hub.answerSoon).
+    for (let i = 0; i < 8; i++)
+      for (const [n, socket] of sockets.entries()) socket.send({ type: "message.send", conversation_id: group.id, message: `burst ${n}.${i}`, ref: i });
+    for (const [n, socket] of sockets.entries()) {
+      const acks = await nextFrames(socket, "ack", 8);
+      expect(acks.map((ack) => ack.ref)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(acks.map((ack) => ack.data.message)).toEqual(acks.map((_, i) => `burst ${n}.${i}`));
+      const ids = acks.map((ack) => ack.data.id as number);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      const rows = await server.parley.ctx.db.selectFrom("messages").select(["id", "body"]).where("id", "in", ids).orderBy("id").execute();
+      expect(rows.map((row) => row.body)).toEqual(acks.map((ack) => ack.data.message));
+      expect(socket.frames.filter((f) => f.type === "ack")).toHaveLength(8);
+    }
+    await Promise.all(sockets.map((s) => s.close()));
   });
 
   test("membership changes move live sockets: a new group's members hear it at once, a leaver hears nothing more", async () => {

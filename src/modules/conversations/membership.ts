@@ -7,12 +7,17 @@ import * as repo from "./repository";
 import { mayManage } from "./roles";
 
 /** The conversation and the caller's role in it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<Membership> {
+export function requireMembership(ctx: AppContext, conversationId: number, userId: number): Promise<Membership> {
+  const cached = cachedMembership(ctx, conversationId, userId);
+  return cached ? Promise.resolve(cached) : readMembership(ctx, conversationId, userId);
+}
+
+// Other nodes' membership changes reach this one through Redis: while that link is not up, read every time.
+const cachedMembership = (ctx: AppContext, conversationId: number, userId: number) =>
+  !ctx.config.redisUrl || ctx.transport?.connected === true ? ctx.memberships.get(conversationId, userId) : undefined;
+
+async function readMembership(ctx: AppContext, conversationId: number, userId: number): Promise<Membership> {
   const cache = ctx.memberships;
-  // Other nodes' membership changes reach this one through Redis: while that link is not up, read every time.
-  const trusted = !ctx.config.redisUrl || ctx.transport?.connected === true;
-  const cached = trusted ? cache.get(conversationId, userId) : undefined;
-  if (cached) return cached;
   const version = cache.version;
   const row = await cache.readOnce(conversationId, userId, () => repo.findForMember(ctx.reader, userId, conversationId));
   if (!row) notFound("Conversation not found.");
@@ -24,8 +29,10 @@ export async function requireMembership(ctx: AppContext, conversationId: number,
 }
 
 /** The conversation, if `userId` is a member of it: unknown → 404, not a member → 403 (nothing of it revealed). */
-export async function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
-  return (await requireMembership(ctx, conversationId, userId)).conversation;
+export function requireMember(ctx: AppContext, conversationId: number, userId: number): Promise<ConversationRow> {
+  // A cached membership (every send but the first) costs no async frame: this runs for every message.
+  const cached = cachedMembership(ctx, conversationId, userId);
+  return cached ? Promise.resolve(cached.conversation) : readMembership(ctx, conversationId, userId).then((membership) => membership.conversation);
 }
 
 /** Moderators of a conversation: a group's owners and admins; in a direct conversation, both sides. */

@@ -8,6 +8,7 @@ const MENTION = /(?<![\p{L}\p{N}_.@+-])@([\p{L}\p{N}_.@+-]{1,150})/gu;
 
 /** The usernames written as @mentions, with sentence punctuation ("@bob.", "@bob...") also tried without it. */
 function mentionedNames(text: string): string[] {
+  if (!text.includes("@")) return []; // most messages: no regular expression run, nothing allocated
   const names = new Set<string>();
   for (const [, name] of text.matchAll(MENTION)) {
     names.add(usernameKey(name!));
@@ -18,8 +19,8 @@ function mentionedNames(text: string): string[] {
 }
 
 /** The members of the conversation that `text` mentions, by id (never the author). */
-export async function resolveMentions(db: Db, conversationId: number, authorId: number, text: string): Promise<number[]> {
+export function resolveMentions(db: Db, conversationId: number, authorId: number, text: string): Promise<number[]> {
   const names = mentionedNames(text);
-  if (names.length === 0) return [];
+  if (names.length === 0) return Promise.resolve([]);
   return membersNamed(db, conversationId, names.slice(0, 100), authorId);
 }

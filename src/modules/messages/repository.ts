@@ -153,7 +153,13 @@ const insertMessageRow = prepared(
  * taken ahead, held back to go with the batch's other rows (see Pipeline).
  */
 export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" | "pipeline">, row: NewMessage): Promise<number> {
-  const values = [
+  if (pipeline) {
+    const id = await pipeline.nextMessageId();
+    pipeline.insertLater("messages", { id, ...row });
+    return id;
+  }
+  const [inserted] = await insertMessageRow.run(
+    writer,
     row.conversation_id,
     row.sender_id,
     row.body,
@@ -164,13 +170,8 @@ export async function insertMessage({ writer, pipeline }: Pick<JobTx, "writer" |
     row.mentions,
     row.via_webhook,
     row.display_name,
-  ] as const;
-  if (pipeline) {
-    const id = await pipeline.nextMessageId();
-    pipeline.insertLater("messages", { id, ...row });
-    return id;
-  }
-  return (await insertMessageRow.run(writer, ...values))[0]!.id;
+  );
+  return inserted!.id;
 }
 
 // Writes and reads inside a write transaction (the group commit's `tx.db`).

@@ -37,6 +37,12 @@ async function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body:
   return conversation;
 }
 
+/** The conversation a send goes to, without an async frame for the usual send (to the path's conversation). */
+function sendTargetOf(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<ConversationRow> {
+  const addressed = (body.receiver_user ?? "") !== "" || (body.receiver_group ?? "") !== "";
+  return addressed ? sendTarget(ctx, user, pathId, body) : requireMember(ctx, pathId, user.id);
+}
+
 export interface SendResult {
   message: MessageView;
   /** The message as JSON text: serialized once, for the event, the ack and the REST answer. */
@@ -70,7 +76,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   if (file && file.size > ctx.config.maxUploadBytes) payloadTooLarge(`The file is larger than the limit of ${ctx.config.maxUploadBytes} bytes.`);
   if (file && file.size === 0) invalidField("file", "The submitted file is empty.");
 
-  const conversation = await sendTarget(ctx, user, pathId, body);
+  const conversation = await sendTargetOf(ctx, user, pathId, body);
   if (body.client_id) {
     const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
     if (earlier) return replayed(toMessageView(earlier, conversation, ctx.fileUrls));

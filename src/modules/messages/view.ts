@@ -15,11 +15,11 @@ export function reactionViews(reactions: StoredReactions, viewerId: number | nul
   return Object.entries(reactions).map(([emoji, users]) => ({ emoji, count: users.length, me: viewerId !== null && users.includes(viewerId), users }));
 }
 
-/** Who a message went to, in the original's terms: the other side of a direct conversation, or the group. */
-function receivers(conversation: Pick<ConversationRow, "id" | "kind" | "direct_key">, senderId: number) {
-  if (conversation.kind === "group") return { receiver_user: null, receiver_group: conversation.id };
+/** Who a message went to, in the original's terms: the other side of a direct conversation (null for a group). */
+function receiverUser(conversation: Pick<ConversationRow, "kind" | "direct_key">, senderId: number): number | null {
+  if (conversation.kind === "group") return null;
   const [a, b] = conversation.direct_key!.split(":").map(Number) as [number, number];
-  return { receiver_user: senderId === a ? b : a, receiver_group: null };
+  return senderId === a ? b : a;
 }
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -42,7 +42,8 @@ export function toMessageView(
     sender_is_bot: !!record.sender_is_bot,
     sender_display_name: record.display_name,
     via_webhook: !!record.via_webhook,
-    ...receivers(conversation, record.sender_id),
+    receiver_user: receiverUser(conversation, record.sender_id),
+    receiver_group: conversation.kind === "group" ? conversation.id : null,
     message: record.body,
     file: record.file_id === null || expired ? null : urls.sign(record.file_id, now),
     attachment:

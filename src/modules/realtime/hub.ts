@@ -69,6 +69,8 @@ export class Hub {
   delivered = 0;
   /** Events delivered from the log because their publish never came (another node's, without Redis). */
   filledFromLog = 0;
+  /** Answers waiting for the end of this turn's microtasks, per socket, in the order given (see answerSoon). */
+  private readonly answers = new Map<Socket, string[]>();
 
   constructor(private readonly log: Logger) {}
 
@@ -163,14 +165,15 @@ export class Hub {
 
   /** Publishes the next event in seq order, and keeps it among the recent ones. */
   private advance(event: LoggedEvent) {
-    this.recent.push({ after: this.lastPublished, event });
+    // Without its data (publishedAfter's readers replay frames): a send's view need not outlive its delivery.
+    this.recent.push({ after: this.lastPublished, event: { ...event, data: null } });
     if (this.recent.length > 2 * RECENT_EVENTS) this.recent.splice(0, RECENT_EVENTS);
     this.lastPublished = event.seq;
     this.deliver(event);
   }
 
   /**
-   * Every event published after `after`, in order, if this node still holds them all in memory; null when it cannot
+   * Every event published after `after`, in order (without its data: `data` is null), if this node still holds them all in memory; null when it cannot
    * be sure (too long ago, or lastPublished moved without publishing: a hole skipped, an import) — read the log then.
    * For a socket that read the log up to `after`: what was published while it read, without another read.
    */
@@ -209,6 +212,30 @@ export class Hub {
         const message = event.data as { message: string; sender_username: string };
         server.publish(legacy, JSON.stringify({ message: message.message, sender: message.sender_username }));
       }
+    }
+  }
+
+  /**
+   * Sends `frame` to `socket` once the current microtasks have run, with the other answers given meanwhile: a group
+   * commit settles its sends together, and each socket then gets its acks in one write (a cork) instead of a system
+   * call each, which cost about as much as the rest of a send's delivery. The order of one socket's answers is kept.
+   */
+  answerSoon(socket: Socket, frame: string) {
+    const queued = this.answers.get(socket);
+    if (queued) return void queued.push(frame);
+    if (this.answers.size === 0) queueMicrotask(() => this.sendAnswers());
+    this.answers.set(socket, [frame]);
+  }
+
+  private sendAnswers() {
+    const answers = [...this.answers];
+    this.answers.clear(); // first: a send that throws must not leave later answers waiting for a flush never scheduled
+    for (const [socket, frames] of answers) {
+      if (frames.length === 1) socket.send(frames[0]!);
+      else
+        socket.cork(() => {
+          for (const frame of frames) socket.send(frame);
+        });
     }
   }
 

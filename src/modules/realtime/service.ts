@@ -207,8 +207,8 @@ export async function handleOperation(ctx: AppContext, socket: Socket, op: Opera
           client_id: checked.client_id,
           reply_to: checked.reply_to ?? undefined,
         });
-        // As reply() would write it, around the message's JSON text made once for its event.
-        return void socket.send(`{"type":"ack","data":${json}${ref === undefined ? "" : `,"ref":${JSON.stringify(ref)}`}}`);
+        // As reply() would write it, around the message's JSON text made once for its event; with the batch's other acks.
+        return ctx.hub.answerSoon(socket, `{"type":"ack","data":${json}${ref === undefined ? "" : `,"ref":${JSON.stringify(ref)}`}}`);
       }
       case "typing": {
         const id = checked.conversation_id;
