@@ -8,9 +8,12 @@ declare const self: Worker;
 
 let database: Database | undefined;
 let timer: ReturnType<typeof setInterval> | undefined;
-/** The data_version at the last checkpoint, and whether that checkpoint moved the whole log. */
+/** The data_version at the last checkpoint, whether that checkpoint moved the whole log, what the last report said. */
 let seen = -1;
+let posted = -1;
 let whole = true;
+/** A log of this many frames is started over once wholly checkpointed. */
+let restartFrames = Infinity;
 
 function checkpoint(db: Database) {
   try {
@@ -20,10 +23,16 @@ function checkpoint(db: Database) {
     // PASSIVE takes no lock a writer waits on: it copies what no reader still needs, the rest at a later call.
     const report = db.query<CheckpointReport & { busy: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").all()[0]!;
     if (report.busy) return; // another checkpoint ran (the writer's own, after a delete: db/wal.ts)
-    const again = version === seen;
+    const news = version !== seen || report.checkpointed !== posted;
     seen = version;
     whole = report.checkpointed === report.log;
-    if (!again) self.postMessage({ log: report.log, checkpointed: report.checkpointed } satisfies CheckpointerReply);
+    // A commit starts a wholly checkpointed log over by itself, unless a reader is in the log just then (readers
+    // always are, under load); RESTART makes sure, at once after the whole checkpoint: nothing is left to copy, so
+    // it holds the write lock for microseconds, and it never waits (busy_timeout 0): busy, it is tried next time.
+    if (whole && report.log >= restartFrames) whole = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(RESTART)").all()[0]!.busy === 0;
+    if (!news) return;
+    posted = report.checkpointed;
+    self.postMessage({ log: report.log, checkpointed: report.checkpointed } satisfies CheckpointerReply);
   } catch (error) {
     self.postMessage({ error: String(error) } satisfies CheckpointerReply);
   }
@@ -36,7 +45,8 @@ self.onmessage = ({ data }: MessageEvent<CheckpointerRequest>) => {
     process.exit(0); // in a worker: this worker only
   }
   database = new Database(data.path, { strict: true });
-  database.run("PRAGMA busy_timeout = 5000");
+  database.run("PRAGMA busy_timeout = 0"); // never waits for the writer or a reader: a busy checkpoint is tried next time
+  restartFrames = data.restartBytes / database.query<{ page_size: number }, []>("PRAGMA page_size").all()[0]!.page_size;
   const db = database;
   timer = setInterval(() => checkpoint(db), data.intervalMs);
 };

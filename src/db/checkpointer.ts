@@ -5,7 +5,6 @@
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import { statSync } from "node:fs";
 import type { Logger } from "../lib/log";
-import { BUSY_TIMEOUT_MS } from "./index";
 
 /** What the worker reports after a checkpoint that moved frames (PRAGMA wal_checkpoint's row). */
 export interface CheckpointReport {
@@ -16,18 +15,21 @@ export interface CheckpointReport {
 }
 
 /** Sent to the worker: where the database is and how often to checkpoint, or that it must close and exit. */
-export type CheckpointerRequest = { path: string; intervalMs: number } | { close: true };
+export type CheckpointerRequest = { path: string; intervalMs: number; restartBytes: number } | { close: true };
 export type CheckpointerReply = CheckpointReport | { error: string };
 
 export interface CheckpointerOptions {
   /** The worker's entrypoint (in the compiled binary, its name there: see app.ts). */
   entry: string | URL;
   log: Logger;
-  /** How often the worker checkpoints what the log holds. */
+  /**
+   * How often the worker checkpoints what the log holds. Not more often: the commit after each checkpoint starts the
+   * log over, and writing a new log's header syncs it (on the event loop).
+   */
   intervalMs?: number;
   /** How often the event loop looks at the log's size (one stat). */
   watchMs?: number;
-  /** When a commit starts a wholly checkpointed log over, the file is cut to this size (journal_size_limit). */
+  /** A wholly checkpointed log longer than this is started over, and the file cut to this size (journal_size_limit). */
   rewindBytes?: number;
   /** A log larger than this means the worker falls behind (or failed): the writer checkpoints at its commits again. */
   fallbackBytes?: number;
@@ -48,7 +50,6 @@ export class WalCheckpointer {
   private waiters: Array<(report: CheckpointReport) => void> = [];
   private closed = false;
   private readonly walPath: string;
-  private readonly pageSize: number;
   private readonly settings: Required<Omit<CheckpointerOptions, "entry" | "log">>;
 
   constructor(
@@ -57,8 +58,7 @@ export class WalCheckpointer {
     private readonly options: CheckpointerOptions,
   ) {
     this.walPath = `${path}-wal`;
-    this.settings = { intervalMs: 200, watchMs: 250, rewindBytes: 16 * 1024 ** 2, fallbackBytes: 256 * 1024 ** 2, ...options };
-    this.pageSize = writer.query<{ page_size: number }, []>("PRAGMA page_size").get()!.page_size;
+    this.settings = { intervalMs: 1_000, watchMs: 250, rewindBytes: 16 * 1024 ** 2, fallbackBytes: 256 * 1024 ** 2, ...options };
     writer.run("PRAGMA wal_autocheckpoint = 0");
     // Once the worker has checkpointed all of it, the next commit starts the log over; this keeps the file small then.
     writer.run(`PRAGMA journal_size_limit = ${this.settings.rewindBytes}`);
@@ -109,7 +109,6 @@ export class WalCheckpointer {
     worker.onmessage = ({ data }: MessageEvent<CheckpointerReply>) => {
       if ("error" in data) return this.options.log.warn("checkpoint failed", { error: data.error });
       this.checkpoints++;
-      if (data.checkpointed === data.log && data.log * this.pageSize > this.settings.rewindBytes) this.restart();
       for (const resolve of this.waiters.splice(0)) resolve(data);
     };
     worker.onerror = (event) => {
@@ -117,22 +116,7 @@ export class WalCheckpointer {
       worker.terminate();
     };
     (worker as Worker & { unref(): void }).unref();
-    worker.postMessage({ path: this.path, intervalMs: this.settings.intervalMs } satisfies CheckpointerRequest);
-  }
-
-  /**
-   * A commit starts a wholly checkpointed log over by itself, unless a reader is in the log just then (it does not
-   * wait); this makes sure. Nothing is left to copy, so it takes microseconds; it never waits either (busy_timeout 0),
-   * and inside a group commit's transaction it fails: the next whole checkpoint tries again.
-   */
-  private restart(): void {
-    try {
-      this.writer.run("PRAGMA busy_timeout = 0");
-      this.writer.query("PRAGMA wal_checkpoint(RESTART)").all();
-    } catch {
-    } finally {
-      this.writer.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
+    worker.postMessage({ path: this.path, intervalMs: this.settings.intervalMs, restartBytes: this.settings.rewindBytes } satisfies CheckpointerRequest);
   }
 
   /** Stops watching and lets the worker finish its checkpoint, close its connection and exit; resolves once it has. */
