@@ -183,7 +183,7 @@ describe("usage", () => {
 });
 
 describe("serve", () => {
-  test("checkpoints the write-ahead log from its checkpoint worker (in the binary: its third entrypoint)", async () => {
+  test.skipIf(onPostgres)("checkpoints the write-ahead log from its checkpoint worker (in the binary: its third entrypoint)", async () => {
     const server = await serve(tempDir());
     try {
       const api = httpClient(server.url);
