@@ -30,7 +30,7 @@ function checkpoint(db: Database) {
     // always are, under load); RESTART makes sure, at once after the whole checkpoint: nothing is left to copy, so
     // it holds the write lock for microseconds, and it never waits (busy_timeout 0): busy, it is tried next time.
     if (whole && report.log >= restartFrames) whole = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(RESTART)").all()[0]!.busy === 0;
-    if (!news) return;
+    if (!news || report.log === 0) return; // nothing moved (an empty log after a restart)
     posted = report.checkpointed;
     self.postMessage({ log: report.log, checkpointed: report.checkpointed } satisfies CheckpointerReply);
   } catch (error) {

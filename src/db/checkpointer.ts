@@ -49,6 +49,8 @@ export class WalCheckpointer {
   private readonly watch: ReturnType<typeof setInterval>;
   private waiters: Array<(report: CheckpointReport) => void> = [];
   private closed = false;
+  /** The last checkpoint's error, said once while it repeats (a full disk). */
+  private lastError: string | null = null;
   private readonly walPath: string;
   private readonly settings: Required<Omit<CheckpointerOptions, "entry" | "log">>;
 
@@ -102,17 +104,28 @@ export class WalCheckpointer {
     this.worker = worker;
     this.exited = new Promise((resolve) =>
       worker.addEventListener("close", () => {
-        if (this.worker === worker) this.worker = null; // a failed worker is started again at the next look
+        if (this.worker === worker) this.worker = null;
         resolve();
       }),
     );
     worker.onmessage = ({ data }: MessageEvent<CheckpointerReply>) => {
-      if ("error" in data) return this.options.log.warn("checkpoint failed", { error: data.error });
+      if ("error" in data) {
+        if (data.error !== this.lastError) this.options.log.warn("checkpoint failed; trying again every interval", { error: data.error });
+        this.lastError = data.error;
+        return;
+      }
+      this.lastError = null;
       this.checkpoints++;
       for (const resolve of this.waiters.splice(0)) resolve(data);
     };
     worker.onerror = (event) => {
-      this.options.log.error("checkpoint worker failed", { error: event.message });
+      // Not started again (a worker that cannot load would fail every time): the writer checkpoints, as by default.
+      this.options.log.error("checkpoint worker failed; the writer checkpoints at its commits from now on", { error: event.message });
+      this.closed = true;
+      clearInterval(this.watch);
+      try {
+        this.writer.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+      } catch {} // closed meanwhile: nothing left to checkpoint
       worker.terminate();
     };
     (worker as Worker & { unref(): void }).unref();

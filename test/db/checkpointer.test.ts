@@ -1,7 +1,8 @@
 // SQLite's write-ahead log is checkpointed by a worker thread, never by the writer on the event loop: the log stays
 // bounded under writes, the writer takes over when the worker falls behind, and closing the server stops the worker.
 import { describe, expect, test } from "bun:test";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { databasePath, openDatabase } from "../../src/db";
 import { WalCheckpointer } from "../../src/db/checkpointer";
 import { createLogger } from "../../src/lib/log";
@@ -80,6 +81,27 @@ describe.skipIf(onPostgres)("the checkpoint worker", () => {
       look();
       expect(checkpointer.fallback).toBe(false);
       expect(autocheckpoint(sqlite)).toBe(0);
+    } finally {
+      await checkpointer.stop();
+      await handle.close();
+    }
+  });
+
+  test("that cannot start leaves checkpoints to the writer, as SQLite does by default", async () => {
+    const { dataDir, handle, sqlite, write } = database();
+    const broken = join(tempDir(), "broken-worker.ts");
+    writeFileSync(broken, 'throw new Error("cannot load");\n');
+    const checkpointer = new WalCheckpointer(sqlite, databasePath(dataDir), { entry: broken, log, watchMs: 3_600_000 });
+    const internals = checkpointer as unknown as { look(): void; exited: Promise<void> };
+    try {
+      write(64 * KIB);
+      internals.look();
+      expect(checkpointer.running).toBe(true);
+      await internals.exited;
+      expect(checkpointer.running).toBe(false);
+      expect(autocheckpoint(sqlite)).toBe(1000);
+      internals.look(); // not started again
+      expect(checkpointer.running).toBe(false);
     } finally {
       await checkpointer.stop();
       await handle.close();
