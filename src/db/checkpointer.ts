@@ -102,9 +102,11 @@ export class WalCheckpointer {
   private start(): void {
     const worker = new Worker(this.options.entry);
     this.worker = worker;
+    let failure: string | undefined;
     this.exited = new Promise((resolve) =>
       worker.addEventListener("close", () => {
         if (this.worker === worker) this.worker = null;
+        if (!this.closed) this.takeBack(failure ?? "exited");
         resolve();
       }),
     );
@@ -119,17 +121,21 @@ export class WalCheckpointer {
       for (const resolve of this.waiters.splice(0)) resolve(data);
     };
     worker.onerror = (event) => {
-      // Not started again (a worker that cannot load would fail every time): the writer checkpoints, as by default.
-      this.options.log.error("checkpoint worker failed; the writer checkpoints at its commits from now on", { error: event.message });
-      this.closed = true;
-      clearInterval(this.watch);
-      try {
-        this.writer.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
-      } catch {} // closed meanwhile: nothing left to checkpoint
+      failure = event.message;
       worker.terminate();
     };
     (worker as Worker & { unref(): void }).unref();
     worker.postMessage({ path: this.path, intervalMs: this.settings.intervalMs, restartBytes: this.settings.rewindBytes } satisfies CheckpointerRequest);
+  }
+
+  /** The worker ended unasked: not started again (one that cannot load would fail every time), the writer checkpoints. */
+  private takeBack(error: string): void {
+    this.options.log.error("checkpoint worker failed; the writer checkpoints at its commits from now on", { error });
+    this.closed = true;
+    clearInterval(this.watch);
+    try {
+      this.writer.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+    } catch {} // closed meanwhile: nothing left to checkpoint
   }
 
   /** Stops watching and lets the worker finish its checkpoint, close its connection and exit; resolves once it has. */
