@@ -195,6 +195,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const checkpointer = database.sqlite
     ? new WalCheckpointer(database.sqlite, databasePath(config.dataDir), {
         entry: Bun.main.startsWith("/$bunfs/") ? "./checkpoint-worker.ts" : new URL("./checkpoint-worker.ts", import.meta.url),
+        db: database.db,
         log,
       })
     : null;

@@ -12,8 +12,6 @@ let timer: ReturnType<typeof setInterval> | undefined;
 let seen = -1;
 let posted = -1;
 let whole = true;
-/** A log of this many frames is started over once wholly checkpointed. */
-let restartFrames = Infinity;
 
 function checkpoint(db: Database) {
   try {
@@ -26,10 +24,6 @@ function checkpoint(db: Database) {
     const news = version !== seen || report.checkpointed !== posted;
     seen = version;
     whole = report.checkpointed === report.log;
-    // A commit starts a wholly checkpointed log over by itself, unless a reader is in the log just then (readers
-    // always are, under load); RESTART makes sure, at once after the whole checkpoint: nothing is left to copy, so
-    // it holds the write lock for microseconds, and it never waits (busy_timeout 0): busy, it is tried next time.
-    if (whole && report.log >= restartFrames) whole = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(RESTART)").all()[0]!.busy === 0;
     if (!news || report.log === 0) return; // nothing moved (an empty log after a restart)
     posted = report.checkpointed;
     self.postMessage({ log: report.log, checkpointed: report.checkpointed } satisfies CheckpointerReply);
@@ -45,8 +39,7 @@ self.onmessage = ({ data }: MessageEvent<CheckpointerRequest>) => {
     process.exit(0); // in a worker: this worker only
   }
   database = new Database(data.path, { strict: true });
-  database.run("PRAGMA busy_timeout = 0"); // never waits for the writer or a reader: a busy checkpoint is tried next time
-  restartFrames = data.restartBytes / database.query<{ page_size: number }, []>("PRAGMA page_size").all()[0]!.page_size;
+  database.run("PRAGMA busy_timeout = 5000");
   const db = database;
   timer = setInterval(() => checkpoint(db), data.intervalMs);
 };

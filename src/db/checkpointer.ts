@@ -5,6 +5,7 @@
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import { statSync } from "node:fs";
 import type { Logger } from "../lib/log";
+import { BUSY_TIMEOUT_MS, type Db } from "./index";
 
 /** What the worker reports after a checkpoint that moved frames (PRAGMA wal_checkpoint's row). */
 export interface CheckpointReport {
@@ -15,10 +16,12 @@ export interface CheckpointReport {
 }
 
 /** Sent to the worker: where the database is and how often to checkpoint, or that it must close and exit. */
-export type CheckpointerRequest = { path: string; intervalMs: number; restartBytes: number } | { close: true };
+export type CheckpointerRequest = { path: string; intervalMs: number } | { close: true };
 export type CheckpointerReply = CheckpointReport | { error: string };
 
 export interface CheckpointerOptions {
+  /** The writer's Kysely handle: its connection is taken between transactions to restart the log. */
+  db: Db;
   /** The worker's entrypoint (in the compiled binary, its name there: see app.ts). */
   entry: string | URL;
   log: Logger;
@@ -29,7 +32,7 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** How often the event loop looks at the log's size (one stat). */
   watchMs?: number;
-  /** A wholly checkpointed log longer than this is started over, and the file cut to this size (journal_size_limit). */
+  /** When a commit starts a wholly checkpointed log over, the file is cut to this size (journal_size_limit). */
   rewindBytes?: number;
   /** A log larger than this means the worker falls behind (or failed): the writer checkpoints at its commits again. */
   fallbackBytes?: number;
@@ -52,7 +55,7 @@ export class WalCheckpointer {
   /** The last checkpoint's error, said once while it repeats (a full disk). */
   private lastError: string | null = null;
   private readonly walPath: string;
-  private readonly settings: Required<Omit<CheckpointerOptions, "entry" | "log">>;
+  private readonly settings: Required<Omit<CheckpointerOptions, "entry" | "log" | "db">>;
 
   constructor(
     private readonly writer: SqliteDatabase,
@@ -60,7 +63,7 @@ export class WalCheckpointer {
     private readonly options: CheckpointerOptions,
   ) {
     this.walPath = `${path}-wal`;
-    this.settings = { intervalMs: 1_000, watchMs: 250, rewindBytes: 16 * 1024 ** 2, fallbackBytes: 256 * 1024 ** 2, ...options };
+    this.settings = { intervalMs: 1_000, watchMs: 250, rewindBytes: 16 * 1024 ** 2, fallbackBytes: 64 * 1024 ** 2, ...options };
     writer.run("PRAGMA wal_autocheckpoint = 0");
     // Once the worker has checkpointed all of it, the next commit starts the log over; this keeps the file small then.
     writer.run(`PRAGMA journal_size_limit = ${this.settings.rewindBytes}`);
@@ -118,6 +121,7 @@ export class WalCheckpointer {
       }
       this.lastError = null;
       this.checkpoints++;
+      if (data.checkpointed === data.log && this.walBytes() > this.settings.rewindBytes) void this.restart();
       for (const resolve of this.waiters.splice(0)) resolve(data);
     };
     worker.onerror = (event) => {
@@ -125,7 +129,27 @@ export class WalCheckpointer {
       worker.terminate();
     };
     (worker as Worker & { unref(): void }).unref();
-    worker.postMessage({ path: this.path, intervalMs: this.settings.intervalMs, restartBytes: this.settings.rewindBytes } satisfies CheckpointerRequest);
+    worker.postMessage({ path: this.path, intervalMs: this.settings.intervalMs } satisfies CheckpointerRequest);
+  }
+
+  /**
+   * A commit starts a wholly checkpointed log over by itself, unless a reader is in the log just then; when the file
+   * shows that this keeps failing, the writer restarts it (on its own connection: a RESTART by another one would turn
+   * a group commit's read snapshot stale, and its write would fail "database is locked"). Between two transactions,
+   * never waiting (busy_timeout 0): with readers still in the log it is tried again at the next whole checkpoint.
+   */
+  private async restart(): Promise<void> {
+    await this.options.db
+      .connection()
+      .execute(async () => {
+        this.writer.run("PRAGMA busy_timeout = 0");
+        try {
+          this.writer.query("PRAGMA wal_checkpoint(RESTART)").all();
+        } finally {
+          this.writer.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        }
+      })
+      .catch(() => undefined); // closing: nothing left to restart
   }
 
   /** The worker ended unasked: not started again (one that cannot load would fail every time), the writer checkpoints. */

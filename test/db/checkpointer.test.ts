@@ -34,7 +34,14 @@ const autocheckpoint = (sqlite: import("bun:sqlite").Database) =>
 describe.skipIf(onPostgres)("the checkpoint worker", () => {
   test("keeps the log bounded while 16 MiB are written and the writer never checkpoints", async () => {
     const { dataDir, handle, sqlite, write } = database();
-    const checkpointer = new WalCheckpointer(sqlite, databasePath(dataDir), { entry: ENTRY, log, intervalMs: 50, watchMs: 5, rewindBytes: 256 * KIB });
+    const checkpointer = new WalCheckpointer(sqlite, databasePath(dataDir), {
+      entry: ENTRY,
+      db: handle.db,
+      log,
+      intervalMs: 50,
+      watchMs: 5,
+      rewindBytes: 256 * KIB,
+    });
     try {
       expect(autocheckpoint(sqlite)).toBe(0);
       let largest = 0;
@@ -62,6 +69,7 @@ describe.skipIf(onPostgres)("the checkpoint worker", () => {
     // A worker that never gets to checkpoint (as on a starved core), and looks taken by hand.
     const checkpointer = new WalCheckpointer(sqlite, databasePath(dataDir), {
       entry: ENTRY,
+      db: handle.db,
       log,
       intervalMs: 3_600_000,
       watchMs: 3_600_000,
@@ -91,7 +99,7 @@ describe.skipIf(onPostgres)("the checkpoint worker", () => {
     const { dataDir, handle, sqlite, write } = database();
     const broken = join(tempDir(), "broken-worker.ts");
     writeFileSync(broken, 'throw new Error("cannot load");\n');
-    const checkpointer = new WalCheckpointer(sqlite, databasePath(dataDir), { entry: broken, log, watchMs: 3_600_000 });
+    const checkpointer = new WalCheckpointer(sqlite, databasePath(dataDir), { entry: broken, db: handle.db, log, watchMs: 3_600_000 });
     const internals = checkpointer as unknown as { look(): void; exited: Promise<void> };
     try {
       write(64 * KIB);
