@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
 import { databasePath, isMigrated, migrateToLatest, openConfiguredDatabase, type DatabaseHandle } from "./db";
+import { WalCheckpointer } from "./db/checkpointer";
 import { GroupCommitter } from "./core/commit";
 import { newestSeq, readLoggedEvents } from "./core/events";
 import { errorHandling } from "./lib/http";
@@ -61,6 +62,8 @@ export interface Parley {
   app: ReturnType<typeof buildRoutes>;
   ctx: AppContext;
   database: DatabaseHandle;
+  /** SQLite: checkpoints the write-ahead log in a worker thread (db/checkpointer.ts). */
+  checkpointer: WalCheckpointer | null;
   /** Starts the in-process background jobs (expired files, revoked tokens); close() stops them. */
   startJobs(): void;
   /** Stops background jobs and closes the database. */
@@ -189,6 +192,13 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       throw new Error(`PostgreSQL at ${postgresWhere(config.databaseUrl)} (PARLEY_DATABASE_URL): ${(error as Error).message}`, { cause: error });
     throw error;
   }
+  const checkpointer = database.sqlite
+    ? new WalCheckpointer(database.sqlite, databasePath(config.dataDir), {
+        entry: Bun.main.startsWith("/$bunfs/") ? "./checkpoint-worker.ts" : new URL("./checkpoint-worker.ts", import.meta.url),
+        db: database.db,
+        log,
+      })
+    : null;
   const hub = new Hub(log);
   const metrics = new Metrics();
   const diskSpace = new DiskSpace(config.dataDir, log);
@@ -255,6 +265,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     clientIp: clientIpSource(config.trustProxy),
   };
   const stopLoopMonitor = registerReadings(ctx);
+  if (checkpointer) {
+    ctx.metrics.reading("parley_wal_checkpoints_total", "Checkpoints the checkpoint worker ran (SQLite).", "counter", () => checkpointer.checkpoints);
+    ctx.metrics.reading("parley_wal_bytes", "Size of SQLite's write-ahead log file.", "gauge", () => checkpointer.walBytes());
+  }
   afterDelivery(ctx);
   // Every change to a user's sign-in closes their sockets on every node (hub.disconnectUser): their checked tokens go too.
   ctx.hub.onSignal((signal) => signal.kind === "disconnect" && ctx.callers.forget(signal.user_id));
@@ -266,6 +280,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     app,
     ctx,
     database,
+    checkpointer,
     startJobs() {
       stopJobs ??= startHousekeeping(ctx);
     },
@@ -275,6 +290,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       stopLoopMonitor();
       await stopJobs?.();
       faults.database.stop();
+      await checkpointer?.stop();
       await database.close();
     },
   };

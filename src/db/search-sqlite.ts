@@ -183,19 +183,20 @@ export async function mergeSearchIndexInSteps(db: Kysely<any>, on = true): Promi
   }
 }
 
+/** How many indexes mergeSearchIndexStep takes turns on. */
+export const SEARCH_INDEXES = MERGED.length;
+
 /**
- * One bounded step of merging the indexes' segments, in the caller's transaction; returns whether work remains.
+ * One bounded step of merging one index's segments (the `index`-th of SEARCH_INDEXES), in the caller's transaction;
+ * returns whether that index has more to merge. One index a step: four in one transaction held the writer 10-25 ms.
  * A positive 'merge' works only on a level holding 16 or more segments (usermerge), so the segment count stays bounded.
  */
-export function mergeSearchIndexStep(writer: SqliteDatabase): boolean {
+export function mergeSearchIndexStep(writer: SqliteDatabase, index: number): boolean {
+  const table = MERGED[index % MERGED.length]!;
   const changes = writer.query<{ n: number }, []>("SELECT total_changes() AS n");
-  let more = false;
-  for (const table of MERGED) {
-    const before = changes.get()!.n;
-    writer.run(`INSERT INTO ${table}(${table}, rank) VALUES ('merge', ${MERGE_PAGES})`);
-    if (changes.get()!.n - before >= 2) more = true; // FTS5's documented sign that it found work to do
-  }
-  return more;
+  const before = changes.get()!.n;
+  writer.run(`INSERT INTO ${table}(${table}, rank) VALUES ('merge', ${MERGE_PAGES})`);
+  return changes.get()!.n - before >= 2; // FTS5's documented sign that it found work to do
 }
 
 /** Whether messages wait to be indexed (on the read connection: cheap, two index lookups). */

@@ -10,6 +10,9 @@ import { BUSY_TIMEOUT_MS } from "./index";
 const MIN_INTERVAL_MS = 100;
 /** While another process reads an old snapshot (a backup), the log cannot be reset; tried again after this. */
 const RETRY_MS = 1_000;
+/** Most often what holds the log is the checkpoint worker's own checkpoint (db/checkpointer.ts), over in milliseconds. */
+const QUICK_RETRIES = 5;
+const QUICK_RETRY_MS = 20;
 
 interface Truncation {
   /** A checkpoint scheduled and not started yet: commits finished before it starts are covered by it. */
@@ -58,14 +61,19 @@ async function checkpoint(ctx: WalContext, state: Truncation): Promise<void> {
   try {
     // On Kysely's one connection, so no group commit's transaction is open meanwhile; without the busy wait, which
     // would hold the event loop for as long as another process's reader keeps its snapshot.
-    const busy = await ctx.db.connection().execute(async () => {
-      sqlite.run("PRAGMA busy_timeout = 0");
-      try {
-        return sqlite.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()?.busy === 1;
-      } finally {
-        sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      }
-    });
+    let busy = false;
+    for (let attempt = 0; attempt <= QUICK_RETRIES; attempt++) {
+      if (attempt) await new Promise((resolve) => setTimeout(resolve, QUICK_RETRY_MS));
+      busy = await ctx.db.connection().execute(async () => {
+        sqlite.run("PRAGMA busy_timeout = 0");
+        try {
+          return sqlite.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()?.busy === 1;
+        } finally {
+          sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        }
+      });
+      if (!busy) break;
+    }
     if (busy && !state.retry) {
       ctx.log.warn("the write-ahead log could not be reset (a reader holds an old snapshot); trying again", {});
       state.retry = setTimeout(() => {

@@ -5,17 +5,26 @@
 const CHECK_MS = 100;
 const GROWTH_BYTES = 16 * 1024 * 1024;
 
-/** Starts the check (of this thread's heap: a worker has its own); returns what stops it. */
-export function capHeapGrowth(growthBytes = GROWTH_BYTES): () => void {
+/** Whether this thread's heap grew by `growthBytes` since it was last found collected, and the collection. */
+export function heapGrowth(growthBytes: number): { due(): boolean; collect(): void } {
   let base = process.memoryUsage().heapTotal;
-  const timer = setInterval(() => {
-    const total = process.memoryUsage().heapTotal;
-    if (total < base) base = total;
-    else if (total - base > growthBytes) {
+  return {
+    due() {
+      const total = process.memoryUsage().heapTotal;
+      if (total < base) base = total;
+      return total - base > growthBytes;
+    },
+    collect() {
       Bun.gc(true);
       base = process.memoryUsage().heapTotal;
-    }
-  }, CHECK_MS);
+    },
+  };
+}
+
+/** Starts the check (of this thread's heap: a worker has its own); returns what stops it. */
+export function capHeapGrowth(growthBytes = GROWTH_BYTES): () => void {
+  const growth = heapGrowth(growthBytes);
+  const timer = setInterval(() => growth.due() && growth.collect(), CHECK_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -40,10 +40,14 @@ export type CloseRequest = { close: true };
 const CLOSE_GRACE_MS = 2_000;
 /** An AppError's parts, or another error's message and code (SQLITE_FULL, SQLITE_BUSY: see lib/faults.ts). */
 type SentError = { message: string; status?: number; code?: ErrorCode | string; fields?: FieldErrors };
-export type ReadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SentError };
+/** An answer (`collecting`: the worker collects its garbage next), or word that it has collected. */
+export type ReadReply =
+  | (({ id: number; ok: true; value: unknown } | { id: number; ok: false; error: SentError }) & { collecting?: boolean })
+  | { collected: true };
+type Answer = Exclude<ReadReply, { collected: true }>;
 
 /** Runs one request in a worker: the answer, or the error as the event loop rethrows it (an AppError stays one). */
-export async function answerRead(ctx: ReadContext, { id, task, args }: ReadRequest): Promise<ReadReply> {
+export async function answerRead(ctx: ReadContext, { id, task, args }: ReadRequest): Promise<Answer> {
   try {
     const known = tasks.get(task);
     if (!known) throw new Error(`unknown read task ${task}`);
@@ -62,6 +66,8 @@ interface Pending {
 interface Thread {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Collecting its garbage after its last answer: not idle, though nothing is pending. */
+  collecting: boolean;
 }
 
 /** More reads waiting than this answer 503 at once: a queue that only grows helps nobody. */
@@ -107,19 +113,22 @@ export class ReadPool {
     }).finally(() => this.waiting--);
   }
 
-  /** An idle thread, else a new one (started on first need), else the least busy. */
+  /** An idle thread, else a new one (started on first need), else the least busy (a collecting one counts as busy). */
   private pick(): Thread {
-    const idle = this.threads.find((t) => t.pending.size === 0);
+    const idle = this.threads.find((t) => t.pending.size === 0 && !t.collecting);
     if (idle) return idle;
     if (this.threads.length < this.size) return this.start();
-    return this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const load = (t: Thread) => t.pending.size + (t.collecting ? 1 : 0);
+    return this.threads.reduce((a, b) => (load(b) < load(a) ? b : a));
   }
 
   private start(): Thread {
     const worker = new Worker(this.options.entry);
-    const thread: Thread = { worker, pending: new Map() };
+    const thread: Thread = { worker, pending: new Map(), collecting: false };
     worker.postMessage(this.options.setup);
     worker.onmessage = ({ data }: MessageEvent<ReadReply>) => {
+      if ("collected" in data) return void (thread.collecting = false);
+      thread.collecting = data.collecting === true;
       const pending = thread.pending.get(data.id);
       if (!pending) return;
       thread.pending.delete(data.id);

@@ -2,7 +2,7 @@
 // users 1..members, each holding `messages` messages. Returns the group ids in order.
 import { Database } from "bun:sqlite";
 import { migrateToLatest, openDatabase } from "../../src/db";
-import { indexPendingMessages, mergeSearchIndexStep } from "../../src/db/search-sqlite";
+import { SEARCH_INDEXES, indexPendingMessages, mergeSearchIndexStep } from "../../src/db/search-sqlite";
 
 export interface FillPlan {
   users: number;
@@ -35,7 +35,7 @@ export async function fillDataDir(dataDir: string, plan: FillPlan): Promise<numb
     });
   })();
   while (indexPendingMessages(db, 100_000) > 0); // what the server's indexer would do after start
-  while (mergeSearchIndexStep(db)); // and the merges it does after that
+  for (let i = 0, idle = 0; idle < SEARCH_INDEXES; i++) idle = mergeSearchIndexStep(db, i) ? 0 : idle + 1; // and the merges it does after that
   db.close();
   return ids;
 }

@@ -183,6 +183,23 @@ describe("usage", () => {
 });
 
 describe("serve", () => {
+  test.skipIf(onPostgres)("checkpoints the write-ahead log from its checkpoint worker (in the binary: its third entrypoint)", async () => {
+    const server = await serve(tempDir());
+    try {
+      const api = httpClient(server.url);
+      const alice = await registerUser(api, "alice");
+      const bob = await registerUser(api, "bob");
+      await sendText(api, alice, await directWith(api, alice, bob), "into the log, then the database file");
+      // The worker starts at the first write and reports each checkpoint; nothing else moves this counter.
+      const checkpoints = async () => Number(/^parley_wal_checkpoints_total (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+      for (let i = 0; i < 200 && (await checkpoints()) === 0; i++) await Bun.sleep(25);
+      expect(await checkpoints()).toBeGreaterThan(0);
+      expect(server.lines.map(parse).filter((entry) => entry?.level === "error" || entry?.level === "warn")).toEqual([]);
+    } finally {
+      expect(await stop(server)).toBe(0);
+    }
+  });
+
   test("answers heavy reads from its read workers (in the binary: its second entrypoint), with each commit seen", async () => {
     const dataDir = tempDir();
     const server = await serve(dataDir, { PARLEY_READ_WORKERS: "2" });
