@@ -29,11 +29,13 @@ export function headerActions(deps: HeaderDeps, c: Conversation): Node[] {
     const value = select.value;
     notify.error.textContent = "";
     deps.prefs.setNotifyAll(c.id, value === "all");
-    if ((value === "muted") === c.muted) return;
+    // The store's conversation, not the one this header was drawn with: an update since (a read, a message) replaced it.
+    const current = () => deps.store.conversations.get(c.id) ?? c;
+    if ((value === "muted") === current().muted) return;
     try {
       const state = await deps.api.mute(c.id, value === "muted");
       const { conversation_id: _, ...fields } = state;
-      Object.assign(c, fields);
+      Object.assign(current(), fields);
       deps.store.unread.set(c.id, state.unread_count);
       deps.store.emit({ kind: "list" }); // not "conversations": redrawing the header would take the focus away
     } catch (error) {
