@@ -26,21 +26,20 @@ function optionalId(value: unknown, field: string, message = "Give a user or gro
   return id as number;
 }
 
-/** The conversation a send goes to: the body's receiver (as in the original), else the path's conversation. */
-async function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<ConversationRow> {
+/**
+ * The conversation a send goes to: the body's receiver (as in the original), else the path's conversation. Not async:
+ * the usual send (to the path's conversation, its membership cached) costs no async frame.
+ */
+function sendTarget(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<ConversationRow> {
   const receiverUser = optionalId(body.receiver_user, "receiver_user");
   const receiverGroup = optionalId(body.receiver_group, "receiver_group");
   if (receiverUser !== null && receiverGroup !== null) badRequest("Cannot send to both user and group at the same time.");
-  if (receiverUser !== null) return (await openDirect(ctx, user, receiverUser, "receiver_user")).conversation;
-  const conversation = await requireMember(ctx, receiverGroup ?? pathId, user.id);
-  if (receiverGroup !== null && conversation.kind !== "group") invalidField("receiver_group", "That is not a group.");
-  return conversation;
-}
-
-/** The conversation a send goes to, without an async frame for the usual send (to the path's conversation). */
-function sendTargetOf(ctx: AppContext, user: AuthUser, pathId: number, body: SendBody): Promise<ConversationRow> {
-  const addressed = (body.receiver_user ?? "") !== "" || (body.receiver_group ?? "") !== "";
-  return addressed ? sendTarget(ctx, user, pathId, body) : requireMember(ctx, pathId, user.id);
+  if (receiverUser !== null) return openDirect(ctx, user, receiverUser, "receiver_user").then((direct) => direct.conversation);
+  if (receiverGroup === null) return requireMember(ctx, pathId, user.id);
+  return requireMember(ctx, receiverGroup, user.id).then((conversation) => {
+    if (conversation.kind !== "group") invalidField("receiver_group", "That is not a group.");
+    return conversation;
+  });
 }
 
 export interface SendResult {
@@ -76,7 +75,7 @@ export async function sendMessage(ctx: AppContext, user: AuthUser, pathId: numbe
   if (file && file.size > ctx.config.maxUploadBytes) payloadTooLarge(`The file is larger than the limit of ${ctx.config.maxUploadBytes} bytes.`);
   if (file && file.size === 0) invalidField("file", "The submitted file is empty.");
 
-  const conversation = await sendTargetOf(ctx, user, pathId, body);
+  const conversation = await sendTarget(ctx, user, pathId, body);
   if (body.client_id) {
     const earlier = await repo.findByClientId(ctx.reader, user.id, body.client_id);
     if (earlier) return replayed(toMessageView(earlier, conversation, ctx.fileUrls));
