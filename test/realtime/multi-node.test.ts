@@ -173,9 +173,10 @@ describe.skipIf(skipped)("several nodes, one database, one Redis, a data dir eac
       expect(frames.map((f) => f.data.id)).toEqual(expected); // ids grow with seq: one order for everyone
       const seqs = frames.map((f) => f.seq!);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-      ws.close();
     }
-    // A node that stops says so: the others count two at once, not when its heartbeats run out.
+    // A node that stops says so: the others count two at once, not when its heartbeats run out (nor count it again
+    // for what it says after: its socket's closing, here).
+    await Promise.all([sockets[0]!.close(), sockets[1]!.close()]);
     await stop(servers[2]!);
     await hearing(servers.slice(0, 2), 2);
   }, 30_000);

@@ -58,6 +58,8 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
   let closed = false;
   let received = 0;
   const peers = new Map<string, number>(); // other nodes heard, and when last
+  // Nodes that said bye, and when: a notice they sent after it (a socket closing as they stop) is news, not a node.
+  const departed = new Map<string, number>();
   let retry: ReturnType<typeof setTimeout> | undefined;
 
   // Redis hands this node its own notices too: known by their first bytes (announce writes the node first), not parsed.
@@ -67,8 +69,10 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
     try {
       const notice = JSON.parse(text) as Notice;
       if (notice.node === node) return;
-      if (notice.heartbeat === "bye") peers.delete(notice.node);
-      else peers.set(notice.node, Date.now());
+      if (notice.heartbeat === "bye") {
+        peers.delete(notice.node);
+        departed.set(notice.node, Date.now());
+      } else if (!departed.has(notice.node)) peers.set(notice.node, Date.now());
       if (notice.heartbeat === "hello") void heartbeat("alive"); // so a node that just joined counts us at once
       if (notice.signal) ctx.hub.applySignal(notice.signal);
       received += notice.events?.length ?? 0;
@@ -143,6 +147,7 @@ export function startRedisTransport(ctx: TransportDeps, url: string): EventTrans
       if (!connected) return 1;
       const since = Date.now() - PRESENCE_TTL_MS;
       for (const [peer, heard] of peers) if (heard < since) peers.delete(peer);
+      for (const [peer, left] of departed) if (left < since) departed.delete(peer);
       return 1 + peers.size;
     },
     presence,
