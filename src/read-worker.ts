@@ -33,7 +33,7 @@ function yieldToEventLoop() {
 }
 
 let ctx: ReadContext | undefined;
-const garbage = heapGrowth(4 * 1024 * 1024);
+const garbage = heapGrowth(4 * 1024 * 1024, 250);
 let database: ReturnType<typeof openReader> | undefined;
 self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest | CloseRequest>) => {
   if ("close" in data) {
@@ -50,7 +50,8 @@ self.onmessage = async ({ data }: MessageEvent<WorkerSetup | ReadRequest | Close
   const reply = await answerRead(ctx, data as ReadRequest);
   // A read's garbage is tens of kilobytes per row read: collected every 4 MiB, a worker's heap stays small instead
   // of growing resident until the VM collects on its own. After the answer, not on a timer that may fire inside a
-  // read: a full collection takes 7-15 ms here (a search's p99), and meanwhile the pool sends reads elsewhere.
+  // read: a full collection takes 7-15 ms here (a search's p99), and meanwhile the pool sends reads elsewhere. At
+  // most every 250 ms: back-to-back searches grew 4 MiB every ~45 reads, and forced collections took ~24% of the core.
   const collecting = garbage.due();
   self.postMessage({ ...reply, collecting } satisfies ReadReply);
   if (collecting) {

@@ -5,18 +5,23 @@
 const CHECK_MS = 100;
 const GROWTH_BYTES = 16 * 1024 * 1024;
 
-/** Whether this thread's heap grew by `growthBytes` since it was last found collected, and the collection. */
-export function heapGrowth(growthBytes: number): { due(): boolean; collect(): void } {
+/**
+ * Whether this thread's heap grew by `growthBytes` since it was last found collected (and, with `minIntervalMs`, the
+ * last forced collection is that long ago), and the collection.
+ */
+export function heapGrowth(growthBytes: number, minIntervalMs = 0): { due(): boolean; collect(): void } {
   let base = process.memoryUsage().heapTotal;
+  let last = 0;
   return {
     due() {
       const total = process.memoryUsage().heapTotal;
       if (total < base) base = total;
-      return total - base > growthBytes;
+      return total - base > growthBytes && performance.now() - last >= minIntervalMs;
     },
     collect() {
       Bun.gc(true);
       base = process.memoryUsage().heapTotal;
+      last = performance.now();
     },
   };
 }
