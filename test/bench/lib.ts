@@ -85,6 +85,33 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * A ratio target measured as pairs: `rounds` rounds of `a` and `b` back to back, the order turned every round (ABBA),
+ * so a drift in the machine's speed (this 2-core VM swings ±25% between runs) falls on both sides of each pair.
+ * Returns every figure and the median of the rounds' a/b.
+ */
+export async function pairedRounds<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>, figure: (result: T) => number) {
+  const as: T[] = [];
+  const bs: T[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      as.push(await a());
+      bs.push(await b());
+    } else {
+      bs.push(await b());
+      as.push(await a());
+    }
+  }
+  const ratios = as.map((result, i) => figure(result) / figure(bs[i]!));
+  return { a: as, b: bs, ratios, ratio: median(ratios), text: `${median(ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})` };
+}
+
 /** CPU seconds (user+system) and current/peak RSS of a process, from /proc. */
 export function processUsage(pid: number): { cpuSeconds: number; rssMiB: number; peakRssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -7,7 +7,18 @@ import { join } from "node:path";
 import { io, type Socket as IoSocket } from "socket.io-client";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { SECRET, measured, percentile, spawnBare, spawnParley, spawnServer, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
+import {
+  SECRET,
+  measured,
+  pairedRounds,
+  percentile,
+  spawnBare,
+  spawnParley,
+  spawnServer,
+  type ChildServer,
+  type ScenarioOptions,
+  type ScenarioResult,
+} from "../lib";
 
 export interface Member {
   send(text: string): void;
@@ -202,6 +213,29 @@ export async function fanout({ quick }: ScenarioOptions): Promise<ScenarioResult
         await Bun.sleep(200);
       }
       await server.stop();
+    }
+    // The kept target (≥ 0.8 of bare Bun in the room of 1,000): both rooms connected at once, measured in paired rounds.
+    const [bareBun, , parleyServer] = servers;
+    const bare = await bareBun!.start();
+    const parley = await parleyServer!.start();
+    try {
+      const room = sizes.indexOf(maxMembers);
+      const bareMembers = await connectAll(bareBun!.target(bare, maxMembers, room), maxMembers);
+      const parleyMembers = await connectAll(parleyServer!.target(parley, maxMembers, room), maxMembers);
+      await settle([...bareMembers, ...parleyMembers], 300);
+      const messages = Math.ceil((quick ? 500_000 : 2_000_000) / maxMembers);
+      const pairs = await pairedRounds(
+        quick ? 2 : 3,
+        () => throughput(parleyMembers, messages, FRAME_BYTES - PARLEY_ENVELOPE_BYTES),
+        () => throughput(bareMembers, messages, FRAME_BYTES),
+        (r) => r.deliveries_per_second,
+      );
+      rows[`Parley / bare Bun pub/sub, room of ${maxMembers} (median of paired rounds)`] = { "deliveries/s": pairs.ratio };
+      notes.push(`Room of ${maxMembers}, both rooms connected at once and measured in turn (the order turned each round): Parley / bare Bun ${pairs.text}.`);
+      for (const m of [...bareMembers, ...parleyMembers]) m.close();
+    } finally {
+      await bare.stop();
+      await parley.stop();
     }
     for (const size of sizes) {
       const parley = rows[`Parley, room of ${size}`]!["deliveries/s"] as number;

@@ -7,12 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { BUN, SECRET, measured, spawnParley, spawnServer, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { BUN, SECRET, measured, median, spawnParley, spawnServer, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
 import { restSends, wsSends } from "./send";
 
 const MEMBERS = 10;
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function lean({ quick }: ScenarioOptions): Promise<ScenarioResult> {
   const seconds = quick ? 3 : 5;
