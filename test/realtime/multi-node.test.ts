@@ -6,7 +6,7 @@
 // and /metrics. Needs PostgreSQL and Redis, in either pass (on the SQLite pass it makes its own PostgreSQL
 // databases): skipped, with the reason, when either does not answer (failed under PARLEY_TEST_REQUIRE_SERVICES=1).
 import { RedisClient } from "bun";
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { waitFor } from "../chat-helpers";
 import { checkedFetch, httpClient, registerUser, tempDir, type Api } from "../helpers";
 import { parse, serve, stop, type Server } from "../process-helpers";
@@ -17,8 +17,10 @@ import { connect, nextFrames, openSocket, wsUrl, type Frame, type TestSocket } f
 const skipped = skipWithout("multi-node tests", (await redisProblem()) ?? postgresProblem());
 
 const nodes: Server[] = [];
-afterAll(async () => {
-  for (const node of nodes) await stop(node).catch(() => undefined);
+// A test's nodes stop when it ends: left running, every earlier test's nodes kept polling the log, beating and holding
+// PostgreSQL connections (a pool of 4 each) while the later tests ran.
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((node) => stop(node).catch(() => undefined)));
 });
 
 let databases = 0;
