@@ -5,7 +5,8 @@
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import { statSync } from "node:fs";
 import type { Logger } from "../lib/log";
-import { BUSY_TIMEOUT_MS, type Db } from "./index";
+import type { Db } from "./index";
+import { checkpointBetweenTransactions } from "./wal";
 
 /** What the worker reports after a checkpoint that moved frames (PRAGMA wal_checkpoint's row). */
 export interface CheckpointReport {
@@ -139,17 +140,7 @@ export class WalCheckpointer {
    * never waiting (busy_timeout 0): with readers still in the log it is tried again at the next whole checkpoint.
    */
   private async restart(): Promise<void> {
-    await this.options.db
-      .connection()
-      .execute(async () => {
-        this.writer.run("PRAGMA busy_timeout = 0");
-        try {
-          this.writer.query("PRAGMA wal_checkpoint(RESTART)").all();
-        } finally {
-          this.writer.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-        }
-      })
-      .catch(() => undefined); // closing: nothing left to restart
+    await checkpointBetweenTransactions(this.options.db, this.writer, "RESTART").catch(() => undefined); // closing: nothing left to restart
   }
 
   /** The worker ended unasked: not started again (one that cannot load would fail every time), the writer checkpoints. */

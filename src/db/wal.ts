@@ -4,7 +4,7 @@
 // most one starts per MIN_INTERVAL_MS, shared by every commit before it. PostgreSQL: nothing to do.
 import type { Database as SqliteDatabase } from "bun:sqlite";
 import type { AppContext } from "../context";
-import { BUSY_TIMEOUT_MS } from "./index";
+import { BUSY_TIMEOUT_MS, type Db } from "./index";
 
 /** The least time from one checkpoint's start to the next one's: a stream of edits cannot take the event loop. */
 const MIN_INTERVAL_MS = 100;
@@ -26,6 +26,22 @@ interface Truncation {
 const truncations = new WeakMap<SqliteDatabase, Truncation>();
 
 type WalContext = Pick<AppContext, "sqlite" | "db" | "log">;
+
+/**
+ * A checkpoint by the writer's connection, on Kysely's one connection so that no group commit's transaction is open
+ * meanwhile, and without the busy wait, which would hold the event loop for as long as a reader keeps its snapshot.
+ * Resolves with whether it was busy (not done).
+ */
+export function checkpointBetweenTransactions(db: Db, writer: SqliteDatabase, mode: "RESTART" | "TRUNCATE"): Promise<boolean> {
+  return db.connection().execute(async () => {
+    writer.run("PRAGMA busy_timeout = 0");
+    try {
+      return writer.query<{ busy: number }, []>(`PRAGMA wal_checkpoint(${mode})`).all()[0]?.busy === 1;
+    } finally {
+      writer.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  });
+}
 
 /**
  * Schedules a checkpoint that moves every committed page into the database file and empties the log (at once when
@@ -59,19 +75,10 @@ export function walTruncated(ctx: WalContext): Promise<void> {
 async function checkpoint(ctx: WalContext, state: Truncation): Promise<void> {
   const sqlite = ctx.sqlite!;
   try {
-    // On Kysely's one connection, so no group commit's transaction is open meanwhile; without the busy wait, which
-    // would hold the event loop for as long as another process's reader keeps its snapshot.
     let busy = false;
     for (let attempt = 0; attempt <= QUICK_RETRIES; attempt++) {
       if (attempt) await new Promise((resolve) => setTimeout(resolve, QUICK_RETRY_MS));
-      busy = await ctx.db.connection().execute(async () => {
-        sqlite.run("PRAGMA busy_timeout = 0");
-        try {
-          return sqlite.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()?.busy === 1;
-        } finally {
-          sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-        }
-      });
+      busy = await checkpointBetweenTransactions(ctx.db, sqlite, "TRUNCATE");
       if (!busy) break;
     }
     if (busy && !state.retry) {

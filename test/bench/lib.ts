@@ -91,6 +91,10 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The result of the median round by `figure` (the upper of the two middle ones for an even count). */
+export const medianRound = <T>(results: T[], figure: (result: T) => number): T =>
+  [...results].sort((x, y) => figure(x) - figure(y))[Math.floor(results.length / 2)]!;
+
 /**
  * A ratio target measured as pairs: `rounds` rounds of `a` and `b` back to back, the order turned every round (ABBA),
  * so a drift in the machine's speed (this 2-core VM swings ±25% between runs) falls on both sides of each pair.

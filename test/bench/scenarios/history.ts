@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { SECRET, httpLoad, measured, pairedRounds, spawnBare, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { SECRET, httpLoad, measured, medianRound, pairedRounds, spawnBare, spawnParley, type ScenarioOptions, type ScenarioResult } from "../lib";
 
 export async function history({ quick }: ScenarioOptions): Promise<ScenarioResult> {
   const seconds = quick ? 3 : 6;
@@ -41,9 +41,8 @@ export async function history({ quick }: ScenarioOptions): Promise<ScenarioResul
     // Throughput still climbs for seconds after a start (the JIT): both warmed in turn, then as many rounds of each order.
     for (let i = 0; i < 3; i++) for (const id of [shallowId!, deepId!]) await warm(id);
     const pairs = await pairedRounds(rounds, page(deepId!), page(shallowId!), (r) => r.per_second);
-    const byThroughput = (results: typeof pairs.a) => [...results].sort((x, y) => x.per_second - y.per_second)[Math.floor(results.length / 2)]!;
-    const shallow = byThroughput(pairs.b);
-    const deepResult = byThroughput(pairs.a);
+    const shallow = medianRound(pairs.b, (r) => r.per_second);
+    const deepResult = medianRound(pairs.a, (r) => r.per_second);
     // A page read through a cursor half a million messages deep: never cached, an index walk every time.
     const [middle] = (await (await fetch(`${server.url}/api/messages/${deepId}/?limit=1`, { headers })).json()) as { id: number }[];
     const cursor = await read(`/api/messages/${deepId}/?limit=50&before=${middle!.id - deep / 2}`);

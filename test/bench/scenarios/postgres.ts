@@ -8,7 +8,7 @@ import { SQL } from "bun";
 import { copySqliteToPostgres } from "../../../src/db/copy-to-postgres";
 import { createTokens } from "../../../src/modules/auth/tokens";
 import { fillDataDir } from "../fill";
-import { SECRET, measured, pairedRounds, spawnParley, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
+import { SECRET, measured, medianRound, pairedRounds, spawnParley, type ChildServer, type ScenarioOptions, type ScenarioResult } from "../lib";
 import { FRAME_BYTES, PARLEY_ENVELOPE_BYTES, connectAll, parleyRoom, settle, throughput } from "./fanout";
 import { REDIS_URL, crossNodeLatency, redisAnswers } from "./nodes";
 import { restSends, wsSends } from "./send";
@@ -65,7 +65,7 @@ export async function postgres({ quick }: ScenarioOptions): Promise<ScenarioResu
           ["SQLite", pairs.b],
           ["PostgreSQL + Redis", pairs.a],
         ] as const) {
-          const r = [...results].sort((x, y) => x.per_second - y.per_second)[Math.floor(results.length / 2)]!; // the median round
+          const r = medianRound(results, (round) => round.per_second);
           rows[`${label}: sends over ${kind}`] = { "per second": r.per_second, "p50 ms": r.p50_ms, "p99 ms": r.p99_ms, "server CPU s": r.server_cpu_seconds };
         }
         rows[`PostgreSQL + Redis / SQLite: sends over ${kind} (median of paired rounds)`] = { "per second": pairs.ratio };
